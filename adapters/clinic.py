@@ -1,0 +1,166 @@
+"""The clinic's use cases over the event store: get a record, run a command, save.
+
+`Clinic` is an eventsourcing Application. It owns persistence (SQLite or PostgreSQL, chosen
+by the environment the composition root builds from settings), translates storage errors
+into the domain's own, and answers every write with a receipt naming the log position the
+write reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from adapters.mapper import PydanticMapper
+from domain.errors import Conflict, NotFound
+from domain.events import Actor, DomainEvent, now
+from domain.patient import PatientRecord
+from domain.record import RecordEvent
+from domain.registration import patient_id_for
+from domain.users import User, user_id_for
+from domain.vocabulary import Role
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a write promises: the aggregate, its new version, and the global log position
+    of its last event (durable when this is returned)."""
+
+    aggregate_id: UUID
+    version: int
+    position: int
+
+
+class Clinic(Application[UUID]):
+    name = "Records"
+    env = {"MAPPER_TOPIC": get_topic(PydanticMapper)}
+
+    # --- writing --------------------------------------------------------------------
+
+    def _save(self, aggregate: PatientRecord | User) -> Receipt:
+        try:
+            recordings = self.save(aggregate)
+        except IntegrityError as exc:
+            raise Conflict(aggregate.id) from exc
+        position = max((r.notification.id for r in recordings), default=self.position())
+        return Receipt(aggregate.id, aggregate.version, position)
+
+    def register_patient(
+        self, by: Actor, at: datetime | None = None, **demographics: Any
+    ) -> Receipt:
+        record = PatientRecord.register(by, at or now(), **demographics)
+        try:
+            return self._save(record)
+        except Conflict:
+            raise Conflict(
+                record.id, f"a patient with MRN {demographics.get('mrn')} is already registered"
+            ) from None
+
+    def act(
+        self,
+        patient_id: UUID,
+        command: Callable[[PatientRecord], None],
+        *,
+        expected_version: int | None = None,
+    ) -> Receipt:
+        """Load the record, run one command on it, save what it recorded.
+
+        With `expected_version`, refuse (Conflict) if the record has moved on since the
+        caller last read it. A concurrent writer that saves first also yields Conflict.
+        """
+        record = self.patient(patient_id)
+        if expected_version is not None and record.version != expected_version:
+            raise Conflict(
+                patient_id,
+                f"record {patient_id} is at version {record.version}, "
+                f"not the expected {expected_version}",
+            )
+        command(record)
+        return self._save(record)
+
+    # --- reading --------------------------------------------------------------------
+
+    def patient(self, patient_id: UUID) -> PatientRecord:
+        try:
+            record = self.repository.get(patient_id)
+        except AggregateNotFoundError:
+            raise NotFound("patient", patient_id) from None
+        if not isinstance(record, PatientRecord):
+            raise NotFound("patient", patient_id)
+        return record
+
+    def find_patient(self, key: str) -> PatientRecord:
+        """A patient by id or by medical record number."""
+        try:
+            return self.patient(UUID(key))
+        except ValueError:
+            return self.patient(patient_id_for(key))
+
+    def patient_events(self, patient_id: UUID) -> list[RecordEvent]:
+        events = [e for e in self.events.get(patient_id) if isinstance(e, RecordEvent)]
+        if not events:
+            raise NotFound("patient", patient_id)
+        return events
+
+    def position(self) -> int:
+        """The global log position of the newest stored event (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def all_events(self, start: int = 1, batch: int = 500) -> Iterator[tuple[int, DomainEvent]]:
+        """Every stored event in log order, with its position."""
+        while True:
+            notifications = self.recorder.select_notifications(start=start, limit=batch)
+            for n in notifications:
+                yield n.id, self.mapper.to_domain_event(n)  # type: ignore[misc]
+            if len(notifications) < batch:
+                return
+            start = notifications[-1].id + 1
+
+    # --- users ----------------------------------------------------------------------
+
+    def create_user(
+        self,
+        by: Actor,
+        *,
+        email: str,
+        display_name: str,
+        role: Role,
+        organisation: str,
+        password_hash: str,
+        patient_id: UUID | None = None,
+    ) -> Receipt:
+        user = User.create(
+            by, now(), email=email, display_name=display_name, role=role,
+            organisation=organisation, password_hash=password_hash, patient_id=patient_id,
+        )
+        try:
+            return self._save(user)
+        except Conflict:
+            raise Conflict(user.id, f"an account for {email} already exists") from None
+
+    def user(self, email: str) -> User:
+        try:
+            user = self.repository.get(user_id_for(email))
+        except AggregateNotFoundError:
+            raise NotFound("user", email) from None
+        if not isinstance(user, User):
+            raise NotFound("user", email)
+        return user
+
+    def find_user(self, email: str) -> User | None:
+        try:
+            return self.user(email)
+        except NotFound:
+            return None
+
+    def update_user(self, email: str, command: Callable[[User], None]) -> Receipt:
+        user = self.user(email)
+        command(user)
+        return self._save(user)

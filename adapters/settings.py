@@ -1,0 +1,33 @@
+"""All configuration, from TANDEM_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One validated settings object; the composition root reads nothing else."""
+
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded store lives.")
+    store: Literal["sqlite", "postgres"] = "sqlite"
+
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_dbname: str = "tandem"
+    postgres_user: str = "tandem"
+    postgres_password: SecretStr = SecretStr("")
+    postgres_schema: str = ""
+
+    # AES-GCM key (base64 of 16, 24 or 32 bytes) for encryption at rest; unset = plaintext.
+    cipher_key: SecretStr | None = None
+    compress: bool = False
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "events.sqlite"

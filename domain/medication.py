@@ -1,0 +1,376 @@
+"""Medication management: evaluation, starts, titration, changes, effects, stops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from domain.errors import RuleViolation
+from domain.events import Actor, Value
+from domain.record import TREATING, RecordBase, RecordEvent
+from domain.vocabulary import (
+    DataClass,
+    DoseUnit,
+    Frequency,
+    ICD10Code,
+    PositiveAmount,
+    Role,
+    RxNormCode,
+    Severity,
+    ShortText,
+    Text,
+)
+
+PRESCRIBERS = frozenset({Role.PRESCRIBER})
+ACTIVE, STOPPED, TAPERING = "active", "stopped", "tapering"
+Route = Literal["oral", "sublingual", "transdermal", "intramuscular", "subcutaneous"]
+
+
+class Dose(Value):
+    amount: PositiveAmount
+    unit: DoseUnit
+
+    def __str__(self) -> str:
+        return f"{self.amount.normalize():f} {self.unit.value}"
+
+
+class Schedule(Value):
+    frequency: Frequency
+    times: list[time] = Field(default_factory=list, max_length=6)
+
+    def __str__(self) -> str:
+        at = f" at {', '.join(t.strftime('%H:%M') for t in self.times)}" if self.times else ""
+        return f"{self.frequency.value}{at}"
+
+
+class DoseStep(Value):
+    on_or_after: date
+    dose: Dose
+
+
+class PriorTrial(Value):
+    drug: ShortText
+    rxnorm: RxNormCode | None = None
+    max_dose: Dose | None = None
+    weeks: int = Field(ge=0, le=520)
+    response: Literal["none", "partial", "full", "unknown"]
+    stopped_because: ShortText | None = None
+
+
+class Comorbidity(Value):
+    icd10: ICD10Code
+    description: ShortText
+
+
+@dataclass
+class MedicationState:
+    drug: str
+    dose: Dose
+    status: str
+    sud: bool
+
+
+class EvaluationRecorded(RecordEvent):
+    default_class: ClassVar[DataClass] = DataClass.PROGRESS_NOTE
+    authors: ClassVar[frozenset[Role]] = PRESCRIBERS
+
+    symptom_history: Text
+    comorbidities: list[Comorbidity] = Field(default_factory=list)
+    prior_trials: list[PriorTrial] = Field(default_factory=list)
+    family_history: Text | None = None
+    preferences: Text | None = None
+
+    def summary(self) -> str:
+        return (
+            f"medication evaluation: {len(self.comorbidities)} comorbidities, "
+            f"{len(self.prior_trials)} prior trials"
+        )
+
+
+class MedicationEvent(RecordEvent):
+    default_class: ClassVar[DataClass] = DataClass.MEDICATION
+    authors: ClassVar[frozenset[Role]] = PRESCRIBERS
+
+    medication_id: UUID
+
+
+class MedicationStarted(MedicationEvent):
+    drug: ShortText
+    rxnorm: RxNormCode
+    dose: Dose
+    schedule: Schedule
+    route: Route = "oral"
+    indication: ShortText
+    # Prescribed as treatment for a substance-use disorder: its record is an SUD record.
+    sud_treatment: bool = False
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.medications[self.medication_id] = MedicationState(
+            self.drug, self.dose, ACTIVE, self.sud_treatment
+        )
+
+    def summary(self) -> str:
+        return f"started {self.drug} {self.dose} {self.schedule} for {self.indication}"
+
+
+class TitrationPlanned(MedicationEvent):
+    steps: list[DoseStep] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _steps_in_order(self) -> TitrationPlanned:
+        days = [s.on_or_after for s in self.steps]
+        if days != sorted(days):
+            raise ValueError("steps must be in date order")
+        return self
+
+    def summary(self) -> str:
+        plan = ", ".join(f"{s.dose} from {s.on_or_after.isoformat()}" for s in self.steps)
+        return f"titration plan: {plan}"
+
+
+class DoseChanged(MedicationEvent):
+    dose: Dose
+    reason: Text
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.medications[self.medication_id].dose = self.dose
+
+    def summary(self) -> str:
+        return f"dose changed to {self.dose}: {self.reason}"
+
+
+class DoseTimingChanged(MedicationEvent):
+    schedule: Schedule
+    dose_per_administration: Dose | None = None
+    reason: Text
+
+    def summary(self) -> str:
+        split = f", {self.dose_per_administration} each" if self.dose_per_administration else ""
+        return f"timing changed to {self.schedule}{split}: {self.reason}"
+
+
+class MedicationSwitched(MedicationEvent):
+    """From `medication_id` to a new medication, `to_medication_id`."""
+
+    to_medication_id: UUID
+    drug: ShortText
+    rxnorm: RxNormCode
+    dose: Dose
+    schedule: Schedule
+    indication: ShortText
+    cross_taper: bool = False
+    reason: Text
+
+    def apply(self, aggregate: Any) -> None:
+        old = aggregate.state.medications[self.medication_id]
+        old.status = STOPPED
+        aggregate.state.medications[self.to_medication_id] = MedicationState(
+            self.drug, self.dose, ACTIVE, old.sud
+        )
+
+    def summary(self) -> str:
+        how = " with cross-taper" if self.cross_taper else ""
+        return f"switched to {self.drug} {self.dose}{how}: {self.reason}"
+
+
+class SideEffectReported(MedicationEvent):
+    authors: ClassVar[frozenset[Role]] = TREATING | {Role.PATIENT, Role.PRIMARY_CARE}
+
+    effect: ShortText
+    severity: Severity
+
+    def summary(self) -> str:
+        return f"side effect: {self.effect} ({self.severity.value})"
+
+
+class AdherenceRecorded(MedicationEvent):
+    authors: ClassVar[frozenset[Role]] = TREATING | {Role.PATIENT}
+
+    period_days: int = Field(ge=1, le=90)
+    doses_prescribed: int = Field(ge=0)
+    doses_taken: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _taken_within_prescribed(self) -> AdherenceRecorded:
+        if self.doses_taken > self.doses_prescribed:
+            raise ValueError("doses_taken cannot exceed doses_prescribed")
+        return self
+
+    def summary(self) -> str:
+        return f"adherence: {self.doses_taken}/{self.doses_prescribed} doses over {self.period_days} days"
+
+
+class MedicationReassessed(MedicationEvent):
+    assessment: Text
+    decision: Literal["continue", "adjust", "taper", "stop", "switch"]
+
+    def summary(self) -> str:
+        return f"reassessed: {self.decision} ({self.assessment[:60]})"
+
+
+class TaperStarted(MedicationEvent):
+    steps: list[DoseStep] = Field(min_length=1, max_length=20)
+    reason: Text
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.medications[self.medication_id].status = TAPERING
+
+    def summary(self) -> str:
+        return f"taper started over {len(self.steps)} steps: {self.reason}"
+
+
+class MedicationStopped(MedicationEvent):
+    reason: Text
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.medications[self.medication_id].status = STOPPED
+
+    def summary(self) -> str:
+        return f"stopped: {self.reason}"
+
+
+class MedicationSection(RecordBase):
+    def record_evaluation(self, by: Actor, at: datetime, **evaluation: Any) -> None:
+        self._record(EvaluationRecorded, by, at, **evaluation)
+
+    def check_medication_current(self, medication_id: UUID) -> MedicationState:
+        self.check_known("medication", medication_id, self.state.medications, "medication_id")
+        med: MedicationState = self.state.medications[medication_id]
+        if med.status == STOPPED:
+            raise RuleViolation(
+                f"medication {medication_id} ({med.drug}) has been stopped",
+                patient_id=self.id,
+                field="medication_id",
+            )
+        return med
+
+    def start_medication(
+        self, by: Actor, at: datetime, *, medication_id: UUID, **details: Any
+    ) -> None:
+        if medication_id in self.state.medications:
+            raise RuleViolation(
+                f"medication {medication_id} already exists",
+                patient_id=self.id,
+                field="medication_id",
+            )
+        self._record(
+            MedicationStarted,
+            by,
+            at,
+            medication_id=medication_id,
+            sud_context=bool(details.get("sud_treatment")),
+            **details,
+        )
+
+    def _on_medication(
+        self,
+        event_class: type[MedicationEvent],
+        by: Actor,
+        at: datetime,
+        medication_id: UUID,
+        **fields: Any,
+    ) -> None:
+        med = self.check_medication_current(medication_id)
+        self._record(
+            event_class, by, at, medication_id=medication_id, sud_context=med.sud, **fields
+        )
+
+    def plan_titration(
+        self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any]
+    ) -> None:
+        self._on_medication(TitrationPlanned, by, at, medication_id, steps=steps)
+
+    def change_dose(
+        self, by: Actor, at: datetime, *, medication_id: UUID, dose: Any, reason: str
+    ) -> None:
+        self._on_medication(DoseChanged, by, at, medication_id, dose=dose, reason=reason)
+
+    def change_timing(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        schedule: Any,
+        reason: str,
+        dose_per_administration: Any = None,
+    ) -> None:
+        self._on_medication(
+            DoseTimingChanged,
+            by,
+            at,
+            medication_id,
+            schedule=schedule,
+            reason=reason,
+            dose_per_administration=dose_per_administration,
+        )
+
+    def switch_medication(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        to_medication_id: UUID,
+        **details: Any,
+    ) -> None:
+        if to_medication_id in self.state.medications:
+            raise RuleViolation(
+                f"medication {to_medication_id} already exists",
+                patient_id=self.id,
+                field="to_medication_id",
+            )
+        self._on_medication(
+            MedicationSwitched,
+            by,
+            at,
+            medication_id,
+            to_medication_id=to_medication_id,
+            **details,
+        )
+
+    def report_side_effect(
+        self, by: Actor, at: datetime, *, medication_id: UUID, effect: str, severity: Severity
+    ) -> None:
+        self._on_medication(
+            SideEffectReported, by, at, medication_id, effect=effect, severity=severity
+        )
+
+    def record_adherence(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        period_days: int,
+        doses_prescribed: int,
+        doses_taken: int,
+    ) -> None:
+        self._on_medication(
+            AdherenceRecorded,
+            by,
+            at,
+            medication_id,
+            period_days=period_days,
+            doses_prescribed=doses_prescribed,
+            doses_taken=doses_taken,
+        )
+
+    def reassess_medication(
+        self, by: Actor, at: datetime, *, medication_id: UUID, assessment: str, decision: str
+    ) -> None:
+        self._on_medication(
+            MedicationReassessed, by, at, medication_id, assessment=assessment, decision=decision
+        )
+
+    def start_taper(
+        self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any], reason: str
+    ) -> None:
+        self._on_medication(TaperStarted, by, at, medication_id, steps=steps, reason=reason)
+
+    def stop_medication(self, by: Actor, at: datetime, *, medication_id: UUID, reason: str) -> None:
+        self._on_medication(MedicationStopped, by, at, medication_id, reason=reason)

@@ -1,0 +1,122 @@
+"""Messages between members of a patient's care team, tied to what they concern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from domain.errors import RuleViolation
+from domain.events import Actor
+from domain.record import TREATING, RecordBase, RecordEvent
+from domain.vocabulary import DataClass, Role, ShortText, Text
+
+CORRESPONDENTS = TREATING | {
+    Role.PRIMARY_CARE,
+    Role.SCHOOL_COUNSELOR,
+    Role.EMPLOYER,
+    Role.PATIENT,
+}
+
+
+@dataclass
+class MessageState:
+    sender: str
+    recipients: frozenset[str]
+    acknowledged_by: set[str] = field(default_factory=set)
+
+
+class MessageSent(RecordEvent):
+    default_class: ClassVar[DataClass] = DataClass.MESSAGE
+    authors: ClassVar[frozenset[Role]] = CORRESPONDENTS
+
+    message_id: UUID
+    to: list[ShortText] = Field(min_length=1, max_length=20)
+    subject: ShortText
+    body: Text
+    # Record versions (positions in this patient's stream) the message is about.
+    regarding: list[int] = Field(default_factory=list, max_length=20)
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.messages[self.message_id] = MessageState(
+            self.actor.user_id, frozenset(self.to)
+        )
+
+    def summary(self) -> str:
+        return f"message from {self.actor.user_id} to {', '.join(self.to)}: {self.subject}"
+
+
+class MessageAcknowledged(RecordEvent):
+    default_class: ClassVar[DataClass] = DataClass.MESSAGE
+    authors: ClassVar[frozenset[Role]] = CORRESPONDENTS
+
+    message_id: UUID
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.messages[self.message_id].acknowledged_by.add(self.actor.user_id)
+
+    def summary(self) -> str:
+        return f"{self.actor.user_id} acknowledged message {self.message_id}"
+
+
+class MessagingSection(RecordBase):
+    def send_message(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        message_id: UUID,
+        to: list[str],
+        subject: str,
+        body: str,
+        regarding: list[int] | None = None,
+    ) -> None:
+        if message_id in self.state.messages:
+            raise RuleViolation(
+                f"message {message_id} already exists", patient_id=self.id, field="message_id"
+            )
+        for index, user_id in enumerate(to):
+            member = self.state.team.get(user_id)
+            if member is None or not member.active:
+                raise RuleViolation(
+                    f"recipient {user_id} is not on the care team",
+                    patient_id=self.id,
+                    field=f"to.{index}",
+                )
+        for index, version in enumerate(regarding or []):
+            if not 1 <= version <= self.version:
+                raise RuleViolation(
+                    f"record position {version} does not exist (last is {self.version})",
+                    patient_id=self.id,
+                    field=f"regarding.{index}",
+                )
+        self._record(
+            MessageSent,
+            by,
+            at,
+            message_id=message_id,
+            to=to,
+            subject=subject,
+            body=body,
+            regarding=regarding or [],
+        )
+
+    def acknowledge_message(self, by: Actor, at: datetime, *, message_id: UUID) -> None:
+        self.check_known("message", message_id, self.state.messages, "message_id")
+        message: MessageState = self.state.messages[message_id]
+        if by.user_id not in message.recipients:
+            raise RuleViolation(
+                f"user {by.user_id} is not a recipient of message {message_id}",
+                patient_id=self.id,
+                field="message_id",
+            )
+        if by.user_id in message.acknowledged_by:
+            raise RuleViolation(
+                f"message {message_id} was already acknowledged by {by.user_id}",
+                patient_id=self.id,
+                field="message_id",
+            )
+        self._record(MessageAcknowledged, by, at, message_id=message_id)

@@ -1,0 +1,176 @@
+"""The patient's clinical record: the aggregate every clinical event belongs to.
+
+One record per patient is the consistency boundary: a dose change is checked against the
+medications on this record, a session outcome against the sessions scheduled on it, and
+the record's event stream is the patient's timeline, in order. Each area of care is a
+section module (registration, care plan, therapy, medication, labs, measures, safety,
+messaging) holding its events and commands; `PatientRecord` in `domain.patient` joins them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from domain.errors import InvalidInput, NotOnCareTeam, NotPermittedAuthor, UnknownReference
+from domain.events import Actor, Aggregate
+from domain.vocabulary import DataClass, Role
+
+ANY_TEAM_ROLE = frozenset(Role) - {Role.SYSTEM, Role.COMPLIANCE}
+TREATING = frozenset({Role.THERAPIST, Role.PRESCRIBER})
+
+
+@contextmanager
+def refused_fields() -> Iterator[None]:
+    """Turn pydantic's validation errors into the domain's field-level InvalidInput."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise InvalidInput.from_validation_error(exc) from None
+
+
+class RecordEvent(Aggregate.Event):
+    """An event on a patient's record. Its originator id is the patient id.
+
+    Subclasses declare `default_class` (their data class unless a Part 2 rule applies)
+    and `authors` (the roles that may record them).
+    """
+
+    default_class: ClassVar[DataClass]
+    authors: ClassVar[frozenset[Role]] = TREATING
+    # False for events that never identify substance-use treatment on their own.
+    part2_eligible: ClassVar[bool] = True
+
+    @property
+    def patient_id(self) -> UUID:
+        return self.originator_id
+
+    def apply(self, aggregate: Any) -> None:
+        """Evolve the record; most events only add to the timeline and change no state."""
+
+    def summary(self) -> str:
+        """One line, in the care team's words, for timelines."""
+        return type(self).__name__
+
+
+@dataclass
+class Membership:
+    user_id: str
+    role: Role
+    organisation: str
+    part2_program: bool
+    active: bool = True
+
+
+@dataclass
+class RecordState:
+    """What the record must remember to check the next command."""
+
+    mrn: str = ""
+    name: str = ""
+    team: dict[str, Membership] = field(default_factory=dict)
+    sessions: dict[UUID, str] = field(default_factory=dict)
+    medications: dict[UUID, Any] = field(default_factory=dict)
+    lab_orders: dict[UUID, str] = field(default_factory=dict)
+    sud_orders: set[UUID] = field(default_factory=set)
+    messages: dict[UUID, Any] = field(default_factory=dict)
+    goals: set[UUID] = field(default_factory=set)
+    targets: set[UUID] = field(default_factory=set)
+    homework: set[UUID] = field(default_factory=set)
+    conditions: dict[str, str] = field(default_factory=dict)
+    phase: str | None = None
+
+
+class RecordBase(Aggregate):
+    """State and guards shared by every section of the record."""
+
+    def __init__(self) -> None:
+        self.state = RecordState()
+
+    # --- guards -------------------------------------------------------------------
+
+    def check_on_team(self, actor: Actor) -> Membership:
+        member = self.state.team.get(actor.user_id)
+        if member is None or not member.active:
+            raise NotOnCareTeam(
+                f"user {actor.user_id} is not on the care team of patient {self.id}",
+                patient_id=self.id,
+                field="actor.user_id",
+            )
+        return member
+
+    def check_may_author(self, event_class: type[RecordEvent], actor: Actor) -> Membership | None:
+        """The actor must be on the team, in the role they act in, and that role must be
+        one that may record this kind of event. The system actor (CLI, imports) needs no
+        membership but may only record what lists it among the authors."""
+        if actor.role == Role.SYSTEM and Role.SYSTEM in event_class.authors:
+            return None
+        member = self.check_on_team(actor)
+        if member.role != actor.role:
+            raise NotPermittedAuthor(
+                f"user {actor.user_id} is on this care team as {member.role.value}, "
+                f"not {actor.role.value}",
+                patient_id=self.id,
+                field="actor.role",
+            )
+        if member.role not in event_class.authors:
+            allowed = ", ".join(sorted(r.value for r in event_class.authors))
+            raise NotPermittedAuthor(
+                f"a {member.role.value} may not record {event_class.__name__} (allowed: {allowed})",
+                patient_id=self.id,
+                field="actor.role",
+            )
+        return member
+
+    def check_known(self, kind: str, key: UUID, known: Any, field_name: str) -> None:
+        if key not in known:
+            raise UnknownReference(
+                f"{kind} {key} is not on the record of patient {self.id}",
+                patient_id=self.id,
+                field=field_name,
+            )
+
+    def in_part2_program(self) -> bool:
+        """Whether any active team member treats this patient in a Part 2 program."""
+        return any(m.active and m.part2_program for m in self.state.team.values())
+
+    # --- recording ----------------------------------------------------------------
+
+    def data_class_for(
+        self, event_class: type[RecordEvent], member: Membership | None, sud_context: bool
+    ) -> DataClass:
+        """The data class of a new event.
+
+        42 CFR Part 2 (2.11, 2.12): records made by a federally assisted SUD program, or
+        about SUD treatment, are SUD records. A psychotherapy note keeps its own class
+        (45 CFR 164.501) and is never merged into another; it is flagged by its author's
+        program instead (an SUD counseling note).
+        """
+        default = event_class.default_class
+        if default == DataClass.PSYCHOTHERAPY_NOTE or not event_class.part2_eligible:
+            return default
+        if sud_context or (member is not None and member.part2_program):
+            return DataClass.SUD
+        return default
+
+    def _record(
+        self,
+        event_class: type[RecordEvent],
+        by: Actor,
+        at: datetime,
+        *,
+        sud_context: bool = False,
+        **fields: Any,
+    ) -> None:
+        member = self.check_may_author(event_class, by)
+        data_class = self.data_class_for(event_class, member, sud_context)
+        with refused_fields():
+            self.trigger_event(
+                event_class, actor=by, data_class=data_class, clinical_time=at, **fields
+            )

@@ -1,0 +1,179 @@
+"""Registration, demographics and the care team."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import Field
+
+from domain.errors import InvalidInput, RuleViolation
+from domain.events import Actor, Aggregate
+from domain.record import (
+    ANY_TEAM_ROLE,
+    TREATING,
+    Membership,
+    RecordBase,
+    RecordEvent,
+    refused_fields,
+)
+from domain.vocabulary import DataClass, Role, Sex, ShortText, TelehealthPreference
+
+_PATIENTS = uuid5(NAMESPACE_URL, "https://tandem.example/patients")
+REGISTRARS = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE, Role.SYSTEM})
+TEAM_KEEPERS = TREATING | {Role.SYSTEM}
+MRN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$"
+
+
+def patient_id_for(mrn: str) -> UUID:
+    """A patient's id follows from their medical record number, so the MRN is unique and
+    either can be used to find the record."""
+    return uuid5(_PATIENTS, mrn.strip().lower())
+
+
+class Demographics(RecordEvent):
+    """Fields shared by registration and later updates."""
+
+    given_name: ShortText
+    family_name: ShortText
+    birth_date: date
+    sex_at_birth: Sex
+    gender_identity: ShortText | None = None
+    preferred_language: ShortText = "en"
+    interpreter_needed: bool = False
+    telehealth_preference: TelehealthPreference = TelehealthPreference.EITHER
+    phone: ShortText | None = None
+    email: ShortText | None = None
+
+
+class PatientRegistered(Demographics, Aggregate.Created):
+    default_class: ClassVar[DataClass] = DataClass.DEMOGRAPHICS
+    authors: ClassVar[frozenset[Role]] = REGISTRARS
+    part2_eligible: ClassVar[bool] = False
+
+    mrn: str = Field(pattern=MRN_PATTERN)
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.mrn = self.mrn
+        aggregate.state.name = f"{self.given_name} {self.family_name}"
+
+    def summary(self) -> str:
+        return (
+            f"registered {self.given_name} {self.family_name} (MRN {self.mrn}), "
+            f"born {self.birth_date.isoformat()}, language {self.preferred_language}"
+            f"{' with interpreter' if self.interpreter_needed else ''}, "
+            f"prefers {self.telehealth_preference.value}"
+        )
+
+
+class DemographicsUpdated(Demographics):
+    default_class: ClassVar[DataClass] = DataClass.DEMOGRAPHICS
+    authors: ClassVar[frozenset[Role]] = REGISTRARS | {Role.PATIENT}
+    part2_eligible: ClassVar[bool] = False
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.name = f"{self.given_name} {self.family_name}"
+
+    def summary(self) -> str:
+        return f"demographics updated ({self.given_name} {self.family_name})"
+
+
+class CareTeamMemberAdded(RecordEvent):
+    default_class: ClassVar[DataClass] = DataClass.CARE_TEAM
+    authors: ClassVar[frozenset[Role]] = TEAM_KEEPERS
+
+    user_id: ShortText
+    role: Role
+    organisation: ShortText
+    part2_program: bool = False
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.team[self.user_id] = Membership(
+            self.user_id, self.role, self.organisation, self.part2_program
+        )
+
+    def summary(self) -> str:
+        program = " (42 CFR Part 2 program)" if self.part2_program else ""
+        return f"{self.user_id} joined the care team as {self.role.value}, {self.organisation}{program}"
+
+
+class CareTeamMemberRemoved(RecordEvent):
+    default_class: ClassVar[DataClass] = DataClass.CARE_TEAM
+    authors: ClassVar[frozenset[Role]] = TEAM_KEEPERS
+
+    user_id: ShortText
+    reason: ShortText
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.team[self.user_id].active = False
+
+    def summary(self) -> str:
+        return f"{self.user_id} left the care team: {self.reason}"
+
+
+class RegistrationSection(RecordBase):
+    """Commands for who the patient is and who cares for them."""
+
+    @classmethod
+    def register(cls, by: Actor, at: datetime, **demographics: Any) -> Any:
+        """Open a patient's record."""
+        if by.role not in REGISTRARS:
+            raise RuleViolation(f"a {by.role.value} may not register patients", field="actor.role")
+        mrn = demographics.get("mrn")
+        if not isinstance(mrn, str):
+            raise InvalidInput.single("mrn", "is required")
+        with refused_fields():
+            return cls._create(
+                PatientRegistered,
+                id=patient_id_for(mrn),
+                actor=by,
+                data_class=PatientRegistered.default_class,
+                clinical_time=at,
+                **demographics,
+            )
+
+    def update_demographics(self, by: Actor, at: datetime, **demographics: Any) -> None:
+        self._record(DemographicsUpdated, by, at, **demographics)
+
+    def add_team_member(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        user_id: str,
+        role: Role,
+        organisation: str,
+        part2_program: bool = False,
+    ) -> None:
+        current = self.state.team.get(user_id)
+        if current is not None and current.active:
+            raise RuleViolation(
+                f"user {user_id} is already on the care team", patient_id=self.id, field="user_id"
+            )
+        if role not in ANY_TEAM_ROLE:
+            raise InvalidInput.single("role", f"{role} cannot be a care-team role")
+        # Joining a Part 2 program's team itself discloses SUD treatment (42 CFR 2.11).
+        self._record(
+            CareTeamMemberAdded,
+            by,
+            at,
+            sud_context=part2_program,
+            user_id=user_id,
+            role=role,
+            organisation=organisation,
+            part2_program=part2_program,
+        )
+
+    def remove_team_member(self, by: Actor, at: datetime, *, user_id: str, reason: str) -> None:
+        current = self.state.team.get(user_id)
+        if current is None or not current.active:
+            raise RuleViolation(
+                f"user {user_id} is not on the care team", patient_id=self.id, field="user_id"
+            )
+        self._record(CareTeamMemberRemoved, by, at, user_id=user_id, reason=reason)
+
+    def members(self, role: Role | None = None) -> list[Membership]:
+        return [
+            m for m in self.state.team.values() if m.active and (role is None or m.role == role)
+        ]
