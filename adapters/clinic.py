@@ -89,7 +89,7 @@ class Clinic(Application[UUID]):
 
     def patient(self, patient_id: UUID) -> PatientRecord:
         try:
-            record = self.repository.get(patient_id)
+            record: object = self.repository.get(patient_id)
         except AggregateNotFoundError:
             raise NotFound("patient", patient_id) from None
         if not isinstance(record, PatientRecord):
@@ -137,8 +137,14 @@ class Clinic(Application[UUID]):
         patient_id: UUID | None = None,
     ) -> Receipt:
         user = User.create(
-            by, now(), email=email, display_name=display_name, role=role,
-            organisation=organisation, password_hash=password_hash, patient_id=patient_id,
+            by,
+            now(),
+            email=email,
+            display_name=display_name,
+            role=role,
+            organisation=organisation,
+            password_hash=password_hash,
+            patient_id=patient_id,
         )
         try:
             return self._save(user)
@@ -147,7 +153,7 @@ class Clinic(Application[UUID]):
 
     def user(self, email: str) -> User:
         try:
-            user = self.repository.get(user_id_for(email))
+            user: object = self.repository.get(user_id_for(email))
         except AggregateNotFoundError:
             raise NotFound("user", email) from None
         if not isinstance(user, User):

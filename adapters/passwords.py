@@ -9,6 +9,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 _hasher = PasswordHash((Argon2Hasher(),))
 
+
 # A real hash of a random password, verified against when an account does not exist, so
 # that a failed sign-in costs the same time whether or not the account exists.
 @cache

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = None
     compress: bool = False
 
+    # Password for the demo users; when unset, `tandem demo` generates and prints one.
+    demo_password: SecretStr | None = None
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "events.sqlite"

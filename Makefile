@@ -1,0 +1,38 @@
+# Tandem: `make run` serves the demo, `make test` runs everything, `make bench` measures.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint unit bench services clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+services:
+	bash scripts/postgres.sh
+
+run: install
+	$(BIN)/tandem demo --if-empty
+	$(BIN)/tandem serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check domain projections adapters api tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install services lint
+	$(BIN)/pytest -q
+
+bench: install services
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,192 @@
+"""The `tandem` command line: serve, demo data, users and a patient's events."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from adapters.bootstrap import bootstrap
+from adapters.clinic import Clinic
+from adapters.passwords import hash_password
+from adapters.settings import Settings
+from domain.errors import TandemError
+from domain.events import Actor
+from domain.vocabulary import Role
+from projections.timeline import timeline
+
+app = typer.Typer(help="Tandem: care coordination for behavioral health.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+CLI_ACTOR = Actor.system("cli")
+
+
+def _clinic() -> Clinic:
+    return bootstrap(Settings())
+
+
+def _fail(exc: TandemError) -> None:
+    err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password for every demo user (default: TANDEM_DEMO_PASSWORD, "
+            "else one is generated and printed)."
+        ),
+    ] = None,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Load only when the store holds no events.")
+    ] = False,
+) -> None:
+    """Load the four demo stories (synthetic patients over many weeks) and demo users."""
+    from api.demo import demo_loaded, load_demo
+
+    settings = Settings()
+    clinic = bootstrap(settings)
+    if if_empty and clinic.position() > 0:
+        console.print("The store already holds events; demo not loaded.")
+        return
+    if demo_loaded(clinic):
+        err.print("The demo is already loaded in this store.")
+        raise typer.Exit(code=1)
+    generated = False
+    if password is None and settings.demo_password is not None:
+        password = settings.demo_password.get_secret_value()
+    if password is None:
+        password, generated = secrets.token_urlsafe(12), True
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Loading demo stories", total=None)
+
+        def step(text: str) -> None:
+            progress.update(task, description=text, advance=1)
+
+        try:
+            result = load_demo(clinic, password, progress=step)
+        except TandemError as exc:
+            _fail(exc)
+    console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
+    console.print("Users: " + ", ".join(result.users))
+    if generated:
+        console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    role: Annotated[Role, typer.Option(help="The user's role.")],
+    organisation: Annotated[str, typer.Option(help="The user's organisation.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    patient: Annotated[
+        str | None, typer.Option(help="MRN or id of the patient (patients and supporters).")
+    ] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Password (prompted when not given).",
+        ),
+    ] = "",
+) -> None:
+    """Create a user account (its password is stored only as an Argon2 hash)."""
+    clinic = _clinic()
+    try:
+        patient_id = clinic.find_patient(patient).id if patient else None
+        password_hash = hash_password(password)
+        clinic.create_user(
+            CLI_ACTOR,
+            email=email,
+            display_name=name,
+            role=role,
+            organisation=organisation,
+            password_hash=password_hash,
+            patient_id=patient_id,
+        )
+    except TandemError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    console.print(f"Created {role.value} {email.lower()} ({organisation}).")
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    email: str, reason: Annotated[str, typer.Option(help="Why the account is closed.")]
+) -> None:
+    """Deactivate a user account; its tokens stop working."""
+    clinic = _clinic()
+    try:
+        clinic.update_user(email, lambda u: u.deactivate(CLI_ACTOR, u.modified_on, reason=reason))
+    except TandemError as exc:
+        _fail(exc)
+    console.print(f"Deactivated {email.lower()}.")
+
+
+@app.command()
+def events(
+    patient: Annotated[str, typer.Argument(help="The patient's MRN or id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Show a patient's stream of events, in the order they were recorded."""
+    clinic = _clinic()
+    try:
+        record = clinic.find_patient(patient)
+        entries = timeline(clinic.patient_events(record.id))
+    except TandemError as exc:
+        _fail(exc)
+    if as_json:
+        for entry in entries:
+            typer.echo(json.dumps(asdict(entry), default=str))
+        return
+    table = Table(title=f"{record.state.name} (MRN {record.state.mrn}) - {len(entries)} events")
+    for column in ("#", "clinical time", "by", "class", "event", "summary"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(
+            str(e.version),
+            f"{e.clinical_time:%Y-%m-%d %H:%M}",
+            f"{e.actor} ({e.role})",
+            e.data_class,
+            e.kind,
+            e.summary,
+        )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port)
+
+
+def main() -> None:
+    app()

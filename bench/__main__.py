@@ -1,0 +1,8 @@
+"""`make bench`: every benchmark, each printing figures measured in this one run."""
+
+from __future__ import annotations
+
+from bench import store
+
+if __name__ == "__main__":
+    store.main()

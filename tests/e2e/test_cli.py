@@ -1,0 +1,77 @@
+"""The `tandem` command line, run in-process against a store in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.bootstrap import bootstrap
+from adapters.settings import Settings
+from api.cli import app
+from tests.builders import PRESCRIBER, ago, register_with_team
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TANDEM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TANDEM_DEMO_PASSWORD", raising=False)
+    return tmp_path
+
+
+def test_every_command_has_help(data_dir: Path) -> None:
+    for args in (["--help"], ["demo", "--help"], ["events", "--help"], ["serve", "--help"],
+                 ["user", "--help"], ["user", "add", "--help"], ["user", "deactivate", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output
+
+
+def test_user_add_stores_an_argon2_hash_and_refuses_a_duplicate(data_dir: Path) -> None:
+    args = ["user", "add", "New.Person@Clinic", "--role", "therapist", "--organisation",
+            "Test Clinic", "--name", "New Person", "--password", "long enough password"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    user = bootstrap(Settings(data_dir=data_dir)).user("new.person@clinic")
+    assert user.role == "therapist"
+    assert user.password_hash.startswith("$argon2id$")
+
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+
+def test_user_add_refuses_a_short_password_and_records_nothing(data_dir: Path) -> None:
+    result = runner.invoke(app, ["user", "add", "x@clinic", "--role", "prescriber",
+                                 "--organisation", "C", "--name", "X", "--password", "short"])
+    assert result.exit_code == 1
+    assert "password" in result.output
+    assert bootstrap(Settings(data_dir=data_dir)).position() == 0
+
+
+def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
+    clinic = bootstrap(Settings(data_dir=data_dir))
+    patient = register_with_team(clinic).aggregate_id
+    clinic.act(patient, lambda r: r.record_evaluation(
+        PRESCRIBER, ago(days=1), symptom_history="low mood for three months"))
+    mrn = clinic.patient(patient).state.mrn
+
+    table = runner.invoke(app, ["events", mrn], env={"COLUMNS": "220"})
+    assert table.exit_code == 0, table.output
+    assert "PatientRegistered" in table.output
+    assert "EvaluationRecorded" in table.output
+
+    lines = runner.invoke(app, ["events", str(patient), "--json"]).output.splitlines()
+    kinds = [json.loads(line)["kind"] for line in lines]
+    assert kinds == ["PatientRegistered", "CareTeamMemberAdded", "CareTeamMemberAdded",
+                     "EvaluationRecorded"]
+
+
+def test_events_for_an_unknown_patient_fails_clearly(data_dir: Path) -> None:
+    result = runner.invoke(app, ["events", "NOPE-000"])
+    assert result.exit_code == 1
+    assert "not found" in result.output
