@@ -3,8 +3,15 @@ connection or reads configuration."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
 from adapters.clinic import Clinic
 from adapters.settings import Settings
+from adapters.throttle import LoginThrottle
+from adapters.tokens import TokenService, new_secret
+from adapters.writer import CommandWriter
 
 
 def store_env(settings: Settings) -> dict[str, str]:
@@ -46,3 +53,43 @@ def store_env(settings: Settings) -> dict[str, str]:
 def bootstrap(settings: Settings | None = None) -> Clinic:
     settings = settings or Settings()
     return Clinic(env=store_env(settings))
+
+
+@dataclass
+class Services:
+    """Everything the API needs, built once from settings."""
+
+    settings: Settings
+    clinic: Clinic
+    writer: CommandWriter
+    tokens: TokenService
+    throttle: LoginThrottle
+
+    def close(self) -> None:
+        self.writer.close()
+        self.clinic.close()
+
+
+def jwt_secret(settings: Settings) -> str:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = settings.data_dir / "jwt-secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Created with owner-only permissions before anything is written into it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_secret())
+    return path.read_text().strip()
+
+
+def bootstrap_services(settings: Settings | None = None) -> Services:
+    settings = settings or Settings()
+    clinic = bootstrap(settings)
+    return Services(
+        settings=settings,
+        clinic=clinic,
+        writer=CommandWriter(clinic, max_batch=settings.write_batch),
+        tokens=TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes)),
+        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+    )

@@ -53,9 +53,25 @@ class Clinic(Application[UUID]):
         return Receipt(aggregate.id, aggregate.version, position)
 
     def register_patient(
-        self, by: Actor, at: datetime | None = None, **demographics: Any
+        self,
+        by: Actor,
+        at: datetime | None = None,
+        *,
+        join_team: bool = False,
+        **demographics: Any,
     ) -> Receipt:
-        record = PatientRecord.register(by, at or now(), **demographics)
+        """Open a record; with `join_team`, the registering clinician becomes the first
+        member of the care team in the same transaction."""
+        at = at or now()
+        record = PatientRecord.register(by, at, **demographics)
+        if join_team:
+            record.add_team_member(
+                Actor.system("registration"),
+                at,
+                user_id=by.user_id,
+                role=by.role,
+                organisation=by.organisation,
+            )
         try:
             return self._save(record)
         except Conflict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,8 +28,23 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = None
     compress: bool = False
 
+    # Signing key for API tokens. Required with the postgres store; the embedded default
+    # generates one on first start and keeps it in the data directory (mode 0600).
+    jwt_secret: SecretStr | None = None
+    token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+    # Group commit: the most commands one store transaction may carry.
+    write_batch: int = Field(default=128, ge=1, le=10_000)
+
     # Password for the demo users; when unset, `tandem demo` generates and prints one.
     demo_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _secret_required_at_scale(self) -> Settings:
+        if self.store == "postgres" and self.jwt_secret is None:
+            raise ValueError("TANDEM_JWT_SECRET is required when TANDEM_STORE=postgres")
+        return self
 
     @property
     def sqlite_path(self) -> Path:

@@ -1,21 +1,46 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory (the HTTP entry point of the composition root)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from pydantic import BaseModel
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import Services, bootstrap_services
 from adapters.settings import Settings
+from api import errors
+from api.routers import auth, clinical, patients
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    clinic = bootstrap(settings)
-    app = FastAPI(title="Tandem", version="0.1.0")
-    app.state.clinic = clinic
+class Health(BaseModel):
+    status: str
+    position: int
 
-    @app.get("/health", tags=["meta"])
-    def health() -> dict[str, int | str]:
-        return {"status": "ok", "position": clinic.position()}
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    services = services or bootstrap_services(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="Tandem",
+        version="0.1.0",
+        description="Care coordination for outpatient behavioral health.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(auth.router)
+    app.include_router(patients.router)
+    app.include_router(clinical.build_router())
+
+    @app.get("/health", tags=["meta"], response_model=Health)
+    def health() -> Health:
+        return Health(status="ok", position=services.clinic.position())
 
     return app

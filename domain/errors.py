@@ -7,6 +7,7 @@
     │   ├── NotPermittedAuthor  the actor's role may not record this kind of event
     │   └── UnknownReference    the command names a medication, session, order... not on record
     ├── NotFound                no such patient, user, ...
+    ├── AccessDenied            not permitted (or no such patient: the two look the same)
     └── Conflict                someone else changed the same record first (optimistic concurrency)
 
 Every error carries the identifiers needed to act on it. Errors are mapped to HTTP in
@@ -100,6 +101,14 @@ class NotFound(TandemError):
         self.kind = kind
         self.key = key
         super().__init__(f"{kind} {key} not found")
+
+
+class AccessDenied(TandemError):
+    """The access policy refuses; says nothing about whether the patient exists."""
+
+    def __init__(self, patient_id: Any) -> None:
+        self.patient_id = patient_id
+        super().__init__(f"patient {patient_id} does not exist or is not yours to see")
 
 
 class Conflict(TandemError):

@@ -133,6 +133,10 @@ class TitrationPlanned(MedicationEvent):
 
 
 class DoseChanged(MedicationEvent):
+    # In collaborative care the therapist (as care manager) may document a dose change
+    # the prescriber ordered; the event names who recorded it.
+    authors: ClassVar[frozenset[Role]] = PRESCRIBERS | {Role.THERAPIST}
+
     dose: Dose
     reason: Text
 

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import Field
 
-from domain.errors import InvalidInput, RuleViolation
+from domain.errors import InvalidInput, NotPermittedAuthor, RuleViolation
 from domain.events import Actor, Aggregate
 from domain.record import (
     ANY_TEAM_ROLE,
@@ -119,7 +119,9 @@ class RegistrationSection(RecordBase):
     def register(cls, by: Actor, at: datetime, **demographics: Any) -> Any:
         """Open a patient's record."""
         if by.role not in REGISTRARS:
-            raise RuleViolation(f"a {by.role.value} may not register patients", field="actor.role")
+            raise NotPermittedAuthor(
+                f"a {by.role.value} may not register patients", field="actor.role"
+            )
         mrn = demographics.get("mrn")
         if not isinstance(mrn, str):
             raise InvalidInput.single("mrn", "is required")

@@ -24,16 +24,34 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_every_command_has_help(data_dir: Path) -> None:
-    for args in (["--help"], ["demo", "--help"], ["events", "--help"], ["serve", "--help"],
-                 ["user", "--help"], ["user", "add", "--help"], ["user", "deactivate", "--help"]):
+    for args in (
+        ["--help"],
+        ["demo", "--help"],
+        ["events", "--help"],
+        ["serve", "--help"],
+        ["user", "--help"],
+        ["user", "add", "--help"],
+        ["user", "deactivate", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output
 
 
 def test_user_add_stores_an_argon2_hash_and_refuses_a_duplicate(data_dir: Path) -> None:
-    args = ["user", "add", "New.Person@Clinic", "--role", "therapist", "--organisation",
-            "Test Clinic", "--name", "New Person", "--password", "long enough password"]
+    args = [
+        "user",
+        "add",
+        "New.Person@Clinic",
+        "--role",
+        "therapist",
+        "--organisation",
+        "Test Clinic",
+        "--name",
+        "New Person",
+        "--password",
+        "long enough password",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     user = bootstrap(Settings(data_dir=data_dir)).user("new.person@clinic")
@@ -46,8 +64,22 @@ def test_user_add_stores_an_argon2_hash_and_refuses_a_duplicate(data_dir: Path) 
 
 
 def test_user_add_refuses_a_short_password_and_records_nothing(data_dir: Path) -> None:
-    result = runner.invoke(app, ["user", "add", "x@clinic", "--role", "prescriber",
-                                 "--organisation", "C", "--name", "X", "--password", "short"])
+    result = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "x@clinic",
+            "--role",
+            "prescriber",
+            "--organisation",
+            "C",
+            "--name",
+            "X",
+            "--password",
+            "short",
+        ],
+    )
     assert result.exit_code == 1
     assert "password" in result.output
     assert bootstrap(Settings(data_dir=data_dir)).position() == 0
@@ -56,8 +88,12 @@ def test_user_add_refuses_a_short_password_and_records_nothing(data_dir: Path) -
 def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
     clinic = bootstrap(Settings(data_dir=data_dir))
     patient = register_with_team(clinic).aggregate_id
-    clinic.act(patient, lambda r: r.record_evaluation(
-        PRESCRIBER, ago(days=1), symptom_history="low mood for three months"))
+    clinic.act(
+        patient,
+        lambda r: r.record_evaluation(
+            PRESCRIBER, ago(days=1), symptom_history="low mood for three months"
+        ),
+    )
     mrn = clinic.patient(patient).state.mrn
 
     table = runner.invoke(app, ["events", mrn], env={"COLUMNS": "220"})
@@ -67,8 +103,12 @@ def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
 
     lines = runner.invoke(app, ["events", str(patient), "--json"]).output.splitlines()
     kinds = [json.loads(line)["kind"] for line in lines]
-    assert kinds == ["PatientRegistered", "CareTeamMemberAdded", "CareTeamMemberAdded",
-                     "EvaluationRecorded"]
+    assert kinds == [
+        "PatientRegistered",
+        "CareTeamMemberAdded",
+        "CareTeamMemberAdded",
+        "EvaluationRecorded",
+    ]
 
 
 def test_events_for_an_unknown_patient_fails_clearly(data_dir: Path) -> None:

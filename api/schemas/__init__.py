@@ -1,0 +1,1 @@
+"""Request bodies of the API, kept apart from the domain's events."""

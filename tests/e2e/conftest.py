@@ -1,0 +1,64 @@
+"""An API on a fresh SQLite store, with synthetic users signed in through the token route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.bootstrap import Services, bootstrap_services
+from adapters.passwords import hash_password
+from adapters.settings import Settings
+from api.app import create_app
+from domain.events import Actor
+from domain.vocabulary import Role
+
+PASSWORD = "synthetic-password-1"
+USERS = {
+    "therapist@test": (Role.THERAPIST, "Test Clinic"),
+    "prescriber@test": (Role.PRESCRIBER, "Test Clinic"),
+    "other.therapist@test": (Role.THERAPIST, "Elsewhere Clinic"),
+    "pcp@test": (Role.PRIMARY_CARE, "Test Family Practice"),
+}
+
+
+@dataclass
+class Api:
+    client: TestClient
+    services: Services
+    tokens: dict[str, str]
+
+    def auth(self, email: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[email]}"}
+
+    def position(self) -> int:
+        return self.services.clinic.position()
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def api(tmp_path: Path, password_hash: str) -> Iterator[Api]:
+    services = bootstrap_services(Settings(data_dir=tmp_path / "data"))
+    for email, (role, org) in USERS.items():
+        services.clinic.create_user(
+            Actor.system("tests"),
+            email=email,
+            display_name=email.split("@")[0],
+            role=role,
+            organisation=org,
+            password_hash=password_hash,
+        )
+    with TestClient(create_app(services=services)) as client:
+        tokens = {}
+        for email in USERS:
+            answer = client.post("/auth/token", data={"username": email, "password": PASSWORD})
+            assert answer.status_code == 200, answer.text
+            tokens[email] = answer.json()["access_token"]
+        yield Api(client, services, tokens)
