@@ -87,12 +87,9 @@ def test_concurrent_commands_share_one_transaction_and_each_is_stored(clinic: Cl
 def test_a_refused_command_fails_alone(clinic: Clinic) -> None:
     writer = CommandWriter(clinic)
     patient = register_with_team(clinic).aggregate_id
-    bad = lambda r: r.answer_questionnaire(
-        THERAPIST,
-        ago(minutes=1),
-        instrument="gad-7",  # noqa: E731
-        answers={"1": 9},
-    )
+    def bad(r: Any) -> None:
+        r.answer_questionnaire(THERAPIST, ago(minutes=1), instrument="gad-7", answers={"1": 9})
+
     jobs = [(patient, None), (patient, note("before")), (patient, bad), (patient, note("after"))]
     results = held_batch(writer, jobs)
     writer.close()
