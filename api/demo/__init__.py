@@ -1,0 +1,151 @@
+"""Demo data: the four stories of DESIGN.md ("Demo stories"), told through the clinic's own
+commands so that every event passes the same rules as live care.
+
+`load_demo` creates one account per role, one per patient and a supporter (all sharing one
+password), registers four synthetic patients and records several months of care for each,
+in clinical-time order and ending before now. It refuses to run twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from adapters.clinic import Clinic
+from adapters.passwords import hash_password
+from api.demo.bipolar import STORY as BIPOLAR
+from api.demo.common import (
+    FAMILY,
+    SELF,
+    STAFF,
+    SYSTEM,
+    THERAPIST,
+    Chart,
+    Progress,
+    Story,
+)
+from api.demo.depression import STORY as DEPRESSION
+from api.demo.opioid import STORY as OPIOID
+from api.demo.student import STORY as STUDENT
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.users import user_id_for
+from domain.vocabulary import Role
+
+__all__ = ["DEMO_STEPS", "STORIES", "DemoPatient", "DemoResult", "demo_loaded", "load_demo"]
+
+STORIES: tuple[Story, ...] = (DEPRESSION, BIPOLAR, OPIOID, STUDENT)
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    mrn: str
+    patient_id: UUID
+    name: str
+    story: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo created: account emails (all with the given password) and patients."""
+
+    users: tuple[str, ...]
+    patients: tuple[DemoPatient, ...]
+    position: int  # the log position after the last demo event
+
+
+def demo_emails() -> tuple[str, ...]:
+    """Every demo account, in creation order."""
+    emails = [actor.user_id for actor, _ in STAFF]
+    for story in STORIES:
+        emails.append(story.email)
+        if story.supporter is not None:
+            emails.append(story.supporter[0])
+    return tuple(emails)
+
+
+def demo_loaded(clinic: Clinic) -> bool:
+    return clinic.find_user(THERAPIST.user_id) is not None
+
+
+def _refuse_if_present(clinic: Clinic) -> None:
+    """Refuse before writing anything if any demo account or patient already exists."""
+    for email in demo_emails():
+        if clinic.find_user(email) is not None:
+            raise Conflict(
+                user_id_for(email),
+                f"the demo is already loaded or partly present ({email} exists); "
+                "load it into a store without demo data",
+            )
+    for story in STORIES:
+        if _patient_exists(clinic, story):
+            raise Conflict(
+                story.patient_id,
+                f"the demo is already loaded or partly present (MRN {story.mrn} exists); "
+                "load it into a store without demo data",
+            )
+
+
+def _patient_exists(clinic: Clinic, story: Story) -> bool:
+    try:
+        clinic.patient(story.patient_id)
+    except NotFound:
+        return False
+    return True
+
+
+# One progress report for the accounts, one per registration, one per story step.
+DEMO_STEPS = 1 + sum(1 + len(story.steps) for story in STORIES)
+
+
+def load_demo(clinic: Clinic, password: str, progress: Progress | None = None) -> DemoResult:
+    """Create the demo accounts and patients; refuse (Conflict) if any already exists."""
+    _refuse_if_present(clinic)
+    try:
+        password_hash = hash_password(password)  # once: Argon2 is slow on purpose
+    except ValueError as exc:
+        raise InvalidInput.single("password", str(exc).removeprefix("password: ")) from None
+
+    # Accounts first, the therapist's before any other, so that a second loader running at
+    # the same time fails on its first write and records nothing.
+    for actor, display_name in STAFF:
+        clinic.create_user(
+            SYSTEM,
+            email=actor.user_id,
+            display_name=display_name,
+            role=actor.role,
+            organisation=actor.organisation,
+            password_hash=password_hash,
+        )
+    for story in STORIES:
+        clinic.create_user(
+            SYSTEM,
+            email=story.email,
+            display_name=story.display_name,
+            role=Role.PATIENT,
+            organisation=SELF,
+            password_hash=password_hash,
+            patient_id=story.patient_id,
+        )
+        if story.supporter is not None:
+            email, display_name = story.supporter
+            clinic.create_user(
+                SYSTEM,
+                email=email,
+                display_name=display_name,
+                role=Role.SUPPORTER,
+                organisation=FAMILY,
+                password_hash=password_hash,
+                patient_id=story.patient_id,
+            )
+    if progress is not None:
+        progress("Demo accounts created")
+
+    patients = []
+    for story in STORIES:
+        chart = Chart(clinic, story.patient_id, story.weeks_ago, progress)
+        clinic.register_patient(SYSTEM, chart.at(0, 8), **story.demographics())
+        if progress is not None:
+            progress(f"{story.display_name}: registered")
+        story.tell(chart)
+        patients.append(DemoPatient(story.mrn, story.patient_id, story.display_name, story.title))
+    return DemoResult(demo_emails(), tuple(patients), clinic.position())

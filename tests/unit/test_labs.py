@@ -1,0 +1,315 @@
+"""Laboratory orders and results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import InvalidInput, NotPermittedAuthor, RuleViolation, UnknownReference
+from domain.labs import OPEN, RESULTED, LabOrdered, LabResulted
+from domain.patient import PatientRecord
+from domain.vocabulary import DataClass, LabUnit
+from tests.unit.builders import (
+    PART2_PRESCRIBER,
+    PATIENT,
+    PRESCRIBER,
+    PRIMARY_CARE,
+    SYSTEM,
+    THERAPIST,
+    a_registered_record,
+    assert_attributed,
+    given,
+    only_event,
+    refused,
+    with_lab_order,
+)
+
+LITHIUM: dict[str, Any] = {"loinc": "14979-9", "test_name": "lithium serum"}
+
+
+def numeric(value: str = "0.8", **changes: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        **LITHIUM,
+        "value": Decimal(value),
+        "unit": "mmol/L",
+        "reference_low": Decimal("0.6"),
+        "reference_high": Decimal("1.0"),
+    }
+    result.update(changes)
+    return result
+
+
+# --- orders ---------------------------------------------------------------------------
+
+
+def test_a_prescriber_orders_a_lab(record: PatientRecord, at: datetime) -> None:
+    order_id = uuid4()
+
+    record.order_lab(
+        PRESCRIBER,
+        at,
+        order_id=order_id,
+        loinc="14979-9",
+        test_name="lithium serum",
+        reason="level 5 days after dose change",
+        due_by=date(2030, 1, 10),
+    )
+
+    ordered = only_event(record, LabOrdered)
+    assert_attributed(ordered, actor=PRESCRIBER, data_class=DataClass.LAB, clinical_time=at)
+    assert (ordered.order_id, ordered.loinc, ordered.test_name, ordered.due_by) == (
+        order_id,
+        "14979-9",
+        "lithium serum",
+        date(2030, 1, 10),
+    )
+    assert record.state.lab_orders == {order_id: OPEN}
+    assert record.state.sud_orders == set()
+
+
+def test_primary_care_on_the_team_may_order_a_lab(at: datetime) -> None:
+    record = a_registered_record(others=[PRIMARY_CARE])
+
+    record.order_lab(
+        PRIMARY_CARE, at, order_id=uuid4(), loinc="4548-4", test_name="HbA1c", reason="metabolic"
+    )
+
+    assert only_event(record, LabOrdered).actor == PRIMARY_CARE
+
+
+def test_a_therapist_may_not_order_a_lab(record: PatientRecord, at: datetime) -> None:
+    with refused(record, NotPermittedAuthor, field="actor.role"):
+        record.order_lab(
+            THERAPIST, at, order_id=uuid4(), loinc="14979-9", test_name="lithium", reason="x"
+        )
+
+
+@pytest.mark.parametrize(
+    ("loinc", "reason_says"),
+    [
+        ("14979", "not a LOINC code"),
+        ("14979-", "not a LOINC code"),
+        ("LP14979-9", "not a LOINC code"),
+        ("14979-10", "not a LOINC code"),
+        ("12345678-9", "not a LOINC code"),
+        ("14979-8", "check digit"),
+        ("44249-2", "check digit"),
+    ],
+)
+def test_an_order_with_a_malformed_loinc_code_is_refused(
+    record: PatientRecord, at: datetime, loinc: str, reason_says: str
+) -> None:
+    with refused(record, InvalidInput, field="loinc") as refusal:
+        record.order_lab(PRESCRIBER, at, order_id=uuid4(), loinc=loinc, test_name="x", reason="x")
+    assert reason_says in refusal.value.errors[0].reason
+
+
+def test_an_order_id_cannot_be_used_twice(record: PatientRecord, at: datetime) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, RuleViolation, field="order_id"):
+        record.order_lab(
+            PRESCRIBER, at, order_id=order_id, loinc="14979-9", test_name="x", reason="x"
+        )
+
+
+# --- results --------------------------------------------------------------------------
+
+
+def test_a_numeric_result_is_filed_against_its_order(record: PatientRecord, at: datetime) -> None:
+    record, order_id = with_lab_order(record)
+
+    record.record_lab_result(PRESCRIBER, at, order_id=order_id, **numeric("1.3"))
+
+    result = only_event(record, LabResulted)
+    assert_attributed(result, actor=PRESCRIBER, data_class=DataClass.LAB, clinical_time=at)
+    assert (result.order_id, result.loinc, result.value, result.unit) == (
+        order_id,
+        "14979-9",
+        Decimal("1.3"),
+        LabUnit.MMOL_L,
+    )
+    assert result.final is True
+    assert result.interpretation == "high"
+    assert record.state.lab_orders[order_id] == RESULTED
+
+
+@pytest.mark.parametrize(
+    ("value", "interpretation"), [("0.4", "low"), ("0.6", "normal"), ("1.0", "normal")]
+)
+def test_a_result_is_read_against_its_reference_range(
+    record: PatientRecord, at: datetime, value: str, interpretation: str
+) -> None:
+    record, order_id = with_lab_order(record)
+
+    record.record_lab_result(PRESCRIBER, at, order_id=order_id, **numeric(value))
+
+    assert only_event(record, LabResulted).interpretation == interpretation
+
+
+def test_the_lab_interface_files_a_text_result(record: PatientRecord, at: datetime) -> None:
+    record, order_id = with_lab_order(record, loinc="19295-5")
+
+    record.record_lab_result(
+        SYSTEM,
+        at,
+        order_id=order_id,
+        loinc="19295-5",
+        test_name="opiates screen",
+        value_text="negative",
+    )
+
+    result = only_event(record, LabResulted)
+    assert_attributed(result, actor=SYSTEM, data_class=DataClass.LAB, clinical_time=at)
+    assert (result.value, result.value_text, result.unit) == (None, "negative", None)
+    assert result.interpretation is None
+
+
+def test_a_preliminary_result_leaves_the_order_open_for_the_final_one(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, order_id = with_lab_order(record)
+    record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric("0.7"), final=False)
+    assert record.state.lab_orders[order_id] == OPEN
+    record = given(record)
+
+    record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric("0.75"))
+
+    assert only_event(record, LabResulted).final is True
+    assert record.state.lab_orders[order_id] == RESULTED
+
+
+def test_an_order_with_its_final_result_takes_no_more_results(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, order_id = with_lab_order(record)
+    record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric())
+    record = given(record)
+
+    with refused(record, RuleViolation, field="order_id"):
+        record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric("0.9"))
+
+
+def test_a_result_for_an_unknown_order_is_refused(record: PatientRecord, at: datetime) -> None:
+    with refused(record, UnknownReference, field="order_id"):
+        record.record_lab_result(SYSTEM, at, order_id=uuid4(), **numeric())
+
+
+def test_the_patient_may_not_file_a_result(record: PatientRecord, at: datetime) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, NotPermittedAuthor, field="actor.role"):
+        record.record_lab_result(PATIENT, at, order_id=order_id, **numeric())
+
+
+@pytest.mark.parametrize(
+    ("result", "reason_says"),
+    [
+        ({**LITHIUM}, "either a numeric value or a value_text"),
+        ({**numeric(), "value_text": "0.8"}, "either a numeric value or a value_text"),
+        ({**numeric(), "unit": None}, "unit is required"),
+        (numeric(reference_low=Decimal("1.2")), "reference_low is above reference_high"),
+    ],
+    ids=["neither value", "both values", "number without unit", "inverted range"],
+)
+def test_an_incoherent_result_is_refused(
+    record: PatientRecord, at: datetime, result: dict[str, Any], reason_says: str
+) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput) as refusal:
+        record.record_lab_result(SYSTEM, at, order_id=order_id, **result)
+    assert reason_says in refusal.value.errors[0].reason
+    assert record.state.lab_orders[order_id] == OPEN
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="labs.py:56-68: the model-level validator's error has no location, so InvalidInput "
+    "names the field '(input)' instead of value / value_text / unit",
+)
+@pytest.mark.parametrize(
+    ("result", "fields"),
+    [
+        ({**LITHIUM}, {"value", "value_text"}),
+        ({**numeric(), "value_text": "0.8"}, {"value", "value_text"}),
+        ({**numeric(), "unit": None}, {"unit"}),
+    ],
+    ids=["neither value", "both values", "number without unit"],
+)
+def test_an_incoherent_result_names_the_field(
+    record: PatientRecord, at: datetime, result: dict[str, Any], fields: set[str]
+) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput) as refusal:
+        record.record_lab_result(SYSTEM, at, order_id=order_id, **result)
+    assert {e.field for e in refusal.value.errors} <= fields
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"unit": "mEq/L"}, "unit"),
+        ({"loinc": "14979-1"}, "loinc"),
+        ({"value": Decimal("1.1234567")}, "value"),
+    ],
+)
+def test_a_result_with_a_malformed_field_is_refused(
+    record: PatientRecord, at: datetime, changes: dict[str, Any], field: str
+) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput, field=field):
+        record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric(**changes))
+
+
+# --- SUD ------------------------------------------------------------------------------
+
+
+def test_a_result_inherits_sud_from_an_order_by_a_part2_program(at: datetime) -> None:
+    record = a_registered_record(part2=[PART2_PRESCRIBER])
+    record, order_id = with_lab_order(record, by=PART2_PRESCRIBER, loinc="19295-5")
+    assert record.state.sud_orders == {order_id}
+
+    record.record_lab_result(
+        SYSTEM, at, order_id=order_id, loinc="19295-5", test_name="opiates", value_text="negative"
+    )
+
+    assert only_event(record, LabResulted).data_class == DataClass.SUD
+
+
+def test_a_result_inherits_sud_from_an_order_made_in_sud_treatment(
+    record: PatientRecord, at: datetime
+) -> None:
+    record.order_lab(
+        PRESCRIBER,
+        at,
+        order_id=(order_id := uuid4()),
+        loinc="19295-5",
+        test_name="opiates screen",
+        reason="buprenorphine monitoring",
+        sud_context=True,
+    )
+    assert only_event(record, LabOrdered).data_class == DataClass.SUD
+
+    record.record_lab_result(
+        PRESCRIBER,
+        at,
+        order_id=order_id,
+        loinc="19295-5",
+        test_name="opiates",
+        value_text="negative",
+    )
+
+    assert only_event(record, LabResulted).data_class == DataClass.SUD
+
+
+def test_a_result_on_an_ordinary_order_stays_a_lab_record_on_a_part2_record(
+    at: datetime,
+) -> None:
+    record = a_registered_record(part2=[PART2_PRESCRIBER])
+    record, order_id = with_lab_order(record, by=PRESCRIBER)
+
+    record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric())
+
+    assert only_event(record, LabResulted).data_class == DataClass.LAB
