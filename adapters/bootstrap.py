@@ -66,7 +66,6 @@ class Services:
     throttle: LoginThrottle
 
     def close(self) -> None:
-        self.writer.close()
         self.clinic.close()
 
 
@@ -89,7 +88,7 @@ def bootstrap_services(settings: Settings | None = None) -> Services:
     return Services(
         settings=settings,
         clinic=clinic,
-        writer=CommandWriter(clinic, max_batch=settings.write_batch),
+        writer=CommandWriter(clinic),
         tokens=TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes)),
         throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
     )

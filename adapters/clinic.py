@@ -8,6 +8,7 @@ write reached.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,15 @@ class Receipt:
 class Clinic(Application[UUID]):
     name = "Records"
     env = {"MAPPER_TOPIC": get_topic(PydanticMapper)}
+
+    # Signed-in users are looked up on every request; a short-lived copy spares the store a
+    # read each time. This process drops its copy whenever it changes the user, so a
+    # deactivation here counts at once; one made by another process counts within this TTL.
+    USER_TTL_SECONDS = 1.0
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env=env)
+        self._signed_in: dict[str, tuple[float, User]] = {}
 
     # --- writing --------------------------------------------------------------------
 
@@ -182,7 +192,26 @@ class Clinic(Application[UUID]):
         except NotFound:
             return None
 
+    def cached_user(self, email: str) -> User | None:
+        """The user behind a token if read within the cache's lifetime (no store access)."""
+        cached = self._signed_in.get(email.strip().lower())
+        if cached is not None and time.monotonic() - cached[0] < self.USER_TTL_SECONDS:
+            return cached[1]
+        return None
+
+    def signed_in_user(self, email: str) -> User | None:
+        """The user behind a token, read through the short-lived cache (read-only use)."""
+        user = self.cached_user(email)
+        if user is None:
+            user = self.find_user(email)
+            if user is not None:
+                self._signed_in[user.email] = (time.monotonic(), user)
+        return user
+
     def update_user(self, email: str, command: Callable[[User], None]) -> Receipt:
         user = self.user(email)
         command(user)
-        return self._save(user)
+        try:
+            return self._save(user)
+        finally:
+            self._signed_in.pop(user.email, None)

@@ -34,8 +34,6 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
-    # Group commit: the most commands one store transaction may carry.
-    write_batch: int = Field(default=128, ge=1, le=10_000)
 
     # Password for the demo users; when unset, `tandem demo` generates and prints one.
     demo_password: SecretStr | None = None

@@ -35,9 +35,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     errors.install(app)
-    app.include_router(auth.router)
-    app.include_router(patients.router)
+    # Clinical commands first: they are the hot path, and routes are matched in order.
     app.include_router(clinical.build_router())
+    app.include_router(patients.router)
+    app.include_router(auth.router)
 
     @app.get("/health", tags=["meta"], response_model=Health)
     def health() -> Health:

@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 
 from adapters.bootstrap import Services
 from adapters.tokens import InvalidToken
@@ -24,7 +25,9 @@ from domain.users import User
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are `async def` so that the command path stays on the event loop (see
+# adapters/writer.py); FastAPI would run plain `def` dependencies in a worker thread.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -32,7 +35,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_current_user(
+async def get_current_user(
     services: ServicesDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
     if not token:
@@ -41,7 +44,9 @@ def get_current_user(
         email = services.tokens.subject(token)
     except InvalidToken:
         raise Unauthorized from None
-    user = services.clinic.find_user(email)
+    user = services.clinic.cached_user(email)
+    if user is None:  # not seen within the cache's lifetime: read the store off the loop
+        user = await run_in_threadpool(services.clinic.signed_in_user, email)
     if user is None or not user.active:
         raise Unauthorized
     return user
@@ -75,7 +80,7 @@ class CommandReceipt(BaseModel):
     created_id: UUID | None = None
 
 
-def run_command(
+async def run_command(
     services: Services,
     user: User,
     patient_id: UUID,
@@ -96,7 +101,7 @@ def run_command(
         command(record)
 
     try:
-        receipt = services.writer.submit(patient_id, guarded)
+        receipt = await services.writer.submit(patient_id, guarded)
     except NotFound:
         raise denied(patient_id) from None
     return CommandReceipt(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bench import store
+from bench import http, store
 
 if __name__ == "__main__":
     store.main()
+    http.main()

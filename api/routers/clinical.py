@@ -8,7 +8,7 @@ The table says which body goes to which command; the factory below builds the ro
 the factory closes over.)
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -175,10 +175,10 @@ ROUTES = [
 ]
 
 
-def _endpoint(route: Route) -> Callable[..., CommandReceipt]:
+def _endpoint(route: Route) -> Callable[..., Awaitable[CommandReceipt]]:
     Body = route.body
 
-    def record(
+    async def record(
         services: Any,
         user: Any,
         patient_id: UUID,
@@ -194,28 +194,32 @@ def _endpoint(route: Route) -> Callable[..., CommandReceipt]:
         def command(r: Any) -> None:
             getattr(r, route.command)(user.actor, body.at(), **fields)
 
-        return run_command(services, user, patient_id, command, expected_version, created)
+        return await run_command(services, user, patient_id, command, expected_version, created)
 
     if route.item is None:
         return _named(route, _collection(Body, record))
     return _named(route, _item(Body, record))
 
 
-def _collection(Body: Any, record: Callable[..., CommandReceipt]) -> Callable[..., CommandReceipt]:
-    def endpoint(
+def _collection(
+    Body: Any, record: Callable[..., Awaitable[CommandReceipt]]
+) -> Callable[..., Awaitable[CommandReceipt]]:
+    async def endpoint(
         patient_id: UUID,
         body: Body,
         user: CurrentUser,
         services: ServicesDep,
         expected_version: ExpectedVersion = None,
     ) -> CommandReceipt:
-        return record(services, user, patient_id, body, expected_version, None)
+        return await record(services, user, patient_id, body, expected_version, None)
 
     return endpoint
 
 
-def _item(Body: Any, record: Callable[..., CommandReceipt]) -> Callable[..., CommandReceipt]:
-    def endpoint(
+def _item(
+    Body: Any, record: Callable[..., Awaitable[CommandReceipt]]
+) -> Callable[..., Awaitable[CommandReceipt]]:
+    async def endpoint(
         patient_id: UUID,
         item_id: UUID,
         body: Body,
@@ -223,12 +227,14 @@ def _item(Body: Any, record: Callable[..., CommandReceipt]) -> Callable[..., Com
         services: ServicesDep,
         expected_version: ExpectedVersion = None,
     ) -> CommandReceipt:
-        return record(services, user, patient_id, body, expected_version, item_id)
+        return await record(services, user, patient_id, body, expected_version, item_id)
 
     return endpoint
 
 
-def _named(route: Route, endpoint: Callable[..., CommandReceipt]) -> Callable[..., CommandReceipt]:
+def _named(
+    route: Route, endpoint: Callable[..., Awaitable[CommandReceipt]]
+) -> Callable[..., Awaitable[CommandReceipt]]:
     endpoint.__name__ = route.command
     endpoint.__doc__ = f"{route.command.replace('_', ' ').capitalize()}."
     return endpoint

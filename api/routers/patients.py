@@ -204,14 +204,14 @@ def read_events(
 
 
 @router.put("/{patient_id}/demographics", response_model=CommandReceipt, responses=WRITE_ERRORS)
-def update_demographics(
+async def update_demographics(
     patient_id: UUID,
     body: DemographicsBody,
     user: CurrentUser,
     services: ServicesDep,
     expected_version: ExpectedVersion = None,
 ) -> CommandReceipt:
-    return run_command(
+    return await run_command(
         services,
         user,
         patient_id,
@@ -226,14 +226,14 @@ def update_demographics(
     response_model=CommandReceipt,
     responses=WRITE_ERRORS,
 )
-def add_team_member(
+async def add_team_member(
     patient_id: UUID,
     body: TeamMemberCreate,
     user: CurrentUser,
     services: ServicesDep,
     expected_version: ExpectedVersion = None,
 ) -> CommandReceipt:
-    return run_command(
+    return await run_command(
         services,
         user,
         patient_id,
@@ -247,7 +247,7 @@ def add_team_member(
     response_model=CommandReceipt,
     responses=WRITE_ERRORS,
 )
-def remove_team_member(
+async def remove_team_member(
     patient_id: UUID,
     user_id: str,
     body: TeamMemberRemoval,
@@ -255,7 +255,7 @@ def remove_team_member(
     services: ServicesDep,
     expected_version: ExpectedVersion = None,
 ) -> CommandReceipt:
-    return run_command(
+    return await run_command(
         services,
         user,
         patient_id,
