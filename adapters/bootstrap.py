@@ -69,9 +69,18 @@ class Services:
         self.clinic.close()
 
 
+class MissingSecret(Exception):
+    """A secret the deployment must provide is not set."""
+
+
 def jwt_secret(settings: Settings) -> str:
+    """The token signing key: from settings; for the embedded store, generated once into
+    the data directory. A shared (postgres) deployment must provide its own, so that every
+    API process signs with the same key."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
+    if settings.store == "postgres":
+        raise MissingSecret("TANDEM_JWT_SECRET is required when TANDEM_STORE=postgres")
     path = settings.data_dir / "jwt-secret"
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,12 +37,6 @@ class Settings(BaseSettings):
 
     # Password for the demo users; when unset, `tandem demo` generates and prints one.
     demo_password: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _secret_required_at_scale(self) -> Settings:
-        if self.store == "postgres" and self.jwt_secret is None:
-            raise ValueError("TANDEM_JWT_SECRET is required when TANDEM_STORE=postgres")
-        return self
 
     @property
     def sqlite_path(self) -> Path:

@@ -52,7 +52,7 @@ def demo(
     ] = False,
 ) -> None:
     """Load the four demo stories (synthetic patients over many weeks) and demo users."""
-    from api.demo import demo_loaded, load_demo
+    from api.demo import DEMO_STEPS, demo_loaded, load_demo
 
     settings = Settings()
     clinic = bootstrap(settings)
@@ -75,7 +75,7 @@ def demo(
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task("Loading demo stories", total=None)
+        task = progress.add_task("Loading demo stories", total=DEMO_STEPS)
 
         def step(text: str) -> None:
             progress.update(task, description=text, advance=1)

@@ -85,14 +85,21 @@ INSTRUMENTS: dict[InstrumentCode, Instrument] = {
 }
 
 
-def check_answers(code: InstrumentCode, answers: Mapping[str, int]) -> list[FieldError]:
-    """Every problem with a set of raw answers, each naming the item."""
+def check_answers(code: InstrumentCode, answers: Mapping[str, object]) -> list[FieldError]:
+    """Every problem with a set of raw answers, each naming the item.
+
+    The answers are raw (not yet parsed by the event), so each must be checked to be a
+    whole number before its range is: "2", 2.0 and None are refused, and so are True and
+    False, which Python counts as ints but no questionnaire does.
+    """
     instrument = INSTRUMENTS[code]
     problems: list[FieldError] = []
     for key, value in answers.items():
         item = instrument.item(key)
         if item is None:
             problems.append(FieldError(f"answers.{key}", f"{instrument.name} has no item {key}"))
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems.append(FieldError(f"answers.{key}", "must be a whole number"))
         elif not item.low <= value <= item.high:
             problems.append(
                 FieldError(f"answers.{key}", f"{value} is outside {item.low}-{item.high}")
@@ -105,7 +112,7 @@ def check_answers(code: InstrumentCode, answers: Mapping[str, int]) -> list[Fiel
     return problems
 
 
-def _cssrs_skip_logic(answers: Mapping[str, int]) -> list[FieldError]:
+def _cssrs_skip_logic(answers: Mapping[str, object]) -> list[FieldError]:
     problems: list[FieldError] = []
     if answers.get("2") == 0:
         problems.extend(

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import RuleViolation
 from domain.events import Actor
-from domain.record import RecordBase, RecordEvent
+from domain.record import RecordBase, RecordEvent, refuse_reserved
 from domain.vocabulary import DataClass, LabUnit, LoincCode, Role, ShortText, Text
 
 ORDERING = frozenset({Role.PRESCRIBER, Role.PRIMARY_CARE})
@@ -46,26 +46,39 @@ class LabResulted(RecordEvent):
     loinc: LoincCode
     test_name: ShortText
     value: Decimal | None = Field(default=None, max_digits=14, decimal_places=6)
-    value_text: ShortText | None = None
-    unit: LabUnit | None = None
+    # Checked even when left out (validate_default), so that "neither value" is refused.
+    value_text: ShortText | None = Field(default=None, validate_default=True)
+    unit: LabUnit | None = Field(default=None, validate_default=True)
     reference_low: Decimal | None = None
     reference_high: Decimal | None = None
     final: bool = True
     comment: Text | None = None
 
-    @model_validator(mode="after")
-    def _value_is_coherent(self) -> LabResulted:
-        if (self.value is None) == (self.value_text is None):
+    # Each rule is checked on the later of the fields it relates (earlier ones are in
+    # `info.data`), so that a refusal names a field. A field missing from `info.data` was
+    # refused itself, and that refusal is reported already.
+
+    @field_validator("value_text")
+    @classmethod
+    def _one_value(cls, value_text: str | None, info: ValidationInfo) -> str | None:
+        if "value" in info.data and (info.data["value"] is None) == (value_text is None):
             raise ValueError("give either a numeric value or a value_text, not both or neither")
-        if self.value is not None and self.unit is None:
+        return value_text
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_with_number(cls, unit: LabUnit | None, info: ValidationInfo) -> LabUnit | None:
+        if info.data.get("value") is not None and unit is None:
             raise ValueError("unit is required with a numeric value")
-        if (
-            self.reference_low is not None
-            and self.reference_high is not None
-            and self.reference_low > self.reference_high
-        ):
+        return unit
+
+    @field_validator("reference_high")
+    @classmethod
+    def _range_in_order(cls, high: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        low = info.data.get("reference_low")
+        if low is not None and high is not None and low > high:
             raise ValueError("reference_low is above reference_high")
-        return self
+        return high
 
     @property
     def interpretation(self) -> Literal["low", "normal", "high"] | None:
@@ -121,6 +134,7 @@ class LabSection(RecordBase):
         )
 
     def record_lab_result(self, by: Actor, at: datetime, *, order_id: UUID, **result: Any) -> None:
+        refuse_reserved(result)
         self.check_known("lab order", order_id, self.state.lab_orders, "order_id")
         if self.state.lab_orders[order_id] == RESULTED:
             raise RuleViolation(

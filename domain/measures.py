@@ -1,12 +1,14 @@
-"""What is measured between visits: questionnaires, sleep, function, supporters' notes."""
+"""What is measured between visits: questionnaires, sleep, function, supporters' notes, and
+vital signs (weight, BMI, blood pressure...), which are measured, not ordered from a lab."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from domain.errors import InvalidInput
 from domain.events import Actor
@@ -87,6 +89,85 @@ class SupporterObservationRecorded(RecordEvent):
         return f"supporter noticed {self.cue}: {self.change} ({self.observation[:60]})"
 
 
+VITALS_AUTHORS = TREATING | {Role.PRIMARY_CARE, Role.PATIENT}
+
+# Physiologically possible values for anyone from a young child to the largest adult: they
+# refuse a slipped digit or a value in the wrong unit (mmHg typed as kPa, metres as cm),
+# not an unusual patient.
+Kilograms = Annotated[Decimal, Field(ge=2, le=400, decimal_places=2)]
+Centimetres = Annotated[Decimal, Field(ge=40, le=250, decimal_places=1)]
+BodyMassIndex = Annotated[Decimal, Field(ge=8, le=120, decimal_places=2)]
+WaistCentimetres = Annotated[Decimal, Field(ge=30, le=250, decimal_places=1)]
+Systolic = Annotated[int, Field(ge=50, le=300)]
+Diastolic = Annotated[int, Field(ge=20, le=200)]
+BeatsPerMinute = Annotated[int, Field(ge=20, le=250)]
+
+VITAL_SIGNS = (
+    "weight_kg",
+    "height_cm",
+    "bmi",
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "waist_cm",
+)
+
+
+class VitalsRecorded(RecordEvent):
+    """Vital signs and body measurements taken at a visit or at home: metabolic monitoring
+    on lithium or antipsychotics, blood pressure and pulse on stimulants. Any of them may
+    be left out, but not all."""
+
+    default_class: ClassVar[DataClass] = DataClass.MEASURE
+    authors: ClassVar[frozenset[Role]] = VITALS_AUTHORS
+
+    weight_kg: Kilograms | None = None
+    height_cm: Centimetres | None = None
+    bmi: BodyMassIndex | None = None
+    systolic_mmhg: Systolic | None = None
+    # Checked even when left out, so that a systolic pressure without it is refused.
+    diastolic_mmhg: Diastolic | None = Field(default=None, validate_default=True)
+    heart_rate_bpm: BeatsPerMinute | None = None
+    waist_cm: WaistCentimetres | None = None
+
+    @field_validator("diastolic_mmhg")
+    @classmethod
+    def _blood_pressure_is_a_pair(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if "systolic_mmhg" not in info.data:
+            return value  # the systolic pressure was refused itself
+        systolic = info.data["systolic_mmhg"]
+        if systolic is None and value is not None:
+            raise ValueError("is given without systolic_mmhg (blood pressure is both or neither)")
+        if systolic is not None and value is None:
+            raise ValueError("is required with systolic_mmhg (blood pressure is both or neither)")
+        if systolic is not None and value is not None and value >= systolic:
+            raise ValueError(f"must be below systolic_mmhg ({systolic})")
+        return value
+
+    @model_validator(mode="after")
+    def _something_measured(self) -> VitalsRecorded:
+        # record_vitals names the problem first; this guards every other way of making one.
+        if all(getattr(self, name) is None for name in VITAL_SIGNS):
+            raise ValueError(f"give at least one of {', '.join(VITAL_SIGNS)}")
+        return self
+
+    def summary(self) -> str:
+        shown = []
+        if self.weight_kg is not None:
+            shown.append(f"weight {self.weight_kg.normalize():f} kg")
+        if self.height_cm is not None:
+            shown.append(f"height {self.height_cm.normalize():f} cm")
+        if self.bmi is not None:
+            shown.append(f"BMI {self.bmi.normalize():f}")
+        if self.systolic_mmhg is not None:
+            shown.append(f"BP {self.systolic_mmhg}/{self.diastolic_mmhg} mmHg")
+        if self.heart_rate_bpm is not None:
+            shown.append(f"pulse {self.heart_rate_bpm}/min")
+        if self.waist_cm is not None:
+            shown.append(f"waist {self.waist_cm.normalize():f} cm")
+        return f"vitals: {', '.join(shown)}"
+
+
 class MeasuresSection(RecordBase):
     def answer_questionnaire(
         self,
@@ -94,8 +175,10 @@ class MeasuresSection(RecordBase):
         at: datetime,
         *,
         instrument: InstrumentCode | str,
-        answers: dict[str, int],
+        answers: Mapping[str, Any],
     ) -> None:
+        if not isinstance(answers, Mapping):
+            raise InvalidInput.single("answers", "must map item numbers to answers")
         try:
             code = InstrumentCode(instrument)
         except ValueError:
@@ -171,3 +254,30 @@ class MeasuresSection(RecordBase):
         self._record(
             SupporterObservationRecorded, by, at, cue=cue, change=change, observation=observation
         )
+
+    def record_vitals(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        weight_kg: Decimal | float | str | None = None,
+        height_cm: Decimal | float | str | None = None,
+        bmi: Decimal | float | str | None = None,
+        systolic_mmhg: int | None = None,
+        diastolic_mmhg: int | None = None,
+        heart_rate_bpm: int | None = None,
+        waist_cm: Decimal | float | str | None = None,
+    ) -> None:
+        """Record the vital signs measured at one time; at least one is required."""
+        measured: dict[str, Any] = {
+            "weight_kg": weight_kg,
+            "height_cm": height_cm,
+            "bmi": bmi,
+            "systolic_mmhg": systolic_mmhg,
+            "diastolic_mmhg": diastolic_mmhg,
+            "heart_rate_bpm": heart_rate_bpm,
+            "waist_cm": waist_cm,
+        }
+        if all(value is None for value in measured.values()):
+            raise InvalidInput.single("vitals", f"give at least one of {', '.join(VITAL_SIGNS)}")
+        self._record(VitalsRecorded, by, at, **measured)

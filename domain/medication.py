@@ -7,11 +7,11 @@ from datetime import date, datetime, time
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import RuleViolation
 from domain.events import Actor, Value
-from domain.record import TREATING, RecordBase, RecordEvent
+from domain.record import TREATING, RecordBase, RecordEvent, parsed_flag, refuse_reserved
 from domain.vocabulary import (
     DataClass,
     DoseUnit,
@@ -27,7 +27,7 @@ from domain.vocabulary import (
 
 PRESCRIBERS = frozenset({Role.PRESCRIBER})
 ACTIVE, STOPPED, TAPERING = "active", "stopped", "tapering"
-Route = Literal["oral", "sublingual", "transdermal", "intramuscular", "subcutaneous"]
+Route = Literal["oral", "sublingual", "nasal", "transdermal", "intramuscular", "subcutaneous"]
 
 
 class Dose(Value):
@@ -50,6 +50,13 @@ class Schedule(Value):
 class DoseStep(Value):
     on_or_after: date
     dose: Dose
+
+
+def check_steps_in_order(steps: list[DoseStep]) -> list[DoseStep]:
+    days = [s.on_or_after for s in steps]
+    if days != sorted(days):
+        raise ValueError("steps must be in date order")
+    return steps
 
 
 class PriorTrial(Value):
@@ -120,12 +127,8 @@ class MedicationStarted(MedicationEvent):
 class TitrationPlanned(MedicationEvent):
     steps: list[DoseStep] = Field(min_length=1, max_length=20)
 
-    @model_validator(mode="after")
-    def _steps_in_order(self) -> TitrationPlanned:
-        days = [s.on_or_after for s in self.steps]
-        if days != sorted(days):
-            raise ValueError("steps must be in date order")
-        return self
+    # A field validator, not a model one, so that the refusal names `steps`.
+    _steps_in_order = field_validator("steps")(check_steps_in_order)
 
     def summary(self) -> str:
         plan = ", ".join(f"{s.dose} from {s.on_or_after.isoformat()}" for s in self.steps)
@@ -168,12 +171,16 @@ class MedicationSwitched(MedicationEvent):
     indication: ShortText
     cross_taper: bool = False
     reason: Text
+    # Whether the new medication treats a substance-use disorder. None only in events
+    # recorded before it was asked, when the new medication always followed the old one.
+    sud_treatment: bool | None = None
 
     def apply(self, aggregate: Any) -> None:
         old = aggregate.state.medications[self.medication_id]
         old.status = STOPPED
+        sud = old.sud if self.sud_treatment is None else self.sud_treatment
         aggregate.state.medications[self.to_medication_id] = MedicationState(
-            self.drug, self.dose, ACTIVE, old.sud
+            self.drug, self.dose, ACTIVE, sud
         )
 
     def summary(self) -> str:
@@ -198,11 +205,14 @@ class AdherenceRecorded(MedicationEvent):
     doses_prescribed: int = Field(ge=0)
     doses_taken: int = Field(ge=0)
 
-    @model_validator(mode="after")
-    def _taken_within_prescribed(self) -> AdherenceRecorded:
-        if self.doses_taken > self.doses_prescribed:
-            raise ValueError("doses_taken cannot exceed doses_prescribed")
-        return self
+    @field_validator("doses_taken")
+    @classmethod
+    def _taken_within_prescribed(cls, value: int, info: ValidationInfo) -> int:
+        # Absent when doses_prescribed was itself refused: that error is reported already.
+        prescribed = info.data.get("doses_prescribed")
+        if prescribed is not None and value > prescribed:
+            raise ValueError(f"doses_taken cannot exceed doses_prescribed ({prescribed})")
+        return value
 
     def summary(self) -> str:
         return f"adherence: {self.doses_taken}/{self.doses_prescribed} doses over {self.period_days} days"
@@ -219,6 +229,8 @@ class MedicationReassessed(MedicationEvent):
 class TaperStarted(MedicationEvent):
     steps: list[DoseStep] = Field(min_length=1, max_length=20)
     reason: Text
+
+    _steps_in_order = field_validator("steps")(check_steps_in_order)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id].status = TAPERING
@@ -239,11 +251,16 @@ class MedicationStopped(MedicationEvent):
 
 class MedicationSection(RecordBase):
     def record_evaluation(self, by: Actor, at: datetime, **evaluation: Any) -> None:
+        refuse_reserved(evaluation)
         self._record(EvaluationRecorded, by, at, **evaluation)
 
-    def check_medication_current(self, medication_id: UUID) -> MedicationState:
+    def check_medication_known(self, medication_id: UUID) -> MedicationState:
         self.check_known("medication", medication_id, self.state.medications, "medication_id")
         med: MedicationState = self.state.medications[medication_id]
+        return med
+
+    def check_medication_current(self, medication_id: UUID) -> MedicationState:
+        med = self.check_medication_known(medication_id)
         if med.status == STOPPED:
             raise RuleViolation(
                 f"medication {medication_id} ({med.drug}) has been stopped",
@@ -255,18 +272,23 @@ class MedicationSection(RecordBase):
     def start_medication(
         self, by: Actor, at: datetime, *, medication_id: UUID, **details: Any
     ) -> None:
+        refuse_reserved(details)
         if medication_id in self.state.medications:
             raise RuleViolation(
                 f"medication {medication_id} already exists",
                 patient_id=self.id,
                 field="medication_id",
             )
+        # The data class follows the flag as the event will read it ("false" is False), not
+        # the truthiness of whatever the caller sent.
+        sud = parsed_flag("sud_treatment", details.pop("sud_treatment", False))
         self._record(
             MedicationStarted,
             by,
             at,
             medication_id=medication_id,
-            sud_context=bool(details.get("sud_treatment")),
+            sud_context=sud,
+            sud_treatment=sud,
             **details,
         )
 
@@ -276,9 +298,14 @@ class MedicationSection(RecordBase):
         by: Actor,
         at: datetime,
         medication_id: UUID,
+        *,
+        even_if_stopped: bool = False,
         **fields: Any,
     ) -> None:
-        med = self.check_medication_current(medication_id)
+        if even_if_stopped:
+            med = self.check_medication_known(medication_id)
+        else:
+            med = self.check_medication_current(medication_id)
         self._record(
             event_class, by, at, medication_id=medication_id, sud_context=med.sud, **fields
         )
@@ -320,28 +347,46 @@ class MedicationSection(RecordBase):
         *,
         medication_id: UUID,
         to_medication_id: UUID,
+        sud_treatment: Any = None,
         **details: Any,
     ) -> None:
+        """Stop `medication_id` and start `to_medication_id` in one event. The new
+        medication treats a substance-use disorder if `sud_treatment` says so, and by
+        default when the old one did."""
+        refuse_reserved(details)
         if to_medication_id in self.state.medications:
             raise RuleViolation(
                 f"medication {to_medication_id} already exists",
                 patient_id=self.id,
                 field="to_medication_id",
             )
-        self._on_medication(
+        old = self.check_medication_current(medication_id)
+        new_sud = old.sud if sud_treatment is None else parsed_flag("sud_treatment", sud_treatment)
+        # The switch names both medications, so it is an SUD record if either is SUD
+        # treatment (42 CFR 2.11).
+        self._record(
             MedicationSwitched,
             by,
             at,
-            medication_id,
+            medication_id=medication_id,
+            sud_context=old.sud or new_sud,
             to_medication_id=to_medication_id,
+            sud_treatment=new_sud,
             **details,
         )
 
     def report_side_effect(
         self, by: Actor, at: datetime, *, medication_id: UUID, effect: str, severity: Severity
     ) -> None:
+        # Also after a stop: withdrawal and discontinuation symptoms are reported then.
         self._on_medication(
-            SideEffectReported, by, at, medication_id, effect=effect, severity=severity
+            SideEffectReported,
+            by,
+            at,
+            medication_id,
+            even_if_stopped=True,
+            effect=effect,
+            severity=severity,
         )
 
     def record_adherence(
@@ -359,6 +404,8 @@ class MedicationSection(RecordBase):
             by,
             at,
             medication_id,
+            # A period may end at or after the stop (doses taken before it, or despite it).
+            even_if_stopped=True,
             period_days=period_days,
             doses_prescribed=doses_prescribed,
             doses_taken=doses_taken,

@@ -11,14 +11,17 @@ from pydantic import Field
 
 from domain.errors import RuleViolation
 from domain.events import Actor
-from domain.record import TREATING, RecordBase, RecordEvent
+from domain.record import ANY_TEAM_ROLE, TREATING, RecordBase, RecordEvent
 from domain.vocabulary import DataClass, Role, ShortText, Text
 
+# Who may write to the team: every team role. A supporter writes too (what they notice,
+# questions about the plan); what any reader then sees is for the access policy to decide.
 CORRESPONDENTS = TREATING | {
     Role.PRIMARY_CARE,
     Role.SCHOOL_COUNSELOR,
     Role.EMPLOYER,
     Role.PATIENT,
+    Role.SUPPORTER,
 }
 
 
@@ -50,8 +53,12 @@ class MessageSent(RecordEvent):
 
 
 class MessageAcknowledged(RecordEvent):
+    """A recipient has read a message. Any active member the message was sent to may
+    acknowledge it, whatever their role: being a recipient is the rule (see
+    acknowledge_message), not the author table."""
+
     default_class: ClassVar[DataClass] = DataClass.MESSAGE
-    authors: ClassVar[frozenset[Role]] = CORRESPONDENTS
+    authors: ClassVar[frozenset[Role]] = ANY_TEAM_ROLE
 
     message_id: UUID
 
@@ -74,6 +81,9 @@ class MessagingSection(RecordBase):
         body: str,
         regarding: list[int] | None = None,
     ) -> None:
+        # The author first: the recipient check below tells who is on the team, and an
+        # outsider must not learn that (a Part 2 member's presence discloses SUD care).
+        self.check_may_author(MessageSent, by)
         if message_id in self.state.messages:
             raise RuleViolation(
                 f"message {message_id} already exists", patient_id=self.id, field="message_id"
@@ -105,6 +115,8 @@ class MessagingSection(RecordBase):
         )
 
     def acknowledge_message(self, by: Actor, at: datetime, *, message_id: UUID) -> None:
+        # On the team, in the role they act in, before anything about the message is said.
+        self.check_may_author(MessageAcknowledged, by)
         self.check_known("message", message_id, self.state.messages, "message_id")
         message: MessageState = self.state.messages[message_id]
         if by.user_id not in message.recipients:

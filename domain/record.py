@@ -9,30 +9,76 @@ messaging) holding its events and commands; `PatientRecord` in `domain.patient` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from domain.errors import InvalidInput, NotOnCareTeam, NotPermittedAuthor, UnknownReference
+from domain.errors import (
+    FieldError,
+    InvalidInput,
+    NotOnCareTeam,
+    NotPermittedAuthor,
+    UnknownReference,
+)
 from domain.events import Actor, Aggregate
 from domain.vocabulary import DataClass, Role
 
 ANY_TEAM_ROLE = frozenset(Role) - {Role.SYSTEM, Role.COMPLIANCE}
 TREATING = frozenset({Role.THERAPIST, Role.PRESCRIBER})
 
+# What the record itself sets on every event: who, when (recorded and clinical), the data
+# class and the event's place in the stream. A caller who could set these among a command's
+# details could backdate a record, postdate a clinical time past its check, or relabel an
+# SUD record, so they are refused by name rather than passed through.
+ENVELOPE = frozenset(
+    {
+        "timestamp",
+        "actor",
+        "data_class",
+        "clinical_time",
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "event_id",
+    }
+)
+# ...and the keywords of recording itself: the aggregate id, the event class, and the Part 2
+# context (which the record decides from its own state, never from the caller).
+RECORDING_KEYWORDS = frozenset({"id", "event_class", "sud_context"})
+RESERVED = ENVELOPE | RECORDING_KEYWORDS
+
+
+def refuse_reserved(details: Mapping[str, Any]) -> None:
+    """Refuse a command's free-form details if they name anything the record sets itself."""
+    taken = [key for key in details if key in RESERVED]
+    if taken:
+        raise InvalidInput(
+            [FieldError(key, "is set by the record, not the caller") for key in taken]
+        )
+
 
 @contextmanager
-def refused_fields() -> Iterator[None]:
+def refused_fields(prefix: str = "") -> Iterator[None]:
     """Turn pydantic's validation errors into the domain's field-level InvalidInput."""
     try:
         yield
     except ValidationError as exc:
-        raise InvalidInput.from_validation_error(exc) from None
+        raise InvalidInput.from_validation_error(exc, prefix) from None
+
+
+_FLAG: TypeAdapter[bool] = TypeAdapter(bool)
+
+
+def parsed_flag(name: str, value: Any) -> bool:
+    """A yes/no field parsed as its event will parse it ("false" is False), for commands
+    that decide something (the data class) from it before the event is made."""
+    with refused_fields(name):
+        return _FLAG.validate_python(value)
 
 
 class RecordEvent(Aggregate.Event):
@@ -76,6 +122,7 @@ class RecordState:
     name: str = ""
     team: dict[str, Membership] = field(default_factory=dict)
     sessions: dict[UUID, str] = field(default_factory=dict)
+    session_starts: dict[UUID, datetime] = field(default_factory=dict)
     medications: dict[UUID, Any] = field(default_factory=dict)
     lab_orders: dict[UUID, str] = field(default_factory=dict)
     sud_orders: set[UUID] = field(default_factory=set)
@@ -168,6 +215,7 @@ class RecordBase(Aggregate):
         sud_context: bool = False,
         **fields: Any,
     ) -> None:
+        refuse_reserved(fields)
         member = self.check_may_author(event_class, by)
         data_class = self.data_class_for(event_class, member, sud_context)
         with refused_fields():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import InvalidInput, NotPermittedAuthor, RuleViolation
 from domain.events import Actor, Aggregate
@@ -16,6 +16,8 @@ from domain.record import (
     Membership,
     RecordBase,
     RecordEvent,
+    parsed_flag,
+    refuse_reserved,
     refused_fields,
 )
 from domain.vocabulary import DataClass, Role, Sex, ShortText, TelehealthPreference
@@ -24,6 +26,9 @@ _PATIENTS = uuid5(NAMESPACE_URL, "https://tandem.example/patients")
 REGISTRARS = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE, Role.SYSTEM})
 TEAM_KEEPERS = TREATING | {Role.SYSTEM}
 MRN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$"
+# The furthest ahead of UTC any place's calendar runs (UTC+14, Kiribati): a birth date is
+# "in the future" only if it is after the date somewhere on Earth at the recording moment.
+FURTHEST_AHEAD_OF_UTC = timedelta(hours=14)
 
 
 def patient_id_for(mrn: str) -> UUID:
@@ -45,6 +50,21 @@ class Demographics(RecordEvent):
     telehealth_preference: TelehealthPreference = TelehealthPreference.EITHER
     phone: ShortText | None = None
     email: ShortText | None = None
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date_not_in_future(cls, value: date, info: ValidationInfo) -> date:
+        # Compared with the event's own recorded time, not the wall clock, so that replaying
+        # an old event gives the verdict it got when it was recorded (as clinical_time does).
+        recorded = info.data.get("timestamp")
+        if isinstance(recorded, datetime):
+            latest = (recorded.astimezone(UTC) + FURTHEST_AHEAD_OF_UTC).date()
+            if value > latest:
+                raise ValueError(
+                    f"is in the future ({value.isoformat()} is after the recording date "
+                    f"{recorded.date().isoformat()})"
+                )
+        return value
 
 
 class PatientRegistered(Demographics, Aggregate.Created):
@@ -122,6 +142,7 @@ class RegistrationSection(RecordBase):
             raise NotPermittedAuthor(
                 f"a {by.role.value} may not register patients", field="actor.role"
             )
+        refuse_reserved(demographics)
         mrn = demographics.get("mrn")
         if not isinstance(mrn, str):
             raise InvalidInput.single("mrn", "is required")
@@ -136,6 +157,7 @@ class RegistrationSection(RecordBase):
             )
 
     def update_demographics(self, by: Actor, at: datetime, **demographics: Any) -> None:
+        refuse_reserved(demographics)
         self._record(DemographicsUpdated, by, at, **demographics)
 
     def add_team_member(
@@ -148,6 +170,9 @@ class RegistrationSection(RecordBase):
         organisation: str,
         part2_program: bool = False,
     ) -> None:
+        # Who may keep the team comes first: the checks below answer with who is on it, and
+        # for a Part 2 program that answer itself discloses SUD treatment (42 CFR 2.11).
+        self.check_may_author(CareTeamMemberAdded, by)
         current = self.state.team.get(user_id)
         if current is not None and current.active:
             raise RuleViolation(
@@ -155,25 +180,37 @@ class RegistrationSection(RecordBase):
             )
         if role not in ANY_TEAM_ROLE:
             raise InvalidInput.single("role", f"{role} cannot be a care-team role")
+        in_program = parsed_flag("part2_program", part2_program)
         # Joining a Part 2 program's team itself discloses SUD treatment (42 CFR 2.11).
         self._record(
             CareTeamMemberAdded,
             by,
             at,
-            sud_context=part2_program,
+            sud_context=in_program,
             user_id=user_id,
             role=role,
             organisation=organisation,
-            part2_program=part2_program,
+            part2_program=in_program,
         )
 
     def remove_team_member(self, by: Actor, at: datetime, *, user_id: str, reason: str) -> None:
+        # As in add_team_member: the author first, so an outsider learns nothing of the team.
+        self.check_may_author(CareTeamMemberRemoved, by)
         current = self.state.team.get(user_id)
         if current is None or not current.active:
             raise RuleViolation(
                 f"user {user_id} is not on the care team", patient_id=self.id, field="user_id"
             )
-        self._record(CareTeamMemberRemoved, by, at, user_id=user_id, reason=reason)
+        # Leaving a Part 2 program's team names the program member just as joining did, so
+        # it is an SUD record too (42 CFR 2.11).
+        self._record(
+            CareTeamMemberRemoved,
+            by,
+            at,
+            sud_context=current.part2_program,
+            user_id=user_id,
+            reason=reason,
+        )
 
     def members(self, role: Role | None = None) -> list[Membership]:
         return [

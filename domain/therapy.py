@@ -6,13 +6,13 @@ record, never merged into a progress note, and shared only under their own autho
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from domain.errors import RuleViolation
+from domain.errors import InvalidInput, RuleViolation
 from domain.events import Actor
 from domain.record import TREATING, RecordBase, RecordEvent
 from domain.vocabulary import (
@@ -26,14 +26,18 @@ from domain.vocabulary import (
 )
 
 SCHEDULED, ATTENDED, MISSED, CANCELLED = "scheduled", "attended", "missed", "cancelled"
+# How early before its start a session may be marked attended or missed: a patient who
+# arrives early is seen early, but nobody attends or misses a session an hour before it.
+EARLY_OUTCOME = timedelta(minutes=15)
 
 
 class SessionScheduled(RecordEvent):
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
     default_class: ClassVar[DataClass] = DataClass.APPOINTMENT
 
     session_id: UUID
-    starts_at: datetime
+    # Timezone-aware: a session's start is compared with clinical times, which are.
+    starts_at: AwareDatetime
     duration_minutes: int = Field(ge=5, le=240)
     mode: SessionMode
     kind: SessionKind = SessionKind.STANDARD
@@ -46,8 +50,19 @@ class SessionScheduled(RecordEvent):
         state["mode"] = SessionMode.TELEHEALTH.value if telehealth else SessionMode.IN_PERSON.value
         state.setdefault("kind", SessionKind.STANDARD.value)
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Version 2 accepted a start time without a UTC offset. Such a time was entered by
+        the person scheduling, so it is read in the offset of their clinical time (the
+        moment of scheduling), the best witness of their clock; UTC if even that has none."""
+        starts_at = datetime.fromisoformat(str(state["starts_at"]))
+        if starts_at.tzinfo is None:
+            scheduled = datetime.fromisoformat(str(state["clinical_time"]))
+            state["starts_at"] = starts_at.replace(tzinfo=scheduled.tzinfo or UTC).isoformat()
+
     def apply(self, aggregate: Any) -> None:
         aggregate.state.sessions[self.session_id] = SCHEDULED
+        aggregate.state.session_starts[self.session_id] = self.starts_at
 
     def summary(self) -> str:
         return (
@@ -198,14 +213,30 @@ class TherapySection(RecordBase):
                 f"session {session_id} is already {status}", patient_id=self.id, field="session_id"
             )
 
+    def check_session_started(self, session_id: UUID, at: datetime) -> None:
+        """An outcome (attended, missed) cannot be recorded for a time well before the
+        session starts."""
+        starts_at = self.state.session_starts.get(session_id)
+        # A clinical time without an offset cannot be compared; the event refuses it anyway.
+        if starts_at is None or not isinstance(at, datetime) or at.tzinfo is None:
+            return
+        if at < starts_at - EARLY_OUTCOME:
+            raise InvalidInput.single(
+                "clinical_time",
+                f"is before the session starts ({at.isoformat()} is more than "
+                f"{EARLY_OUTCOME.seconds // 60} minutes before {starts_at.isoformat()})",
+            )
+
     def record_attendance(self, by: Actor, at: datetime, *, session_id: UUID) -> None:
         self.check_session_open(session_id)
+        self.check_session_started(session_id, at)
         self._record(SessionAttended, by, at, session_id=session_id)
 
     def record_missed(
         self, by: Actor, at: datetime, *, session_id: UUID, reason: str | None = None
     ) -> None:
         self.check_session_open(session_id)
+        self.check_session_started(session_id, at)
         self._record(SessionMissed, by, at, session_id=session_id, reason=reason)
 
     def cancel_session(

@@ -20,6 +20,8 @@ from domain.vocabulary import DataClass, Role, ShortText
 
 _USERS = uuid5(NAMESPACE_URL, "https://tandem.example/users")
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+# Accounts that act for one patient, and so must name them.
+NAMES_A_PATIENT = frozenset({Role.PATIENT, Role.SUPPORTER})
 
 
 def user_id_for(email: str) -> UUID:
@@ -43,10 +45,16 @@ class UserCreated(UserEvent, Aggregate.Created):
 class RoleChanged(UserEvent):
     role: Role
     organisation: ShortText
+    # The patient a patient or supporter account belongs to; None for other roles.
+    patient_id: UUID | None = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.role = self.role
         aggregate.organisation = self.organisation
+        # Events recorded before change_role took a patient left the link as it was; keep
+        # that reading for them (a patient role without a patient_id only exists in those).
+        if self.patient_id is not None or self.role not in NAMES_A_PATIENT:
+            aggregate.patient_id = self.patient_id
 
 
 class PasswordChanged(UserEvent):
@@ -98,10 +106,7 @@ class User(Aggregate):
         password_hash: str,
         patient_id: UUID | None = None,
     ) -> User:
-        if role == Role.SYSTEM:
-            raise RuleViolation("no account may have the system role", field="role")
-        if role in (Role.PATIENT, Role.SUPPORTER) and patient_id is None:
-            raise RuleViolation(f"a {role.value} account must name its patient", field="patient_id")
+        check_account_role(role, patient_id)
         with refused_fields():
             return cls._create(
                 UserCreated,
@@ -125,29 +130,63 @@ class User(Aggregate):
         if not self.active:
             raise RuleViolation(f"user {self.email} is deactivated", field="user")
 
-    def change_role(self, by: Actor, at: datetime, *, role: Role, organisation: str) -> None:
+    def change_role(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        role: Role,
+        organisation: str,
+        patient_id: UUID | None = None,
+    ) -> None:
+        """Move the account to another role; a patient or supporter role names its patient,
+        and no account may become the system (which needs no care-team membership)."""
         self.check_active()
-        self.trigger_event(
-            RoleChanged,
-            actor=by,
-            data_class=self.data_class,
-            clinical_time=at,
-            role=role,
-            organisation=organisation,
-        )
+        check_account_role(role, patient_id)
+        with refused_fields():
+            self.trigger_event(
+                RoleChanged,
+                actor=by,
+                data_class=self.data_class,
+                clinical_time=at,
+                role=role,
+                organisation=organisation,
+                patient_id=patient_id,
+            )
 
     def change_password(self, by: Actor, at: datetime, *, password_hash: str) -> None:
         self.check_active()
-        self.trigger_event(
-            PasswordChanged,
-            actor=by,
-            data_class=self.data_class,
-            clinical_time=at,
-            password_hash=password_hash,
-        )
+        with refused_fields():
+            self.trigger_event(
+                PasswordChanged,
+                actor=by,
+                data_class=self.data_class,
+                clinical_time=at,
+                password_hash=password_hash,
+            )
 
     def deactivate(self, by: Actor, at: datetime, *, reason: str) -> None:
         self.check_active()
-        self.trigger_event(
-            UserDeactivated, actor=by, data_class=self.data_class, clinical_time=at, reason=reason
+        with refused_fields():
+            self.trigger_event(
+                UserDeactivated,
+                actor=by,
+                data_class=self.data_class,
+                clinical_time=at,
+                reason=reason,
+            )
+
+
+def check_account_role(role: Role | str, patient_id: UUID | None) -> None:
+    """The rules on an account's role, the same at creation and at every change.
+
+    No account may hold the system role: the system actor records without care-team
+    membership (record.py, check_may_author), so an account holding it would bypass the
+    team. A patient or supporter account acts for one patient and must name them.
+    """
+    if role == Role.SYSTEM:
+        raise RuleViolation("no account may have the system role", field="role")
+    if role in NAMES_A_PATIENT and patient_id is None:
+        raise RuleViolation(
+            f"a {Role(role).value} account must name its patient", field="patient_id"
         )

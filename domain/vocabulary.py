@@ -144,6 +144,8 @@ class Modality(StrEnum):
     BEHAVIORAL_ACTIVATION = "behavioral-activation"
     MEDICATION_MANAGEMENT = "medication-management"
     PSYCHOEDUCATION = "psychoeducation"
+    # Interpersonal and social rhythm therapy (IPSRT), for bipolar disorder.
+    INTERPERSONAL_SOCIAL_RHYTHM = "interpersonal-social-rhythm"
 
 
 class Severity(StrEnum):
@@ -158,7 +160,9 @@ class RiskLevel(StrEnum):
     HIGH = "high"
 
 
-_ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
+# Any letter first: ICD-10-CM uses U for codes for special purposes (U07.1 COVID-19, U09.9
+# post-COVID condition).
+_ICD10 = re.compile(r"^[A-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 _RXNORM = re.compile(r"^[1-9][0-9]{0,8}$")
 _LOINC = re.compile(r"^([0-9]{1,7})-([0-9])$")
 

@@ -26,7 +26,7 @@ def test_the_domain_imports_only_the_standard_library_pydantic_and_eventsourcing
     for path in sorted(DOMAIN.rglob("*.py")):
         for name in imported_modules(path):
             top = name.split(".")[0]
-            if top in sys.stdlib_module_names or top == "domain" or top == "__future__":
+            if top in sys.stdlib_module_names or top in {"domain", "__future__"}:
                 continue
             if name in ALLOWED_THIRD_PARTY or top in {"pydantic", "pydantic_core"}:
                 continue

@@ -2,9 +2,10 @@
 
 Ben, 34, a surveyor in a depressive episode: lithium carbonate after baseline labs, trough
 levels 5-7 days after the start and after the dose change, then weekly until two stable
-levels in 0.6-0.8 mmol/L, then every three months; weight and BMI for metabolic monitoring;
-psychoeducation and social-rhythm work with his partner, who learns to note early
-activation cues (sleep, speech rate, spending) and does, in week 9.
+levels in 0.6-0.8 mmol/L, then every three months; weight and BMI (vital signs) for
+metabolic monitoring; psychoeducation, then interpersonal and social rhythm therapy (IPSRT)
+with his partner, who learns to note early activation cues (sleep, speech rate, spending)
+and does, in week 9.
 """
 
 from __future__ import annotations
@@ -69,8 +70,6 @@ GLUCOSE = LabTest(
     "2345-7", "Glucose [Mass/volume] in Serum or Plasma (fasting)", LabUnit.MG_DL, "70", "99"
 )
 CBC = LabTest("58410-2", "CBC panel - Blood by Automated count")
-WEIGHT = LabTest("29463-7", "Body weight", LabUnit.KG)
-BMI = LabTest("39156-5", "Body mass index (BMI)", LabUnit.KG_M2, "18.5", "24.9")
 
 PHQ9 = {
     0: answers(2, 2, 3, 2, 1, 2, 2, 2, 0),  # 16
@@ -212,17 +211,9 @@ class _Ben:
         self.trough = None
 
     def weigh(self, r: PatientRecord, day: int, kg: str, bmi: str) -> None:
-        """Weight and BMI measured at a clinic visit (ordered and filed together)."""
-        measured = [
-            (
-                order_lab(r, PRESCRIBER, self.chart.at(day, 10), test, "Metabolic monitoring"),
-                test,
-                v,
-            )
-            for test, v in ((WEIGHT, kg), (BMI, bmi))
-        ]
-        for order_id, test, value in measured:
-            result_lab(r, PRESCRIBER, self.chart.at(day, 10, 2), order_id, test, value)
+        """Weight and BMI measured by the prescriber at a clinic visit (vital signs, not a
+        lab order)."""
+        r.record_vitals(PRESCRIBER, self.chart.at(day, 10), weight_kg=Decimal(kg), bmi=Decimal(bmi))
 
     def observe(
         self, r: PatientRecord, day: int, hour: int, cue: str, change: str, text: str
@@ -315,6 +306,8 @@ class _Ben:
         )
         self.order_trough(r, 2, 7, "Trough 12 h after the bedtime dose, 5-7 days after the start")
         self.session(r, 3, None)
+        # After the first psychoeducation session the work is social rhythm therapy.
+        self.therapy.modality = Modality.INTERPERSONAL_SOCIAL_RHYTHM
         r.add_team_member(
             SYSTEM,
             self.chart.at(3, 18, 10),
@@ -326,7 +319,7 @@ class _Ben:
             THERAPIST,
             self.chart.at(3, 18, 15),
             target_id=uuid4(),
-            modality=Modality.PSYCHOEDUCATION,
+            modality=Modality.INTERPERSONAL_SOCIAL_RHYTHM,
             description="Social rhythm stabilization: wake 07:00 and bed 23:00 (within 45 min), "
             "regular meals and first contact",
         )

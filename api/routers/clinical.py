@@ -159,6 +159,7 @@ ROUTES = [
     ),
     Route("/questionnaires", s.QuestionnaireCreate, "answer_questionnaire", "measures"),
     Route("/sleep-logs", s.SleepLogCreate, "log_sleep", "measures"),
+    Route("/vitals", s.VitalsCreate, "record_vitals", "measures"),
     Route(
         "/functional-outcomes", s.FunctionalOutcomeCreate, "record_functional_outcome", "measures"
     ),

@@ -122,7 +122,9 @@ class MedicationCreate(CommandBody):
     rxnorm: RxNormCode
     dose: DoseIn
     schedule: ScheduleIn
-    route: Literal["oral", "sublingual", "transdermal", "intramuscular", "subcutaneous"] = "oral"
+    route: Literal[
+        "oral", "sublingual", "transdermal", "intramuscular", "subcutaneous", "nasal"
+    ] = "oral"
     indication: ShortText
     sud_treatment: bool = False
 
@@ -151,6 +153,7 @@ class MedicationSwitch(CommandBody):
     indication: ShortText
     cross_taper: bool = False
     reason: Text
+    sud_treatment: bool | None = None
 
 
 class SideEffectCreate(CommandBody):
@@ -211,6 +214,16 @@ class SleepLogCreate(CommandBody):
     quality: int = Field(ge=1, le=5)
     bedtime: time | None = None
     wake_time: time | None = None
+
+
+class VitalsCreate(CommandBody):
+    weight_kg: Decimal | None = Field(default=None, gt=0, le=500, decimal_places=2)
+    height_cm: Decimal | None = Field(default=None, gt=0, le=300, decimal_places=1)
+    bmi: Decimal | None = Field(default=None, gt=0, le=150, decimal_places=1)
+    systolic_mmhg: int | None = Field(default=None, gt=0, le=300)
+    diastolic_mmhg: int | None = Field(default=None, gt=0, le=250)
+    heart_rate_bpm: int | None = Field(default=None, gt=0, le=300)
+    waist_cm: Decimal | None = Field(default=None, gt=0, le=300, decimal_places=1)
 
 
 class FunctionalOutcomeCreate(CommandBody):

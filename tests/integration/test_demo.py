@@ -28,14 +28,20 @@ from domain.measures import (
     QuestionnaireAnswered,
     SleepLogged,
     SupporterObservationRecorded,
+    VitalsRecorded,
 )
 from domain.medication import DoseChanged, MedicationEvent, MedicationStarted, MedicationStopped
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.record import RecordEvent
 from domain.registration import CareTeamMemberAdded, CareTeamMemberRemoved, PatientRegistered
 from domain.safety import LapseReported, RiskAssessed
-from domain.therapy import PsychotherapyNoteWritten, SessionAttended, SessionScheduled
-from domain.vocabulary import DataClass, Phase, Role, SessionKind, SessionMode
+from domain.therapy import (
+    PsychotherapyNoteWritten,
+    SessionAttended,
+    SessionScheduled,
+    TherapyTargetSet,
+)
+from domain.vocabulary import DataClass, Modality, Phase, Role, SessionKind, SessionMode
 
 PASSWORD = "demo-password-123"
 DEPRESSION, BIPOLAR, OPIOID, STUDENT = "DEMO-1001", "DEMO-1002", "DEMO-1003", "DEMO-1004"
@@ -289,7 +295,10 @@ def test_lithium_starts_only_after_baseline_labs_are_resulted(loaded: Loaded) ->
     [start] = of(events, MedicationStarted)
     assert (start.drug, start.rxnorm) == ("lithium carbonate", "42351")
     baseline = {e.loinc for e in of(events, LabResulted) if e.clinical_time < start.clinical_time}
-    assert {"2160-0", "3016-3", "17861-6", "29463-7", "39156-5"} <= baseline
+    assert {"2160-0", "3016-3", "17861-6"} <= baseline
+    [weighed] = [e for e in of(events, VitalsRecorded) if e.clinical_time < start.clinical_time]
+    assert weighed.weight_kg is not None
+    assert weighed.bmi is not None
 
 
 def test_lithium_troughs_are_taken_early_then_weekly_until_two_stable_levels(
@@ -313,10 +322,24 @@ def test_lithium_troughs_are_taken_early_then_weekly_until_two_stable_levels(
 
 def test_bipolar_metabolic_monitoring_records_weight_and_bmi_over_time(loaded: Loaded) -> None:
     events = timeline(loaded, BIPOLAR)
-    weights = [e for e in of(events, LabResulted) if e.loinc == "29463-7"]
-    bmis = [e for e in of(events, LabResulted) if e.loinc == "39156-5"]
-    assert len(weights) >= 3
-    assert len(bmis) >= 3
+    vitals = of(events, VitalsRecorded)
+    assert len([v for v in vitals if v.weight_kg is not None]) >= 3
+    assert len([v for v in vitals if v.bmi is not None]) >= 3
+    assert all(v.actor.user_id == "prescriber@demo" for v in vitals)
+    assert all(v.data_class == DataClass.MEASURE for v in vitals)
+    # Vital signs are measured, not ordered: no lab order or result holds them any more.
+    body_measures = {"29463-7", "39156-5", "8302-2", "8480-6", "8462-4", "8867-4"}
+    assert not [e for e in of(events, LabOrdered) if e.loinc in body_measures]
+    assert not [e for e in of(events, LabResulted) if e.loinc in body_measures]
+
+
+def test_the_bipolar_rhythm_work_is_ipsrt(loaded: Loaded) -> None:
+    events = timeline(loaded, BIPOLAR)
+    targets = of(events, TherapyTargetSet)
+    assert [t.modality for t in targets] == [Modality.INTERPERSONAL_SOCIAL_RHYTHM]
+    modalities = [s.modality for s in of(events, SessionScheduled)]
+    assert modalities[0] == Modality.PSYCHOEDUCATION
+    assert Modality.INTERPERSONAL_SOCIAL_RHYTHM in modalities[1:]
 
 
 def test_the_supporter_records_early_activation_cues(loaded: Loaded) -> None:

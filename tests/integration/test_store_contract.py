@@ -379,3 +379,20 @@ class TestPostgresStore(StoreContract):
 
     def raw_states(self, settings: Settings) -> list[bytes]:
         return raw_postgres_states(settings.postgres_schema)
+
+
+def test_the_api_refuses_to_start_on_postgres_without_a_signing_key() -> None:
+    from adapters.bootstrap import MissingSecret, jwt_secret
+
+    with pytest.raises(MissingSecret, match="TANDEM_JWT_SECRET"):
+        jwt_secret(Settings(store="postgres"))
+
+
+def test_the_embedded_store_keeps_a_generated_signing_key(tmp_path: Path) -> None:
+    from adapters.bootstrap import jwt_secret
+
+    settings = Settings(data_dir=tmp_path)
+    first = jwt_secret(settings)
+    assert len(first) >= 40
+    assert jwt_secret(settings) == first
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0

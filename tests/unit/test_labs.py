@@ -224,11 +224,6 @@ def test_an_incoherent_result_is_refused(
     assert record.state.lab_orders[order_id] == OPEN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="labs.py:56-68: the model-level validator's error has no location, so InvalidInput "
-    "names the field '(input)' instead of value / value_text / unit",
-)
 @pytest.mark.parametrize(
     ("result", "fields"),
     [
@@ -245,6 +240,27 @@ def test_an_incoherent_result_names_the_field(
     with refused(record, InvalidInput) as refusal:
         record.record_lab_result(SYSTEM, at, order_id=order_id, **result)
     assert {e.field for e in refusal.value.errors} <= fields
+
+
+def test_an_inverted_reference_range_names_the_high_end(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput, field="reference_high") as refusal:
+        record.record_lab_result(
+            SYSTEM, at, order_id=order_id, **numeric(reference_low=Decimal("1.2"))
+        )
+    assert [e.field for e in refusal.value.errors] == ["reference_high"]
+
+
+def test_a_malformed_value_is_named_alone(record: PatientRecord, at: datetime) -> None:
+    # The rules between fields are not checked against a value already refused.
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput) as refusal:
+        record.record_lab_result(
+            SYSTEM, at, order_id=order_id, **{**numeric(), "value": "abc", "reference_low": "x"}
+        )
+    assert [e.field for e in refusal.value.errors] == ["value", "reference_low"]
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from tests.unit.builders import (
     THERAPIST,
     a_registered_record,
     assert_attributed,
+    days_ago,
     given,
     only_event,
     recorded,
@@ -148,6 +149,21 @@ def test_a_prescriber_starts_a_medication(record: PatientRecord, at: datetime) -
     )
 
 
+def test_a_nasal_medication_is_started(record: PatientRecord, at: datetime) -> None:
+    esketamine = {
+        "drug": "esketamine",
+        "rxnorm": "2119365",
+        "dose": {"amount": "56", "unit": "mg"},
+        "schedule": {"frequency": "weekly"},
+        "route": "nasal",
+        "indication": "treatment-resistant depression",
+    }
+
+    record.start_medication(PRESCRIBER, at, medication_id=uuid4(), **esketamine)
+
+    assert only_event(record, MedicationStarted).route == "nasal"
+
+
 def test_starting_a_medication_requires_an_indication(record: PatientRecord, at: datetime) -> None:
     details = {k: v for k, v in SERTRALINE.items() if k != "indication"}
     with refused(record, InvalidInput, field="indication") as refusal:
@@ -229,6 +245,43 @@ def test_every_event_about_an_sud_medication_is_an_sud_record(
     assert event.data_class == DataClass.SUD
 
 
+@pytest.mark.parametrize("flag", ["false", "no", "0", 0])
+def test_a_sud_flag_that_says_no_is_not_an_sud_record(
+    record: PatientRecord, at: datetime, flag: Any
+) -> None:
+    medication_id = uuid4()
+
+    record.start_medication(
+        PRESCRIBER, at, medication_id=medication_id, **{**SERTRALINE, "sud_treatment": flag}
+    )
+
+    started = only_event(record, MedicationStarted)
+    assert (started.sud_treatment, started.data_class) == (False, DataClass.MEDICATION)
+    assert record.state.medications[medication_id].sud is False
+
+
+@pytest.mark.parametrize("flag", ["true", "yes", 1])
+def test_a_sud_flag_that_says_yes_is_an_sud_record(
+    record: PatientRecord, at: datetime, flag: Any
+) -> None:
+    record.start_medication(
+        PRESCRIBER, at, medication_id=uuid4(), **{**BUPRENORPHINE, "sud_treatment": flag}
+    )
+
+    started = only_event(record, MedicationStarted)
+    assert (started.sud_treatment, started.data_class) == (True, DataClass.SUD)
+
+
+@pytest.mark.parametrize("flag", ["maybe", 2, None, [True]])
+def test_a_sud_flag_that_is_not_yes_or_no_is_refused(
+    record: PatientRecord, at: datetime, flag: Any
+) -> None:
+    with refused(record, InvalidInput, field="sud_treatment"):
+        record.start_medication(
+            PRESCRIBER, at, medication_id=uuid4(), **{**SERTRALINE, "sud_treatment": flag}
+        )
+
+
 def test_a_part2_prescribers_antidepressant_is_an_sud_record(at: datetime) -> None:
     record = a_registered_record(part2=[PART2_PRESCRIBER])
 
@@ -270,11 +323,6 @@ def test_a_titration_plan_out_of_date_order_is_refused(record: PatientRecord, at
     assert "date order" in refusal.value.errors[0].reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="medication.py:123-128: a model-level validator's error has no location, so "
-    "InvalidInput names the field '(input)' instead of 'steps'",
-)
 def test_a_titration_plan_out_of_date_order_names_the_steps(
     record: PatientRecord, at: datetime
 ) -> None:
@@ -285,6 +333,17 @@ def test_a_titration_plan_out_of_date_order_names_the_steps(
     ]
     with refused(record, InvalidInput, field="steps"):
         record.plan_titration(PRESCRIBER, at, medication_id=medication_id, steps=steps)
+
+
+def test_a_taper_out_of_date_order_names_the_steps(record: PatientRecord, at: datetime) -> None:
+    record, medication_id = with_medication(record)
+    steps = [
+        {"on_or_after": date(2030, 2, 15), "dose": {"amount": "12.5", "unit": "mg"}},
+        {"on_or_after": date(2030, 2, 1), "dose": {"amount": "25", "unit": "mg"}},
+    ]
+    with refused(record, InvalidInput, field="steps") as refusal:
+        record.start_taper(PRESCRIBER, at, medication_id=medication_id, steps=steps, reason="x")
+    assert "date order" in refusal.value.errors[0].reason
 
 
 def test_an_empty_titration_plan_is_refused(record: PatientRecord, at: datetime) -> None:
@@ -486,6 +545,118 @@ def test_a_medication_switched_from_sud_treatment_stays_sud(
     assert only_event(record, DoseChanged).data_class == DataClass.SUD
 
 
+ESCITALOPRAM: dict[str, Any] = {
+    "drug": "escitalopram",
+    "rxnorm": "321988",
+    "dose": {"amount": "10", "unit": "mg"},
+    "schedule": {"frequency": "once-daily"},
+    "indication": "major depressive disorder, recurrent",
+}
+
+
+def test_a_switch_to_sud_treatment_makes_the_new_medication_sud(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, medication_id = with_medication(record)
+    to_medication_id = uuid4()
+
+    record.switch_medication(
+        PRESCRIBER,
+        at,
+        medication_id=medication_id,
+        to_medication_id=to_medication_id,
+        **{k: v for k, v in BUPRENORPHINE.items() if k != "route"},
+        reason="opioid use disorder diagnosed; sertraline no longer needed",
+    )
+
+    switched = only_event(record, MedicationSwitched)
+    assert (switched.sud_treatment, switched.data_class) == (True, DataClass.SUD)
+    assert record.state.medications[to_medication_id].sud is True
+    assert record.state.medications[medication_id].sud is False
+
+
+def test_a_switch_from_sud_treatment_to_other_treatment_is_sud_but_what_follows_is_not(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, medication_id = with_medication(record, details=BUPRENORPHINE)
+    to_medication_id = uuid4()
+
+    record.switch_medication(
+        PRESCRIBER,
+        at,
+        medication_id=medication_id,
+        to_medication_id=to_medication_id,
+        **ESCITALOPRAM,
+        sud_treatment="false",
+        reason="taper off buprenorphine completed elsewhere; depression remains",
+    )
+
+    # The switch names the buprenorphine, so it stays an SUD record...
+    switched = only_event(record, MedicationSwitched)
+    assert (switched.sud_treatment, switched.data_class) == (False, DataClass.SUD)
+    # ...but the escitalopram is ordinary treatment from now on.
+    record.change_dose(
+        PRESCRIBER, at, medication_id=to_medication_id, dose=mg("15"), reason="partial response"
+    )
+    assert only_event(record, DoseChanged).data_class == DataClass.MEDICATION
+
+
+def test_a_switch_records_that_the_new_medication_follows_the_old_by_default(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, medication_id = with_medication(record)
+    record.switch_medication(
+        PRESCRIBER,
+        at,
+        medication_id=medication_id,
+        to_medication_id=uuid4(),
+        **ESCITALOPRAM,
+        reason="x",
+    )
+    assert only_event(record, MedicationSwitched).sud_treatment is False
+
+
+def test_a_switch_with_a_malformed_sud_flag_is_refused(record: PatientRecord, at: datetime) -> None:
+    record, medication_id = with_medication(record)
+    with refused(record, InvalidInput, field="sud_treatment"):
+        record.switch_medication(
+            PRESCRIBER,
+            at,
+            medication_id=medication_id,
+            to_medication_id=uuid4(),
+            **ESCITALOPRAM,
+            sud_treatment="maybe",
+            reason="x",
+        )
+
+
+def test_a_switch_recorded_before_the_flag_existed_follows_the_old_medication(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, medication_id = with_medication(record, details=BUPRENORPHINE)
+    to_medication_id = uuid4()
+    legacy = MedicationSwitched(
+        originator_id=record.id,
+        originator_version=record.version + 1,
+        actor=PRESCRIBER,
+        data_class=DataClass.SUD,
+        clinical_time=at,
+        medication_id=medication_id,
+        to_medication_id=to_medication_id,
+        drug="buprenorphine extended-release injection",
+        rxnorm="1996189",
+        dose=mg("300"),
+        schedule={"frequency": "weekly"},
+        indication="opioid use disorder",
+        reason="x",
+    )
+
+    legacy.mutate(record)
+
+    assert legacy.sud_treatment is None
+    assert record.state.medications[to_medication_id].sud is True
+
+
 def test_a_switch_to_an_existing_medication_id_is_refused(
     record: PatientRecord, at: datetime
 ) -> None:
@@ -562,11 +733,6 @@ def test_more_doses_taken_than_prescribed_is_refused(record: PatientRecord, at: 
     assert "doses_taken" in refusal.value.errors[0].reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="medication.py:201-205: the model-level validator's error has no location, so "
-    "InvalidInput names the field '(input)' instead of 'doses_taken'",
-)
 def test_more_doses_taken_than_prescribed_names_doses_taken(
     record: PatientRecord, at: datetime
 ) -> None:
@@ -676,8 +842,29 @@ def test_a_medication_is_stopped(record: PatientRecord, at: datetime) -> None:
         lambda r, m, at: r.reassess_medication(
             PRESCRIBER, at, medication_id=m, assessment="x", decision="continue"
         ),
+        lambda r, m, at: r.change_timing(
+            PRESCRIBER, at, medication_id=m, schedule={"frequency": "weekly"}, reason="x"
+        ),
+        lambda r, m, at: r.start_taper(
+            PRESCRIBER,
+            at,
+            medication_id=m,
+            steps=[{"on_or_after": date(2030, 1, 1), "dose": {"amount": "12.5", "unit": "mg"}}],
+            reason="x",
+        ),
+        lambda r, m, at: r.switch_medication(
+            PRESCRIBER, at, medication_id=m, to_medication_id=uuid4(), **ESCITALOPRAM, reason="x"
+        ),
     ],
-    ids=["dose change", "second stop", "titration", "reassessment"],
+    ids=[
+        "dose change",
+        "second stop",
+        "titration",
+        "reassessment",
+        "timing",
+        "taper",
+        "switch",
+    ],
 )
 def test_a_stopped_medication_refuses_further_changes(
     record: PatientRecord, at: datetime, command: Any
@@ -690,6 +877,51 @@ def test_a_stopped_medication_refuses_further_changes(
         command(record, medication_id, at)
     assert "stopped" in str(refusal.value)
     assert record.state.medications[medication_id].dose == mg("25")
+
+
+def test_withdrawal_symptoms_are_reported_after_a_stop(record: PatientRecord, at: datetime) -> None:
+    record, medication_id = with_medication(record, details=BUPRENORPHINE)
+    record.stop_medication(PRESCRIBER, days_ago(5), medication_id=medication_id, reason="x")
+    record = given(record)
+
+    record.report_side_effect(
+        PATIENT,
+        at,
+        medication_id=medication_id,
+        effect="dizziness and 'brain zaps' since stopping",
+        severity=Severity.MODERATE,
+    )
+
+    effect = only_event(record, SideEffectReported)
+    assert (effect.medication_id, effect.severity) == (medication_id, Severity.MODERATE)
+    # Still about an SUD medication after its stop, so still an SUD record.
+    assert effect.data_class == DataClass.SUD
+    assert record.state.medications[medication_id].status == STOPPED
+
+
+def test_adherence_up_to_a_stop_is_recorded_after_it(record: PatientRecord, at: datetime) -> None:
+    record, medication_id = with_medication(record)
+    record.stop_medication(PRESCRIBER, days_ago(5), medication_id=medication_id, reason="x")
+    record = given(record)
+
+    record.record_adherence(
+        PATIENT, at, medication_id=medication_id, period_days=14, doses_prescribed=9, doses_taken=9
+    )
+
+    assert only_event(record, AdherenceRecorded).doses_taken == 9
+    assert record.state.medications[medication_id].status == STOPPED
+
+
+def test_a_stopped_medication_still_refuses_malformed_side_effects(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, medication_id = with_medication(record)
+    record.stop_medication(PRESCRIBER, at, medication_id=medication_id, reason="x")
+    record = given(record)
+    with refused(record, InvalidInput, field="severity"):
+        record.report_side_effect(
+            PATIENT, at, medication_id=medication_id, effect="x", severity="unbearable"
+        )
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -33,6 +34,7 @@ from tests.unit.builders import (
     SYSTEM,
     THERAPIST,
     a_registered_record,
+    days_ago,
     demographics,
     given,
     only_event,
@@ -162,7 +164,7 @@ def test_acting_in_a_role_other_than_ones_team_role_is_refused(
             lambda r, by, at: r.write_psychotherapy_note(by, at, text="impressions"),
         ),
         (SUPPORTER, COMMANDS["questionnaire"][1]),
-        (SUPPORTER, COMMANDS["message"][1]),
+        (SUPPORTER, COMMANDS["risk"][1]),
         (PATIENT, COMMANDS["session"][1]),
         (PATIENT, COMMANDS["condition"][1]),
         (THERAPIST, COMMANDS["observation"][1]),
@@ -172,7 +174,7 @@ def test_acting_in_a_role_other_than_ones_team_role_is_refused(
         "therapist ordering a lab",
         "prescriber writing a psychotherapy note",
         "supporter answering a questionnaire",
-        "supporter sending a message",
+        "supporter assessing risk",
         "patient scheduling a session",
         "patient recording a condition",
         "therapist writing a supporter's observation",
@@ -286,14 +288,6 @@ def test_a_clinical_time_in_another_timezone_is_the_same_instant(record: Patient
 # --- what a command's details may not set ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record.py:162-176 passes a command's **details straight to trigger_event, which "
-    "uses a caller-supplied `timestamp` as the recording time: a caller can backdate or "
-    "postdate the record and so also slip a future clinical_time past the check "
-    "(start_medication medication.py:255-271, also record_evaluation, switch_medication, "
-    "record_lab_result, update_demographics, register)",
-)
 def test_a_caller_cannot_choose_the_recording_time(record: PatientRecord) -> None:
     next_month = now() + timedelta(days=30)
     with refused(record, InvalidInput, field="timestamp"):
@@ -302,12 +296,6 @@ def test_a_caller_cannot_choose_the_recording_time(record: PatientRecord) -> Non
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record.py:173-176: a `data_class` (or `actor`, `clinical_time`) key among a "
-    "command's **details collides with _record's own keyword and raises TypeError, not "
-    "InvalidInput",
-)
 @pytest.mark.parametrize("key", ["data_class", "actor"])
 def test_a_caller_cannot_choose_the_data_class_or_the_actor(
     record: PatientRecord, at: datetime, key: str
@@ -316,6 +304,100 @@ def test_a_caller_cannot_choose_the_data_class_or_the_actor(
         record.start_medication(
             PRESCRIBER, at, medication_id=uuid4(), **{key: "medication"}, **SERTRALINE
         )
+
+
+RESERVED_KEYS = [
+    "timestamp",
+    "actor",
+    "data_class",
+    "clinical_time",
+    "originator_id",
+    "originator_version",
+    "originator_topic",
+    "event_id",
+    "sud_context",
+    "event_class",
+]
+
+
+def with_medication_and_order(record: PatientRecord) -> tuple[PatientRecord, Any, Any]:
+    medication_id, order_id = uuid4(), uuid4()
+    record.start_medication(PRESCRIBER, days_ago(20), medication_id=medication_id, **SERTRALINE)
+    record.order_lab(
+        PRESCRIBER,
+        days_ago(20),
+        order_id=order_id,
+        loinc="14979-9",
+        test_name="lithium",
+        reason="level",
+    )
+    return given(record), medication_id, order_id
+
+
+# Every command that passes free-form details through to its event.
+PASS_THROUGH: dict[str, Callable[[PatientRecord, Any, Any, datetime, dict[str, Any]], None]] = {
+    "start_medication": lambda r, m, o, at, extra: r.start_medication(
+        PRESCRIBER, at, medication_id=uuid4(), **SERTRALINE, **extra
+    ),
+    "switch_medication": lambda r, m, o, at, extra: r.switch_medication(
+        PRESCRIBER,
+        at,
+        medication_id=m,
+        to_medication_id=uuid4(),
+        **SERTRALINE,
+        reason="x",
+        **extra,
+    ),
+    "record_evaluation": lambda r, m, o, at, extra: r.record_evaluation(
+        PRESCRIBER, at, symptom_history="low mood for 10 weeks", **extra
+    ),
+    "record_lab_result": lambda r, m, o, at, extra: r.record_lab_result(
+        SYSTEM, at, order_id=o, loinc="14979-9", test_name="lithium", value_text="0.7", **extra
+    ),
+    "update_demographics": lambda r, m, o, at, extra: r.update_demographics(
+        PATIENT, at, **{k: v for k, v in demographics().items() if k != "mrn"}, **extra
+    ),
+}
+
+
+@pytest.mark.parametrize("command", list(PASS_THROUGH))
+@pytest.mark.parametrize("key", RESERVED_KEYS)
+def test_no_command_lets_its_details_set_what_the_record_sets(
+    record: PatientRecord, at: datetime, command: str, key: str
+) -> None:
+    record, medication_id, order_id = with_medication_and_order(record)
+    # A value the field would accept, so that only the key can be the reason to refuse.
+    value: Any = {
+        "timestamp": at,
+        "actor": PRESCRIBER,
+        "data_class": DataClass.SUD,
+        "clinical_time": at,
+        "originator_id": record.id,
+        "originator_version": record.version + 1,
+        "originator_topic": "domain.patient:PatientRecord",
+        "event_id": uuid4(),
+        "sud_context": True,
+        "event_class": MedicationStarted,
+    }[key]
+
+    with refused(record, InvalidInput, field=key) as refusal:
+        PASS_THROUGH[command](record, medication_id, order_id, at, {key: value})
+    assert refusal.value.errors[0].reason == "is set by the record, not the caller"
+
+
+@pytest.mark.parametrize("key", [*RESERVED_KEYS, "id"])
+def test_registration_does_not_let_its_details_set_what_the_record_sets(
+    at: datetime, key: str
+) -> None:
+    with pytest.raises(InvalidInput) as refusal:
+        PatientRecord.register(SYSTEM, at, **demographics(), **{key: "x"})
+    assert [e.field for e in refusal.value.errors] == [key]
+
+
+def test_a_caller_cannot_backdate_the_recording_time(record: PatientRecord, at: datetime) -> None:
+    last_year = now() - timedelta(days=365)
+    with refused(record, InvalidInput, field="timestamp"):
+        record.record_evaluation(PRESCRIBER, at, symptom_history="x", timestamp=last_year)
 
 
 def test_an_unknown_field_among_the_details_is_refused(record: PatientRecord, at: datetime) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domain.errors import (
     InvalidInput,
@@ -130,15 +131,48 @@ def test_registration_refuses_a_clinical_time_in_the_future() -> None:
     assert fields_of(refusal.value) == ["clinical_time"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registration.py:40 Demographics.birth_date accepts any date, even one after the "
-    "registration itself",
-)
 def test_registration_refuses_a_birth_date_in_the_future(at: datetime) -> None:
     with pytest.raises(InvalidInput) as refusal:
         PatientRecord.register(SYSTEM, at, **demographics(birth_date=date(2999, 1, 1)))
     assert "birth_date" in fields_of(refusal.value)
+
+
+def test_a_birth_date_on_the_day_of_registration_is_accepted() -> None:
+    at = now()
+    record = PatientRecord.register(SYSTEM, at, **demographics(birth_date=at.date()))
+    assert only_event(record, PatientRegistered).birth_date == at.date()
+
+
+def test_a_demographics_update_refuses_a_birth_date_in_the_future(
+    record: PatientRecord, at: datetime
+) -> None:
+    update = demographics(birth_date=now().date() + timedelta(days=2))
+    del update["mrn"]
+    with refused(record, InvalidInput, field="birth_date") as refusal:
+        record.update_demographics(PATIENT, at, **update)
+    assert "in the future" in refusal.value.errors[0].reason
+
+
+def test_the_birth_date_is_judged_against_the_recording_time_not_the_clock() -> None:
+    # Replaying an event must give the verdict it got when recorded: a birth date that was
+    # in the future in 2020 stays refused, even though it is in the past now.
+    recorded_in_2020 = datetime(2020, 6, 1, 12, 0, tzinfo=UTC)
+    stored: dict[str, Any] = {
+        **demographics(birth_date=date(2021, 1, 1)),
+        "originator_id": patient_id_for(MRN),
+        "originator_version": 1,
+        "originator_topic": "domain.patient:PatientRecord",
+        "timestamp": recorded_in_2020,
+        "actor": SYSTEM,
+        "data_class": DataClass.DEMOGRAPHICS,
+        "clinical_time": recorded_in_2020,
+    }
+    with pytest.raises(ValidationError) as refusal:
+        PatientRegistered.model_validate(stored)
+    assert [e["loc"] for e in refusal.value.errors()] == [("birth_date",)]
+
+    stored["birth_date"] = date(2020, 6, 1)
+    assert PatientRegistered.model_validate(stored).birth_date == date(2020, 6, 1)
 
 
 # --- demographics ---------------------------------------------------------------------
@@ -325,12 +359,6 @@ def test_removing_a_part2_member_leaves_the_record_outside_the_program(
     assert not part2_record.in_part2_program()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registration.py:176 records CareTeamMemberRemoved without sud_context: leaving a "
-    "Part 2 program's team names the program member just as joining did (labelled sud at "
-    "registration.py:158-168), so it discloses SUD treatment under the care-team class",
-)
 def test_removing_a_part2_program_member_is_itself_an_sud_record(
     part2_record: PatientRecord, at: datetime
 ) -> None:
@@ -344,11 +372,61 @@ def test_removing_a_part2_program_member_is_itself_an_sud_record(
 # --- guards that answer an outsider -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registration.py:151-157 checks 'already on the team' before check_may_author, so "
-    "an outsider learns who is on the team (a Part 2 member discloses SUD treatment)",
-)
+def test_removing_an_ordinary_member_stays_a_care_team_record(
+    part2_record: PatientRecord, at: datetime
+) -> None:
+    part2_record.remove_team_member(
+        THERAPIST, at, user_id=SUPPORTER.user_id, reason="no longer involved"
+    )
+
+    assert only_event(part2_record, CareTeamMemberRemoved).data_class == DataClass.CARE_TEAM
+
+
+@pytest.mark.parametrize("flag", ["false", "no", 0])
+def test_a_part2_flag_that_says_no_is_not_an_sud_record(
+    record: PatientRecord, at: datetime, flag: Any
+) -> None:
+    record.add_team_member(
+        THERAPIST,
+        at,
+        user_id="new@riverside.example",
+        role=Role.THERAPIST,
+        organisation="x",
+        part2_program=flag,
+    )
+
+    added = only_event(record, CareTeamMemberAdded)
+    assert (added.part2_program, added.data_class) == (False, DataClass.CARE_TEAM)
+
+
+def test_a_part2_flag_that_is_not_yes_or_no_is_refused(record: PatientRecord, at: datetime) -> None:
+    with refused(record, InvalidInput, field="part2_program"):
+        record.add_team_member(
+            THERAPIST,
+            at,
+            user_id="new@riverside.example",
+            role=Role.THERAPIST,
+            organisation="x",
+            part2_program="maybe",
+        )
+
+
+def test_an_outsider_gets_the_same_refusal_for_members_and_strangers(
+    part2_record: PatientRecord, at: datetime
+) -> None:
+    refusals = []
+    for user_id in (PART2_COUNSELOR.user_id, "nobody@mail.example"):
+        with refused(part2_record, NotOnCareTeam) as refusal:
+            part2_record.remove_team_member(OUTSIDER, at, user_id=user_id, reason="probe")
+        refusals.append(str(refusal.value))
+        with refused(part2_record, NotOnCareTeam) as refusal:
+            part2_record.add_team_member(
+                OUTSIDER, at, user_id=user_id, role=Role.THERAPIST, organisation="x"
+            )
+        refusals.append(str(refusal.value))
+    assert len(set(refusals)) == 1
+
+
 def test_an_outsider_cannot_learn_who_is_on_the_team_by_adding_them(
     part2_record: PatientRecord, at: datetime
 ) -> None:
@@ -362,11 +440,6 @@ def test_an_outsider_cannot_learn_who_is_on_the_team_by_adding_them(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registration.py:171-175 checks membership of the removed user before "
-    "check_may_author, so an outsider learns who is not on the team",
-)
 def test_an_outsider_cannot_learn_who_is_on_the_team_by_removing_them(
     record: PatientRecord, at: datetime
 ) -> None:

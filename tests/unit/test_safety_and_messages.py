@@ -18,7 +18,7 @@ from domain.events import Actor
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.patient import PatientRecord
 from domain.safety import LapseReported, RiskAssessed
-from domain.vocabulary import DataClass, RiskLevel
+from domain.vocabulary import DataClass, RiskLevel, Role
 from tests.unit.builders import (
     OUTSIDER,
     PART2_COUNSELOR,
@@ -246,10 +246,28 @@ def test_a_message_id_cannot_be_sent_twice(record: PatientRecord, at: datetime) 
         )
 
 
-def test_a_supporter_may_not_send_messages(record: PatientRecord, at: datetime) -> None:
+def test_a_supporter_messages_the_team(record: PatientRecord, at: datetime) -> None:
+    message_id = uuid4()
+
+    record.send_message(
+        SUPPORTER,
+        at,
+        message_id=message_id,
+        to=[THERAPIST.user_id],
+        subject="Short nights",
+        body="Up at 4 am twice this week.",
+    )
+
+    sent = only_event(record, MessageSent)
+    assert_attributed(sent, actor=SUPPORTER, data_class=DataClass.MESSAGE, clinical_time=at)
+    assert record.state.messages[message_id].sender == SUPPORTER.user_id
+
+
+def test_a_supporter_may_not_message_as_a_therapist(record: PatientRecord, at: datetime) -> None:
+    pretending = Actor(user_id=SUPPORTER.user_id, role=Role.THERAPIST, organisation="family")
     with refused(record, NotPermittedAuthor, field="actor.role"):
         record.send_message(
-            SUPPORTER, at, message_id=uuid4(), to=[THERAPIST.user_id], subject="s", body="b"
+            pretending, at, message_id=uuid4(), to=[THERAPIST.user_id], subject="s", body="b"
         )
 
 
@@ -283,6 +301,45 @@ def test_each_recipient_acknowledges_once(record: PatientRecord, at: datetime) -
     }
 
 
+def test_a_supporter_who_is_a_recipient_acknowledges_a_message(
+    record: PatientRecord, at: datetime
+) -> None:
+    message_id = uuid4()
+    record.send_message(
+        THERAPIST,
+        at,
+        message_id=message_id,
+        to=[SUPPORTER.user_id],
+        subject="Early warning signs",
+        body="Please note any nights under 6 hours.",
+    )
+    record = given(record)
+
+    record.acknowledge_message(SUPPORTER, at, message_id=message_id)
+
+    acknowledged = only_event(record, MessageAcknowledged)
+    assert acknowledged.actor == SUPPORTER
+    assert record.state.messages[message_id].acknowledged_by == {SUPPORTER.user_id}
+
+
+def test_a_supporter_who_is_not_a_recipient_may_not_acknowledge(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, message_id = with_message(record, at)
+    with refused(record, RuleViolation, field="message_id") as refusal:
+        record.acknowledge_message(SUPPORTER, at, message_id=message_id)
+    assert "not a recipient" in str(refusal.value)
+
+
+def test_a_recipient_acknowledges_only_in_the_role_they_hold_on_the_team(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, message_id = with_message(record, at)
+    pretending = Actor(user_id=PATIENT.user_id, role=Role.THERAPIST, organisation="self")
+    with refused(record, NotPermittedAuthor, field="actor.role"):
+        record.acknowledge_message(pretending, at, message_id=message_id)
+
+
 def test_only_a_recipient_acknowledges_a_message(record: PatientRecord, at: datetime) -> None:
     record, message_id = with_message(record, at)
     with refused(record, RuleViolation, field="message_id") as refusal:
@@ -306,11 +363,6 @@ def test_acknowledging_an_unknown_message_is_refused(record: PatientRecord, at: 
         record.acknowledge_message(PRESCRIBER, at, message_id=uuid4())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messaging.py:81-88 checks the recipients before check_may_author, so an outsider "
-    "learns from the error which user ids are on the team (a Part 2 member discloses SUD care)",
-)
 def test_an_outsider_cannot_learn_who_is_on_the_team_by_messaging_them(
     record: PatientRecord, at: datetime
 ) -> None:
@@ -318,3 +370,25 @@ def test_an_outsider_cannot_learn_who_is_on_the_team_by_messaging_them(
         record.send_message(
             OUTSIDER, at, message_id=uuid4(), to=["nobody@mail.example"], subject="s", body="b"
         )
+
+
+def test_an_outsider_learns_nothing_from_a_message_id_they_acknowledge(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, message_id = with_message(record, at)
+    for probe in (message_id, uuid4()):
+        with refused(record, NotOnCareTeam, field="actor.user_id"):
+            record.acknowledge_message(OUTSIDER, at, message_id=probe)
+
+
+def test_an_outsider_gets_the_same_refusal_whoever_they_message(
+    part2_record: PatientRecord, at: datetime
+) -> None:
+    refusals = []
+    for recipient in (PART2_COUNSELOR.user_id, "nobody@mail.example"):
+        with refused(part2_record, NotOnCareTeam, field="actor.user_id") as refusal:
+            part2_record.send_message(
+                OUTSIDER, at, message_id=uuid4(), to=[recipient], subject="s", body="b"
+            )
+        refusals.append(str(refusal.value))
+    assert refusals[0] == refusals[1]

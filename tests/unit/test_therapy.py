@@ -1,8 +1,8 @@
-"""Psychotherapy: sessions, notes, targets and homework; and the v1 -> v2 session upcast."""
+"""Psychotherapy: sessions, notes, targets and homework; and the session upcasts."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -74,6 +74,22 @@ def test_a_therapist_schedules_a_telehealth_skills_session(
         SessionKind.SKILLS,
     )
     assert record.state.sessions == {session_id: SCHEDULED}
+    assert record.state.session_starts == {session_id: starts_at}
+
+
+def test_a_session_start_without_a_utc_offset_is_refused(
+    record: PatientRecord, at: datetime
+) -> None:
+    with refused(record, InvalidInput, field="starts_at"):
+        record.schedule_session(
+            THERAPIST,
+            at,
+            session_id=uuid4(),
+            starts_at=datetime(2030, 1, 8, 15, 0),
+            duration_minutes=50,
+            mode=SessionMode.IN_PERSON,
+            modality=Modality.CBT,
+        )
 
 
 def test_a_session_is_standard_unless_said_otherwise(record: PatientRecord, at: datetime) -> None:
@@ -183,6 +199,58 @@ def test_a_missed_session_cannot_then_be_attended(record: PatientRecord, at: dat
 
     with refused(record, RuleViolation, field="session_id"):
         record.record_attendance(THERAPIST, at, session_id=session_id)
+
+
+def a_session_starting(record: PatientRecord, starts_at: datetime) -> tuple[PatientRecord, Any]:
+    session_id = uuid4()
+    record.schedule_session(
+        THERAPIST,
+        starts_at - timedelta(days=7),
+        session_id=session_id,
+        starts_at=starts_at,
+        duration_minutes=50,
+        mode=SessionMode.IN_PERSON,
+        modality=Modality.CBT,
+    )
+    return given(record), session_id
+
+
+@pytest.mark.parametrize("outcome", ["attended", "missed"])
+def test_an_outcome_cannot_be_recorded_well_before_the_session_starts(
+    record: PatientRecord, at: datetime, outcome: str
+) -> None:
+    record, session_id = a_session_starting(record, at)
+    an_hour_early = at - timedelta(hours=1)
+
+    with refused(record, InvalidInput, field="clinical_time") as refusal:
+        if outcome == "attended":
+            record.record_attendance(THERAPIST, an_hour_early, session_id=session_id)
+        else:
+            record.record_missed(THERAPIST, an_hour_early, session_id=session_id)
+    assert "before the session starts" in refusal.value.errors[0].reason
+    assert record.state.sessions[session_id] == SCHEDULED
+
+
+@pytest.mark.parametrize("outcome", ["attended", "missed"])
+def test_an_outcome_may_be_recorded_up_to_15_minutes_before_the_start(
+    record: PatientRecord, at: datetime, outcome: str
+) -> None:
+    record, session_id = a_session_starting(record, at)
+    # The same instant written in another time zone: the check compares instants.
+    early = (at - timedelta(minutes=15)).astimezone(timezone(timedelta(hours=-8)))
+
+    if outcome == "attended":
+        record.record_attendance(THERAPIST, early, session_id=session_id)
+        assert only_event(record, SessionAttended).clinical_time == early
+    else:
+        record.record_missed(THERAPIST, early, session_id=session_id)
+        assert only_event(record, SessionMissed).clinical_time == early
+
+
+def test_an_outcome_16_minutes_early_is_refused(record: PatientRecord, at: datetime) -> None:
+    record, session_id = a_session_starting(record, at)
+    with refused(record, InvalidInput, field="clinical_time"):
+        record.record_attendance(THERAPIST, at - timedelta(minutes=16), session_id=session_id)
 
 
 def test_the_patient_cancels_a_session(record: PatientRecord, at: datetime) -> None:
@@ -353,6 +421,19 @@ def test_a_therapy_target_is_set(record: PatientRecord, at: datetime) -> None:
     assert record.state.targets == {target_id}
 
 
+def test_a_social_rhythm_target_is_set_in_ipsrt(record: PatientRecord, at: datetime) -> None:
+    record.set_therapy_target(
+        THERAPIST,
+        at,
+        target_id=uuid4(),
+        description="Wake 07:00 and bed 23:00, within 45 minutes",
+        modality="interpersonal-social-rhythm",
+    )
+
+    target = only_event(record, TherapyTargetSet)
+    assert target.modality == Modality.INTERPERSONAL_SOCIAL_RHYTHM
+
+
 def test_a_therapy_target_cannot_be_set_twice(record: PatientRecord, at: datetime) -> None:
     target_id = uuid4()
     record.set_therapy_target(
@@ -454,8 +535,8 @@ def session_scheduled_v1(**changes: Any) -> dict[str, Any]:
     return state
 
 
-def test_session_scheduled_is_at_version_2() -> None:
-    assert SessionScheduled.class_version == 2
+def test_session_scheduled_is_at_version_3() -> None:
+    assert SessionScheduled.class_version == 3
 
 
 @pytest.mark.parametrize(
@@ -480,3 +561,25 @@ def test_a_v1_session_without_the_telehealth_flag_was_in_person() -> None:
     SessionScheduled.upcast_v1_v2(state)
 
     assert state["mode"] == SessionMode.IN_PERSON.value
+
+
+def test_a_v2_session_start_without_an_offset_takes_the_offset_of_its_scheduling() -> None:
+    state = session_scheduled_v1(
+        clinical_time="2024-03-04T04:55:00-05:00", starts_at="2024-03-11T15:00:00"
+    )
+    SessionScheduled.upcast_v1_v2(state)
+
+    SessionScheduled.upcast_v2_v3(state)
+
+    event = SessionScheduled.model_validate(state)
+    assert event.starts_at == datetime(2024, 3, 11, 20, 0, tzinfo=UTC)
+    assert event.starts_at.utcoffset() == timedelta(hours=-5)
+
+
+def test_a_v2_session_start_with_an_offset_is_left_as_it_was() -> None:
+    state = session_scheduled_v1(starts_at="2024-03-11T15:00:00+01:00")
+    SessionScheduled.upcast_v1_v2(state)
+
+    SessionScheduled.upcast_v2_v3(state)
+
+    assert state["starts_at"] == "2024-03-11T15:00:00+01:00"

@@ -167,12 +167,6 @@ def test_a_password_change_keeps_only_the_new_hash(at: datetime) -> None:
     assert user.password_hash == OTHER_HASH
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="users.py:128-153 change_role, change_password and deactivate call trigger_event "
-    "outside refused_fields(), so refused input raises pydantic's ValidationError instead of "
-    "InvalidInput (create wraps it, users.py:105)",
-)
 @pytest.mark.parametrize(
     ("command", "field"),
     [
@@ -232,27 +226,88 @@ def test_a_deactivated_user_refuses_further_changes(at: datetime, command: Any) 
     assert (user.role, user.password_hash) == (Role.THERAPIST, HASH)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="users.py:128-137 change_role does not refuse Role.SYSTEM (create does, users.py:101): "
-    "an account moved to system acts with Role.SYSTEM, which skips the care-team check for "
-    "every event listing SYSTEM among its authors (record.py:112-113): team changes, results",
-)
 def test_no_account_may_be_moved_to_the_system_role(at: datetime) -> None:
     user = a_user()
     with pytest.raises(RuleViolation):
         user.change_role(ADMIN, at, role=Role.SYSTEM, organisation="tandem")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="users.py:128-137 change_role does not apply create's rule (users.py:103-104) that a "
-    "patient or supporter account names its patient: a clinician moved to 'patient' has none",
-)
 def test_a_role_change_to_patient_needs_the_patient(at: datetime) -> None:
     user = a_user()
     with pytest.raises(RuleViolation):
         user.change_role(ADMIN, at, role=Role.PATIENT, organisation="self")
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.SUPPORTER])
+def test_a_role_change_to_patient_or_supporter_without_the_patient_records_nothing(
+    at: datetime, role: Role
+) -> None:
+    user = a_user()
+    with pytest.raises(RuleViolation) as refusal:
+        user.change_role(ADMIN, at, role=role, organisation="self")
+    assert refusal.value.field == "patient_id"
+    assert user.pending_events == []
+    assert (user.role, user.patient_id) == (Role.THERAPIST, None)
+
+
+def test_a_role_change_to_system_names_the_role_and_records_nothing(at: datetime) -> None:
+    user = a_user()
+    with pytest.raises(RuleViolation) as refusal:
+        user.change_role(ADMIN, at, role=Role.SYSTEM, organisation="tandem")
+    assert refusal.value.field == "role"
+    assert user.pending_events == []
+    assert user.role == Role.THERAPIST
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.SUPPORTER])
+def test_a_role_change_to_patient_or_supporter_names_the_patient(at: datetime, role: Role) -> None:
+    user = a_user()
+    patient_id = patient_id_for("RBH-000123")
+
+    user.change_role(ADMIN, at, role=role, organisation="self", patient_id=patient_id)
+
+    changed = only(user, RoleChanged)
+    assert (changed.role, changed.patient_id) == (role, patient_id)
+    assert (user.role, user.patient_id) == (role, patient_id)
+
+
+def test_a_role_change_away_from_patient_drops_the_patient(at: datetime) -> None:
+    user = a_user(role=Role.PATIENT, patient_id=patient_id_for("RBH-000123"))
+
+    user.change_role(ADMIN, at, role=Role.PRIMARY_CARE, organisation="Valley Primary Care")
+
+    assert only(user, RoleChanged).patient_id is None
+    assert (user.role, user.patient_id) == (Role.PRIMARY_CARE, None)
+
+
+def test_a_role_change_recorded_before_it_named_the_patient_keeps_the_patient(
+    at: datetime,
+) -> None:
+    # Such events (a patient role without patient_id) are only in stores written before
+    # change_role took a patient; replaying them must not cut the account off its patient.
+    patient_id = patient_id_for("RBH-000123")
+    user = a_user(role=Role.PATIENT, patient_id=patient_id)
+    legacy = RoleChanged(
+        originator_id=user.id,
+        originator_version=user.version + 1,
+        actor=ADMIN,
+        data_class=DataClass.ACCOUNT,
+        clinical_time=at,
+        role=Role.PATIENT,
+        organisation="self (new address)",
+    )
+
+    legacy.mutate(user)
+
+    assert (user.organisation, user.patient_id) == ("self (new address)", patient_id)
+
+
+def test_a_role_change_with_a_malformed_patient_id_is_invalid_input(at: datetime) -> None:
+    user = a_user()
+    with pytest.raises(InvalidInput) as refusal:
+        user.change_role(ADMIN, at, role=Role.PATIENT, organisation="self", patient_id="RBH-1")
+    assert [e.field for e in refusal.value.errors] == ["patient_id"]
+    assert user.pending_events == []
 
 
 def test_an_account_is_a_separate_aggregate_from_any_record() -> None:

@@ -102,11 +102,6 @@ def test_a_malformed_icd10_code_is_refused(code: str) -> None:
         icd10.validate_python(code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vocabulary.py:161 excludes U as a first letter, but ICD-10-CM has U codes "
-    "(U07.1 COVID-19, U09.9 post-COVID condition, relevant to neuropsychiatric sequelae)",
-)
 @pytest.mark.parametrize("code", ["U07.1", "U09.9"])
 def test_icd10_cm_u_codes_are_accepted(code: str) -> None:
     assert icd10.validate_python(code) == code
