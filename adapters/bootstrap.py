@@ -3,14 +3,20 @@ connection or reads configuration."""
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from adapters.chain import HashChain, chain_store_for
 from adapters.clinic import Clinic
+from adapters.index_runner import IndexRunner
+from adapters.reading import Reader
 from adapters.settings import Settings
 from adapters.throttle import LoginThrottle
 from adapters.tokens import TokenService, new_secret
+from adapters.views import SQLiteIndexView
 from adapters.writer import CommandWriter
 
 
@@ -64,9 +70,34 @@ class Services:
     writer: CommandWriter
     tokens: TokenService
     throttle: LoginThrottle
+    reader: Reader
+
+    chain: HashChain | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        """Bring the record index up to date, then keep it and the hash chain so in the
+        background."""
+        self.reader.index.catch_up()
+        self.reader.index.start()
+        if self.chain is not None:
+            threading.Thread(target=self._link, name="tandem-chain", daemon=True).start()
+
+    def _link(self) -> None:
+        assert self.chain is not None
+        while not self._stop.wait(self.settings.chain_seconds):
+            try:
+                self.chain.extend()
+            except Exception:  # keep running; `tandem verify` reports the cause
+                logger.exception("extending the hash chain failed")
 
     def close(self) -> None:
+        self._stop.set()
+        self.reader.index.stop()
         self.clinic.close()
+
+
+logger = logging.getLogger(__name__)
 
 
 class MissingSecret(Exception):
@@ -91,13 +122,24 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def index_runner(settings: Settings, clinic: Clinic) -> IndexRunner:
+    """The record index. Kept in DATA_DIR/views.sqlite for either store: it is rebuilt
+    from the log (`tandem rebuild`), so each API process may keep its own."""
+    return IndexRunner(clinic, SQLiteIndexView(settings.data_dir / "views.sqlite"))
+
+
 def bootstrap_services(settings: Settings | None = None) -> Services:
     settings = settings or Settings()
     clinic = bootstrap(settings)
+    writer = CommandWriter(clinic)
+    runner = index_runner(settings, clinic)
+    writer.on_commit = runner.wake
     return Services(
         settings=settings,
         clinic=clinic,
-        writer=CommandWriter(clinic),
+        writer=writer,
         tokens=TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes)),
         throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+        reader=Reader(clinic, runner),
+        chain=HashChain(clinic, chain_store_for(settings)),
     )

@@ -54,7 +54,8 @@ class Clinic(Application[UUID]):
 
     # --- writing --------------------------------------------------------------------
 
-    def _save(self, aggregate: PatientRecord | User) -> Receipt:
+    def commit(self, aggregate: Any) -> Receipt:
+        """Save one aggregate's new events; a concurrent change to it is a Conflict."""
         try:
             recordings = self.save(aggregate)
         except IntegrityError as exc:
@@ -83,7 +84,7 @@ class Clinic(Application[UUID]):
                 organisation=by.organisation,
             )
         try:
-            return self._save(record)
+            return self.commit(record)
         except Conflict:
             raise Conflict(
                 record.id, f"a patient with MRN {demographics.get('mrn')} is already registered"
@@ -109,7 +110,7 @@ class Clinic(Application[UUID]):
                 f"not the expected {expected_version}",
             )
         command(record)
-        return self._save(record)
+        return self.commit(record)
 
     # --- reading --------------------------------------------------------------------
 
@@ -173,7 +174,7 @@ class Clinic(Application[UUID]):
             patient_id=patient_id,
         )
         try:
-            return self._save(user)
+            return self.commit(user)
         except Conflict:
             raise Conflict(user.id, f"an account for {email} already exists") from None
 
@@ -212,6 +213,6 @@ class Clinic(Application[UUID]):
         user = self.user(email)
         command(user)
         try:
-            return self._save(user)
+            return self.commit(user)
         finally:
             self._signed_in.pop(user.email, None)

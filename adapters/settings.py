@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
 
+    # How often the API links new events into the tamper-evident hash chain.
+    chain_seconds: float = Field(default=2.0, gt=0)
+
     # Password for the demo users; when unset, `tandem demo` generates and prints one.
     demo_password: SecretStr | None = None
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from starlette.concurrency import run_in_threadpool
 
@@ -41,7 +42,7 @@ Command = Callable[[PatientRecord], None]
 @dataclass
 class _Write:
     patient_id: UUID
-    command: Command
+    command: Command | None  # None: a new aggregate, whose events are final as built
     stored: list[StoredEvent]
     version: int
     done: asyncio.Future[Receipt]
@@ -53,6 +54,7 @@ class CommandWriter:
         self._cache: OrderedDict[UUID, PatientRecord] = OrderedDict()
         self._cache_size = cache_size
         self._queued: list[_Write] = []
+        self.on_commit: Callable[[], None] | None = None  # e.g. wake the index runner
         self.batches = 0
         self.writes = 0
 
@@ -75,6 +77,16 @@ class CommandWriter:
         if not self._queued:
             asyncio.get_running_loop().call_soon(self._flush)
         self._queued.append(_Write(patient_id, command, stored, record.version, done))
+        return await done
+
+    async def append(self, aggregate: BaseAggregate[UUID]) -> Receipt:
+        """Store a new aggregate's events (an access record, say) in the next group commit."""
+        mapper = self._clinic.mapper
+        stored = [mapper.to_stored_event(e) for e in aggregate.collect_events()]
+        done: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        if not self._queued:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._queued.append(_Write(aggregate.id, None, stored, aggregate.version, done))
         return await done
 
     async def _checkout(self, patient_id: UUID) -> PatientRecord:
@@ -119,11 +131,18 @@ class CommandWriter:
             end += len(write.stored)
             if not write.done.done():  # the request may have been cancelled meanwhile
                 write.done.set_result(Receipt(write.patient_id, write.version, positions[end - 1]))
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _retry_alone(self, write: _Write) -> None:
         """Run a write's command again on freshly loaded state and commit it on its own
         (rare: only after a collision with another process). Blocks the loop briefly."""
         try:
+            if write.command is None:  # a new aggregate: nothing stale to rebuild
+                positions = self._clinic.recorder.insert_events(write.stored)
+                assert positions
+                write.done.set_result(Receipt(write.patient_id, write.version, positions[-1]))
+                return
             record = self._clinic.patient(write.patient_id)
             write.command(record)
             if not record.pending_events:

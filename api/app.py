@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from adapters.bootstrap import Services, bootstrap_services
 from adapters.settings import Settings
 from api import errors
-from api.routers import auth, clinical, patients
+from api.routers import auth, clinical, compliance, consents, patients, views
 
 
 class Health(BaseModel):
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        services.start()
         yield
         services.close()
 
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Clinical commands first: they are the hot path, and routes are matched in order.
     app.include_router(clinical.build_router())
     app.include_router(patients.router)
+    app.include_router(views.router)
+    app.include_router(consents.router)
+    app.include_router(compliance.router)
     app.include_router(auth.router)
 
     @app.get("/health", tags=["meta"], response_model=Health)

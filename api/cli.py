@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import asdict
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import bootstrap, index_runner
 from adapters.clinic import Clinic
 from adapters.passwords import hash_password
 from adapters.settings import Settings
@@ -173,6 +174,61 @@ def events(
             e.summary,
         )
     console.print(table)
+
+
+@app.command()
+def rebuild() -> None:
+    """Rebuild the record index (every role view and the audit index) from the first event."""
+    settings = Settings()
+    clinic = bootstrap(settings)
+    runner = index_runner(settings, clinic)
+    started = time.perf_counter()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        progress.add_task(
+            f"Rebuilding the record index from {clinic.position()} events", total=None
+        )
+        position = runner.rebuild()
+    console.print(
+        f"Record index rebuilt to position {position} in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@app.command()
+def verify(
+    link: Annotated[
+        bool, typer.Option("--link/--no-link", help="First link events written since the last run.")
+    ] = True,
+) -> None:
+    """Prove the stored log intact (hash chain), or name its first broken link (exit 1)."""
+    from adapters.chain import ChainError, HashChain, chain_store_for
+
+    settings = Settings()
+    clinic = bootstrap(settings)
+    try:
+        with chain_store_for(settings) as store:
+            chain = HashChain(clinic, store)
+            result = chain.verify()
+            if result.intact and link:  # never extend past a break
+                chain.extend()
+                result = chain.verify()
+    except ChainError as exc:
+        _fail(exc)
+        return
+    finally:
+        clinic.close()
+    if not result.intact:
+        err.print(f"[red]broken[/red] at position {result.first_broken}: {result.reason}")
+        err.print(f"{result.checked} events intact before it; chain head {result.head}")
+        raise typer.Exit(code=1)
+    console.print(f"[green]intact[/green]: {result.reason}")
+    # Record the head somewhere the database's administrators cannot edit (an anchor).
+    console.print(f"head {result.head} {result.head_link_hex}")
 
 
 @app.command()

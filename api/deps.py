@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.bootstrap import Services
 from adapters.tokens import InvalidToken
 from api.errors import Unauthorized
-from domain.access import check_treating_member, denied
+from domain.access import Viewer, check_treating_member, denied
 from domain.errors import Conflict, NotFound
 from domain.events import now
 from domain.patient import PatientRecord
@@ -109,6 +109,15 @@ async def run_command(
         version=receipt.version,
         position=receipt.position,
         created_id=created_id,
+    )
+
+
+def viewer_of(user: User) -> Viewer:
+    return Viewer(
+        user_id=user.email,
+        role=user.role,
+        organisation=user.organisation,
+        patient_id=user.patient_id,
     )
 
 

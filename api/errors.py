@@ -22,13 +22,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from adapters.reading import IndexBehind
 from domain.errors import (
     AccessDenied,
     Conflict,
     InvalidInput,
+    NotCombinable,
     NotFound,
     NotOnCareTeam,
     NotPermittedAuthor,
+    Part2ConsentRequired,
     RuleViolation,
     TandemError,
     UnknownReference,
@@ -71,6 +74,8 @@ def _domain(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidInput):
         fields = [FieldProblem(field=e.field, reason=e.reason) for e in exc.errors]
         return _body(422, "invalid_input", "the request was refused", fields)
+    if isinstance(exc, NotCombinable | Part2ConsentRequired):
+        return _body(422, "invalid_consent", str(exc), _rule_field(exc))
     if isinstance(exc, UnknownReference):
         return _body(422, "unknown_reference", str(exc), _rule_field(exc))
     if isinstance(exc, NotOnCareTeam | NotPermittedAuthor):
@@ -123,7 +128,12 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return _body(exc.status_code, "http_error", str(exc.detail), headers=dict(exc.headers or {}))
 
 
+def _behind(_: Request, exc: Exception) -> JSONResponse:
+    return _body(503, "index_behind", str(exc), headers={"Retry-After": "1"})
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(IndexBehind, _behind)
     app.add_exception_handler(TandemError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Unauthorized, _unauthorized)

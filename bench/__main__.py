@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench import http, store
+from bench import http, reads, store
 
 if __name__ == "__main__":
     store.main()
     http.main()
+    reads.main()

@@ -1,23 +1,294 @@
-"""The access policy: one place that decides who may read or write a patient's record.
+"""The access policy: the one place that decides who may read a patient's record.
 
-Deny by default. Until consents arrive, only active members of the patient's treating
-team (therapist, prescriber) may read or write (minimum necessary, 45 CFR 164.502(b)).
-Psychotherapy notes are visible to their author only (45 CFR 164.508(a)(2): any other use
-needs a separate authorization, which this system does not yet record).
+Deny by default. `decide` is a pure function of who is asking, the patient's care team, the
+patient's consents and the moment and purpose of the read; it answers with a `Decision`
+naming its basis, the data classes it opens, and the consents it relies on, and
+`Decision.permits` settles each event. Every rule below names its source (see
+clinical/privacy.md and DESIGN.md, "The people and what they need"):
+
+- Minimum necessary (45 CFR 164.502(b), 164.514(d)): each role sees the classes it needs.
+- compliance: audit records only, never clinical content (164.312(b); DESIGN.md).
+- therapist on the team: the whole treating record; prescriber on the team: medications,
+  labs, measures, notes, safety, plan and the rest of DESIGN.md's list.
+- patient: their own record except psychotherapy notes (164.524(a)(1)(i)); SUD records
+  included (42 CFR 2.23).
+- primary care, school counselor, employer, supporter, and clinicians not (or no longer) on
+  the team: only what consents in force at that moment give them, for that purpose
+  (164.508; 42 CFR 2.31, 2.33), capped for schools (FERPA, 34 CFR Part 99) and employers.
+- psychotherapy notes: their author, else only under their own consent (164.508(a)(2),
+  (b)(3)(ii)); SUD counseling notes under a Part 2 one (42 CFR 2.31).
+- SUD records: Part 2 program staff (42 CFR 2.12(c)(3)), the patient, and recipients of a
+  Part 2 consent, whose disclosure carries the 2.32 notice.
+- break-the-glass: a clinician's emergency read with a stated reason (42 CFR 2.51;
+  164.506(c) treatment); the caller records it and queues it for review.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from domain.errors import AccessDenied
+from domain.consent import (
+    RECORD_CLASSES,
+    REDISCLOSURE_NOTICE,
+    ConsentTerms,
+    PatientConsents,
+    Purpose,
+)
+from domain.errors import AccessDenied, InvalidInput, NotAnAuditor
 from domain.events import Actor
-from domain.vocabulary import TREATING_ROLES, DataClass
+from domain.vocabulary import CLINICIAN_ROLES, TREATING_ROLES, DataClass, Role
 
 if TYPE_CHECKING:
-    from domain.record import RecordBase, RecordEvent
+    from domain.record import Membership, RecordBase, RecordEvent
+
+Basis = Literal["treating-team", "own-record", "consent", "break-the-glass", "none"]
+
+_NOTES = DataClass.PSYCHOTHERAPY_NOTE
+_SUD = DataClass.SUD
+
+# The treating therapist: the whole treating record (DESIGN.md). Psychotherapy notes are in
+# the set for the therapist's own notes; others' need a consent (Decision.permits). SUD
+# records need a Part 2 program or consent (42 CFR 2.12, 2.31).
+THERAPIST_CLASSES = RECORD_CLASSES - {_SUD}
+# The treating prescriber: what prescribing and monitoring need (DESIGN.md; minimum
+# necessary, 164.502(b)); never psychotherapy notes without their own consent.
+PRESCRIBER_CLASSES = frozenset(
+    {
+        DataClass.MEDICATION,
+        DataClass.LAB,
+        DataClass.MEASURE,
+        DataClass.PROGRESS_NOTE,
+        DataClass.SAFETY,
+        DataClass.CARE_PLAN,
+        DataClass.DEMOGRAPHICS,
+        DataClass.CARE_TEAM,
+        DataClass.APPOINTMENT,
+        DataClass.MESSAGE,
+        DataClass.FUNCTIONAL,
+        DataClass.CONSENT,
+    }
+)
+TEAM_CLASSES: Mapping[Role, frozenset[DataClass]] = {
+    Role.THERAPIST: THERAPIST_CLASSES,
+    Role.PRESCRIBER: PRESCRIBER_CLASSES,
+}
+# The patient's right of access excludes psychotherapy notes (164.524(a)(1)(i)); it
+# includes their SUD records (42 CFR 2.23).
+OWN_RECORD_CLASSES = RECORD_CLASSES - {_NOTES}
+# An emergency read (42 CFR 2.51) opens everything but psychotherapy notes, which need their
+# own authorization even for treatment (164.508(a)(2)).
+EMERGENCY_CLASSES = RECORD_CLASSES - {_NOTES}
+# The most a consent can open for each role, whatever it lists. A school's copy becomes an
+# education record that parents may see (FERPA, 20 USC 1232g; 34 CFR Part 99): functional
+# recommendations and progress markers only, never a diagnosis (care plan) or a note. An
+# employer needs the functional (return-to-work) recommendations only (164.502(b)).
+CONSENT_CAPS: Mapping[Role, frozenset[DataClass]] = {
+    Role.SCHOOL_COUNSELOR: frozenset({DataClass.FUNCTIONAL, DataClass.MEASURE}),
+    Role.EMPLOYER: frozenset({DataClass.FUNCTIONAL}),
+    Role.PRIMARY_CARE: RECORD_CLASSES,
+    Role.SUPPORTER: RECORD_CLASSES,
+    # Clinicians not (or no longer) on the team: the patient's authorization sets the scope
+    # (minimum necessary does not apply to disclosures under one, 164.502(b)(2)(iii)).
+    Role.THERAPIST: RECORD_CLASSES,
+    Role.PRESCRIBER: RECORD_CLASSES,
+}
+
+# Every role that may read clinical content on some basis. Compliance reviewers see audit
+# records, never clinical content (164.312(b); DESIGN.md); the system reads nothing here.
+READER_ROLES = CLINICIAN_ROLES | CONSENT_CAPS.keys() | {Role.PATIENT}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading: the account, the role it acts in, and, for a patient or supporter
+    account, the patient it belongs to."""
+
+    user_id: str
+    role: Role
+    organisation: str
+    patient_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What the policy needs to know about one event to decide on it."""
+
+    data_class: DataClass
+    author: str
+    sud_counseling: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one read: on what basis, which classes, under which consents."""
+
+    patient_id: UUID
+    viewer: Viewer
+    at: datetime
+    purpose: Purpose
+    basis: Basis
+    # The classes this viewer may see, before the per-event rules of `permits`.
+    classes: frozenset[DataClass]
+    # The consents relied on (42 CFR 2.25 and 164.528 account for disclosures under them).
+    consents: tuple[UUID, ...]
+    # A psychotherapy-note consent to this viewer is in force...
+    psychotherapy_consent: bool
+    # ...and it is a Part 2 one, so it covers SUD counseling notes too.
+    sud_counseling_consent: bool
+    # The 42 CFR 2.32 notice, when SUD records may be disclosed under consent.
+    notice: str | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.basis != "none"
+
+    def permits(self, facts: EventFacts) -> bool:
+        """Whether this viewer may see one event."""
+        if facts.data_class == _NOTES:
+            # A psychotherapy note: its author may use it to treat (164.508(a)(2)(i)(A))
+            # while on the treating team; anyone else needs its own consent (164.508(a)(2),
+            # (b)(3)(ii)), a Part 2 one for an SUD counseling note (42 CFR 2.31).
+            if self.basis == "treating-team" and facts.author == self.viewer.user_id:
+                return True
+            if _NOTES not in self.classes or not self.psychotherapy_consent:
+                return False
+            return self.sud_counseling_consent or not facts.sud_counseling
+        return facts.data_class in self.classes
+
+
+def decide(
+    viewer: Viewer,
+    patient_id: UUID,
+    team: Mapping[str, Membership],
+    consents: PatientConsents | None,
+    at: datetime,
+    purpose: Purpose = Purpose.TREATMENT,
+    emergency_reason: str | None = None,
+) -> Decision:
+    """Decide what `viewer` may read of the patient's record at `at`, for `purpose`.
+
+    `team` is the patient's care team (RecordState.team) and `consents` their consents as
+    they stand now (or None if they have given none); both are read fresh for every access,
+    so a revocation counts from the very next read. A blank emergency reason is refused.
+    """
+    if consents is not None and consents.patient_id != patient_id:
+        raise ValueError(f"consents of patient {consents.patient_id} used for {patient_id}")
+
+    def decision(
+        basis: Basis,
+        classes: frozenset[DataClass] = frozenset(),
+        relied: Sequence[UUID] = (),
+        notes: bool = False,
+        sud_notes: bool = False,
+        notice: str | None = None,
+    ) -> Decision:
+        return Decision(
+            patient_id,
+            viewer,
+            at,
+            purpose,
+            basis,
+            classes,
+            tuple(relied),
+            notes,
+            sud_notes,
+            notice,
+        )
+
+    if emergency_reason is not None and not emergency_reason.strip():
+        # 42 CFR 2.51(c)(4): the nature of the emergency is recorded at once.
+        raise InvalidInput.single("reason", "an emergency read states its reason")
+    if viewer.role not in READER_ROLES:
+        return decision("none")  # deny by default
+    if emergency_reason is not None and viewer.role in CLINICIAN_ROLES:
+        return decision("break-the-glass", EMERGENCY_CLASSES)
+    if viewer.role == Role.PATIENT:
+        if viewer.patient_id == patient_id:
+            return decision("own-record", OWN_RECORD_CLASSES)
+        return decision("none")
+
+    # Membership counts only while active and in the role the viewer acts in; otherwise
+    # the viewer falls back to what consents give them.
+    member = team.get(viewer.user_id)
+    if member is not None and not (member.active and member.role == viewer.role):
+        member = None
+    if member is not None and viewer.role in TREATING_ROLES:
+        basis: Basis = "treating-team"
+        base = TEAM_CLASSES[viewer.role]
+        if member.part2_program:
+            # Staff of a Part 2 program use its records to treat (42 CFR 2.12(c)(3)).
+            base = base | {_SUD}
+    elif viewer.role == Role.SUPPORTER and member is None:
+        return decision("none")  # a supporter acts only as a member of the team (DESIGN.md)
+    else:
+        basis, base = "consent", frozenset()
+
+    granted = consents.in_force(at) if consents is not None else []
+    offered = [
+        (terms, _opened_by(terms, CONSENT_CAPS[viewer.role]))
+        for terms in granted
+        if _names(terms, viewer) and terms.purpose == purpose
+    ]
+    classes = set(base)
+    relied: list[UUID] = []
+    notes = sud_notes = False
+    notice = None
+    # Psychotherapy-note consents first, a Part 2 one before others: it covers more.
+    for terms, opens in sorted(offered, key=lambda o: (_NOTES not in o[1], not o[0].part2)):
+        if _NOTES in opens:
+            if notes and (sud_notes or not terms.part2):
+                continue  # adds nothing to a consent already relied on
+            notes, sud_notes = True, sud_notes or terms.part2
+        elif not opens - classes:
+            continue
+        relied.append(terms.consent_id)
+        classes |= opens
+        if _SUD in opens - base or (_NOTES in opens and terms.part2):
+            # 42 CFR 2.32: every disclosure under a Part 2 consent carries the notice.
+            notice = terms.notice or REDISCLOSURE_NOTICE
+    if basis == "consent" and not classes:
+        return decision("none")
+    return decision(basis, frozenset(classes), relied, notes, sud_notes, notice)
+
+
+def _names(terms: ConsentTerms, viewer: Viewer) -> bool:
+    """Whether a consent names this viewer: as a user (by email) or by their organisation
+    (42 CFR 2.31(a)(4) allows naming an entity)."""
+    if terms.recipient_kind == "user":
+        return terms.recipient.lower() == viewer.user_id.strip().lower()
+    return terms.recipient == viewer.organisation
+
+
+def _opened_by(terms: ConsentTerms, cap: frozenset[DataClass]) -> frozenset[DataClass]:
+    opens = terms.data_classes & cap
+    if not terms.part2:
+        opens -= {_SUD}  # never without Part 2 wording (42 CFR 2.31), whatever was stored
+    return opens
+
+
+def may_manage_consents(viewer: Viewer, patient_id: UUID, team: Mapping[str, Membership]) -> bool:
+    """Who may grant, amend, revoke or expire a patient's consents: the patient, who signs
+    them (45 CFR 164.508(c)(1)(vi); 42 CFR 2.31(a)(8)) and revokes them in writing
+    (164.508(b)(5)), or an active treating-team member documenting such a writing."""
+    if viewer.role == Role.PATIENT:
+        return viewer.patient_id == patient_id
+    member = team.get(viewer.user_id)
+    return (
+        member is not None
+        and member.active
+        and member.role == viewer.role
+        and member.role in TREATING_ROLES
+    )
+
+
+def check_auditor(viewer: Viewer) -> None:
+    """Access records are for compliance reviewers (45 CFR 164.312(b), 164.308(a)(1)(ii)(D))."""
+    if viewer.role != Role.COMPLIANCE:
+        raise NotAnAuditor(viewer.user_id)
 
 
 def denied(patient_id: UUID) -> AccessDenied:
@@ -26,6 +297,7 @@ def denied(patient_id: UUID) -> AccessDenied:
 
 
 def check_treating_member(record: RecordBase, actor: Actor) -> None:
+    """Writes stay with the treating team (therapist, prescriber), active and in role."""
     member = record.state.team.get(actor.user_id)
     if (
         member is None
@@ -36,8 +308,13 @@ def check_treating_member(record: RecordBase, actor: Actor) -> None:
         raise denied(record.id)
 
 
+# --- the pre-consent read path, kept until the API reads through `decide` --------------
+
+
 def may_see(event: RecordEvent, actor: Actor) -> bool:
-    if event.data_class == DataClass.PSYCHOTHERAPY_NOTE:
+    """Psychotherapy notes to their author only (164.508(a)(2)); everything else to the
+    treating team that `check_treating_member` already let in."""
+    if event.data_class == _NOTES:
         return event.actor.user_id == actor.user_id
     return True
 

@@ -5,9 +5,14 @@
     ├── RuleViolation           a clinical or record rule refuses the command
     │   ├── NotOnCareTeam       the actor is not a member of the patient's care team
     │   ├── NotPermittedAuthor  the actor's role may not record this kind of event
-    │   └── UnknownReference    the command names a medication, session, order... not on record
+    │   ├── UnknownReference    the command names a medication, session, order... not on record
+    │   └── ConsentRefused      a consent rule refuses the grant, amendment, revocation or expiry
+    │       ├── NotCombinable       psychotherapy notes with other classes (45 CFR 164.508(b)(3)(ii))
+    │       ├── Part2ConsentRequired  SUD records without Part 2 consent (42 CFR 2.31)
+    │       └── ConsentClosed       the consent was revoked or has expired
     ├── NotFound                no such patient, user, ...
     ├── AccessDenied            not permitted (or no such patient: the two look the same)
+    │   └── NotAnAuditor        only compliance reviewers read the audit trail
     └── Conflict                someone else changed the same record first (optimistic concurrency)
 
 Every error carries the identifiers needed to act on it. Errors are mapped to HTTP in
@@ -94,6 +99,34 @@ class UnknownReference(RuleViolation):
     """The command refers to something the record does not hold."""
 
 
+class ConsentRefused(RuleViolation):
+    """A consent rule refuses the command; carries the consent it was about."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        patient_id: Any = None,
+        consent_id: Any = None,
+        field: str | None = None,
+    ) -> None:
+        self.consent_id = consent_id
+        super().__init__(message, patient_id=patient_id, field=field)
+
+
+class NotCombinable(ConsentRefused):
+    """A psychotherapy-note authorization may not be combined with any other
+    (45 CFR 164.508(b)(3)(ii))."""
+
+
+class Part2ConsentRequired(ConsentRefused):
+    """SUD records are shared only under a 42 CFR Part 2 consent (42 CFR 2.31)."""
+
+
+class ConsentClosed(ConsentRefused):
+    """The consent was revoked or has expired: it can be neither amended nor revoked again."""
+
+
 class NotFound(TandemError):
     """No such thing (patient, user...)."""
 
@@ -109,6 +142,15 @@ class AccessDenied(TandemError):
     def __init__(self, patient_id: Any) -> None:
         self.patient_id = patient_id
         super().__init__(f"patient {patient_id} does not exist or is not yours to see")
+
+
+class NotAnAuditor(AccessDenied):
+    """Only compliance reviewers read access records and disclosures (45 CFR 164.312(b))."""
+
+    def __init__(self, user_id: str) -> None:
+        self.patient_id = None
+        self.user_id = user_id
+        TandemError.__init__(self, f"user {user_id} does not review access records")
 
 
 class Conflict(TandemError):

@@ -49,6 +49,7 @@ class DataClass(StrEnum):
     MESSAGE = "message"
     CONSENT = "consent"
     ACCOUNT = "account"
+    AUDIT = "audit"
 
 
 class DoseUnit(StrEnum):

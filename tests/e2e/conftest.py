@@ -22,6 +22,8 @@ USERS = {
     "prescriber@test": (Role.PRESCRIBER, "Test Clinic"),
     "other.therapist@test": (Role.THERAPIST, "Elsewhere Clinic"),
     "pcp@test": (Role.PRIMARY_CARE, "Test Family Practice"),
+    "counselor@test": (Role.SCHOOL_COUNSELOR, "Test College Counseling"),
+    "compliance@test": (Role.COMPLIANCE, "Test Clinic"),
 }
 
 

@@ -62,23 +62,26 @@ def test_a_therapist_records_a_dose_change_and_reads_it_back(api: Api) -> None:
     assert receipt["position"] == api.position()
 
     events = api.client.get(
-        f"/patients/{patient}/events", headers=api.auth("therapist@test")
-    ).json()
+        f"/patients/{patient}/events",
+        params={"min_position": receipt["position"]},
+        headers=api.auth("therapist@test"),
+    ).json()["entries"]
     last = events[-1]
     assert last["kind"] == "DoseChanged"
     assert last["version"] == receipt["version"]
+    assert last["position"] == receipt["position"]
     assert last["payload"]["dose"] == {"amount": "50", "unit": "mg"}
-    assert last["actor"] == {
-        "user_id": "therapist@test",
-        "role": "therapist",
-        "organisation": "Test Clinic",
-    }
+    assert (last["author"], last["author_role"], last["author_org"]) == (
+        "therapist@test",
+        "therapist",
+        "Test Clinic",
+    )
     assert last["data_class"] == "medication"
 
     summary = api.client.get(f"/patients/{patient}", headers=api.auth("prescriber@test")).json()
-    assert summary["medications"] == [
-        {"medication_id": medication, "drug": "sertraline", "dose": "50 mg", "status": "active"}
-    ]
+    assert [
+        (m["medication_id"], m["drug"], m["dose"], m["status"]) for m in summary["medications"]
+    ] == [(medication, "sertraline", {"amount": "50", "unit": "mg"}, "active")]
 
 
 def test_someone_off_the_team_can_neither_read_nor_write(api: Api) -> None:
@@ -186,9 +189,11 @@ def test_bad_input_names_the_field_and_appends_nothing(api: Api) -> None:
 
 def test_a_stale_expected_version_is_a_conflict_and_appends_nothing(api: Api) -> None:
     patient = registered(api)
-    version = api.client.get(f"/patients/{patient}", headers=api.auth("therapist@test")).json()[
-        "version"
-    ]
+    version = api.client.get(
+        f"/patients/{patient}",
+        params={"min_position": api.position()},
+        headers=api.auth("therapist@test"),
+    ).json()["record_version"]
     ok = api.client.post(
         f"/patients/{patient}/progress-notes?expected_version={version}",
         json={"text": "first"},
@@ -241,8 +246,13 @@ def test_only_its_author_reads_a_psychotherapy_note(api: Api) -> None:
         ).status_code
         == 201
     )
-    mine = api.client.get(f"/patients/{patient}/events", headers=api.auth("therapist@test"))
-    theirs = api.client.get(f"/patients/{patient}/events", headers=api.auth("prescriber@test"))
+    at = {"min_position": api.position()}
+    mine = api.client.get(
+        f"/patients/{patient}/events", params=at, headers=api.auth("therapist@test")
+    )
+    theirs = api.client.get(
+        f"/patients/{patient}/events", params=at, headers=api.auth("prescriber@test")
+    )
     assert secret in mine.text
     assert secret not in theirs.text
     assert "PsychotherapyNoteWritten" not in theirs.text
@@ -252,7 +262,11 @@ def test_only_its_author_reads_a_psychotherapy_note(api: Api) -> None:
 
 def test_registration_puts_the_registering_clinician_on_the_team(api: Api) -> None:
     patient = registered(api)
-    team = api.client.get(f"/patients/{patient}", headers=api.auth("therapist@test")).json()["team"]
+    team = api.client.get(
+        f"/patients/{patient}",
+        params={"min_position": api.position()},
+        headers=api.auth("therapist@test"),
+    ).json()["team"]
     assert {m["user_id"] for m in team} == {"therapist@test", "prescriber@test"}
     pcp = post(api, "pcp@test", "/patients", {**PATIENT, "mrn": "H-PCP-0001"})
     assert pcp.status_code == 403

@@ -115,3 +115,35 @@ def test_events_for_an_unknown_patient_fails_clearly(data_dir: Path) -> None:
     result = runner.invoke(app, ["events", "NOPE-000"])
     assert result.exit_code == 1
     assert "not found" in result.output
+
+
+def test_verify_reports_intact_then_names_an_altered_byte(data_dir: Path) -> None:
+    import sqlite3
+
+    clinic = bootstrap(Settings(data_dir=data_dir))
+    patient = register_with_team(clinic).aggregate_id
+    for n in range(3):
+        clinic.act(
+            patient, lambda r, n=n: r.write_progress_note(PRESCRIBER, ago(days=1), text=f"n{n}")
+        )
+    clinic.close()
+
+    intact = runner.invoke(app, ["verify"])
+    assert intact.exit_code == 0, intact.output
+    assert "intact" in intact.output
+
+    with sqlite3.connect(data_dir / "events.sqlite") as conn:
+        (state,) = conn.execute("SELECT state FROM stored_events WHERE rowid = 3").fetchone()
+        altered = bytes([state[0] ^ 0x01]) + bytes(state[1:])
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 3", (altered,))
+    broken = runner.invoke(app, ["verify"])
+    assert broken.exit_code == 1
+    assert "position 3" in broken.output
+
+
+def test_rebuild_builds_the_record_index_from_the_log(data_dir: Path) -> None:
+    clinic = bootstrap(Settings(data_dir=data_dir))
+    register_with_team(clinic)
+    result = runner.invoke(app, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt to position {clinic.position()}" in result.output

@@ -49,6 +49,7 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI
         and "therapist@demo" in services.clinic.patient(e.originator_id).state.team
     ]
     assert patients
+    services.start()  # the index catches up with the demo and follows new writes
     token = services.tokens.issue("therapist@demo", "therapist")
     app = create_app(services=services)
     yield app, patients, token

@@ -199,7 +199,7 @@ class StoreContract:
         clinic.save(first)
         before = clinic.position()
         with pytest.raises(Conflict):
-            clinic._save(second)
+            clinic.commit(second)
         assert clinic.position() == before
 
     def test_a_stale_expected_version_is_a_conflict(self, clinic: Clinic) -> None:

@@ -1,0 +1,340 @@
+"""The record index stored in SQLite (`DATA_DIR/views.sqlite`), rows and tracking together.
+
+Each change and its tracking position are written in one transaction: after a crash the
+index resumes from its own position, never skipping or repeating an event. Reads use their
+own connections (WAL lets them run beside the writer).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from projections.record_index import AccessRow, ConsentRow, EventRow, IndexView, Review
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tracking (application_name TEXT PRIMARY KEY, notification_id INTEGER);
+CREATE TABLE IF NOT EXISTS record_events (
+  position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
+  kind TEXT NOT NULL, data_class TEXT NOT NULL, author TEXT NOT NULL, author_role TEXT NOT NULL,
+  author_org TEXT NOT NULL, sud_counseling INTEGER NOT NULL, clinical_time TEXT NOT NULL,
+  recorded_at TEXT NOT NULL, summary TEXT NOT NULL, payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS record_events_patient ON record_events (patient_id, position);
+CREATE TABLE IF NOT EXISTS consent_events (
+  position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
+  kind TEXT NOT NULL, author TEXT NOT NULL, clinical_time TEXT NOT NULL, summary TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS consent_events_patient ON consent_events (patient_id, position);
+CREATE TABLE IF NOT EXISTS access_log (
+  position INTEGER PRIMARY KEY, access_id TEXT UNIQUE NOT NULL, at TEXT NOT NULL,
+  user_id TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT NOT NULL, patient_id TEXT NOT NULL,
+  view TEXT NOT NULL, purpose TEXT NOT NULL, basis TEXT NOT NULL, classes TEXT NOT NULL,
+  consents TEXT NOT NULL, reflected_position INTEGER NOT NULL, response_sha256 TEXT NOT NULL,
+  emergency_reason TEXT, part2 INTEGER NOT NULL, reviewed_by TEXT, reviewed_at TEXT,
+  review_outcome TEXT);
+CREATE INDEX IF NOT EXISTS access_patient ON access_log (patient_id, at);
+CREATE INDEX IF NOT EXISTS access_user ON access_log (user_id, at);
+"""
+TABLES = ("tracking", "record_events", "consent_events", "access_log")
+
+
+class SQLiteIndexView(IndexView):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.Lock()
+        self._writer = self._connect()
+        self._writer.executescript(SCHEMA)
+        self._readers = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # rebuildable from the store: no fsync per row
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._readers.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self, tracking: Tracking) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                self._track(conn, tracking)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _track(conn: sqlite3.Connection, tracking: Tracking) -> None:
+        cursor = conn.execute(
+            "INSERT INTO tracking VALUES (?, ?) ON CONFLICT (application_name) DO UPDATE "
+            "SET notification_id = excluded.notification_id "
+            "WHERE tracking.notification_id < excluded.notification_id",
+            (tracking.application_name, tracking.notification_id),
+        )
+        if cursor.rowcount != 1:
+            # Already past this position: the event was processed before. Refuse, so the
+            # caller's rows roll back rather than being written twice.
+            msg = f"{tracking.application_name} already tracked past {tracking.notification_id}"
+            raise sqlite3.IntegrityError(msg)
+
+    # --- TrackingRecorder -------------------------------------------------------------
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self._transaction(tracking):
+            pass
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT notification_id FROM tracking WHERE application_name = ?",
+                (application_name,),
+            )
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    # --- changes ------------------------------------------------------------------------
+
+    def add_event(self, row: EventRow, tracking: Tracking) -> None:
+        with self._transaction(tracking) as conn:
+            conn.execute(
+                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    row.position,
+                    str(row.patient_id),
+                    row.version,
+                    row.kind,
+                    row.data_class,
+                    row.author,
+                    row.author_role,
+                    row.author_org,
+                    int(row.sud_counseling),
+                    row.clinical_time.isoformat(),
+                    row.recorded_at.isoformat(),
+                    row.summary,
+                    json.dumps(row.payload, separators=(",", ":"), sort_keys=True),
+                ),
+            )
+
+    def add_consent_event(self, row: ConsentRow, tracking: Tracking) -> None:
+        with self._transaction(tracking) as conn:
+            conn.execute(
+                "INSERT INTO consent_events VALUES (?,?,?,?,?,?,?)",
+                (
+                    row.position,
+                    str(row.patient_id),
+                    row.version,
+                    row.kind,
+                    row.author,
+                    row.clinical_time.isoformat(),
+                    row.summary,
+                ),
+            )
+
+    def add_access(self, row: AccessRow, tracking: Tracking) -> None:
+        with self._transaction(tracking) as conn:
+            conn.execute(
+                "INSERT INTO access_log VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    row.position,
+                    str(row.access_id),
+                    row.at.isoformat(),
+                    row.user_id,
+                    row.role,
+                    row.organisation,
+                    str(row.patient_id),
+                    row.view,
+                    row.purpose,
+                    row.basis,
+                    ",".join(row.classes),
+                    ",".join(str(c) for c in row.consents),
+                    row.reflected_position,
+                    row.response_sha256,
+                    row.emergency_reason,
+                    int(row.part2),
+                    None,
+                    None,
+                    None,
+                ),
+            )
+
+    def add_review(self, review: Review, tracking: Tracking) -> None:
+        with self._transaction(tracking) as conn:
+            conn.execute(
+                "UPDATE access_log SET reviewed_by = ?, reviewed_at = ?, review_outcome = ? "
+                "WHERE access_id = ?",
+                (
+                    review.reviewed_by,
+                    review.reviewed_at.isoformat(),
+                    review.outcome,
+                    str(review.access_id),
+                ),
+            )
+
+    def clear(self) -> None:
+        with self._write_lock:
+            for table in TABLES:
+                self._writer.execute(f"DELETE FROM {table}")
+
+    # --- queries ------------------------------------------------------------------------
+
+    def patient_events(self, patient_id: UUID, up_to: int | None = None) -> list[EventRow]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT * FROM record_events WHERE patient_id = ? AND position <= ? ORDER BY position",
+                (str(patient_id), up_to if up_to is not None else 2**62),
+            )
+            .fetchall()
+        )
+        return [
+            EventRow(
+                position=r["position"],
+                patient_id=UUID(r["patient_id"]),
+                version=r["version"],
+                kind=r["kind"],
+                data_class=r["data_class"],
+                author=r["author"],
+                author_role=r["author_role"],
+                author_org=r["author_org"],
+                sud_counseling=bool(r["sud_counseling"]),
+                clinical_time=datetime.fromisoformat(r["clinical_time"]),
+                recorded_at=datetime.fromisoformat(r["recorded_at"]),
+                summary=r["summary"],
+                payload=json.loads(r["payload"]),
+            )
+            for r in rows
+        ]
+
+    def consent_events(self, patient_id: UUID, up_to: int | None = None) -> list[ConsentRow]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT * FROM consent_events WHERE patient_id = ? AND position <= ? ORDER BY position",
+                (str(patient_id), up_to if up_to is not None else 2**62),
+            )
+            .fetchall()
+        )
+        return [
+            ConsentRow(
+                position=r["position"],
+                patient_id=UUID(r["patient_id"]),
+                version=r["version"],
+                kind=r["kind"],
+                author=r["author"],
+                clinical_time=datetime.fromisoformat(r["clinical_time"]),
+                summary=r["summary"],
+            )
+            for r in rows
+        ]
+
+    def accesses(
+        self,
+        *,
+        patient_id: UUID | None = None,
+        user_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        basis: tuple[str, ...] = (),
+        unreviewed_only: bool = False,
+    ) -> list[AccessRow]:
+        where, params = ["1=1"], []
+        if patient_id is not None:
+            where.append("patient_id = ?")
+            params.append(str(patient_id))
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        if since is not None:
+            where.append("at >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            where.append("at < ?")
+            params.append(until.isoformat())
+        if basis:
+            where.append(f"basis IN ({','.join('?' * len(basis))})")
+            params.extend(basis)
+        if unreviewed_only:
+            where.append("basis = 'break-the-glass' AND reviewed_by IS NULL")
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT * FROM access_log WHERE {' AND '.join(where)} ORDER BY position",
+                params,
+            )
+            .fetchall()
+        )
+        return [_access(r) for r in rows]
+
+    def access(self, access_id: UUID) -> AccessRow | None:
+        r = (
+            self._reader()
+            .execute("SELECT * FROM access_log WHERE access_id = ?", (str(access_id),))
+            .fetchone()
+        )
+        return None if r is None else _access(r)
+
+    def caseload(self, user_id: str) -> list[tuple[UUID, str]]:
+        """Patients this user is an active team member of, with their role there."""
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT patient_id, kind, payload FROM record_events "
+                "WHERE kind IN ('CareTeamMemberAdded', 'CareTeamMemberRemoved') "
+                "AND json_extract(payload, '$.user_id') = ? ORDER BY position",
+                (user_id,),
+            )
+            .fetchall()
+        )
+        current: dict[UUID, str] = {}
+        for r in rows:
+            patient = UUID(r["patient_id"])
+            if r["kind"] == "CareTeamMemberAdded":
+                current[patient] = json.loads(r["payload"])["role"]
+            else:
+                current.pop(patient, None)
+        return list(current.items())
+
+
+def _access(r: Any) -> AccessRow:
+    return AccessRow(
+        position=r["position"],
+        access_id=UUID(r["access_id"]),
+        at=datetime.fromisoformat(r["at"]),
+        user_id=r["user_id"],
+        role=r["role"],
+        organisation=r["organisation"],
+        patient_id=UUID(r["patient_id"]),
+        view=r["view"],
+        purpose=r["purpose"],
+        basis=r["basis"],
+        classes=tuple(c for c in r["classes"].split(",") if c),
+        consents=tuple(UUID(c) for c in r["consents"].split(",") if c),
+        reflected_position=r["reflected_position"],
+        response_sha256=r["response_sha256"],
+        emergency_reason=r["emergency_reason"],
+        part2=bool(r["part2"]),
+        reviewed_by=r["reviewed_by"],
+        reviewed_at=datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
+        review_outcome=r["review_outcome"],
+    )

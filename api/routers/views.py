@@ -1,0 +1,125 @@
+"""Reading a patient: every answer decided by the access policy and recorded.
+
+Every route here goes through `adapters.reading.Reader`: the policy decides from role,
+care-team membership and the consents in force; the answer is built from the record index;
+an access record (who, role, patient, view, classes returned, consents relied on, purpose,
+log position, response hash) is durably stored before the bytes are sent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from adapters.reading import ReadRequest
+from api.deps import CurrentUser, ServicesDep, viewer_of
+from api.errors import PATIENT_ERRORS, ErrorBody
+from domain.consent import Purpose
+from domain.users import User
+from domain.vocabulary import Text
+
+router = APIRouter(prefix="/patients/{patient_id}", tags=["views"])
+
+MinPosition = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        description="Wait (up to 5 s) until the view reflects this log position "
+        "(a write's receipt gives it): read-your-writes.",
+    ),
+]
+AsOf = Annotated[
+    int | None, Query(ge=1, description="Answer as the view stood at this log position.")
+]
+PurposeQuery = Annotated[Purpose, Query(description="Why the record is read.")]
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    **PATIENT_ERRORS,
+    503: {"model": ErrorBody, "description": "The view has not reached min_position yet"},
+}
+
+
+class ViewPublic(BaseModel):
+    """A patient view: which sections appear depends on the role and what it may see."""
+
+    patient_id: UUID
+    view: str
+    viewer_role: str
+    basis: str
+    purpose: str
+    as_of_position: int
+    consents: list[UUID]
+    notice: str | None
+    classes: list[str]
+    record_version: int | None = None
+    patient: dict[str, Any] | None = None
+    team: list[dict[str, Any]] | None = None
+    medications: list[dict[str, Any]] | None = None
+    functional_recommendations: list[dict[str, Any]] | None = None
+    entries: list[dict[str, Any]] | None = None
+    consent_events: list[dict[str, Any]] | None = None
+
+
+class BreakGlassRequest(BaseModel):
+    reason: Text = Field(description="The nature of the emergency (42 CFR 2.51).")
+
+
+async def audited(services: Any, user: User, request: ReadRequest) -> Response:
+    prepared = await run_in_threadpool(services.reader.prepare, request)
+    record = prepared.access_record(request, user.actor)
+    receipt = await services.writer.append(record)
+    return Response(
+        prepared.body,
+        media_type="application/json",
+        headers={"X-Access-Id": str(record.id), "X-Access-Position": str(receipt.position)},
+    )
+
+
+def _read(kind: str, summary: str) -> Any:
+    async def endpoint(
+        patient_id: UUID,
+        user: CurrentUser,
+        services: ServicesDep,
+        purpose: PurposeQuery = Purpose.TREATMENT,
+        min_position: MinPosition = None,
+        as_of: AsOf = None,
+    ) -> Response:
+        request = ReadRequest(viewer_of(user), patient_id, kind, purpose, None, min_position, as_of)
+        return await audited(services, user, request)
+
+    endpoint.__name__ = f"read_{kind}"
+    endpoint.__doc__ = summary
+    return endpoint
+
+
+for _path, _kind, _summary in (
+    ("", "summary", "The patient's summary as this user may see it."),
+    ("/view", "view", "The role's view of the patient: the sections its work needs."),
+    ("/timeline", "timeline", "The events this user may see, in log order."),
+    ("/events", "events", "The events this user may see, with their payloads."),
+    ("/consents", "consents", "The patient's consent history, as this user may see it."),
+):
+    router.add_api_route(
+        _path,
+        _read(_kind, _summary),
+        methods=["GET"],
+        response_model=ViewPublic,
+        responses=READ_ERRORS,
+        operation_id=f"read_{_kind}",
+    )
+
+
+@router.post("/break-glass", response_model=ViewPublic, responses=READ_ERRORS)
+async def break_the_glass(
+    patient_id: UUID, body: BreakGlassRequest, user: CurrentUser, services: ServicesDep
+) -> Response:
+    """Emergency read without consent (42 CFR 2.51): recorded at once with its reason and
+    put on the compliance review queue."""
+    request = ReadRequest(
+        viewer_of(user), patient_id, "view", Purpose.TREATMENT, body.reason, None, None
+    )
+    return await audited(services, user, request)

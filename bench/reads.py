@@ -1,0 +1,97 @@
+"""Audited role-view reads over a large store: p50/p99 of one read (policy decision, view
+built from the record index, response hashed, access record durably appended).
+
+Sizes from the environment: BENCH_PATIENTS (default 10,000) x BENCH_EVENTS_PER_PATIENT
+(default 100) = 1,000,000 events; smaller runs are for a quick look."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from adapters.bootstrap import Services, bootstrap_services
+from adapters.reading import ReadRequest
+from adapters.settings import Settings
+from domain.access import Viewer
+from domain.events import Actor, now
+from domain.patient import PatientRecord
+from domain.registration import patient_id_for
+from domain.vocabulary import Role
+
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
+PER_PATIENT = int(os.environ.get("BENCH_EVENTS_PER_PATIENT", "100"))
+READS = 2000
+SYSTEM = Actor.system("bench")
+THERAPIST = Actor(user_id="bench@therapist", role=Role.THERAPIST, organisation="Bench Clinic")
+
+
+def record(n: int) -> PatientRecord:
+    at = now() - timedelta(days=200)
+    r = PatientRecord.register(
+        SYSTEM,
+        at,
+        mrn=f"BR-{n:07d}",
+        given_name="Bench",
+        family_name=f"Synthetic{n}",
+        birth_date=date(1990, 1, 1),
+        sex_at_birth="unknown",
+    )
+    r.add_team_member(
+        SYSTEM,
+        at,
+        user_id=THERAPIST.user_id,
+        role=Role.THERAPIST,
+        organisation=THERAPIST.organisation,
+    )
+    for i in range(PER_PATIENT - 2):
+        r.write_progress_note(THERAPIST, at + timedelta(hours=i), text=f"session {i}: plan kept")
+    return r
+
+
+def fill(services: Services) -> None:
+    started = time.perf_counter()
+    batch = max(1, 2000 // PER_PATIENT)
+    for first in range(0, PATIENTS, batch):
+        services.clinic.save(*(record(n) for n in range(first, min(PATIENTS, first + batch))))
+    stored = time.perf_counter()
+    services.reader.index.catch_up(batch=2000)
+    print(
+        f"  filled {PATIENTS * PER_PATIENT:,} events in {stored - started:.0f} s; "
+        f"indexed in {time.perf_counter() - stored:.0f} s"
+    )
+
+
+async def read_all(services: Services, patients: list[UUID]) -> list[float]:
+    reader, writer = services.reader, services.writer
+    viewer = Viewer(THERAPIST.user_id, Role.THERAPIST, THERAPIST.organisation)
+    timings = []
+    for _ in range(READS):
+        request = ReadRequest(viewer, random.choice(patients), "view")
+        started = time.perf_counter()
+        prepared = reader.prepare(request)
+        await writer.append(prepared.access_record(request, THERAPIST))
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        services = bootstrap_services(Settings(data_dir=Path(tmp)))
+        print(f"\nAudited role-view read, {PATIENTS:,} patients x {PER_PATIENT} events")
+        fill(services)
+        patients = [patient_id_for(f"BR-{n:07d}") for n in range(PATIENTS)]
+        timings = asyncio.run(read_all(services, patients))
+        cuts = statistics.quantiles(timings, n=100)
+        print(f"  {READS} reads: p50 {cuts[49]:.2f} ms, p99 {cuts[98]:.2f} ms (goal p99 <= 10 ms)")
+        services.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Access records: every read of a patient's record is itself an event.
+
+45 CFR 164.312(b) (audit controls) and 164.528 (accounting of disclosures) ask who saw
+what, when, and on what basis; 42 CFR 2.51 asks that an emergency disclosure record at once
+the recipient and facility, the person disclosing, the date and time and the nature of the
+emergency. An `AccessRecord` holds one read: who (user, role, organisation), which patient
+and view, which data classes the answer contained, which consents it relied on, for what
+purpose, the log position the view reflected, and a SHA-256 of the exact response so a
+replay can prove it reproduces what was seen. A break-the-glass read is then reviewed by
+compliance on the same aggregate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from domain.errors import RuleViolation
+from domain.events import Actor, Aggregate
+from domain.record import refused_fields
+from domain.vocabulary import DataClass, Role, ShortText, Text
+
+Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
+
+
+class AccessRecorded(Aggregate.Created):
+    class_version: ClassVar[int] = 1
+
+    patient_id: UUID
+    view: ShortText
+    purpose: ShortText
+    basis: Basis
+    classes: list[DataClass]
+    consents: list[UUID] = Field(default_factory=list)
+    reflected_position: int = Field(ge=0)
+    # What else the answer depended on, so that a replay can rebuild it exactly.
+    consents_version: int = Field(default=0, ge=0)
+    viewer_patient_id: UUID | None = None
+    response_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # 42 CFR 2.51: the nature of the emergency, for a break-the-glass read.
+    emergency_reason: Text | None = None
+    # Part 2 disclosures are accounted for separately (42 CFR 2.25, 2.32).
+    part2: bool = False
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.reviewed = self.basis != "break-the-glass"
+
+    def summary(self) -> str:
+        return (
+            f"{self.actor.user_id} ({self.actor.role.value}) read {self.view} of patient "
+            f"{self.patient_id} as {self.basis}: {', '.join(c.value for c in self.classes) or 'nothing'}"
+        )
+
+
+class BreakGlassReviewed(Aggregate.Event):
+    outcome: Literal["appropriate", "inappropriate", "needs-follow-up"]
+    note: Text
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.reviewed = True
+
+    def summary(self) -> str:
+        return f"break-the-glass read reviewed by {self.actor.user_id}: {self.outcome}"
+
+
+class AccessRecord(Aggregate):
+    def __init__(self) -> None:
+        self.reviewed = False
+
+    @classmethod
+    def record(
+        cls,
+        by: Actor,
+        at: datetime,
+        *,
+        access_id: UUID,
+        patient_id: UUID,
+        view: str,
+        purpose: str,
+        basis: str,
+        classes: list[DataClass],
+        consents: list[UUID],
+        reflected_position: int,
+        consents_version: int,
+        viewer_patient_id: UUID | None,
+        response_sha256: str,
+        emergency_reason: str | None = None,
+        part2: bool = False,
+    ) -> AccessRecord:
+        with refused_fields():
+            return cls._create(
+                AccessRecorded,
+                id=access_id,
+                actor=by,
+                data_class=DataClass.AUDIT,
+                clinical_time=at,
+                patient_id=patient_id,
+                view=view,
+                purpose=purpose,
+                basis=basis,
+                classes=sorted(set(classes)),
+                consents=consents,
+                reflected_position=reflected_position,
+                consents_version=consents_version,
+                viewer_patient_id=viewer_patient_id,
+                response_sha256=response_sha256,
+                emergency_reason=emergency_reason,
+                part2=part2,
+            )
+
+    def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:
+        if by.role != Role.COMPLIANCE:
+            raise RuleViolation("only compliance reviews break-the-glass reads", field="actor.role")
+        if self.reviewed:
+            raise RuleViolation(f"access {self.id} needs no (further) review", field="access_id")
+        with refused_fields():
+            self.trigger_event(
+                BreakGlassReviewed,
+                actor=by,
+                data_class=DataClass.AUDIT,
+                clinical_time=at,
+                outcome=outcome,
+                note=note,
+            )

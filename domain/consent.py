@@ -1,0 +1,622 @@
+"""A patient's consents: every authorization to share their record, in one aggregate.
+
+One aggregate per patient holds all of that patient's consents. It is the consistency
+boundary for the rules that look across consents (a psychotherapy-note authorization may not
+be combined with another), and the access policy reads it fresh on every access, so a
+revocation takes effect on the very next read (45 CFR 164.508(b)(5); 42 CFR 2.31(a)(6)).
+
+Each consent keeps its versions as (effective from, terms): an amendment applies from its
+clinical time on, so a view "as of" an earlier moment sees the terms that held then.
+Revocation and expiry end a consent at their clinical time; nothing that was disclosed
+before is undone (164.508(b)(5)), but nothing new flows after.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+
+from domain.errors import (
+    ConsentClosed,
+    ConsentRefused,
+    InvalidInput,
+    NotCombinable,
+    NotPermittedAuthor,
+    Part2ConsentRequired,
+    UnknownReference,
+)
+from domain.events import Actor, Aggregate, Value
+from domain.record import refused_fields
+from domain.users import EMAIL_PATTERN
+from domain.vocabulary import DataClass, Role, ShortText
+
+_CONSENTS = uuid5(NAMESPACE_URL, "https://tandem.example/consents")
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+# Who records a consent: the patient, who signs it (45 CFR 164.508(c)(1)(vi); 42 CFR
+# 2.31(a)(8)), a treating clinician documenting the patient's written authorization, or the
+# system importing one. Whether the person is the patient or on the team is the access
+# policy's question (domain.access.may_manage_consents); the aggregate checks the role.
+CONSENT_KEEPERS = frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER, Role.SYSTEM})
+
+# 42 CFR 2.32(a)(1), Statement 1 (2024 final rule): the notice that accompanies every
+# disclosure made with the patient's written consent.
+REDISCLOSURE_NOTICE = (
+    "This record which has been disclosed to you is protected by Federal confidentiality "
+    "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, "
+    "or testimony that describes the information contained in this record, in any civil, "
+    "criminal, administrative, or legislative proceedings by any Federal, State, or local "
+    "authority, against the patient, unless authorized by the consent of the patient, except "
+    "as provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with 42 CFR "
+    "2.64 or 2.65. In addition, the Federal rules prohibit you from making any other use or "
+    "disclosure of this record unless at least one of the following applies: (A) Further use "
+    "or disclosure is expressly permitted by the written consent of the individual whose "
+    "information is being disclosed in this record or as otherwise permitted by 42 CFR part "
+    "2. (B) You are a covered entity or business associate and have received the record for "
+    "treatment, payment, or health care operations, or (C) You have received the record from "
+    "a covered entity or business associate as permitted by 45 CFR part 164, subparts A and "
+    "E. A general authorization for the release of medical or other information is NOT "
+    "sufficient to meet the required elements of written consent to further use or "
+    "redisclose the record (see 42 CFR 2.31)."
+)
+
+RecipientKind = Literal["user", "organisation"]
+
+# The data classes of a patient's record (DESIGN.md, "Data classes"), listed rather than
+# derived from DataClass so that a label added later (accounts, audit) is shared with nobody
+# until someone decides it should be.
+RECORD_CLASSES = frozenset(
+    {
+        DataClass.DEMOGRAPHICS,
+        DataClass.CARE_TEAM,
+        DataClass.CARE_PLAN,
+        DataClass.APPOINTMENT,
+        DataClass.PROGRESS_NOTE,
+        DataClass.PSYCHOTHERAPY_NOTE,
+        DataClass.MEDICATION,
+        DataClass.LAB,
+        DataClass.MEASURE,
+        DataClass.FUNCTIONAL,
+        DataClass.SAFETY,
+        DataClass.SUD,
+        DataClass.MESSAGE,
+        DataClass.CONSENT,
+    }
+)
+
+
+class Purpose(StrEnum):
+    """Why the recipient may see what the consent covers (45 CFR 164.508(c)(1)(iv);
+    42 CFR 2.31(a)(5))."""
+
+    TREATMENT = "treatment"
+    CARE_COORDINATION = "care-coordination"
+    PAYMENT = "payment"
+    OPERATIONS = "operations"
+    EDUCATION_SUPPORT = "education-support"
+    RETURN_TO_WORK = "return-to-work"
+    FAMILY_SUPPORT = "family-support"
+
+
+def consents_id_for(patient_id: UUID) -> UUID:
+    """The id of a patient's consents follows from the patient id: one aggregate each."""
+    return uuid5(_CONSENTS, f"consents:{patient_id}")
+
+
+@dataclass(frozen=True)
+class ConsentTerms:
+    """What one consent says at one moment."""
+
+    consent_id: UUID
+    recipient_kind: RecipientKind
+    recipient: str
+    data_classes: frozenset[DataClass]
+    purpose: Purpose
+    valid_from: datetime
+    valid_until: datetime | None
+    part2: bool
+    notice: str | None
+
+
+@dataclass
+class ConsentHistory:
+    """One consent as the aggregate remembers it: its versions and how it ended."""
+
+    granted_at: datetime
+    until_end_of_treatment: bool
+    versions: list[tuple[datetime, ConsentTerms]]
+    ended_at: datetime | None = None
+    ended_how: Literal["revoked", "expired"] | None = None
+
+    @property
+    def current(self) -> ConsentTerms:
+        return self.versions[-1][1]
+
+    @property
+    def changed_at(self) -> datetime:
+        return self.ended_at or self.versions[-1][0]
+
+    def version_at(self, at: datetime) -> ConsentTerms | None:
+        """The terms as they stood at `at`: None before the grant."""
+        found = None
+        for effective_at, terms in self.versions:
+            if effective_at > at:
+                break
+            found = terms
+        return found
+
+    def in_force_at(self, at: datetime) -> ConsentTerms | None:
+        terms = self.version_at(at)
+        if terms is None or at < terms.valid_from:
+            return None
+        if terms.valid_until is not None and at >= terms.valid_until:
+            return None
+        if self.ended_at is not None and at >= self.ended_at:
+            return None
+        return terms
+
+
+# --- events -------------------------------------------------------------------------
+
+
+class ConsentEvent(Aggregate.Event):
+    """An event on a patient's consents; data class CONSENT, with the patient's id."""
+
+    class_version: ClassVar[int] = 1
+
+    patient_id: UUID
+
+    @field_validator("data_class")
+    @classmethod
+    def _is_consent(cls, value: DataClass) -> DataClass:
+        if value != DataClass.CONSENT:
+            raise ValueError(f"a consent event is labelled consent, not {value}")
+        return value
+
+    def apply(self, aggregate: Any) -> None:
+        """Subclasses change the consent they name."""
+
+    def summary(self) -> str:
+        return type(self).__name__
+
+
+class ConsentsOpened(ConsentEvent, Aggregate.Created):
+    class_version: ClassVar[int] = 1
+
+    def summary(self) -> str:
+        return "consents opened"
+
+
+class _GrantFields(BaseModel):
+    """The terms a grant names, shared by the command's input and its event."""
+
+    consent_id: UUID
+    recipient_kind: RecipientKind
+    recipient: ShortText
+    data_classes: list[DataClass] = Field(min_length=1, max_length=len(DataClass))
+    purpose: Purpose
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+    until_end_of_treatment: bool = False
+    part2: bool
+
+
+class ConsentGranted(ConsentEvent, _GrantFields):
+    class_version: ClassVar[int] = 1
+
+    # The 42 CFR 2.32 notice, stored with a Part 2 consent so that every disclosure made
+    # under it can carry the wording that held when it was given.
+    notice: str | None = None
+
+    @model_validator(mode="after")
+    def _part2_carries_notice(self) -> ConsentGranted:
+        if self.part2 and not self.notice:
+            raise ValueError("a Part 2 consent carries the 42 CFR 2.32 notice")
+        return self
+
+    def apply(self, aggregate: Any) -> None:
+        terms = ConsentTerms(
+            consent_id=self.consent_id,
+            recipient_kind=self.recipient_kind,
+            recipient=self.recipient,
+            data_classes=frozenset(self.data_classes),
+            purpose=self.purpose,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            part2=self.part2,
+            notice=self.notice,
+        )
+        aggregate.consents[self.consent_id] = ConsentHistory(
+            granted_at=self.clinical_time,
+            until_end_of_treatment=self.until_end_of_treatment,
+            versions=[(self.clinical_time, terms)],
+        )
+
+    def summary(self) -> str:
+        until = self.valid_until.date().isoformat() if self.valid_until else "no end date"
+        if self.until_end_of_treatment:
+            until = f"end of treatment ({until})" if self.valid_until else "end of treatment"
+        part2 = " under 42 CFR Part 2" if self.part2 else ""
+        classes = ", ".join(c.value for c in self.data_classes)
+        return (
+            f"consent granted{part2} to {self.recipient_kind} {self.recipient} for "
+            f"{self.purpose.value}: {classes}, from {self.valid_from.date().isoformat()} "
+            f"until {until}"
+        )
+
+
+class ConsentAmended(ConsentEvent):
+    class_version: ClassVar[int] = 1
+
+    consent_id: UUID
+    data_classes: list[DataClass] | None = Field(default=None, min_length=1)
+    valid_until: AwareDatetime | None = None
+
+    def apply(self, aggregate: Any) -> None:
+        history: ConsentHistory = aggregate.consents[self.consent_id]
+        before = history.current
+        terms = replace(
+            before,
+            data_classes=frozenset(self.data_classes or before.data_classes),
+            valid_until=self.valid_until or before.valid_until,
+        )
+        history.versions.append((self.clinical_time, terms))
+
+    def summary(self) -> str:
+        changes = []
+        if self.data_classes is not None:
+            changes.append("data classes " + ", ".join(c.value for c in self.data_classes))
+        if self.valid_until is not None:
+            changes.append(f"valid until {self.valid_until.date().isoformat()}")
+        return "consent amended: " + "; ".join(changes)
+
+
+class ConsentRevoked(ConsentEvent):
+    class_version: ClassVar[int] = 1
+
+    consent_id: UUID
+    reason: ShortText
+
+    def apply(self, aggregate: Any) -> None:
+        history: ConsentHistory = aggregate.consents[self.consent_id]
+        history.ended_at, history.ended_how = self.clinical_time, "revoked"
+
+    def summary(self) -> str:
+        return f"consent revoked in writing: {self.reason}"
+
+
+class ConsentExpired(ConsentEvent):
+    class_version: ClassVar[int] = 1
+
+    consent_id: UUID
+
+    def apply(self, aggregate: Any) -> None:
+        history: ConsentHistory = aggregate.consents[self.consent_id]
+        history.ended_at, history.ended_how = self.clinical_time, "expired"
+
+    def summary(self) -> str:
+        return "consent expired"
+
+
+class _GrantInput(_GrantFields, Value):
+    """A grant's input, parsed before any rule looks at it."""
+
+
+class _AmendInput(Value):
+    data_classes: list[DataClass] | None = Field(default=None, min_length=1)
+    valid_until: AwareDatetime | None = None
+
+
+# --- the aggregate ------------------------------------------------------------------
+
+
+class PatientConsents(Aggregate):
+    """Every consent one patient has given; its id is `consents_id_for(patient_id)`."""
+
+    def __init__(self, patient_id: UUID) -> None:
+        self.patient_id = patient_id
+        self.consents: dict[UUID, ConsentHistory] = {}
+
+    @classmethod
+    def open(cls, by: Actor, at: datetime, patient_id: UUID) -> PatientConsents:
+        check_may_keep_consents(by)
+        with refused_fields():
+            consents = cls._create(
+                ConsentsOpened,
+                id=consents_id_for(patient_id),
+                actor=by,
+                data_class=DataClass.CONSENT,
+                clinical_time=at,
+                patient_id=patient_id,
+            )
+        return consents
+
+    # --- questions ---------------------------------------------------------------
+
+    def terms_at(self, consent_id: UUID, at: datetime) -> ConsentTerms | None:
+        """The consent's terms if it is in force at `at`, else None.
+
+        In force: granted at or before `at`, valid_from <= at < valid_until (or no end),
+        and not revoked or expired at or before `at`.
+        """
+        history = self.consents.get(consent_id)
+        return history.in_force_at(at) if history is not None else None
+
+    def recorded_terms_at(self, consent_id: UUID, at: datetime) -> ConsentTerms | None:
+        """What the consent said at `at` (None before its grant), in force or not."""
+        history = self.consents.get(consent_id)
+        return history.version_at(at) if history is not None else None
+
+    def in_force(self, at: datetime) -> list[ConsentTerms]:
+        """Every consent in force at `at`, in the order they were granted."""
+        return [t for h in self.consents.values() if (t := h.in_force_at(at)) is not None]
+
+    # --- commands ----------------------------------------------------------------
+
+    def grant(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        consent_id: UUID,
+        recipient_kind: RecipientKind,
+        recipient: str,
+        data_classes: Sequence[DataClass],
+        purpose: Purpose,
+        valid_from: datetime,
+        valid_until: datetime | None,
+        until_end_of_treatment: bool = False,
+        part2: bool,
+    ) -> None:
+        check_may_keep_consents(by)
+        with refused_fields():
+            terms = _GrantInput(
+                consent_id=consent_id,
+                recipient_kind=recipient_kind,
+                recipient=recipient,
+                data_classes=list(data_classes),
+                purpose=purpose,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                until_end_of_treatment=until_end_of_treatment,
+                part2=part2,
+            )
+        self.check_new_consent(terms.consent_id)
+        self.check_recipient(terms.recipient_kind, terms.recipient)
+        self.check_classes_distinct(terms.data_classes)
+        self.check_psychotherapy_notes_alone(terms.consent_id, terms.data_classes, None)
+        self.check_part2_for_sud(terms.consent_id, terms.data_classes, terms.part2)
+        self.check_period(terms.valid_from, terms.valid_until)
+        fields = terms.model_dump()
+        if terms.recipient_kind == "user":
+            # Emails are user ids, normalised as accounts normalise them (domain.users).
+            fields["recipient"] = terms.recipient.lower()
+        self._trigger(
+            ConsentGranted,
+            by,
+            at,
+            **fields,
+            notice=REDISCLOSURE_NOTICE if terms.part2 else None,
+        )
+
+    def amend(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        consent_id: UUID,
+        data_classes: Sequence[DataClass] | None = None,
+        valid_until: datetime | None = None,
+    ) -> None:
+        """Change what a consent covers or how long it lasts, from `at` on."""
+        check_may_keep_consents(by)
+        history = self.check_known_consent(consent_id)
+        with refused_fields():
+            change = _AmendInput(
+                data_classes=list(data_classes) if data_classes is not None else None,
+                valid_until=valid_until,
+            )
+        if change.data_classes is None and change.valid_until is None:
+            raise InvalidInput.single("data_classes", "an amendment must change something")
+        self.check_not_ended(consent_id, history)
+        self.check_not_lapsed(consent_id, history, at)
+        self.check_in_order(consent_id, history, at)
+        current = history.current
+        if change.data_classes is not None:
+            self.check_classes_distinct(change.data_classes)
+            self.check_psychotherapy_notes_alone(consent_id, change.data_classes, current)
+            self.check_part2_for_sud(consent_id, change.data_classes, current.part2)
+        if change.valid_until is not None:
+            self.check_period(current.valid_from, change.valid_until)
+            if change.valid_until <= at:
+                # An end already past would be a revocation without the writing it needs
+                # (164.508(b)(5)); it is refused rather than recorded as an amendment.
+                raise InvalidInput.single(
+                    "valid_until", "is not after the amendment; to end a consent, revoke it"
+                )
+        self._trigger(
+            ConsentAmended,
+            by,
+            at,
+            consent_id=consent_id,
+            data_classes=change.data_classes,
+            valid_until=change.valid_until,
+        )
+
+    def revoke(self, by: Actor, at: datetime, *, consent_id: UUID, reason: str) -> None:
+        """Record the patient's written revocation (45 CFR 164.508(b)(5); 42 CFR
+        2.31(a)(6)), effective at `at`: nothing new flows under the consent afterwards."""
+        check_may_keep_consents(by)
+        history = self.check_known_consent(consent_id)
+        self.check_not_ended(consent_id, history)
+        self.check_not_lapsed(consent_id, history, at)
+        self.check_in_order(consent_id, history, at)
+        self._trigger(ConsentRevoked, by, at, consent_id=consent_id, reason=reason)
+
+    def expire(self, by: Actor, at: datetime, *, consent_id: UUID) -> None:
+        """Record that a consent has run out: at or after its end date, or, for a consent
+        that lasts until the end of treatment (42 CFR 2.31(a)(7)), when treatment ends."""
+        check_may_keep_consents(by)
+        history = self.check_known_consent(consent_id)
+        self.check_not_ended(consent_id, history)
+        self.check_in_order(consent_id, history, at)
+        self.check_may_expire(consent_id, history, at)
+        self._trigger(ConsentExpired, by, at, consent_id=consent_id)
+
+    # --- guards ------------------------------------------------------------------
+
+    def check_new_consent(self, consent_id: UUID) -> None:
+        if consent_id in self.consents:
+            raise self._refusal(
+                ConsentRefused, consent_id, "consent_id", f"consent {consent_id} already exists"
+            )
+
+    def check_known_consent(self, consent_id: UUID) -> ConsentHistory:
+        history = self.consents.get(consent_id)
+        if history is None:
+            raise UnknownReference(
+                f"consent {consent_id} is not among the consents of patient {self.patient_id}",
+                patient_id=self.patient_id,
+                field="consent_id",
+            )
+        return history
+
+    @staticmethod
+    def check_recipient(kind: RecipientKind, recipient: str) -> None:
+        # A user is named by their account's email (its user id, domain.users).
+        if kind == "user" and not _EMAIL.match(recipient):
+            raise InvalidInput.single("recipient", "a user recipient is named by their email")
+
+    @staticmethod
+    def check_classes_distinct(data_classes: Sequence[DataClass]) -> None:
+        if len(set(data_classes)) != len(data_classes):
+            raise InvalidInput.single("data_classes", "names a data class more than once")
+        outside = sorted(c.value for c in set(data_classes) - RECORD_CLASSES)
+        if outside:
+            raise InvalidInput.single(
+                "data_classes", f"{', '.join(outside)} is not part of the patient's record"
+            )
+
+    def check_psychotherapy_notes_alone(
+        self, consent_id: UUID, data_classes: Sequence[DataClass], before: ConsentTerms | None
+    ) -> None:
+        """45 CFR 164.508(a)(2), (b)(3)(ii): psychotherapy notes need their own
+        authorization, which may not be combined with any other. An amendment may neither
+        add other classes to one nor turn an ordinary consent into one."""
+        notes = DataClass.PSYCHOTHERAPY_NOTE in data_classes
+        if notes and len(data_classes) > 1:
+            raise self._refusal(
+                NotCombinable,
+                consent_id,
+                "data_classes",
+                "a psychotherapy-note consent covers psychotherapy notes only "
+                "(45 CFR 164.508(b)(3)(ii))",
+            )
+        if before is not None and notes != (DataClass.PSYCHOTHERAPY_NOTE in before.data_classes):
+            raise self._refusal(
+                NotCombinable,
+                consent_id,
+                "data_classes",
+                "a psychotherapy-note consent and an ordinary consent cannot be turned into "
+                "each other; grant a separate consent (45 CFR 164.508(b)(3)(ii))",
+            )
+
+    def check_part2_for_sud(
+        self, consent_id: UUID, data_classes: Sequence[DataClass], part2: bool
+    ) -> None:
+        """42 CFR 2.31: SUD records are disclosed only under a consent with Part 2's
+        required elements, and every disclosure carries the 2.32 notice."""
+        if DataClass.SUD in data_classes and not part2:
+            raise self._refusal(
+                Part2ConsentRequired,
+                consent_id,
+                "part2",
+                "SUD records are shared only under a 42 CFR Part 2 consent (part2=true)",
+            )
+
+    @staticmethod
+    def check_period(valid_from: datetime, valid_until: datetime | None) -> None:
+        if valid_until is not None and valid_until <= valid_from:
+            raise InvalidInput.single("valid_until", "is not after valid_from")
+
+    def check_not_ended(self, consent_id: UUID, history: ConsentHistory) -> None:
+        if history.ended_how is not None:
+            raise self._refusal(
+                ConsentClosed,
+                consent_id,
+                "consent_id",
+                f"consent {consent_id} was {history.ended_how}",
+            )
+
+    def check_not_lapsed(self, consent_id: UUID, history: ConsentHistory, at: datetime) -> None:
+        until = history.current.valid_until
+        if until is not None and at >= until:
+            raise self._refusal(
+                ConsentClosed,
+                consent_id,
+                "consent_id",
+                f"consent {consent_id} ran out on {until.isoformat()}; grant a new one",
+            )
+
+    def check_in_order(self, consent_id: UUID, history: ConsentHistory, at: datetime) -> None:
+        # Versions are read by time: a change dated before the last one would rewrite
+        # what an earlier "as of" view relied on.
+        if at < history.changed_at:
+            raise self._refusal(
+                ConsentRefused,
+                consent_id,
+                "at",
+                f"consent {consent_id} last changed at {history.changed_at.isoformat()}; "
+                "a later change cannot be dated before it",
+            )
+
+    def check_may_expire(self, consent_id: UUID, history: ConsentHistory, at: datetime) -> None:
+        if history.until_end_of_treatment:
+            return  # it ends when treatment ends, which this command records (42 CFR 2.31(a)(7))
+        until = history.current.valid_until
+        if until is None:
+            raise self._refusal(
+                ConsentRefused,
+                consent_id,
+                "consent_id",
+                f"consent {consent_id} has no end date; revoke it instead",
+            )
+        if at < until:
+            raise self._refusal(
+                ConsentRefused,
+                consent_id,
+                "at",
+                f"consent {consent_id} is valid until {until.isoformat()}",
+            )
+
+    # --- recording ---------------------------------------------------------------
+
+    def _refusal(
+        self, error: type[ConsentRefused], consent_id: UUID, field: str, message: str
+    ) -> ConsentRefused:
+        return error(message, patient_id=self.patient_id, consent_id=consent_id, field=field)
+
+    def _trigger(
+        self, event_class: type[ConsentEvent], by: Actor, at: datetime, **fields: Any
+    ) -> None:
+        with refused_fields():
+            self.trigger_event(
+                event_class,
+                actor=by,
+                data_class=DataClass.CONSENT,
+                clinical_time=at,
+                patient_id=self.patient_id,
+                **fields,
+            )
+
+
+def check_may_keep_consents(by: Actor) -> None:
+    if by.role not in CONSENT_KEEPERS:
+        raise NotPermittedAuthor(f"a {by.role.value} may not record consents", field="actor.role")

@@ -1,0 +1,221 @@
+"""The record index: every patient's events, consents and reads, in log order.
+
+One projection feeds every role view (see `projections.role_views`): it keeps each
+record event as a row with the facts the access policy needs (data class, author, SUD
+counseling flag) and its payload, the consent events per patient, and the access log.
+Its view stores each change together with the tracking position in one transaction, so a
+restart resumes without gaps or duplicates, and a rebuild from position zero yields the
+same rows. Rows carry their log position, so any view can be produced "as of" a position.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+
+from domain.audit import AccessRecorded, BreakGlassReviewed
+from domain.consent import ConsentEvent
+from domain.events import DomainEvent
+from domain.record import RecordEvent
+
+BASE_FIELDS = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "event_id",
+    "actor",
+    "data_class",
+    "clinical_time",
+    "originator_topic",
+}
+
+
+@dataclass(frozen=True)
+class EventRow:
+    position: int
+    patient_id: UUID
+    version: int
+    kind: str
+    data_class: str
+    author: str
+    author_role: str
+    author_org: str
+    sud_counseling: bool
+    clinical_time: datetime
+    recorded_at: datetime
+    summary: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    position: int
+    patient_id: UUID
+    version: int
+    kind: str
+    author: str
+    clinical_time: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    position: int
+    access_id: UUID
+    at: datetime
+    user_id: str
+    role: str
+    organisation: str
+    patient_id: UUID
+    view: str
+    purpose: str
+    basis: str
+    classes: tuple[str, ...]
+    consents: tuple[UUID, ...]
+    reflected_position: int
+    response_sha256: str
+    emergency_reason: str | None
+    part2: bool
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    access_id: UUID
+    reviewed_by: str
+    reviewed_at: datetime
+    outcome: str
+
+
+class IndexView(TrackingRecorder):
+    """The port a store implements for the record index (adapters.views)."""
+
+    @abstractmethod
+    def add_event(self, row: EventRow, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def add_consent_event(self, row: ConsentRow, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def add_access(self, row: AccessRow, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def add_review(self, review: Review, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def patient_events(self, patient_id: UUID, up_to: int | None = None) -> list[EventRow]: ...
+
+    @abstractmethod
+    def consent_events(self, patient_id: UUID, up_to: int | None = None) -> list[ConsentRow]: ...
+
+    @abstractmethod
+    def accesses(
+        self,
+        *,
+        patient_id: UUID | None = None,
+        user_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        basis: tuple[str, ...] = (),
+        unreviewed_only: bool = False,
+    ) -> list[AccessRow]: ...
+
+    @abstractmethod
+    def access(self, access_id: UUID) -> AccessRow | None: ...
+
+    @abstractmethod
+    def caseload(self, user_id: str) -> list[tuple[UUID, str]]: ...
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Drop every row and the tracking position (for a rebuild from zero)."""
+
+
+class RecordIndex(Projection[IndexView]):
+    name = "record_index"
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        # Events this index does not show (accounts, ...) still move its position, so a
+        # restart does not read them again.
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _record(self, event: RecordEvent, tracking: Tracking) -> None:
+        self.view.add_event(
+            EventRow(
+                position=tracking.notification_id,
+                patient_id=event.originator_id,
+                version=event.originator_version,
+                kind=type(event).__name__,
+                data_class=event.data_class.value,
+                author=event.actor.user_id,
+                author_role=event.actor.role.value,
+                author_org=event.actor.organisation,
+                sud_counseling=bool(getattr(event, "sud_counseling", False)),
+                clinical_time=event.clinical_time,
+                recorded_at=event.timestamp,
+                summary=event.summary(),
+                payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS)),
+            ),
+            tracking,
+        )
+
+    @process_event.register
+    def _consent(self, event: ConsentEvent, tracking: Tracking) -> None:
+        self.view.add_consent_event(
+            ConsentRow(
+                position=tracking.notification_id,
+                patient_id=event.patient_id,
+                version=event.originator_version,
+                kind=type(event).__name__,
+                author=event.actor.user_id,
+                clinical_time=event.clinical_time,
+                summary=event.summary(),
+            ),
+            tracking,
+        )
+
+    @process_event.register
+    def _access(self, event: AccessRecorded, tracking: Tracking) -> None:
+        self.view.add_access(
+            AccessRow(
+                position=tracking.notification_id,
+                access_id=event.originator_id,
+                at=event.clinical_time,
+                user_id=event.actor.user_id,
+                role=event.actor.role.value,
+                organisation=event.actor.organisation,
+                patient_id=event.patient_id,
+                view=event.view,
+                purpose=event.purpose,
+                basis=event.basis,
+                classes=tuple(c.value for c in event.classes),
+                consents=tuple(event.consents),
+                reflected_position=event.reflected_position,
+                response_sha256=event.response_sha256,
+                emergency_reason=event.emergency_reason,
+                part2=event.part2,
+            ),
+            tracking,
+        )
+
+    @process_event.register
+    def _review(self, event: BreakGlassReviewed, tracking: Tracking) -> None:
+        self.view.add_review(
+            Review(event.originator_id, event.actor.user_id, event.clinical_time, event.outcome),
+            tracking,
+        )
+
+    def process(self, event: DomainEvent, tracking: Tracking) -> None:
+        self.process_event(event, tracking)

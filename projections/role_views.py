@@ -1,0 +1,229 @@
+"""Per-role views of one patient, built from the record index and filtered by one access
+decision. Pure functions: the same rows, decision and position give the same bytes, which
+is what lets a past read be replayed exactly.
+
+Each role gets the sections its work needs (DESIGN.md's people table); every section holds
+only events the decision permits, so a section can never leak a class the policy forbids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from domain.access import Decision, EventFacts
+from domain.vocabulary import DataClass, Role
+from projections.record_index import ConsentRow, EventRow
+
+SECTIONS: dict[Role, tuple[str, ...]] = {
+    Role.THERAPIST: ("patient", "team", "medications", "functional", "timeline"),
+    Role.PRESCRIBER: ("patient", "team", "medications", "functional", "timeline"),
+    Role.PRIMARY_CARE: ("patient", "medications", "functional", "timeline"),
+    Role.SCHOOL_COUNSELOR: ("functional", "timeline"),
+    Role.EMPLOYER: ("functional", "timeline"),
+    Role.PATIENT: ("patient", "team", "medications", "functional", "timeline"),
+    Role.SUPPORTER: ("patient", "medications", "functional", "timeline"),
+}
+KINDS = ("view", "summary", "timeline", "events", "consents")
+
+
+def facts(row: EventRow) -> EventFacts:
+    return EventFacts(
+        data_class=DataClass(row.data_class), author=row.author, sud_counseling=row.sud_counseling
+    )
+
+
+def permitted(rows: Iterable[EventRow], decision: Decision) -> list[EventRow]:
+    return [r for r in rows if decision.permits(facts(r))]
+
+
+def team_at(rows: Iterable[EventRow]) -> dict[str, dict[str, Any]]:
+    """Care-team membership as the rows leave it (used for 'as of' decisions too)."""
+    team: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r.kind == "CareTeamMemberAdded":
+            team[r.payload["user_id"]] = {**r.payload, "active": True}
+        elif r.kind == "CareTeamMemberRemoved" and r.payload["user_id"] in team:
+            team[r.payload["user_id"]]["active"] = False
+    return team
+
+
+def _patient(rows: list[EventRow], patient_id: UUID) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": str(patient_id)}
+    for r in rows:
+        if r.kind in ("PatientRegistered", "DemographicsUpdated"):
+            p = r.payload
+            shown.update(
+                name=f"{p['given_name']} {p['family_name']}",
+                birth_date=p["birth_date"],
+                preferred_language=p["preferred_language"],
+                interpreter_needed=p["interpreter_needed"],
+                telehealth_preference=p["telehealth_preference"],
+            )
+            if "mrn" in p:
+                shown["mrn"] = p["mrn"]
+    return shown
+
+
+def _medications(rows: list[EventRow]) -> list[dict[str, Any]]:
+    meds: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        p = r.payload
+        if r.kind == "MedicationStarted":
+            meds[p["medication_id"]] = {
+                "medication_id": p["medication_id"],
+                "drug": p["drug"],
+                "rxnorm": p["rxnorm"],
+                "dose": p["dose"],
+                "schedule": p["schedule"],
+                "status": "active",
+                "since": r.clinical_time.isoformat(),
+            }
+        elif r.kind == "MedicationSwitched" and p["medication_id"] in meds:
+            meds[p["medication_id"]]["status"] = "stopped"
+            meds[p["to_medication_id"]] = {
+                "medication_id": p["to_medication_id"],
+                "drug": p["drug"],
+                "rxnorm": p["rxnorm"],
+                "dose": p["dose"],
+                "schedule": p["schedule"],
+                "status": "active",
+                "since": r.clinical_time.isoformat(),
+            }
+        elif r.kind == "DoseChanged" and p["medication_id"] in meds:
+            meds[p["medication_id"]]["dose"] = p["dose"]
+        elif r.kind == "DoseTimingChanged" and p["medication_id"] in meds:
+            meds[p["medication_id"]]["schedule"] = p["schedule"]
+        elif r.kind == "TaperStarted" and p["medication_id"] in meds:
+            meds[p["medication_id"]]["status"] = "tapering"
+        elif r.kind == "MedicationStopped" and p["medication_id"] in meds:
+            meds[p["medication_id"]]["status"] = "stopped"
+    return list(meds.values())
+
+
+def _entry(r: EventRow, with_payload: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "position": r.position,
+        "version": r.version,
+        "kind": r.kind,
+        "data_class": r.data_class,
+        "clinical_time": r.clinical_time.isoformat(),
+        "recorded_at": r.recorded_at.isoformat(),
+        "author": r.author,
+        "author_role": r.author_role,
+        "author_org": r.author_org,
+        "summary": r.summary,
+    }
+    if with_payload:
+        entry["payload"] = r.payload
+    return entry
+
+
+def build(
+    kind: str,
+    patient_id: UUID,
+    rows: list[EventRow],
+    decision: Decision,
+    position: int,
+    consent_rows: list[ConsentRow] | None = None,
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The view, and the data classes it actually contains."""
+    shown = permitted(rows, decision) if kind != "consents" else []
+    sections = SECTIONS.get(decision.viewer.role, ("timeline",))
+    if decision.basis == "break-the-glass":
+        sections = SECTIONS[Role.THERAPIST]
+    if kind == "timeline":
+        sections = ("timeline",)
+    elif kind == "events":
+        sections = ("events",)
+    elif kind == "summary":
+        sections = tuple(s for s in sections if s != "timeline")
+    elif kind == "consents":
+        sections = ()
+    body: dict[str, Any] = {
+        "patient_id": str(patient_id),
+        "view": kind,
+        "viewer_role": decision.viewer.role.value,
+        "basis": decision.basis,
+        "purpose": decision.purpose.value,
+        "as_of_position": position,
+        "consents": [str(c) for c in decision.consents],
+        "notice": decision.notice,
+    }
+    if decision.basis == "treating-team" and rows:
+        # The writers' version for conditional writes (?expected_version=). Only the
+        # treating team gets it: to others the count of events would say how much is hidden.
+        body["record_version"] = rows[-1].version
+    used: set[str] = set()
+    by_class = {r.data_class for r in shown}
+    if "patient" in sections and DataClass.DEMOGRAPHICS.value in by_class:
+        body["patient"] = _patient(shown, patient_id)
+        used.add(DataClass.DEMOGRAPHICS.value)
+    if "team" in sections and DataClass.CARE_TEAM.value in by_class:
+        body["team"] = [
+            {k: m[k] for k in ("user_id", "role", "organisation")}
+            for m in team_at(r for r in shown if r.data_class == DataClass.CARE_TEAM.value).values()
+            if m["active"]
+        ]
+        used.add(DataClass.CARE_TEAM.value)
+    if "medications" in sections:
+        med_rows = [r for r in shown if r.kind in MEDICATION_KINDS]
+        if med_rows:
+            body["medications"] = _medications(med_rows)
+            used.update(r.data_class for r in med_rows)
+    if "functional" in sections:
+        recs = [r for r in shown if r.kind == "FunctionalRecommendationMade"]
+        if recs:
+            body["functional_recommendations"] = [
+                {
+                    "setting": r.payload["setting"],
+                    "recommendation": r.payload["recommendation"],
+                    "made": r.clinical_time.isoformat(),
+                    "valid_until": r.payload.get("valid_until"),
+                }
+                for r in recs
+            ]
+            used.update(r.data_class for r in recs)
+    if "timeline" in sections or "events" in sections:
+        body["entries"] = [_entry(r, "events" in sections) for r in shown]
+        used.update(r.data_class for r in shown)
+    if kind == "consents":
+        consent_facts = [
+            c
+            for c in consent_rows or []
+            if decision.permits(EventFacts(data_class=DataClass.CONSENT, author=c.author))
+        ]
+        body["consent_events"] = [
+            {
+                "position": c.position,
+                "version": c.version,
+                "kind": c.kind,
+                "author": c.author,
+                "clinical_time": c.clinical_time.isoformat(),
+                "summary": c.summary,
+            }
+            for c in consent_facts
+        ]
+        if consent_facts:
+            used.add(DataClass.CONSENT.value)
+    body["classes"] = sorted(used)
+    return body, frozenset(used)
+
+
+MEDICATION_KINDS = frozenset(
+    {
+        "MedicationStarted",
+        "MedicationSwitched",
+        "DoseChanged",
+        "DoseTimingChanged",
+        "TaperStarted",
+        "MedicationStopped",
+    }
+)
+
+
+def canonical(body: dict[str, Any]) -> bytes:
+    """The exact bytes sent: sorted keys, no spaces, so a replay can compare hashes."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
