@@ -12,6 +12,7 @@ from datetime import timedelta
 from adapters.chain import HashChain, chain_store_for
 from adapters.clinic import Clinic
 from adapters.index_runner import IndexRunner
+from adapters.notify import LoggingSender, Sender, SmtpSender
 from adapters.reading import Reader
 from adapters.settings import Settings
 from adapters.throttle import LoginThrottle
@@ -143,3 +144,16 @@ def bootstrap_services(settings: Settings | None = None) -> Services:
         reader=Reader(clinic, runner),
         chain=HashChain(clinic, chain_store_for(settings)),
     )
+
+
+def sender_for(settings: Settings) -> Sender:
+    if settings.notify_sender == "smtp":
+        return SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        )
+    return LoggingSender()

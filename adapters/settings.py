@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     # How often the API links new events into the tamper-evident hash chain.
     chain_seconds: float = Field(default=2.0, gt=0)
 
+    # Reminders: "log" writes them to the log; "smtp" sends e-mail through this server.
+    notify_sender: Literal["log", "smtp"] = "log"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "reminders@tandem.invalid"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+
     # Password for the demo users; when unset, `tandem demo` generates and prints one.
     demo_password: SecretStr | None = None
 

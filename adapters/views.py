@@ -294,6 +294,16 @@ class SQLiteIndexView(IndexView):
         )
         return None if r is None else _access(r)
 
+    def patients(self) -> list[UUID]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT patient_id FROM record_events WHERE kind = 'PatientRegistered' ORDER BY position"
+            )
+            .fetchall()
+        )
+        return [UUID(r[0]) for r in rows]
+
     def caseload(self, user_id: str) -> list[tuple[UUID, str]]:
         """Patients this user is an active team member of, with their role there."""
         rows = (

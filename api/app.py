@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from adapters.bootstrap import Services, bootstrap_services
 from adapters.settings import Settings
 from api import errors
-from api.routers import auth, clinical, compliance, consents, patients, views
+from api.routers import auth, board, clinical, compliance, consents, patients, views
 
 
 class Health(BaseModel):
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(views.router)
     app.include_router(consents.router)
     app.include_router(compliance.router)
+    app.include_router(board.router)
     app.include_router(auth.router)
 
     @app.get("/health", tags=["meta"], response_model=Health)

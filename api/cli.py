@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from adapters.bootstrap import bootstrap, index_runner
+from adapters.bootstrap import bootstrap, index_runner, sender_for
 from adapters.clinic import Clinic
 from adapters.passwords import hash_password
 from adapters.settings import Settings
@@ -229,6 +229,35 @@ def verify(
     console.print(f"[green]intact[/green]: {result.reason}")
     # Record the head somewhere the database's administrators cannot edit (an anchor).
     console.print(f"head {result.head} {result.head_link_hex}")
+
+
+@app.command()
+def remind(
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep running, every --every seconds.")
+    ] = False,
+    every: Annotated[float, typer.Option(help="Seconds between runs with --loop.")] = 60.0,
+) -> None:
+    """Send the reminders that are due (appointments, questionnaires, doses) through the
+    configured sender (TANDEM_NOTIFY_SENDER=log|smtp); each is recorded, never sent twice."""
+    import logging
+
+    from adapters.reminders import ReminderDispatcher
+    from domain.events import now
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings()
+    clinic = bootstrap(settings)
+    dispatcher = ReminderDispatcher(clinic, index_runner(settings, clinic), sender_for(settings))
+    while True:
+        outcome = dispatcher.run_once(now())
+        console.print(
+            f"reminders: {outcome.sent} sent, {outcome.failed} failed, "
+            f"{outcome.skipped_no_address} without an address"
+        )
+        if not loop:
+            return
+        time.sleep(every)
 
 
 @app.command()

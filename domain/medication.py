@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from domain.errors import RuleViolation
 from domain.events import Actor, Value
@@ -79,6 +81,9 @@ class MedicationState:
     dose: Dose
     status: str
     sud: bool
+    rxnorm: str = ""
+    started_at: datetime | None = None
+    frequency: Frequency | None = None
 
 
 class EvaluationRecorded(RecordEvent):
@@ -117,7 +122,13 @@ class MedicationStarted(MedicationEvent):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id] = MedicationState(
-            self.drug, self.dose, ACTIVE, self.sud_treatment
+            self.drug,
+            self.dose,
+            ACTIVE,
+            self.sud_treatment,
+            self.rxnorm,
+            self.clinical_time,
+            self.schedule.frequency,
         )
 
     def summary(self) -> str:
@@ -142,18 +153,27 @@ class DoseChanged(MedicationEvent):
 
     dose: Dose
     reason: Text
+    # Why a dose step beyond a titration schedule was taken (check_titration). Absent in
+    # events recorded before it was asked, and when no schedule was overridden.
+    override_reason: Text | None = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id].dose = self.dose
 
     def summary(self) -> str:
-        return f"dose changed to {self.dose}: {self.reason}"
+        override = (
+            f" (titration overridden: {self.override_reason})" if self.override_reason else ""
+        )
+        return f"dose changed to {self.dose}: {self.reason}{override}"
 
 
 class DoseTimingChanged(MedicationEvent):
     schedule: Schedule
     dose_per_administration: Dose | None = None
     reason: Text
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.state.medications[self.medication_id].frequency = self.schedule.frequency
 
     def summary(self) -> str:
         split = f", {self.dose_per_administration} each" if self.dose_per_administration else ""
@@ -180,7 +200,13 @@ class MedicationSwitched(MedicationEvent):
         old.status = STOPPED
         sud = old.sud if self.sud_treatment is None else self.sud_treatment
         aggregate.state.medications[self.to_medication_id] = MedicationState(
-            self.drug, self.dose, ACTIVE, sud
+            self.drug,
+            self.dose,
+            ACTIVE,
+            sud,
+            self.rxnorm,
+            self.clinical_time,
+            self.schedule.frequency,
         )
 
     def summary(self) -> str:
@@ -247,6 +273,107 @@ class MedicationStopped(MedicationEvent):
 
     def summary(self) -> str:
         return f"stopped: {self.reason}"
+
+
+# --- titration schedules ------------------------------------------------------------------
+
+Regimen = Literal["alone", "with valproate", "with an enzyme inducer"]
+
+
+@dataclass(frozen=True)
+class DrugNames:
+    """Drugs by RxNorm ingredient code or by name (whole words, any case)."""
+
+    rxnorm: frozenset[str]
+    names: frozenset[str]
+
+    def match(self, drug: str, rxnorm: str | None = None) -> bool:
+        if rxnorm in self.rxnorm:
+            return True
+        return not self.names.isdisjoint(re.findall(r"[a-z]+", drug.lower()))
+
+
+@dataclass(frozen=True)
+class TitrationColumn:
+    """The highest daily dose for each period of a schedule's weeks, for one regimen."""
+
+    regimen: Regimen
+    mg_per_day: tuple[Decimal, ...]
+    checked: bool  # read in a primary source, or only in a secondary one
+
+
+@dataclass(frozen=True)
+class TitrationSchedule:
+    """A label titration as data: periods of weeks since the start (1-based, inclusive)
+    and, per regimen, the highest daily dose in each. After the last period the schedule
+    no longer limits the dose."""
+
+    rule_id: str
+    version: str
+    source: str
+    drugs: DrugNames
+    weeks: tuple[tuple[int, int], ...]
+    columns: tuple[TitrationColumn, ...]
+
+    def __post_init__(self) -> None:
+        if any(len(c.mg_per_day) != len(self.weeks) for c in self.columns):
+            raise ValueError("every column gives one dose per period of weeks")
+
+    def matches(self, drug: str, rxnorm: str | None) -> bool:
+        return self.drugs.match(drug, rxnorm)
+
+    def maximum(self, regimen: Regimen, week: int) -> Decimal | None:
+        column = next(c for c in self.columns if c.regimen == regimen)
+        for (first, last), limit in zip(self.weeks, column.mg_per_day, strict=True):
+            if first <= week <= last:
+                return limit
+        return None
+
+
+def _mg(*amounts: str) -> tuple[Decimal, ...]:
+    return tuple(Decimal(a) for a in amounts)
+
+
+# clinical/monitoring.md, "Lamotrigine (label titration, bipolar; check against the label)":
+# every column is unchecked until read against the label itself.
+LAMOTRIGINE_TITRATION = TitrationSchedule(
+    rule_id="lamotrigine-titration",
+    version="1",
+    source="clinical/monitoring.md, Lamotrigine (label titration, bipolar; check against the label)",
+    drugs=DrugNames(frozenset({"28439"}), frozenset({"lamotrigine"})),
+    weeks=((1, 2), (3, 4), (5, 5), (6, 6)),
+    columns=(
+        TitrationColumn("alone", _mg("25", "50", "100", "200"), checked=False),
+        # Weeks 1-2: 25 mg every other day, 12.5 mg/day on average.
+        TitrationColumn("with valproate", _mg("12.5", "25", "50", "100"), checked=False),
+        TitrationColumn("with an enzyme inducer", _mg("50", "100", "200", "300"), checked=False),
+    ),
+)
+VALPROATE_NAMES = DrugNames(
+    frozenset({"11118", "266856"}), frozenset({"valproate", "valproic", "divalproex"})
+)
+# Inducers of lamotrigine's glucuronidation the label names; by name only (no codes were
+# checked), and not in monitoring.md: check against the label.
+ENZYME_INDUCER_NAMES = DrugNames(
+    frozenset(),
+    frozenset(
+        {"carbamazepine", "phenytoin", "phenobarbital", "primidone", "rifampin", "rifampicin"}
+    ),
+)
+
+_MILLIGRAMS = {DoseUnit.MG: Decimal(1), DoseUnit.G: Decimal(1000), DoseUnit.MCG: Decimal("0.001")}
+# A dose is the day's total, split over the day's administrations; a dose taken less often
+# than daily is what is taken on each dosing day.
+_DAYS_PER_DOSE = {Frequency.EVERY_OTHER_DAY: Decimal(2), Frequency.WEEKLY: Decimal(7)}
+
+
+def mg_per_day(dose: Dose, frequency: Frequency | None) -> Decimal | None:
+    """The average daily dose in mg, if the dose is in a unit of mass."""
+    per_mg = _MILLIGRAMS.get(dose.unit)
+    if per_mg is None:
+        return None
+    days = _DAYS_PER_DOSE.get(frequency, Decimal(1)) if frequency is not None else Decimal(1)
+    return dose.amount * per_mg / days
 
 
 class MedicationSection(RecordBase):
@@ -316,9 +443,71 @@ class MedicationSection(RecordBase):
         self._on_medication(TitrationPlanned, by, at, medication_id, steps=steps)
 
     def change_dose(
-        self, by: Actor, at: datetime, *, medication_id: UUID, dose: Any, reason: str
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        dose: Any,
+        reason: str,
+        override_reason: str | None = None,
     ) -> None:
-        self._on_medication(DoseChanged, by, at, medication_id, dose=dose, reason=reason)
+        """Change a medication's daily dose. A step beyond its titration schedule is refused
+        unless `override_reason` says why, which the event records."""
+        med = self.check_medication_current(medication_id)
+        self.check_may_author(DoseChanged, by)
+        # A blank reason is no reason; anything else goes to the event, which checks it.
+        blank = isinstance(override_reason, str) and not override_reason.strip()
+        override = None if blank else override_reason
+        if override is None:
+            self.check_titration(med, at, dose)
+        self._on_medication(
+            DoseChanged,
+            by,
+            at,
+            medication_id,
+            dose=dose,
+            reason=reason,
+            override_reason=override,
+        )
+
+    def check_titration(self, med: MedicationState, at: datetime, dose: Any) -> None:
+        """A lamotrigine dose increase may not go above its titration schedule's maximum
+        for the weeks since the start (for the regimen the record shows)."""
+        schedule = LAMOTRIGINE_TITRATION
+        if not schedule.matches(med.drug, med.rxnorm) or med.started_at is None:
+            return
+        # A clinical time without an offset cannot be compared; the event refuses it anyway.
+        if not isinstance(at, datetime) or at.tzinfo is None:
+            return
+        try:
+            new = dose if isinstance(dose, Dose) else Dose.model_validate(dose)
+        except ValidationError:
+            return  # the event refuses it, naming the field
+        daily, before = mg_per_day(new, med.frequency), mg_per_day(med.dose, med.frequency)
+        if daily is None or before is None or daily <= before:
+            return
+        week = max((at - med.started_at).days, 0) // 7 + 1
+        regimen = self.lamotrigine_regimen()
+        limit = schedule.maximum(regimen, week)
+        if limit is not None and daily > limit:
+            raise RuleViolation(
+                f"{med.drug} {daily.normalize():f} mg/day in week {week} is above the "
+                f"titration maximum of {limit.normalize():f} mg/day {regimen} "
+                f"({schedule.rule_id} v{schedule.version}); give override_reason to proceed",
+                patient_id=self.id,
+                field="dose",
+            )
+
+    def lamotrigine_regimen(self) -> Regimen:
+        """Which column of the titration table applies: valproate first (the label's
+        order), then an enzyme inducer, from the medications the record shows current."""
+        current = [m for m in self.state.medications.values() if m.status != STOPPED]
+        if any(VALPROATE_NAMES.match(m.drug, m.rxnorm) for m in current):
+            return "with valproate"
+        if any(ENZYME_INDUCER_NAMES.match(m.drug, m.rxnorm) for m in current):
+            return "with an enzyme inducer"
+        return "alone"
 
     def change_timing(
         self,

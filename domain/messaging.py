@@ -69,6 +69,22 @@ class MessageAcknowledged(RecordEvent):
         return f"{self.actor.user_id} acknowledged message {self.message_id}"
 
 
+class ReminderSent(RecordEvent):
+    """A reminder went out (appointment, questionnaire, dose): kept so none goes twice."""
+
+    default_class: ClassVar[DataClass] = DataClass.MESSAGE
+    authors: ClassVar[frozenset[Role]] = frozenset({Role.SYSTEM})
+    part2_eligible: ClassVar[bool] = False
+
+    key: ShortText
+    kind: ShortText
+    channel: ShortText
+    subject: ShortText
+
+    def summary(self) -> str:
+        return f"{self.kind} reminder sent by {self.channel}: {self.subject}"
+
+
 class MessagingSection(RecordBase):
     def send_message(
         self,
@@ -132,3 +148,10 @@ class MessagingSection(RecordBase):
                 field="message_id",
             )
         self._record(MessageAcknowledged, by, at, message_id=message_id)
+
+    def record_reminder_sent(
+        self, by: Actor, at: datetime, *, key: str, kind: str, channel: str, subject: str
+    ) -> None:
+        if any(getattr(e, "key", None) == key for e in self.pending_events):
+            raise RuleViolation(f"reminder {key} already recorded", patient_id=self.id, field="key")
+        self._record(ReminderSent, by, at, key=key, kind=kind, channel=channel, subject=subject)

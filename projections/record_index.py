@@ -137,6 +137,9 @@ class IndexView(TrackingRecorder):
     def caseload(self, user_id: str) -> list[tuple[UUID, str]]: ...
 
     @abstractmethod
+    def patients(self) -> list[UUID]: ...
+
+    @abstractmethod
     def clear(self) -> None:
         """Drop every row and the tracking position (for a rebuild from zero)."""
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.access import Decision, EventFacts
 from domain.vocabulary import DataClass, Role
+from projections import care
 from projections.record_index import ConsentRow, EventRow
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -26,7 +27,7 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
     Role.PATIENT: ("patient", "team", "medications", "functional", "timeline"),
     Role.SUPPORTER: ("patient", "medications", "functional", "timeline"),
 }
-KINDS = ("view", "summary", "timeline", "events", "consents")
+KINDS = ("view", "summary", "timeline", "events", "consents", "care", "outcomes", "medications")
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -140,7 +141,7 @@ def build(
         sections = ("events",)
     elif kind == "summary":
         sections = tuple(s for s in sections if s != "timeline")
-    elif kind == "consents":
+    elif kind in ("consents", "care", "outcomes", "medications"):
         sections = ()
     body: dict[str, Any] = {
         "patient_id": str(patient_id),
@@ -208,8 +209,115 @@ def build(
         ]
         if consent_facts:
             used.add(DataClass.CONSENT.value)
+    if kind in CARE_KINDS:
+        used.update(CARE_KINDS[kind](body, patient_id, shown, decision))
     body["classes"] = sorted(used)
     return body, frozenset(used)
+
+
+def _care(
+    body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
+) -> set[str]:
+    care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
+    entry = care.board_entry(patient_id, care_rows, decision.at)
+    body["name"] = entry.name or None
+    body["due"] = [_due(d) for d in entry.due]
+    body["overdue"] = [_due(d) for d in entry.overdue]
+    body["upcoming"] = [_due(d) for d in entry.upcoming]
+    body["alerts"] = [_alert(a) for a in entry.alerts]
+    body["missed_sessions"] = entry.missed_sessions
+    body["unacknowledged_messages"] = entry.unacknowledged
+    return {r.data_class for r in care_rows}
+
+
+def _outcomes(
+    body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
+) -> set[str]:
+    outcome_rows = [r for r in shown if r.kind in OUTCOME_KINDS]
+    sex = next(
+        (r.payload.get("sex_at_birth") for r in shown if r.kind == "PatientRegistered"), None
+    )
+    found = care.outcomes(outcome_rows, sex)
+    body["series"] = found.series
+    body["functional_outcomes"] = found.functional
+    body["sleep"] = found.sleep
+    return {r.data_class for r in outcome_rows}
+
+
+def _medication_timeline(
+    body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
+) -> set[str]:
+    med_rows = [r for r in shown if r.kind in MEDICATION_TIMELINE_KINDS]
+    body["medication_timeline"] = care.medication_timeline(med_rows)
+    return {r.data_class for r in med_rows}
+
+
+CARE_CLASSES = frozenset(
+    c.value
+    for c in (
+        DataClass.DEMOGRAPHICS,
+        DataClass.MEDICATION,
+        DataClass.LAB,
+        DataClass.MEASURE,
+        DataClass.SAFETY,
+        DataClass.SUD,
+        DataClass.APPOINTMENT,
+        DataClass.MESSAGE,
+        DataClass.CARE_PLAN,
+        DataClass.PROGRESS_NOTE,
+    )
+)
+OUTCOME_KINDS = frozenset({"QuestionnaireAnswered", "FunctionalOutcomeRecorded", "SleepLogged"})
+MEDICATION_TIMELINE_KINDS = frozenset(
+    {
+        "MedicationStarted",
+        "MedicationSwitched",
+        "DoseChanged",
+        "SideEffectReported",
+        "AdherenceRecorded",
+        "MedicationStopped",
+    }
+)
+
+
+CARE_KINDS = {"care": _care, "outcomes": _outcomes, "medications": _medication_timeline}
+
+
+def _due(d: Any) -> dict[str, Any]:
+    return {
+        "key": d.key,
+        "kind": d.kind,
+        "title": d.title,
+        "for_roles": [r.value for r in d.for_roles],
+        "due_from": d.due_from.isoformat(),
+        "due_by": d.due_by.isoformat(),
+        "status": d.status,
+        "met_at": d.met_at.isoformat() if d.met_at else None,
+        "rule": {
+            "id": d.rule.rule_id,
+            "version": d.rule.version,
+            "source": d.rule.source,
+            "checked": d.rule.checked,
+        },
+    }
+
+
+def _alert(a: Any) -> dict[str, Any]:
+    return {
+        "key": a.key,
+        "severity": a.severity,
+        "title": a.title,
+        "for_roles": [r.value for r in a.for_roles],
+        "raised_at": a.raised_at.isoformat(),
+        "closed_at": a.closed_at.isoformat() if a.closed_at else None,
+        "open": a.open,
+        "rule": {
+            "id": a.rule.rule_id,
+            "version": a.rule.version,
+            "source": a.rule.source,
+            "checked": a.rule.checked,
+        },
+    }
 
 
 MEDICATION_KINDS = frozenset(

@@ -62,6 +62,17 @@ class ViewPublic(BaseModel):
     functional_recommendations: list[dict[str, Any]] | None = None
     entries: list[dict[str, Any]] | None = None
     consent_events: list[dict[str, Any]] | None = None
+    name: str | None = None
+    due: list[dict[str, Any]] | None = None
+    overdue: list[dict[str, Any]] | None = None
+    upcoming: list[dict[str, Any]] | None = None
+    alerts: list[dict[str, Any]] | None = None
+    missed_sessions: list[dict[str, Any]] | None = None
+    unacknowledged_messages: list[dict[str, Any]] | None = None
+    series: dict[str, dict[str, Any]] | None = None
+    functional_outcomes: list[dict[str, Any]] | None = None
+    sleep: list[dict[str, Any]] | None = None
+    medication_timeline: list[dict[str, Any]] | None = None
 
 
 class BreakGlassRequest(BaseModel):
@@ -102,6 +113,18 @@ for _path, _kind, _summary in (
     ("/timeline", "timeline", "The events this user may see, in log order."),
     ("/events", "events", "The events this user may see, with their payloads."),
     ("/consents", "consents", "The patient's consent history, as this user may see it."),
+    ("/care", "care", "Due and overdue items, open alerts, missed sessions, waiting messages."),
+    (
+        "/outcomes",
+        "outcomes",
+        "Each instrument's series (severity, change, response, remission), "
+        "functional outcomes and sleep logs.",
+    ),
+    (
+        "/medication-timeline",
+        "medications",
+        "Doses over time with reasons, side effects, adherence.",
+    ),
 ):
     router.add_api_route(
         _path,

@@ -136,6 +136,7 @@ class TitrationPlanCreate(CommandBody):
 class DoseChange(CommandBody):
     dose: DoseIn
     reason: Text
+    override_reason: Text | None = None
 
 
 class TimingChange(CommandBody):

@@ -1,0 +1,111 @@
+"""Not improving: after 8-12 weeks at an adequate dose without response, the regimen and
+the therapy plan are due for review (clinical/instruments.md, "Measurement-based-care
+definitions"). The review is a coordination task for both prescriber and therapist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from domain.instruments import InstrumentCode
+from domain.rules.care import DueItem, DueStatus, Fact, RuleRef
+from domain.rules.scoring import score, series
+from domain.vocabulary import Role
+
+RULE = RuleRef(
+    "not-improving",
+    "1",
+    "instruments.md: no response after 8-12 weeks at an adequate dose -> review regimen and plan",
+    True,
+)
+# Lowest doses usually counted as an adequate antidepressant trial (mg/day). From the labels'
+# usual effective doses; not read in a primary source here, hence checked=False.
+ADEQUATE_DOSE_MG: dict[str, Decimal] = {
+    "sertraline": Decimal(50),
+    "escitalopram": Decimal(10),
+    "fluoxetine": Decimal(20),
+    "venlafaxine": Decimal(75),
+    "duloxetine": Decimal(60),
+    "bupropion": Decimal(150),
+}
+ADEQUATE_DOSE_RULE = RuleRef(
+    "adequate-antidepressant-dose", "1", "product labels (usual effective dose)", False
+)
+REVIEW_WINDOW = timedelta(days=14)
+SATISFIED_BY = frozenset(
+    {"MedicationReassessed", "PhaseChanged", "DoseChanged", "MedicationSwitched"}
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    weeks: int = 8  # configurable between 8 and 12
+
+
+def _adequate_since(facts: Sequence[Fact]) -> datetime | None:
+    """When the current antidepressant reached an adequate dose (None if it has not)."""
+    since: datetime | None = None
+    drugs: dict[str, str] = {}
+    for f in facts:
+        p = f.payload
+        if f.kind in ("MedicationStarted", "MedicationSwitched"):
+            med = str(p.get("to_medication_id") or p["medication_id"])
+            drugs[med] = str(p["drug"]).lower()
+            since = f.at if _adequate(drugs[med], p["dose"]) else None
+        elif f.kind == "DoseChanged" and str(p["medication_id"]) in drugs:
+            adequate = _adequate(drugs[str(p["medication_id"])], p["dose"])
+            since = (since or f.at) if adequate else None
+        elif f.kind == "MedicationStopped" and str(p["medication_id"]) in drugs:
+            since = None
+    return since
+
+
+def _adequate(drug: str, dose: dict[str, str]) -> bool:
+    floor = ADEQUATE_DOSE_MG.get(drug)
+    return floor is not None and dose.get("unit") == "mg" and Decimal(str(dose["amount"])) >= floor
+
+
+def not_improving(
+    facts: Sequence[Fact], now: datetime, settings: Settings = Settings()
+) -> list[DueItem]:
+    since = _adequate_since(facts)
+    if since is None:
+        return []
+    trial_end = since + timedelta(weeks=settings.weeks)
+    if now < trial_end:
+        return []
+    items = []
+    for code in (InstrumentCode.PHQ9, InstrumentCode.GAD7):
+        points = [
+            (f.at, score(code, {k: int(v) for k, v in f.payload["answers"].items()}))
+            for f in facts
+            if f.kind == "QuestionnaireAnswered" and f.payload["instrument"] == code.value
+        ]
+        if len(points) < 2:
+            continue
+        summary = series(points)
+        if summary.response or summary.baseline.total is None or summary.baseline.total < 5:
+            continue
+        met = next((f.at for f in facts if f.kind in SATISFIED_BY and f.at >= trial_end), None)
+        status: DueStatus = (
+            "met" if met else ("overdue" if now > trial_end + REVIEW_WINDOW else "due")
+        )
+        items.append(
+            DueItem(
+                key=f"not-improving:{code.value}:{since.isoformat()}",
+                kind="review",
+                title=(
+                    f"No response on {code.value.upper()} after {settings.weeks} weeks at an "
+                    "adequate dose: review regimen and therapy plan together"
+                ),
+                for_roles=(Role.PRESCRIBER, Role.THERAPIST),
+                due_from=trial_end,
+                due_by=trial_end + REVIEW_WINDOW,
+                status=status,
+                rule=RULE,
+                met_at=met,
+            )
+        )
+    return items
