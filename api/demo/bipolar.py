@@ -6,6 +6,11 @@ levels in 0.6-0.8 mmol/L, then every three months; weight and BMI (vital signs) 
 metabolic monitoring; psychoeducation, then interpersonal and social rhythm therapy (IPSRT)
 with his partner, who learns to note early activation cues (sleep, speech rate, spending)
 and does, in week 9.
+
+The story ends in a winter dip, as the demo is loaded: long sleep and withdrawal that Sam
+notices, PHQ-9 back up to 10, lithium raised to 1,200 mg six days ago, so a trough level is
+due now (days 5-7); the prescriber's note about it reached the therapist yesterday evening,
+and earlier today Ben's PHQ-9 has item 9 at 1, so a same-day risk assessment is due.
 """
 
 from __future__ import annotations
@@ -77,8 +82,12 @@ PHQ9 = {
     56: answers(1, 1, 1, 2, 1, 1, 1, 1, 0),  # 9
     84: answers(1, 1, 2, 1, 1, 1, 1, 0, 0),  # 8
     112: answers(1, 1, 1, 1, 0, 1, 1, 0, 0),  # 6
-    133: answers(1, 0, 1, 1, 0, 1, 1, 0, 0),  # 5
+    126: answers(1, 0, 1, 1, 0, 1, 1, 0, 0),  # 5
+    133: answers(2, 1, 2, 2, 1, 1, 1, 0, 0),  # 10: the winter dip
 }
+# Earlier today, six days after the increase to 1,200 mg: 12, item 9 at 1.
+PHQ9_TODAY = answers(2, 1, 2, 2, 1, 2, 1, 0, 1)
+TODAY = 140  # the story's day on which the demo is loaded (20 weeks)
 GAD7 = {
     0: answers(2, 2, 1, 2, 1, 2, 1),  # 11
     56: answers(1, 1, 1, 1, 1, 1, 1),  # 7
@@ -113,7 +122,13 @@ SLEEP: dict[int, tuple[str, int, time, time]] = {
     91: ("7.5", 4, time(23, 0), time(7, 0)),
     105: ("7.5", 4, time(23, 0), time(7, 0)),
     119: ("7.5", 4, time(23, 0), time(7, 0)),
-    130: ("7.75", 4, time(22, 45), time(7, 0)),
+    125: ("7.75", 4, time(22, 45), time(7, 0)),
+    128: ("8.5", 3, time(22, 30), time(7, 30)),
+    130: ("9.25", 3, time(22, 15), time(8, 0)),
+    132: ("9.5", 2, time(22, 0), time(8, 0)),
+    135: ("9.0", 2, time(22, 30), time(8, 0)),
+    137: ("8.75", 3, time(22, 30), time(7, 45)),
+    138: ("9.0", 2, time(22, 15), time(7, 45)),
 }
 
 NOTES = {
@@ -138,7 +153,10 @@ NOTES = {
     94: "Mood stable; enjoying weekends again.",
     108: "Stable. Plan for his father's visit (likely late nights) with Sam.",
     122: "Euthymic for two months. Agreed to monthly sessions after the next review.",
-    136: "Maintenance review: rhythm, medication routine and warning-sign plan all in place.",
+    136: "Winter dip: sleeping 9-9.5 h, skipping football, napping after work; his depressive "
+    "signature. Behavioral activation inside the rhythm plan: fixed 07:00 wake at weekends "
+    "too, a daylight walk before work, cycling twice a week, football on Saturday. Weekly "
+    "sessions again; Sam to join next week.",
 }
 
 
@@ -493,16 +511,89 @@ class _Ben:
                 "6-monthly monitoring on lithium",
                 self.chart.day(182),
             )
-        self.order_trough(r, 112, 203, "Lithium level every 3 months in the first year")
         self.session(r, 122, 136)
+        self.questionnaires(r, 126)
         r.change_phase(
             PRESCRIBER,
             self.chart.at(126, 11, 0),
             phase=Phase.MAINTENANCE,
             reason="Euthymic for eight weeks on lithium 900 mg; monthly sessions",
         )
+
+    def winter_dip(self, r: PatientRecord) -> None:
+        """Depressive cues in the short days: the lithium dose goes up, so a new trough is
+        due 5-7 days later; it is due as the demo is loaded, with this morning's PHQ-9."""
+        self.observe(
+            r,
+            131,
+            21,
+            "mood",
+            "less-than-usual",
+            "Quiet all week; cancelled football twice and went to bed at 21:30.",
+        )
+        self.observe(
+            r,
+            132,
+            20,
+            "activity",
+            "less-than-usual",
+            "Napping after work most days; hasn't been on his bike for two weeks.",
+        )
         self.questionnaires(r, 133)
-        self.session(r, 136, 164)
+        message = uuid4()
+        r.send_message(
+            THERAPIST,
+            self.chart.at(133, 9, 30),
+            message_id=message,
+            to=[PRESCRIBER.user_id],
+            subject="Depressive cues: long sleep and withdrawal",
+            body="PHQ-9 up from 5 to 10 (item 9 at 0). He sleeps 9-9.5 h and Sam notes "
+            "withdrawal and napping, his depressive signature. No activation cues. I'm "
+            "moving him back to weekly sessions; could you review lithium this week? His "
+            "last level was 0.70 mmol/L three weeks ago.",
+            regarding=[*self.cues[-2:], r.version],
+        )
+        r.acknowledge_message(PRESCRIBER, self.chart.at(133, 10, 15), message_id=message)
+        self.diary(r, 134)
+        self.weigh(r, 134, "86.3", "26.6")
+        r.change_dose(
+            PRESCRIBER,
+            self.chart.at(134, 10, 30),
+            medication_id=self.lithium,
+            dose=mg(1200),
+            reason="Breakthrough depressive symptoms on 900 mg (PHQ-9 10, long sleep, "
+            "withdrawal; no hypomanic features, no suicidal thoughts) with a level of 0.70 "
+            "mmol/L: optimise lithium before adding anything, aiming for 0.8-1.0 mmol/L. "
+            "Trough 12 h after the bedtime dose on day 5-7.",
+        )
+        self.order_trough(r, 134, TODAY + 1, "Trough 5-7 days after the dose change to 1,200 mg")
+        self.session(r, 136, 143)
+        r.report_side_effect(
+            BEN,
+            self.chart.at(137, 20),
+            medication_id=self.lithium,
+            effect="nausea after the evening dose",
+            severity=Severity.MILD,
+        )
+        self.diary(r, TODAY - 1)
+        r.send_message(
+            PRESCRIBER,
+            self.chart.at(TODAY - 1, 17, 30),
+            message_id=uuid4(),
+            to=[THERAPIST.user_id],
+            subject="Lithium 1,200 mg: trough due now",
+            body="Day 5 on 1,200 mg, so the trough is due now: drawn tomorrow or the day "
+            "after at 09:00, 12 h after his 21:00 dose. Mild nausea after the evening dose "
+            "since day 3: I've advised taking it with food. Please look out for tremor, "
+            "unsteadiness or confusion, and for any early activation as his mood lifts; his "
+            "last PHQ-9 was 10.",
+        )
+        r.answer_questionnaire(
+            BEN,
+            self.chart.earlier_today(hours=5),
+            instrument=InstrumentCode.PHQ9,
+            answers=PHQ9_TODAY,
+        )
 
 
 STORY = Story(
@@ -519,6 +610,7 @@ STORY = Story(
         ("Ben: rhythm stabilization with his partner", _Ben.rhythm_weeks),
         ("Ben: early activation cues noticed and managed", _Ben.activation),
         ("Ben: maintenance and 3-month monitoring", _Ben.maintenance),
+        ("Ben: a winter dip, lithium raised, trough due", _Ben.winter_dip),
     ),
     supporter=(SUPPORTER_EMAIL, "Sam Okafor (partner)"),
 )

@@ -123,7 +123,18 @@ class Chart:
         self._progress = progress
 
     def at(self, day: int, hour: int, minute: int = 0) -> datetime:
-        moment = self.moment(day, hour, minute)
+        return self._checked(self.moment(day, hour, minute))
+
+    def earlier_today(self, hours: int) -> datetime:
+        """About `hours` before the present, but on today's clinic date whatever the time
+        the demo is loaded (at the latest halfway between midnight and now), to the minute:
+        for what a clinician opening the board should find happened today."""
+        current = now().astimezone(CLINIC_TZ)
+        midnight = datetime.combine(current.date(), time(), CLINIC_TZ)
+        moment = max(current - timedelta(hours=hours), midnight + (current - midnight) / 2)
+        return self._checked(moment.replace(second=0, microsecond=0))
+
+    def _checked(self, moment: datetime) -> datetime:
         if moment < self._last:
             raise ValueError(f"demo story out of order: {moment} is before {self._last}")
         if moment > now():

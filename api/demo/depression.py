@@ -3,7 +3,10 @@
 Ava, 38, a dispatcher off work for three weeks: behavioral-activation CBT every week,
 sertraline started at 25 mg and titrated to 100 mg, PHQ-9 every two weeks from 19 down to
 remission, a graded return to work her employer's occupational-health nurse tracks, and a
-move from the acute phase through stabilization to relapse prevention.
+move from the acute phase through stabilization to relapse prevention. In the last week she
+logs sexual side effects and tells the therapist she is thinking of stopping sertraline, as
+she stopped fluoxetine; the therapist's handoff to the prescriber, sent the day before the
+demo is loaded, waits for the prescriber.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from domain.vocabulary import (
 EMAIL = "ava@demo"
 AVA = patient_actor(EMAIL)
 SERTRALINE = "36437"
+TODAY = 126  # the story's day on which the demo is loaded (18 weeks)
 
 # PHQ-9 every two weeks (story day -> items 1-9): 19, 17, 15, 11, 8, 6, 4, 4, 3.
 PHQ9 = {
@@ -418,6 +422,39 @@ class _Ava:
         self.shifts(r, 106, 5, 5)
         self.shifts(r, 113, 5, 5)
 
+    def side_effects(self, r: PatientRecord) -> None:
+        """Sexual side effects and the wish to stop: the therapist hands over to the
+        prescriber the day before the demo is loaded (not yet acknowledged)."""
+        r.report_side_effect(
+            AVA,
+            self.chart.at(TODAY - 3, 21, 15),
+            medication_id=self.sertraline,
+            effect="low libido and delayed orgasm",
+            severity=Severity.MODERATE,
+        )
+        side_effect = r.version
+        r.write_progress_note(
+            THERAPIST,
+            self.chart.at(TODAY - 1, 11, 50),
+            text="Phone call at Ava's request: the sexual side effects she logged are "
+            "straining things with her partner and she is thinking of stopping sertraline "
+            "herself, as she did fluoxetine. Mood still good. Advised against stopping "
+            "abruptly; passed to the prescriber.",
+        )
+        r.send_message(
+            THERAPIST,
+            self.chart.at(TODAY - 1, 12, 15),
+            message_id=uuid4(),
+            to=[PRESCRIBER.user_id],
+            subject="Sertraline side effects: she may stop it herself",
+            body="Ava is four weeks into relapse prevention (PHQ-9 3) and her plan is "
+            "sertraline 100 mg for 6-12 months after remission. The sexual side effects she "
+            "logged are what made her stop fluoxetine, and she is now thinking of stopping "
+            "sertraline on her own. I advised her not to stop abruptly and said you would be "
+            "in touch. Could you review the options with her before her next session?",
+            regarding=[side_effect],
+        )
+
 
 STORY = Story(
     title="Recurrent major depression",
@@ -433,5 +470,6 @@ STORY = Story(
         ("Ava: stabilization and return-to-work plan", _Ava.stabilization),
         ("Ava: graded return to work", _Ava.return_to_work),
         ("Ava: remission and relapse prevention", _Ava.relapse_prevention),
+        ("Ava: side effects handed over to the prescriber", _Ava.side_effects),
     ),
 )

@@ -6,6 +6,9 @@ weeks. In week 14 she reports a lapse: the therapist contacts her at once and te
 a joint same-day visit assesses risk, the dose goes up and weekly visits resume. Nobody is
 discharged. Prescriber and therapist treat her inside the Riverside Recovery Program, so
 everything they record is an SUD record.
+
+Six days before the demo is loaded she misses a weekly visit (her daughter is ill): until
+the rebooked visit tomorrow, the monthly buprenorphine visit the rules ask for is due.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from domain.vocabulary import (
 EMAIL = "cara@demo"
 CARA = patient_actor(EMAIL)
 BUPRENORPHINE = "1819"
+TODAY = 126  # the story's day on which the demo is loaded (18 weeks)
 
 # In this patient's care both clinicians act for the Part 2 program.
 PROGRAM_PRESCRIBER = Actor(user_id=PRESCRIBER.user_id, role=Role.PRESCRIBER, organisation=RECOVERY)
@@ -414,13 +418,48 @@ class _Cara:
             assessment="Two weeks on 20 mg without further use; cravings lower. Continue; "
             "weekly visits for two more weeks, then review.",
         )
+        r.record_adherence(
+            CARA,
+            self.chart.at(119, 20, 0),
+            medication_id=self.buprenorphine,
+            period_days=7,
+            doses_prescribed=7,
+            doses_taken=7,
+        )
+        self.therapy.miss(
+            r,
+            "Texted at 13:30: her daughter has a fever and there is no childcare. Says no use "
+            "since the lapse and every dose taken.",
+            TODAY + 1,
+        )
+        message = uuid4()
+        r.send_message(
+            PROGRAM_THERAPIST,
+            self.chart.at(120, 14, 40),
+            message_id=message,
+            to=[PRESCRIBER.user_id, EMAIL],
+            subject="Missed visit today: rebooked",
+            body="Cara could not come today (daughter ill, no childcare). By text: no use since "
+            "the lapse, every dose taken, naloxone at home. Rebooked for next week at 14:00 "
+            "with a urine test; her prescription covers her until then. I'll phone her in "
+            "between.",
+        )
+        r.acknowledge_message(PROGRAM_PRESCRIBER, self.chart.at(120, 16, 5), message_id=message)
+        r.acknowledge_message(CARA, self.chart.at(120, 19, 30), message_id=message)
+        r.write_progress_note(
+            PROGRAM_THERAPIST,
+            self.chart.at(TODAY - 3, 12, 0),
+            text="Phone check-in: daughter better and back at school. No use; cravings "
+            "'a 3 out of 10' after a late shift, rang her sister instead. Coming to next "
+            "week's visit.",
+        )
 
 
 STORY = Story(
     title="Opioid use disorder",
     mrn="DEMO-1003",
     email=EMAIL,
-    weeks_ago=17,
+    weeks_ago=18,
     demographics=demographics,
     narrative=_Cara,
     steps=(
@@ -428,6 +467,6 @@ STORY = Story(
         ("Cara: stabilization on 16 mg, weekly MI", _Cara.stabilization),
         ("Cara: steady weeks, then fortnightly visits", _Cara.steady_weeks),
         ("Cara: lapse reported, contact, risk assessment, plan adjusted", _Cara.lapse),
-        ("Cara: weekly visits resumed", _Cara.weekly_again),
+        ("Cara: weekly visits resumed, one missed", _Cara.weekly_again),
     ),
 )

@@ -5,7 +5,13 @@ with the under-25 follow-up (contact within 7 days, visit within 4 weeks, PHQ-9 
 4-6 weeks, again after the dose change). The campus counselor is on the team for functional
 matters only: the therapist sends recommendations (reduced course load, exam
 accommodations), the counselor records class attendance. Short telehealth check-ins carry
-Dev through midterms and finals.
+Dev through midterms and finals to remission at the end of the semester.
+
+The next semester, on a full course load, worry returns before midterms: at the prescriber's
+mid-semester review, three days before the demo is loaded, escitalopram goes up to 15 mg,
+so the under-25 contact (within 7 days) and visit (within 4 weeks) are due again. Today,
+between exams, Dev's PHQ-9 has item 9 at 1: a same-day risk assessment is due, and the
+therapist has not yet seen him.
 """
 
 from __future__ import annotations
@@ -49,6 +55,9 @@ EMAIL = "dev@demo"
 DEV = patient_actor(EMAIL)
 ESCITALOPRAM = "321988"
 
+TODAY = 168  # the story's day on which the demo is loaded (24 weeks)
+REVIEW = TODAY - 3  # the prescriber's mid-semester review: escitalopram to 15 mg
+
 GAD7 = {
     0: answers(3, 2, 3, 2, 2, 2, 2),  # 16
     14: answers(2, 2, 3, 2, 2, 2, 2),  # 15
@@ -59,13 +68,21 @@ GAD7 = {
     84: answers(1, 1, 1, 1, 0, 1, 1),  # 6
     98: answers(1, 2, 1, 1, 1, 1, 1),  # 8 (finals week)
     108: answers(1, 1, 0, 1, 0, 1, 0),  # 4
+    136: answers(1, 0, 0, 1, 0, 1, 0),  # 3 (booster, new semester)
+    150: answers(1, 1, 1, 1, 1, 1, 1),  # 7
+    157: answers(2, 1, 2, 1, 1, 2, 1),  # 10
+    REVIEW: answers(2, 2, 2, 2, 1, 2, 1),  # 12 (midterms)
 }
 PHQ9 = {
     0: answers(1, 1, 2, 1, 1, 1, 1, 1, 0),  # 9
     35: answers(1, 1, 1, 1, 1, 1, 0, 0, 0),  # 6
     56: answers(1, 0, 1, 1, 1, 0, 0, 0, 0),  # 4
     108: answers(1, 0, 0, 1, 1, 0, 0, 0, 0),  # 3
+    136: answers(0, 0, 1, 1, 0, 0, 0, 0, 0),  # 2
+    REVIEW: answers(1, 1, 2, 1, 1, 1, 0, 0, 0),  # 7, item 9 at 0
 }
+# Between two midterms, three days on 15 mg: 11, item 9 at 1.
+PHQ9_TODAY = answers(1, 1, 2, 2, 1, 2, 1, 0, 1)
 CSSRS_NEGATIVE = {"1": 0, "2": 0, "6": 0}
 
 # Bookings: the prescriber's video calls, and the therapist's short check-ins during exams.
@@ -101,6 +118,16 @@ NOTES = {
     "relapse-prevention plan for next semester.",
     108: "End of semester. GAD-7 4. Relapse-prevention plan agreed; booster session at the "
     "start of next semester.",
+    136: "Booster session, first week of the new semester on a full course load. GAD-7 3. "
+    "Reviewed the relapse-prevention plan and his early signs (skipping breakfast, "
+    "studying past midnight, avoiding office hours).",
+    150: "Full load plus 10 hours a week at the library; worry about the statistics course "
+    "creeping back and studying past 1 am. Restarted worry postponement; weekly sessions "
+    "through midterms.",
+    157: "GAD-7 10. Two classes missed before a quiz. Rebuilt the exam timetable with breaks "
+    "and a midnight cut-off; coping card updated. Telehealth check-ins during midterms.",
+    REVIEW - 1: "Telehealth check-in, the day before his first midterm: slept 6 h, worry high but "
+    "used postponement. Mid-semester review with the prescriber tomorrow.",
 }
 
 
@@ -375,7 +402,11 @@ class _Dev:
         self.session(r, 70, 84)
         self.attendance(r, COUNSELOR, 56, 15, 16, "One class missed (flu).")
         self.visits.attend(
-            r, "Monthly check: well, no side effects. Continue 10 mg through finals."
+            r,
+            "Monthly check: well, no side effects. Continue 10 mg through finals; review "
+            "over the winter break.",
+            122,
+            **CALL,
         )
         self.session(r, 84, 94, **CHECK_IN)
         self.attendance(r, DEV, 70, 16, 16, "Recorded by Dev.")
@@ -399,12 +430,79 @@ class _Dev:
             valid_until=self.chart.moment(240, 17),
         )
 
+    def next_semester(self, r: PatientRecord) -> None:
+        self.visits.attend(
+            r,
+            "Winter-break review by video: GAD-7 4 at the end of term, sleeping well, no side "
+            "effects. Continue escitalopram 10 mg through the spring semester (6-12 months "
+            "after response); mid-semester review booked.",
+            REVIEW,
+            **CALL,
+        )
+        self.session(r, 136, 150)
+        self.attendance(r, COUNSELOR, 129, 19, 20, "Full course load (five courses).")
+        self.session(r, 150, 157)
+        r.change_phase(
+            THERAPIST,
+            self.chart.at(150, 16, 0),
+            phase=Phase.STABILIZATION,
+            reason="Worry returning under a full course load (GAD-7 3 to 7): weekly sessions "
+            "through midterms",
+        )
+        self.session(r, 157, REVIEW - 1, **CHECK_IN)
+        self.attendance(r, COUNSELOR, 143, 18, 20, "Missed two classes before a quiz.")
+        self.session(r, REVIEW - 1, TODAY + 1, **CHECK_IN)
+
+    def midterm_review(self, r: PatientRecord) -> None:
+        """The dose goes up three days before the demo is loaded; today's PHQ-9 flags item 9."""
+        self.measures(r, REVIEW)
+        self.cssrs(r, REVIEW)
+        self.visits.attend(
+            r,
+            "Mid-semester review by video: GAD-7 12 (4 at the end of last term), PHQ-9 7 with "
+            "item 9 at 0, C-SSRS screen negative; worry and short sleep with a full load and "
+            "midterms this week. No side effects on 10 mg. Escitalopram to 15 mg; under-25 "
+            "follow-up: a call in 5 days, a visit within 4 weeks, PHQ-9 weekly in the app.",
+            REVIEW + 21,
+            minutes=30,
+        )
+        r.change_dose(
+            PRESCRIBER,
+            self.chart.at(REVIEW, 11, 35),
+            medication_id=self.escitalopram,
+            dose=mg(15),
+            reason="GAD-7 back up to 12 under a full course load and midterms, after five "
+            "months on 10 mg without side effects.",
+        )
+        change = r.version
+        self.contacts.book(r, self.chart.at(REVIEW, 11, 40), REVIEW + 5, **CALL)
+        message = uuid4()
+        r.send_message(
+            PRESCRIBER,
+            self.chart.at(REVIEW, 11, 45),
+            message_id=message,
+            to=[THERAPIST.user_id],
+            subject="Escitalopram raised to 15 mg",
+            body="Raised today for worry before midterms (GAD-7 12, PHQ-9 7, item 9 at 0, "
+            "C-SSRS negative). Under 25: I will call him in 5 days and see him within 4 "
+            "weeks. Please watch for restlessness, agitation or suicidal thoughts at your "
+            "check-ins.",
+            regarding=[change],
+        )
+        r.acknowledge_message(THERAPIST, self.chart.at(REVIEW, 16, 30), message_id=message)
+        r.answer_questionnaire(
+            DEV,
+            self.chart.earlier_today(hours=2),
+            instrument=InstrumentCode.PHQ9,
+            answers=PHQ9_TODAY,
+        )
+
 
 STORY = Story(
     title="Anxious college student",
     mrn="DEMO-1004",
     email=EMAIL,
-    weeks_ago=16,
+    weeks_ago=24,
     demographics=demographics,
     narrative=_Dev,
     steps=(
@@ -412,5 +510,7 @@ STORY = Story(
         ("Dev: escitalopram with under-25 follow-up", _Dev.escitalopram_start),
         ("Dev: accommodations and midterms", _Dev.midterms),
         ("Dev: finals with telehealth check-ins", _Dev.finals),
+        ("Dev: a new semester on a full course load", _Dev.next_semester),
+        ("Dev: escitalopram raised before midterms", _Dev.midterm_review),
     ),
 )
