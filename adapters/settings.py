@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # How often the API links new events into the tamper-evident hash chain.
     chain_seconds: float = Field(default=2.0, gt=0)
 
+    # Apache Kafka, for sharing with outside providers (`tandem relay`, `tandem receive`).
+    kafka_bootstrap: str = "127.0.0.1:9092"
+
     # Reminders: "log" writes them to the log; "smtp" sends e-mail through this server.
     notify_sender: Literal["log", "smtp"] = "log"
     smtp_host: str = "127.0.0.1"

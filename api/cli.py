@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -200,6 +201,26 @@ def rebuild() -> None:
 
 
 @app.command()
+def project(
+    loop: Annotated[bool, typer.Option("--loop", help="Keep following the log.")] = False,
+) -> None:
+    """Run the record-index projection as its own process (a projection worker): bring the
+    index in DATA_DIR up to the store's head, and with --loop keep it there."""
+    settings = Settings()
+    clinic = bootstrap(settings)
+    runner = index_runner(settings, clinic)
+    position = runner.catch_up()
+    console.print(f"record index at position {position}")
+    if loop:
+        runner.start()
+        try:
+            while True:
+                time.sleep(60)
+        except KeyboardInterrupt:
+            runner.stop()
+
+
+@app.command()
 def verify(
     link: Annotated[
         bool, typer.Option("--link/--no-link", help="First link events written since the last run.")
@@ -258,6 +279,85 @@ def remind(
         if not loop:
             return
         time.sleep(every)
+
+
+@app.command()
+def relay(
+    once: Annotated[
+        bool, typer.Option("--once", help="Publish what is pending, then stop.")
+    ] = False,
+) -> None:
+    """Share consented events with outside providers through Kafka (one topic per
+    recipient, keyed by patient); checkpoints only after the broker acknowledges."""
+    import logging
+
+    from adapters.relay import Checkpoint, Relay
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings()
+    runner = Relay(
+        bootstrap(settings),
+        settings.kafka_bootstrap,
+        Checkpoint(settings.data_dir / "relay.sqlite"),
+    )
+    try:
+        if once:
+            console.print(f"relay: {runner.run_once()} envelopes published")
+        else:
+            runner.run_forever()
+    finally:
+        runner.close()
+
+
+@app.command()
+def receive(
+    recipient: Annotated[str, typer.Option(help="The recipient (organisation or user email).")],
+    data_dir: Annotated[
+        Path | None, typer.Option(help="The receiver's own store (default: DATA_DIR/receivers).")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Take what is waiting, then stop.")] = False,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the receiver's view and stop.")
+    ] = False,
+) -> None:
+    """Build a recipient's view from its Kafka share stream alone, in its own store."""
+    from adapters.receiver import Receiver, ReceiverStore
+    from adapters.relay import topic_for
+
+    settings = Settings()
+    folder = data_dir or settings.data_dir / "receivers"
+    store = ReceiverStore(folder / f"{topic_for(recipient)}.sqlite")
+    if show:
+        console.print_json(
+            json.dumps(
+                {
+                    "recipient": recipient,
+                    "medications": store.medication_list(),
+                    "events": [
+                        {
+                            k: e[k]
+                            for k in ("patient_id", "position", "kind", "data_class", "summary")
+                        }
+                        for e in store.events()
+                    ],
+                    "revocations": store.revocations(),
+                }
+            )
+        )
+        return
+    receiver = Receiver(settings.kafka_bootstrap, recipient, store)
+    try:
+        while True:
+            stored = receiver.poll_once()
+            if stored.new or stored.duplicates or stored.refused:
+                console.print(
+                    f"received {stored.new} new, {stored.duplicates} duplicates, "
+                    f"{stored.refused} refused after revocation"
+                )
+            elif once:
+                return
+    finally:
+        receiver.close()
 
 
 @app.command()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bench import http, reads, store
+from bench import http, reads, sharing, store
 
 if __name__ == "__main__":
     store.main()
     http.main()
+    sharing.main()
     reads.main()

@@ -7,6 +7,7 @@ skipped with a message saying how to get the service.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 
@@ -25,6 +26,11 @@ PG = {
     "user": os.environ.get("TANDEM_POSTGRES_USER", "tandem"),
     "password": os.environ.get("TANDEM_POSTGRES_PASSWORD", "tandem"),
 }
+
+# The local broker scripts/kafka.sh starts (make test runs it); TANDEM_KAFKA_BOOTSTRAP overrides.
+KAFKA_BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP") or (
+    f"127.0.0.1:{os.environ.get('TANDEM_KAFKA_PORT', '9092')}"
+)
 
 
 def service_missing(what: str, how: str) -> None:
@@ -76,3 +82,77 @@ def raw_postgres_states(schema: str) -> list[bytes]:
             sql.SQL("SELECT state FROM {}.records_events").format(sql.Identifier(schema))
         ).fetchall()
     return [bytes(r[0]) for r in rows]
+
+
+def _kafka_problem(bootstrap: str) -> str | None:
+    """None if the broker answers an admin describe_cluster; otherwise what went wrong."""
+    first = bootstrap.split(",", maxsplit=1)[0].strip()
+    host, _, port = first.rpartition(":")
+    if not host:
+        host, port = first, "9092"
+    try:  # fails fast: kafka-python alone would retry the bootstrap for its whole timeout
+        with socket.create_connection((host, int(port)), timeout=3):
+            pass
+    except OSError as exc:
+        return exc.__class__.__name__
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=10_000, bootstrap_timeout_ms=10_000
+        )
+        try:
+            brokers = admin.describe_cluster()["brokers"]
+        finally:
+            admin.close()
+    except KafkaError as exc:
+        return exc.__class__.__name__
+    return None if brokers else "no brokers in the cluster"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """A Kafka broker's bootstrap address ("127.0.0.1:9092" by default), checked to answer."""
+    problem = _kafka_problem(KAFKA_BOOTSTRAP)
+    if problem is not None:
+        service_missing(
+            f"Kafka at {KAFKA_BOOTSTRAP} ({problem})",
+            "run `make test` (it starts one) or `bash scripts/kafka.sh`",
+        )
+    return KAFKA_BOOTSTRAP
+
+
+def create_kafka_topic(bootstrap: str, partitions: int = 6, prefix: str = "tandem-test") -> str:
+    """Create a topic with a fresh random name; returns once every partition has a leader."""
+    from kafka import KafkaAdminClient
+
+    topic = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        admin.create_topics(
+            {topic: {"num_partitions": partitions, "replication_factor": 1}},
+            timeout_ms=10_000,
+            wait_for_metadata=True,
+        )
+    finally:
+        admin.close()
+    return topic
+
+
+def delete_kafka_topic(bootstrap: str, topic: str) -> None:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        admin.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
+    """A fresh topic (6 partitions, replication factor 1) on the test broker, deleted afterwards."""
+    topic = create_kafka_topic(kafka_bootstrap)
+    yield topic
+    delete_kafka_topic(kafka_bootstrap, topic)

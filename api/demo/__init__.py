@@ -24,6 +24,7 @@ from api.demo.common import (
     Progress,
     Story,
 )
+from api.demo.consents import grant_demo_consents
 from api.demo.depression import STORY as DEPRESSION
 from api.demo.opioid import STORY as OPIOID
 from api.demo.student import STORY as STUDENT
@@ -94,7 +95,7 @@ def _patient_exists(clinic: Clinic, story: Story) -> bool:
 
 
 # One progress report for the accounts, one per registration, one per story step.
-DEMO_STEPS = 1 + sum(1 + len(story.steps) for story in STORIES)
+DEMO_STEPS = 2 + sum(1 + len(story.steps) for story in STORIES)
 
 
 def load_demo(clinic: Clinic, password: str, progress: Progress | None = None) -> DemoResult:
@@ -148,4 +149,7 @@ def load_demo(clinic: Clinic, password: str, progress: Progress | None = None) -
             progress(f"{story.display_name}: registered")
         story.tell(chart)
         patients.append(DemoPatient(story.mrn, story.patient_id, story.display_name, story.title))
+    grant_demo_consents(clinic, {story.email: story.patient_id for story in STORIES})
+    if progress is not None:
+        progress("Consents recorded")
     return DemoResult(demo_emails(), tuple(patients), clinic.position())

@@ -1,0 +1,956 @@
+"""FHIR R4 export: one record event (a row of the record index) as one FHIR resource, and a
+consent as a Consent, each checked by constructing its `fhir.resources.R4B` model.
+
+`to_fhir(row, context)` renders the kinds in `RENDERED_KINDS` and refuses any other with
+`FhirRenderError`. Events that name something recorded earlier (a dose change names its
+medication, an attendance names its session) need a `RenderContext` built from the patient's
+rows (`RenderContext.from_rows`); `render_rows` does both for a whole record.
+
+Every resource carries the security labels of its data class (clinical/privacy.md, "FHIR
+vocabulary for export"): confidentiality R on everything (the whole record is behavioral-
+health information), PSYTHPN on psychotherapy notes, and on 42 CFR Part 2 records SUD, ETH,
+42CFRPart2 and NORDSCLCD (no redisclosure without consent, the 2.32 notice as a label).
+
+fhir.resources checks structure and cardinality, not terminology bindings or invariants: the
+codes here are checked by tests/integration/test_fhir.py, and the invariants the renderers
+must respect are named where they matter. Codes not read in a source are not invented:
+where no standard code is known, a CodeableConcept carries text only, or a code of this
+system's own (under https://tandem.example/fhir/).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from html import escape
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.documentreference import DocumentReference
+from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
+from fhir.resources.R4B.medicationstatement import MedicationStatement
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.riskassessment import RiskAssessment
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from domain.instruments import INSTRUMENTS, InstrumentCode
+from domain.vocabulary import DataClass, luhn_check_digit
+from projections.record_index import EventRow
+
+# --- code systems -------------------------------------------------------------------------
+
+LOINC = "http://loinc.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+UCUM = "http://unitsofmeasure.org"
+URI = "urn:ietf:rfc:3986"
+V3_CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+V3_PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+CONSENT_ACTION = "http://terminology.hl7.org/CodeSystem/consentaction"
+ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+
+# This system's own identifiers and codes, for what no standard vocabulary names.
+TANDEM = "https://tandem.example/fhir"
+USER_ID = f"{TANDEM}/sid/user-id"
+DATA_CLASS_CODES = f"{TANDEM}/CodeSystem/data-class"
+CONSENT_PURPOSE_CODES = f"{TANDEM}/CodeSystem/consent-purpose"
+FUNCTIONAL_MEASURE_CODES = f"{TANDEM}/CodeSystem/functional-measure"
+SAFETY_CODES = f"{TANDEM}/CodeSystem/safety"
+LOCAL_QUESTIONNAIRE = f"{TANDEM}/Questionnaire"
+
+_IDS = uuid5(NAMESPACE_URL, TANDEM)
+
+
+def _checked_loinc(code: str) -> str:
+    number, check = code.split("-")
+    if luhn_check_digit(number) != int(check):
+        raise ValueError(f"LOINC {code} has a wrong check digit")
+    return code
+
+
+# Vital signs (FHIR vital-signs profile codes); the panel holds several at once.
+VITALS_PANEL = _checked_loinc("85353-1")
+BLOOD_PRESSURE_PANEL = _checked_loinc("85354-9")
+SYSTOLIC = _checked_loinc("8480-6")
+DIASTOLIC = _checked_loinc("8462-4")
+# payload field -> (LOINC, display, UCUM unit)
+VITAL_CODES: dict[str, tuple[str, str, str]] = {
+    "weight_kg": (_checked_loinc("29463-7"), "Body weight", "kg"),
+    "height_cm": (_checked_loinc("8302-2"), "Body height", "cm"),
+    "bmi": (_checked_loinc("39156-5"), "Body mass index (BMI) [Ratio]", "kg/m2"),
+    "systolic_mmhg": (SYSTOLIC, "Systolic blood pressure", "mm[Hg]"),
+    "diastolic_mmhg": (DIASTOLIC, "Diastolic blood pressure", "mm[Hg]"),
+    "heart_rate_bpm": (_checked_loinc("8867-4"), "Heart rate", "/min"),
+    "waist_cm": (
+        _checked_loinc("8280-0"),
+        "Waist Circumference at umbilicus by Tape measure",
+        "cm",
+    ),
+}
+PROGRESS_NOTE = _checked_loinc("11506-3")
+RELEASE_OF_INFORMATION = _checked_loinc("64292-6")
+
+# clinical/instruments.md. PCL-5's panel code is marked "check" there (secondary sources
+# only; verify before an export relies on it), so it is not used: PCL-5, and the
+# instruments without a LOINC panel, get this system's own canonical URL.
+QUESTIONNAIRE_PANELS: dict[InstrumentCode, str] = {
+    InstrumentCode.PHQ9: _checked_loinc("44249-1"),
+    InstrumentCode.GAD7: _checked_loinc("69737-5"),
+    InstrumentCode.AUDITC: _checked_loinc("72109-2"),
+}
+# PHQ-9 items 1-9: score -> LOINC answer (clinical/instruments.md). Item 10 (difficulty)
+# has other answers, not listed there, so it stays a number.
+PHQ9_ANSWERS: dict[int, tuple[str, str]] = {
+    0: ("LA6568-5", "Not at all"),
+    1: ("LA6569-3", "Several days"),
+    2: ("LA6570-1", "More than half the days"),
+    3: ("LA6571-9", "Nearly every day"),
+}
+PHQ9_CODED_ITEMS = frozenset(str(n) for n in range(1, 10))
+
+# Dose units as UCUM: mcg is "ug" in UCUM, and counted forms are annotations. "unit" does
+# not say which unit (international, enzyme...), so it gets no UCUM code.
+DOSE_UCUM: dict[str, str] = {
+    "mg": "mg",
+    "mcg": "ug",
+    "g": "g",
+    "mL": "mL",
+    "mmol": "mmol",
+    "tablet": "{tablet}",
+    "capsule": "{capsule}",
+    "film": "{film}",
+    "patch": "{patch}",
+}
+# Frequency -> Timing.repeat. The domain's dose is the day's total for frequencies of
+# several administrations a day (domain.medication.mg_per_day), and what is taken on each
+# dosing day otherwise: only in the latter is it a dose per administration.
+TIMING: dict[str, dict[str, Any]] = {
+    "once-daily": {"frequency": 1, "period": 1, "periodUnit": "d"},
+    "twice-daily": {"frequency": 2, "period": 1, "periodUnit": "d"},
+    "three-times-daily": {"frequency": 3, "period": 1, "periodUnit": "d"},
+    "four-times-daily": {"frequency": 4, "period": 1, "periodUnit": "d"},
+    "every-morning": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN"]},
+    "at-bedtime": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
+    "every-other-day": {"frequency": 1, "period": 2, "periodUnit": "d"},
+    "weekly": {"frequency": 1, "period": 1, "periodUnit": "wk"},
+}
+ONE_ADMINISTRATION_PER_DOSING_DAY = frozenset(
+    {"once-daily", "every-morning", "at-bedtime", "every-other-day", "weekly"}
+)
+
+# Consent purposes as v3-ActReason purposes of use. Care coordination is treatment under
+# HIPAA ("provision, coordination, or management of health care", 45 CFR 164.501); the
+# purposes no v3 code names keep this system's own code.
+PURPOSE_OF_USE: dict[str, tuple[str, str]] = {
+    "treatment": ("TREAT", "treatment"),
+    "care-coordination": ("TREAT", "treatment"),
+    "payment": ("HPAYMT", "healthcare payment"),
+    "operations": ("HOPERAT", "healthcare operations"),
+}
+HIPAA_AUTHORIZATION = "https://www.ecfr.gov/current/title-45/section-164.508"
+PART2_CONSENT = "https://www.ecfr.gov/current/title-42/section-2.31"
+
+
+# --- errors and context ---------------------------------------------------------------------
+
+
+class FhirRenderError(Exception):
+    """An event (or consent) that cannot be rendered: its kind, and why."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"cannot render {kind} as FHIR: {reason}")
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class MedicationCourse:
+    """What the rows say about one medication: its name, code, and its frequency from
+    each version of the record on."""
+
+    drug: str
+    rxnorm: str
+    frequencies: tuple[tuple[int, str], ...]
+
+    def frequency_at(self, version: int) -> str | None:
+        found = None
+        for since, frequency in self.frequencies:
+            if since > version:
+                break
+            found = frequency
+        return found
+
+
+@dataclass(frozen=True)
+class SessionSlot:
+    starts_at: datetime
+    duration_minutes: int
+    description: str
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What earlier rows recorded that a later row only names by id."""
+
+    medications: Mapping[UUID, MedicationCourse] = field(default_factory=dict)
+    sessions: Mapping[UUID, SessionSlot] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[EventRow]) -> RenderContext:
+        names: dict[UUID, tuple[str, str]] = {}
+        frequencies: dict[UUID, list[tuple[int, str]]] = {}
+        sessions: dict[UUID, SessionSlot] = {}
+        for row in sorted(rows, key=lambda r: r.version):
+            p = row.payload
+            if row.kind in ("MedicationStarted", "MedicationSwitched"):
+                key = "medication_id" if row.kind == "MedicationStarted" else "to_medication_id"
+                med = UUID(str(p[key]))
+                names[med] = (str(p["drug"]), str(p["rxnorm"]))
+                frequencies[med] = [(row.version, str(p["schedule"]["frequency"]))]
+            elif row.kind == "DoseTimingChanged":
+                med = UUID(str(p["medication_id"]))
+                frequencies.setdefault(med, []).append(
+                    (row.version, str(p["schedule"]["frequency"]))
+                )
+            elif row.kind == "SessionScheduled":
+                sessions[UUID(str(p["session_id"]))] = SessionSlot(
+                    datetime.fromisoformat(str(p["starts_at"])),
+                    int(p["duration_minutes"]),
+                    _session_description(p),
+                )
+        medications = {
+            med: MedicationCourse(drug, rxnorm, tuple(frequencies.get(med, ())))
+            for med, (drug, rxnorm) in names.items()
+        }
+        return cls(medications, sessions)
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def resource_id(row: EventRow) -> str:
+    """The id of the resource rendered from a row: the same event always gets the same id
+    (a version of a patient's record is one event)."""
+    return str(uuid5(_IDS, f"{row.patient_id}/{row.version}"))
+
+
+def security_labels(data_class: str, *, sud_counseling: bool = False) -> list[dict[str, str]]:
+    """meta.security for a record event of `data_class` (an SUD counseling note is a
+    psychotherapy note made in a Part 2 program: it carries both sets of labels)."""
+    labels = [_coding(V3_CONFIDENTIALITY, "R", "restricted")]
+    if data_class == DataClass.PSYCHOTHERAPY_NOTE:
+        labels.append(_coding(V3_ACT_CODE, "PSYTHPN", "psychotherapy note information sensitivity"))
+    if data_class == DataClass.SUD or sud_counseling:
+        labels.extend(dict(label) for label in _PART2_LABELS)
+    return labels
+
+
+def to_fhir(row: EventRow, context: RenderContext | None = None) -> dict[str, Any]:
+    """One record event as one FHIR R4 resource (JSON-ready dict, validated by its
+    fhir.resources.R4B model). Raises FhirRenderError for kinds not in RENDERED_KINDS, and
+    for an event naming a medication or session the context does not know."""
+    renderer = _RENDERERS.get(row.kind)
+    if renderer is None:
+        raise FhirRenderError(row.kind, "this kind of event is not exported as FHIR")
+    try:
+        model, resource = renderer(row, context or RenderContext())
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise FhirRenderError(row.kind, f"its payload lacks or garbles {exc}") from exc
+    resource = {
+        "resourceType": model.get_resource_type(),
+        "id": resource_id(row),
+        "meta": {"security": security_labels(row.data_class, sud_counseling=row.sud_counseling)},
+        "text": {
+            "status": "generated",
+            "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{escape(row.summary)}</div>',
+        },
+        **resource,
+    }
+    return _validated(row.kind, model, resource)
+
+
+def render_rows(
+    rows: Sequence[EventRow], context: RenderContext | None = None
+) -> list[dict[str, Any]]:
+    """Every row of a kind in RENDERED_KINDS, rendered in order (with a context built from
+    the rows themselves unless one is given); other kinds are left out."""
+    ctx = context or RenderContext.from_rows(rows)
+    return [to_fhir(row, ctx) for row in rows if row.kind in RENDERED_KINDS]
+
+
+def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any]:
+    """A consent as an R4B Consent. `terms` has the fields of a ConsentGranted payload
+    (consent_id, recipient_kind, recipient, data_classes, purpose, valid_from, valid_until,
+    part2, ...; `dataclasses.asdict(ConsentTerms)` will do), optionally `granted_at`, and,
+    for a consent that has ended, `ended_how` ("revoked" or "expired"); a grant payload
+    merged with its ConsentRevoked payload (which adds `reason`) counts as revoked."""
+    try:
+        consent_id = UUID(str(terms["consent_id"]))
+        classes = [str(DataClass(c)) for c in terms["data_classes"]]
+        part2 = bool(terms["part2"])
+        purpose = str(terms["purpose"])
+        ended = terms.get("ended_how") in ("revoked", "expired") or "reason" in terms
+        provision: dict[str, Any] = {
+            "type": "permit",
+            "period": _without_none(
+                {"start": terms["valid_from"], "end": terms.get("valid_until")}
+            ),
+            "actor": [
+                {
+                    "role": {
+                        "coding": [_coding(V3_PARTICIPATION_TYPE, "IRCP", "information recipient")]
+                    },
+                    "reference": _recipient(str(terms["recipient_kind"]), str(terms["recipient"])),
+                }
+            ],
+            "action": [
+                {"coding": [_coding(CONSENT_ACTION, "access", "Access")]},
+                {"coding": [_coding(CONSENT_ACTION, "disclose", "Disclose")]},
+            ],
+            "purpose": [_purpose(purpose)],
+            "code": [{"coding": [_coding(DATA_CLASS_CODES, c, c)], "text": c} for c in classes],
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FhirRenderError("Consent", f"the consent terms lack or garble {exc}") from exc
+    # What an ordinary consent does not reach, whatever else it names: psychotherapy notes
+    # need their own authorization (45 CFR 164.508(a)(2)), Part 2 records a Part 2 consent
+    # naming them (42 CFR 2.31).
+    denied = []
+    if DataClass.PSYCHOTHERAPY_NOTE not in classes:
+        denied.append(_coding(V3_ACT_CODE, "PSYTHPN", "psychotherapy note information sensitivity"))
+    if DataClass.SUD not in classes:
+        denied.append(_coding(V3_ACT_CODE, "42CFRPart2", "42 CFR Part2"))
+    if denied:
+        provision["provision"] = [{"type": "deny", "securityLabel": [label]} for label in denied]
+    policies = [{"uri": HIPAA_AUTHORIZATION}]
+    if part2:
+        policies.append({"uri": PART2_CONSENT})
+    resource: dict[str, Any] = {
+        "resourceType": "Consent",
+        "id": str(uuid5(_IDS, f"{patient_id}/consent/{consent_id}")),
+        "meta": {"security": security_labels(DataClass.SUD if part2 else DataClass.CONSENT)},
+        "identifier": [_uuid_identifier(consent_id)],
+        "status": "inactive" if ended else "active",
+        "scope": {"coding": [_coding(CONSENT_SCOPE, "patient-privacy", "Privacy Consent")]},
+        "category": [
+            {"coding": [_coding(LOINC, RELEASE_OF_INFORMATION, "Release of information consent")]}
+        ],
+        "patient": _patient(patient_id),
+        "performer": [_patient(patient_id)],
+        # ppc-1: a policy or a policy rule.
+        "policy": policies,
+        "provision": provision,
+    }
+    if terms.get("granted_at") is not None:
+        resource["dateTime"] = terms["granted_at"]
+    if part2:
+        resource["policyRule"] = {"coding": [_coding(V3_ACT_CODE, "42CFRPart2", "42 CFR Part2")]}
+    return _validated("Consent", Consent, resource)
+
+
+# --- renderers ------------------------------------------------------------------------------
+
+Rendered = tuple[type[FHIRResourceModel], dict[str, Any]]
+
+
+def _medication(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    switched = row.kind == "MedicationSwitched"
+    med = UUID(str(p["to_medication_id" if switched else "medication_id"]))
+    if row.kind in ("MedicationStarted", "MedicationSwitched"):
+        drug, rxnorm = str(p["drug"]), str(p["rxnorm"])
+        frequency: str | None = str(p["schedule"]["frequency"])
+    else:
+        course = ctx.medications.get(med)
+        if course is None:
+            raise FhirRenderError(
+                row.kind,
+                f"medication {med} is not started in the rows given; "
+                "pass RenderContext.from_rows(the patient's rows)",
+            )
+        drug, rxnorm, frequency = course.drug, course.rxnorm, course.frequency_at(row.version)
+    resource: dict[str, Any] = {
+        "identifier": [_uuid_identifier(med)],
+        "status": "stopped" if row.kind == "MedicationStopped" else "active",
+        "medicationCodeableConcept": {"coding": [_coding(RXNORM, rxnorm, drug)], "text": drug},
+        "subject": _subject(row),
+        "effectiveDateTime": row.clinical_time,
+        "dateAsserted": row.recorded_at,
+        "informationSource": _author(row),
+    }
+    notes: list[str] = []
+    if row.kind == "MedicationStarted":
+        resource["reasonCode"] = [{"text": p["indication"]}]
+        resource["dosage"] = [
+            _dosage(p["dose"], frequency, p["schedule"].get("times", []), route=p.get("route"))
+        ]
+    elif switched:
+        old = ctx.medications.get(UUID(str(p["medication_id"])))
+        from_drug = f" from {old.drug}" if old else ""
+        resource["reasonCode"] = [
+            {"text": p["indication"]},
+            {"text": f"switched{from_drug}: {p['reason']}"},
+        ]
+        resource["dosage"] = [_dosage(p["dose"], frequency, p["schedule"].get("times", []))]
+        if p.get("cross_taper"):
+            notes.append("started with a cross-taper from the previous medication")
+    elif row.kind == "DoseChanged":
+        resource["reasonCode"] = [{"text": p["reason"]}]
+        resource["dosage"] = [_dosage(p["dose"], frequency, [])]
+        if p.get("override_reason"):
+            notes.append(f"titration schedule overridden: {p['override_reason']}")
+    elif row.kind == "DoseTimingChanged":
+        resource["reasonCode"] = [{"text": p["reason"]}]
+        resource["dosage"] = [_timing_dosage(p["schedule"], p.get("dose_per_administration"))]
+    elif row.kind == "TaperStarted":
+        resource["reasonCode"] = [{"text": p["reason"]}]
+        resource["dosage"] = [
+            _dosage(step["dose"], frequency, [], sequence=n, from_date=step["on_or_after"])
+            for n, step in enumerate(p["steps"], start=1)
+        ]
+    else:  # MedicationStopped: why it stopped is the reason for its status.
+        resource["statusReason"] = [{"text": p["reason"]}]
+    if notes:
+        resource["note"] = [{"text": n} for n in notes]
+    return MedicationStatement, resource
+
+
+def _lab_result(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    unit = p.get("unit")
+    resource: dict[str, Any] = {
+        "basedOn": [
+            {"type": "ServiceRequest", "identifier": _uuid_identifier(UUID(str(p["order_id"])))}
+        ],
+        "status": "final" if p.get("final", True) else "preliminary",
+        "category": [_category("laboratory", "Laboratory")],
+        "code": {"coding": [_coding(LOINC, p["loinc"], p["test_name"])], "text": p["test_name"]},
+        "subject": _subject(row),
+        "effectiveDateTime": row.clinical_time,
+        "issued": row.recorded_at,
+        "performer": [_author(row)],
+    }
+    if p.get("value") is not None:
+        resource["valueQuantity"] = _ucum_quantity(p["value"], unit)
+    else:
+        resource["valueString"] = p["value_text"]
+    low, high = p.get("reference_low"), p.get("reference_high")
+    if low is not None or high is not None:
+        resource["referenceRange"] = [
+            _without_none(
+                {
+                    "low": _ucum_quantity(low, unit) if low is not None else None,
+                    "high": _ucum_quantity(high, unit) if high is not None else None,
+                }
+            )
+        ]
+    flag = lab_interpretation(p.get("value"), low, high)
+    if flag is not None:
+        resource["interpretation"] = [{"coding": [_coding(V3_INTERPRETATION, *_FLAGS[flag])]}]
+    if p.get("comment"):
+        resource["note"] = [{"text": p["comment"]}]
+    return Observation, resource
+
+
+def lab_interpretation(value: Any, low: Any, high: Any) -> str | None:
+    """The flag ("low", "normal" or "high") as domain.labs.LabResulted.interpretation computes it,
+    from a payload's strings; None when there is no number or no range."""
+    if value is None:
+        return None
+    number = Decimal(str(value))
+    if low is not None and number < Decimal(str(low)):
+        return "low"
+    if high is not None and number > Decimal(str(high)):
+        return "high"
+    return "normal" if (low, high) != (None, None) else None
+
+
+_FLAGS = {"low": ("L", "Low"), "normal": ("N", "Normal"), "high": ("H", "High")}
+
+
+def _vitals(row: EventRow, ctx: RenderContext) -> Rendered:
+    """One measurement: the vital-signs profile's own code and value. Blood pressure
+    alone: its panel with systolic and diastolic components. Several: the vital signs
+    panel with one component each (one event renders as one resource)."""
+    p = row.payload
+    measured = [name for name in VITAL_CODES if p.get(name) is not None]
+    resource: dict[str, Any] = {
+        "status": "final",
+        "category": [_category("vital-signs", "Vital Signs")],
+        "subject": _subject(row),
+        "effectiveDateTime": row.clinical_time,
+        "issued": row.recorded_at,
+        "performer": [_author(row)],
+    }
+    if not measured:
+        raise FhirRenderError(row.kind, "no vital sign is measured")
+    if set(measured) == {"systolic_mmhg", "diastolic_mmhg"}:
+        resource["code"] = _loinc_concept(
+            BLOOD_PRESSURE_PANEL, "Blood pressure panel with all children optional"
+        )
+        resource["component"] = [_vital_component(name, p[name]) for name in measured]
+    elif len(measured) == 1:
+        code, display, unit = VITAL_CODES[measured[0]]
+        resource["code"] = _loinc_concept(code, display)
+        resource["valueQuantity"] = _ucum_quantity(p[measured[0]], unit)
+    else:
+        resource["code"] = _loinc_concept(
+            VITALS_PANEL,
+            "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel",
+        )
+        resource["component"] = [_vital_component(name, p[name]) for name in measured]
+    return Observation, resource
+
+
+def _vital_component(name: str, value: Any) -> dict[str, Any]:
+    code, display, unit = VITAL_CODES[name]
+    return {"code": _loinc_concept(code, display), "valueQuantity": _ucum_quantity(value, unit)}
+
+
+def _questionnaire(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    code = InstrumentCode(p["instrument"])
+    answers: Mapping[str, int] = p["answers"]
+    order = [item.key for item in INSTRUMENTS[code].items]
+    keys = [k for k in order if k in answers] + sorted(k for k in answers if k not in order)
+    items = []
+    for key in keys:
+        score = int(answers[key])
+        if code == InstrumentCode.PHQ9 and key in PHQ9_CODED_ITEMS:
+            la, display = PHQ9_ANSWERS[score]
+            coding = {
+                "extension": [{"url": ORDINAL_VALUE, "valueDecimal": score}],
+                **_coding(LOINC, la, display),
+            }
+            answer: dict[str, Any] = {"valueCoding": coding}
+        else:
+            answer = {"valueInteger": score}
+        items.append({"linkId": key, "answer": [answer]})
+    resource: dict[str, Any] = {
+        "questionnaire": questionnaire_url(code, str(p["instrument_version"])),
+        "status": "completed",
+        "subject": _subject(row),
+        "authored": row.clinical_time,
+        "author": _author(row),
+        "item": items,
+    }
+    if row.author_role == "patient":
+        resource["source"] = _subject(row)
+    return QuestionnaireResponse, resource
+
+
+def questionnaire_url(code: InstrumentCode, version: str) -> str:
+    """The canonical URL of an instrument: LOINC's form for those with a checked panel
+    code, this system's own (with its version) for the others."""
+    panel = QUESTIONNAIRE_PANELS.get(code)
+    if panel is not None:
+        return f"{LOINC}/q/{panel}"
+    return f"{LOCAL_QUESTIONNAIRE}/{code.value}|{version}"
+
+
+def _condition(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    return Condition, {
+        "clinicalStatus": {"coding": [_coding(CONDITION_CLINICAL, p.get("status", "active"))]},
+        "category": [
+            {"coding": [_coding(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}
+        ],
+        "code": {
+            "coding": [_coding(ICD10CM, p["icd10"], p["description"])],
+            "text": p["description"],
+        },
+        "subject": _subject(row),
+        "recordedDate": row.clinical_time,
+        "recorder": _author(row),
+    }
+
+
+def _functional_recommendation(row: EventRow, ctx: RenderContext) -> Rendered:
+    """A ServiceRequest with intent "proposal": a recommendation to the school, employer
+    or family, by someone who does not undertake to carry it out. (A CarePlan activity
+    would need the patient's CarePlan around it, which one event does not make.)"""
+    p = row.payload
+    return ServiceRequest, {
+        "status": "active",
+        "intent": "proposal",
+        "category": [{"text": f"functional recommendation ({p['setting']})"}],
+        "code": {"text": p["recommendation"]},
+        "subject": _subject(row),
+        "occurrencePeriod": _without_none(
+            {"start": row.clinical_time, "end": p.get("valid_until")}
+        ),
+        "authoredOn": row.clinical_time,
+        "requester": _author(row),
+    }
+
+
+def _functional_outcome(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    what = f"{p['setting']} {p['measure']}"
+    resource: dict[str, Any] = {
+        "status": "final",
+        "code": {
+            "coding": [_coding(FUNCTIONAL_MEASURE_CODES, f"{p['setting']}-{p['measure']}", what)],
+            "text": what,
+        },
+        "subject": _subject(row),
+        "effectivePeriod": {"start": p["period_start"], "end": p["period_end"]},
+        "issued": row.recorded_at,
+        "performer": [_author(row)],
+        "valueRatio": {
+            "numerator": {"value": p["achieved"]},
+            "denominator": {"value": p["expected"]},
+        },
+    }
+    if p.get("note"):
+        resource["note"] = [{"text": p["note"]}]
+    return Observation, resource
+
+
+_APPOINTMENT_STATUS = {
+    "SessionScheduled": "booked",
+    "SessionAttended": "fulfilled",
+    "SessionMissed": "noshow",
+    "SessionCancelled": "cancelled",
+}
+
+
+def _session(row: EventRow, ctx: RenderContext) -> Rendered:
+    """An Appointment, whose status follows a session from booked to fulfilled, noshow or
+    cancelled (an Encounter has no no-show). The patient is its participant: Appointment
+    has no subject."""
+    p = row.payload
+    session = UUID(str(p["session_id"]))
+    status = _APPOINTMENT_STATUS[row.kind]
+    slot: SessionSlot | None
+    if row.kind == "SessionScheduled":
+        slot = SessionSlot(
+            datetime.fromisoformat(str(p["starts_at"])),
+            int(p["duration_minutes"]),
+            _session_description(p),
+        )
+    else:
+        slot = ctx.sessions.get(session)
+    # app-3: only a proposed or cancelled appointment may lack its start and end.
+    if slot is None and status != "cancelled":
+        raise FhirRenderError(
+            row.kind,
+            f"session {session} is not scheduled in the rows given; "
+            "pass RenderContext.from_rows(the patient's rows)",
+        )
+    resource: dict[str, Any] = {
+        "identifier": [_uuid_identifier(session)],
+        "status": status,
+        "participant": [{"actor": _subject(row), "status": "accepted"}],
+    }
+    if slot is not None:
+        resource["description"] = slot.description
+        resource["start"] = slot.starts_at
+        resource["end"] = slot.starts_at + timedelta(minutes=slot.duration_minutes)
+        resource["minutesDuration"] = slot.duration_minutes
+    if row.kind == "SessionScheduled":
+        resource["serviceType"] = [{"text": p["modality"]}]
+        resource["created"] = row.clinical_time
+    elif row.kind == "SessionMissed" and p.get("reason"):
+        resource["cancelationReason"] = {"text": p["reason"]}
+    elif row.kind == "SessionCancelled":
+        resource["cancelationReason"] = {"text": f"cancelled by {p['cancelled_by']}: {p['reason']}"}
+    return Appointment, resource
+
+
+def _session_description(p: Mapping[str, Any]) -> str:
+    return (
+        f"{p.get('kind', 'standard')} {p['modality']} session "
+        f"({p['mode']}, {p['duration_minutes']} min)"
+    )
+
+
+def _note(row: EventRow, ctx: RenderContext) -> Rendered:
+    """A DocumentReference holding the note's text. A psychotherapy note is labelled
+    PSYTHPN by its data class; which rows reach an export is the access policy's call."""
+    p = row.payload
+    if row.kind == "ProgressNoteWritten":
+        kind: dict[str, Any] = _loinc_concept(PROGRESS_NOTE, "Progress note")
+        title = "Progress note"
+    else:
+        kind = {"text": "Psychotherapy note"}
+        title = "Psychotherapy note"
+    resource: dict[str, Any] = {
+        "status": "current",
+        "type": kind,
+        "subject": _subject(row),
+        "date": row.clinical_time,
+        "author": [_author(row)],
+        "securityLabel": [
+            {"coding": [label]}
+            for label in security_labels(row.data_class, sud_counseling=row.sud_counseling)
+        ],
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "data": base64.b64encode(str(p["text"]).encode()).decode(),
+                    "title": title,
+                }
+            }
+        ],
+    }
+    if p.get("modality"):
+        resource["description"] = f"{p['modality']} {title.lower()}"
+    if p.get("session_id"):
+        resource["context"] = {
+            "related": [
+                {"type": "Appointment", "identifier": _uuid_identifier(UUID(str(p["session_id"])))}
+            ]
+        }
+    return DocumentReference, resource
+
+
+def _lapse(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    return Observation, {
+        "status": "final",
+        "category": [_category("social-history", "Social History")],
+        "code": {
+            "coding": [_coding(SAFETY_CODES, "substance-use-lapse", "Substance use lapse")],
+            "text": "Substance use lapse",
+        },
+        "subject": _subject(row),
+        "effectiveDateTime": p["occurred_on"],
+        "issued": row.recorded_at,
+        "performer": [_author(row)],
+        "valueString": p["substance"],
+        "note": [{"text": p["circumstances"]}],
+    }
+
+
+def _risk(row: EventRow, ctx: RenderContext) -> Rendered:
+    p = row.payload
+    level = str(p["level"])
+    prediction: dict[str, Any] = {
+        "qualitativeRisk": {"coding": [_coding(RISK_PROBABILITY, level, level.capitalize())]}
+    }
+    if p.get("factors"):
+        prediction["rationale"] = "factors: " + "; ".join(p["factors"])
+    return RiskAssessment, {
+        "status": "final",
+        "method": {"text": p["method"]},
+        "code": {"text": "safety risk assessment"},
+        "subject": _subject(row),
+        "occurrenceDateTime": row.clinical_time,
+        "performer": _author(row),
+        "prediction": [prediction],
+        "mitigation": p["plan"],
+    }
+
+
+_RENDERERS: dict[str, Callable[[EventRow, RenderContext], Rendered]] = {
+    **dict.fromkeys(
+        (
+            "MedicationStarted",
+            "DoseChanged",
+            "DoseTimingChanged",
+            "MedicationSwitched",
+            "TaperStarted",
+            "MedicationStopped",
+        ),
+        _medication,
+    ),
+    "LabResulted": _lab_result,
+    "VitalsRecorded": _vitals,
+    "QuestionnaireAnswered": _questionnaire,
+    "ConditionRecorded": _condition,
+    "FunctionalRecommendationMade": _functional_recommendation,
+    "FunctionalOutcomeRecorded": _functional_outcome,
+    **dict.fromkeys(_APPOINTMENT_STATUS, _session),
+    "ProgressNoteWritten": _note,
+    "PsychotherapyNoteWritten": _note,
+    "LapseReported": _lapse,
+    "RiskAssessed": _risk,
+}
+RENDERED_KINDS: frozenset[str] = frozenset(_RENDERERS)
+
+
+# --- pieces ---------------------------------------------------------------------------------
+
+_PART2_LABELS = (
+    {
+        "system": V3_ACT_CODE,
+        "code": "SUD",
+        "display": "substance use disorder information sensitivity",
+    },
+    {"system": V3_ACT_CODE, "code": "ETH", "display": "substance abuse information sensitivity"},
+    {"system": V3_ACT_CODE, "code": "42CFRPart2", "display": "42 CFR Part2"},
+    {
+        "system": V3_ACT_CODE,
+        "code": "NORDSCLCD",
+        "display": "no redisclosure without consent directive",
+    },
+)
+
+
+def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return coding
+
+
+def _loinc_concept(code: str, display: str) -> dict[str, Any]:
+    return {"coding": [_coding(LOINC, code, display)], "text": display}
+
+
+def _category(code: str, display: str) -> dict[str, Any]:
+    return {"coding": [_coding(OBSERVATION_CATEGORY, code, display)]}
+
+
+def _patient(patient_id: UUID) -> dict[str, str]:
+    return {"reference": f"Patient/{patient_id}"}
+
+
+def _subject(row: EventRow) -> dict[str, str]:
+    return _patient(row.patient_id)
+
+
+def _author(row: EventRow) -> dict[str, Any]:
+    """Who recorded the event, by their user id (an email, or system:<name>)."""
+    return {
+        "identifier": {"system": USER_ID, "value": row.author},
+        "display": f"{row.author} ({row.author_role}, {row.author_org})",
+    }
+
+
+def _recipient(kind: str, recipient: str) -> dict[str, Any]:
+    if kind == "user":
+        return {"identifier": {"system": USER_ID, "value": recipient}, "display": recipient}
+    if kind == "organisation":
+        return {"type": "Organization", "display": recipient}
+    raise ValueError(f"recipient_kind {kind!r}")
+
+
+def _purpose(purpose: str) -> dict[str, str]:
+    known = PURPOSE_OF_USE.get(purpose)
+    if known is not None:
+        return _coding(V3_ACT_REASON, *known)
+    return _coding(CONSENT_PURPOSE_CODES, purpose, purpose)
+
+
+def _uuid_identifier(value: UUID) -> dict[str, str]:
+    return {"system": URI, "value": f"urn:uuid:{value}"}
+
+
+def _ucum_quantity(value: Any, unit: str | None) -> dict[str, Any]:
+    quantity: dict[str, Any] = {"value": Decimal(str(value))}
+    if unit is not None:
+        quantity.update(unit=unit, system=UCUM, code=unit)
+    return quantity
+
+
+def _dose_quantity(dose: Mapping[str, Any], *, per_day: bool = False) -> dict[str, Any]:
+    unit = str(dose["unit"])
+    ucum = DOSE_UCUM.get(unit)
+    quantity: dict[str, Any] = {
+        "value": Decimal(str(dose["amount"])),
+        "unit": f"{unit}/d" if per_day else unit,
+    }
+    if ucum is not None:  # qty-3: a code only with its system
+        quantity.update(system=UCUM, code=f"{ucum}/d" if per_day else ucum)
+    return quantity
+
+
+def _amount(dose: Mapping[str, Any]) -> str:
+    return f"{Decimal(str(dose['amount'])).normalize():f} {dose['unit']}"
+
+
+def _timing(frequency: str | None, times: Sequence[str]) -> dict[str, Any] | None:
+    repeat = dict(TIMING.get(frequency or "", {}))
+    if times:
+        repeat.pop("when", None)  # tim-10: no `when` beside timeOfDay
+        repeat["timeOfDay"] = list(times)
+    return repeat or None
+
+
+def _dosage(
+    dose: Mapping[str, Any],
+    frequency: str | None,
+    times: Sequence[str],
+    *,
+    route: str | None = None,
+    sequence: int | None = None,
+    from_date: str | None = None,
+) -> dict[str, Any]:
+    """The domain's dose on its schedule: a dose per administration when the schedule
+    has one administration per dosing day, else the day's total as a rate per day."""
+    per_administration = frequency in ONE_ADMINISTRATION_PER_DOSING_DAY
+    text = _amount(dose) + ("" if per_administration else " per day")
+    if frequency:
+        text += f", {frequency}"
+    if times:
+        text += f" at {', '.join(t[:5] for t in times)}"
+    if from_date:
+        text += f", from {from_date}"
+    dosage: dict[str, Any] = {"text": text}
+    if sequence is not None:
+        dosage["sequence"] = sequence
+    repeat = _timing(frequency, times)
+    if from_date:
+        repeat = {**(repeat or {}), "boundsPeriod": {"start": from_date}}
+    if repeat:
+        dosage["timing"] = {"repeat": repeat}
+    if frequency == "as-needed":
+        dosage["asNeededBoolean"] = True
+    if route:
+        dosage["route"] = {"text": route}
+    if per_administration:
+        dosage["doseAndRate"] = [{"doseQuantity": _dose_quantity(dose)}]
+    elif frequency is not None:
+        dosage["doseAndRate"] = [{"rateQuantity": _dose_quantity(dose, per_day=True)}]
+    return dosage
+
+
+def _timing_dosage(schedule: Mapping[str, Any], each: Mapping[str, Any] | None) -> dict[str, Any]:
+    frequency = str(schedule["frequency"])
+    times = list(schedule.get("times", []))
+    text = frequency + (f" at {', '.join(t[:5] for t in times)}" if times else "")
+    dosage: dict[str, Any] = {"text": text + (f", {_amount(each)} each" if each else "")}
+    repeat = _timing(frequency, times)
+    if repeat:
+        dosage["timing"] = {"repeat": repeat}
+    if frequency == "as-needed":
+        dosage["asNeededBoolean"] = True
+    if each:
+        dosage["doseAndRate"] = [{"doseQuantity": _dose_quantity(each)}]
+    return dosage
+
+
+def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _validated(
+    kind: str, model: type[FHIRResourceModel], resource: dict[str, Any]
+) -> dict[str, Any]:
+    try:
+        parsed = model.model_validate(resource)
+    except ValidationError as exc:
+        raise FhirRenderError(
+            kind, f"the {model.get_resource_type()} it renders is not valid: {exc}"
+        ) from exc
+    dumped: dict[str, Any] = parsed.model_dump(mode="json", exclude_none=True)
+    return dumped

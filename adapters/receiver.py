@@ -1,0 +1,158 @@
+"""The receiver: another organisation's process that builds its view of the patients it
+was given access to from its share stream alone, in its own store.
+
+Delivery is at least once (the relay re-sends after a crash); the receiver stores each
+envelope once (its id is the key), keeps each patient's events in log order, commits its
+Kafka offsets only after the rows are stored, and on a revocation shows the revocation and
+accepts nothing newer under that consent.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from adapters.relay import topic_for
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS shared (
+  envelope_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, position INTEGER NOT NULL,
+  kind TEXT NOT NULL, data_class TEXT NOT NULL, consent_ids TEXT NOT NULL,
+  clinical_time TEXT NOT NULL, summary TEXT NOT NULL, envelope TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS shared_patient ON shared (patient_id, position);
+CREATE TABLE IF NOT EXISTS revocations (
+  consent_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, position INTEGER NOT NULL, at TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Stored:
+    new: int
+    duplicates: int
+    refused: int
+
+
+class ReceiverStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.executescript(SCHEMA)
+
+    def store(self, envelopes: list[dict[str, Any]]) -> Stored:
+        new = duplicates = refused = 0
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for e in envelopes:
+                if e["type"] == "revocation":
+                    self.conn.execute(
+                        "INSERT OR IGNORE INTO revocations VALUES (?,?,?,?)",
+                        (e["consent_id"], e["patient_id"], e["position"], e["at"]),
+                    )
+                    continue
+                marks = ",".join("?" * len(e["consent_ids"]))
+                revoked = self.conn.execute(
+                    f"SELECT 1 FROM revocations WHERE consent_id IN ({marks}) AND position < ?",
+                    (*e["consent_ids"], e["position"]),
+                ).fetchone()
+                if revoked:
+                    refused += 1
+                    continue
+                cursor = self.conn.execute(
+                    "INSERT OR IGNORE INTO shared VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        e["envelope_id"],
+                        e["patient_id"],
+                        e["position"],
+                        e["kind"],
+                        e["data_class"],
+                        ",".join(e["consent_ids"]),
+                        e["clinical_time"],
+                        e["summary"],
+                        json.dumps(e, sort_keys=True),
+                    ),
+                )
+                if cursor.rowcount:
+                    new += 1
+                else:
+                    duplicates += 1
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return Stored(new, duplicates, refused)
+
+    def events(self, patient_id: str | None = None) -> list[dict[str, Any]]:
+        """Shared events in each patient's log order (the order they were recorded)."""
+        query = "SELECT envelope FROM shared"
+        params: tuple[Any, ...] = ()
+        if patient_id:
+            query += " WHERE patient_id = ?"
+            params = (patient_id,)
+        rows = self.conn.execute(query + " ORDER BY patient_id, position", params).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def revocations(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT consent_id, patient_id, position, at FROM revocations"
+        ).fetchall()
+        return [
+            dict(zip(("consent_id", "patient_id", "position", "at"), r, strict=True)) for r in rows
+        ]
+
+    def medication_list(self) -> dict[str, list[dict[str, Any]]]:
+        """The current medications per patient, from the shared FHIR MedicationStatements."""
+        current: dict[str, dict[str, dict[str, Any]]] = {}
+        for e in self.events():
+            resource = e.get("resource") or {}
+            if resource.get("resourceType") != "MedicationStatement":
+                continue
+            meds = current.setdefault(e["patient_id"], {})
+            if e.get("replaces") in meds:
+                meds[e["replaces"]]["status"] = "stopped"
+            concept = resource.get("medicationCodeableConcept", {})
+            name = concept.get("text") or concept.get("coding", [{}])[0].get("display", "?")
+            meds[e.get("medication_id") or name] = {
+                "drug": name,
+                "status": resource.get("status"),
+                "dosage": [d.get("text") for d in resource.get("dosage", [])],
+                "as_of": e["clinical_time"],
+            }
+        return {pid: list(m.values()) for pid, m in current.items()}
+
+
+class Receiver:
+    def __init__(self, bootstrap: str, recipient: str, store: ReceiverStore) -> None:
+        self.recipient = recipient
+        self.store = store
+        self.consumer = KafkaConsumer(
+            topic_for(recipient),
+            bootstrap_servers=bootstrap,
+            group_id=f"tandem-receiver-{topic_for(recipient)}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            value_deserializer=lambda v: json.loads(v.decode()),
+            consumer_timeout_ms=1000,
+        )
+
+    def poll_once(self, timeout_ms: int = 1000) -> Stored:
+        batches = self.consumer.poll(timeout_ms=timeout_ms, max_records=500)
+        envelopes = [record.value for records in batches.values() for record in records]
+        if not envelopes:
+            return Stored(0, 0, 0)
+        stored = self.store.store(envelopes)
+        self.consumer.commit()  # only after the rows are stored
+        return stored
+
+    def run(self, stop: Any = None) -> Iterator[Stored]:
+        while stop is None or not stop.is_set():
+            yield self.poll_once()
+
+    def close(self) -> None:
+        self.consumer.close()

@@ -1,0 +1,342 @@
+"""The relay: shares consented events with outside providers through Apache Kafka.
+
+It reads the store's notification log from its checkpoint. For each record event and each
+outside recipient whose consent covers it at that moment (decided by the one access
+policy, as a read by that recipient would be), it publishes a share envelope to that
+recipient's topic, keyed by patient id so one patient's events keep their order: the event
+rendered as a FHIR R4 resource, the consents relied on, the security labels, and the
+42 CFR 2.32 notice when SUD data is included. Revocations are published too. The checkpoint
+moves only after the broker has acknowledged every envelope of the batch (idempotent
+producer, acks=all); a crash in between re-sends the batch, and receivers de-duplicate by
+envelope id. If the broker is down, events are still accepted and stored by the API; the
+relay retries and catches up when the broker returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from adapters.clinic import Clinic
+from adapters.fhir import RENDERED_KINDS, FhirRenderError, RenderContext, to_fhir
+from domain.access import Decision, EventFacts, Viewer, decide
+from domain.consent import (
+    REDISCLOSURE_NOTICE,
+    ConsentEvent,
+    ConsentGranted,
+    ConsentRevoked,
+    PatientConsents,
+    consents_id_for,
+)
+from domain.events import now
+from domain.record import Membership, RecordEvent
+from domain.vocabulary import DataClass, Role
+from projections.record_index import BASE_FIELDS, EventRow
+
+logger = logging.getLogger("tandem.relay")
+TOPIC_PREFIX = "tandem.share."
+PARTITIONS = 6
+_NAMESPACE = uuid.UUID("3b0c8f1e-3f5d-4a3e-9d3c-6f1f0c2a7b11")
+
+
+def topic_for(recipient: str) -> str:
+    """One topic per recipient, so a recipient's credentials can be limited to its own."""
+    return TOPIC_PREFIX + re.sub(r"[^a-z0-9._-]+", "-", recipient.strip().lower()).strip("-")
+
+
+def envelope_id(event_id: UUID, recipient: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{event_id}:{recipient.strip().lower()}"))
+
+
+SECURITY_LABELS = {
+    DataClass.PSYCHOTHERAPY_NOTE.value: ["R", "PSYTHPN"],
+    DataClass.SUD.value: ["R", "ETH", "42CFRPart2", "NORDSCLCD"],
+}
+
+
+class Checkpoint:
+    """The relay's position, kept in its own small SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS checkpoint (name TEXT PRIMARY KEY, position INTEGER)"
+        )
+
+    def get(self, name: str = "relay") -> int:
+        row = self._conn.execute(
+            "SELECT position FROM checkpoint WHERE name = ?", (name,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set(self, position: int, name: str = "relay") -> None:
+        self._conn.execute(
+            "INSERT INTO checkpoint VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = ?",
+            (name, position, position),
+        )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    topic: str
+    key: str
+    value: dict[str, Any]
+
+
+class Relay:
+    def __init__(
+        self, clinic: Clinic, bootstrap: str, checkpoint: Checkpoint, batch: int = 200
+    ) -> None:
+        self.clinic = clinic
+        self.bootstrap = bootstrap
+        self.checkpoint = checkpoint
+        self.batch = batch
+        self._producer: KafkaProducer | None = None
+        self._topics: set[str] = set()
+        self._batch_cache: dict[UUID, Any] = {}
+        # Care teams, loaded once per patient and dropped whenever a team event passes
+        # through (the relay reads every event, in order).
+        self._teams: dict[UUID, dict[str, Membership]] = {}
+        self.published = 0
+
+    # --- Kafka ------------------------------------------------------------------------
+
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                key_serializer=lambda k: k.encode(),
+                value_serializer=lambda v: json.dumps(v, sort_keys=True).encode(),
+                request_timeout_ms=10_000,
+                max_block_ms=10_000,
+            )
+        return self._producer
+
+    def ensure_topic(self, topic: str) -> None:
+        if topic in self._topics:
+            return
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        try:
+            admin.create_topics({topic: {"num_partitions": PARTITIONS, "replication_factor": 1}})
+        except TopicAlreadyExistsError:
+            pass
+        finally:
+            admin.close()
+        self._topics.add(topic)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
+
+    # --- relaying ---------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Publish everything after the checkpoint; return how many envelopes went out.
+        Raises KafkaError if the broker does not acknowledge (the checkpoint stays put)."""
+        sent = 0
+        while True:
+            start = self.checkpoint.get() + 1
+            notifications = self.clinic.recorder.select_notifications(start=start, limit=self.batch)
+            if not notifications:
+                return sent
+            envelopes: list[Envelope] = []
+            self._batch_cache = {}
+            for n in notifications:
+                event = self.clinic.mapper.to_domain_event(n)
+                envelopes.extend(self.envelopes_for(n.id, event))
+            futures = []
+            producer = self.producer()
+            for envelope in envelopes:
+                self.ensure_topic(envelope.topic)
+                futures.append(
+                    producer.send(envelope.topic, key=envelope.key, value=envelope.value)
+                )
+            producer.flush(timeout=30)
+            for future in futures:
+                future.get(timeout=30)  # raises if the broker did not acknowledge
+            self.checkpoint.set(notifications[-1].id)
+            sent += len(envelopes)
+            self.published += len(envelopes)
+
+    def run_forever(self, idle: float = 0.5, stop: Any = None) -> None:
+        backoff = 1.0
+        while stop is None or not stop.is_set():
+            try:
+                if self.run_once() == 0:
+                    time.sleep(idle)
+                backoff = 1.0
+            except KafkaError as exc:
+                logger.warning("broker unavailable (%s); retrying in %.0f s", exc, backoff)
+                self.close()
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    def envelopes_for(self, position: int, event: Any) -> Iterable[Envelope]:
+        if isinstance(event, ConsentEvent):
+            # Consents changed: decide again for this patient from here on in the batch.
+            self._batch_cache.pop(event.patient_id, None)
+        if isinstance(event, ConsentRevoked):
+            patient_consents = self._consents(event.patient_id)
+            history = patient_consents.consents.get(event.consent_id) if patient_consents else None
+            recipient = history.current.recipient if history else None
+            if recipient:
+                yield Envelope(
+                    topic_for(recipient),
+                    str(event.patient_id),
+                    {
+                        "type": "revocation",
+                        "envelope_id": envelope_id(event.event_id, recipient),
+                        "position": position,
+                        "patient_id": str(event.patient_id),
+                        "consent_id": str(event.consent_id),
+                        "recipient": recipient,
+                        "at": event.clinical_time.isoformat(),
+                    },
+                )
+            return
+        if not isinstance(event, RecordEvent) or isinstance(event, ConsentGranted):
+            return
+        if type(event).__name__ in ("CareTeamMemberAdded", "CareTeamMemberRemoved"):
+            self._teams.pop(event.originator_id, None)
+            self._batch_cache.pop(event.originator_id, None)
+        decisions = self._decisions(event.originator_id)
+        facts = EventFacts(
+            event.data_class, event.actor.user_id, bool(getattr(event, "sud_counseling", False))
+        )
+        shared: set[str] = set()
+        for terms, decision in decisions:
+            if terms.recipient in shared or not decision.permits(facts):
+                continue
+            shared.add(terms.recipient)
+            row = _row(position, event)
+            resource = self._render(row, event)
+            yield Envelope(
+                topic_for(terms.recipient),
+                str(event.originator_id),
+                {
+                    "type": "share",
+                    "envelope_id": envelope_id(event.event_id, terms.recipient),
+                    "event_id": str(event.event_id),
+                    "position": position,
+                    "patient_id": str(event.originator_id),
+                    "version": event.originator_version,
+                    "recipient": terms.recipient,
+                    "consent_ids": [str(terms.consent_id)],
+                    "purpose": terms.purpose.value,
+                    "kind": type(event).__name__,
+                    "data_class": event.data_class.value,
+                    "security_labels": SECURITY_LABELS.get(event.data_class.value, ["R"]),
+                    "clinical_time": event.clinical_time.isoformat(),
+                    "recorded_at": event.timestamp.isoformat(),
+                    "summary": event.summary(),
+                    "medication_id": _medication_of(row),
+                    "replaces": str(row.payload["medication_id"])
+                    if row.kind == "MedicationSwitched"
+                    else None,
+                    "resource": resource,
+                    "notice": REDISCLOSURE_NOTICE if event.data_class == DataClass.SUD else None,
+                },
+            )
+
+    def _decisions(self, patient_id: UUID) -> list[tuple[Any, Decision]]:
+        """For each consent in force, the policy's decision for its recipient: made once per
+        patient per batch, from the consents and the team as they now stand (a revocation
+        therefore stops everything after it, even events recorded before it)."""
+        cached = self._batch_cache.get(patient_id)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        decisions: list[tuple[Any, Decision]] = []
+        consents = self._consents(patient_id)
+        if consents is not None:
+            at = now()
+            team = self._teams.get(patient_id)
+            if team is None:
+                team = self._teams[patient_id] = self.clinic.patient(patient_id).state.team
+            for terms in consents.in_force(at):
+                viewer = self._viewer(terms.recipient_kind, terms.recipient, team)
+                decision = decide(viewer, patient_id, team, consents, at, terms.purpose)
+                if terms.consent_id in decision.consents:
+                    decisions.append((terms, decision))
+        self._batch_cache[patient_id] = decisions
+        return decisions
+
+    def _render(self, row: EventRow, event: RecordEvent) -> dict[str, Any] | None:
+        """The event as FHIR; events that only name a medication or session by id are
+        rendered with what the record said of it before. Kinds outside RENDERED_KINDS
+        travel as their summary alone (resource None)."""
+        if row.kind not in RENDERED_KINDS:
+            return None
+        try:
+            return to_fhir(row)
+        except FhirRenderError:
+            earlier = self.clinic.events.get(event.originator_id, lte=event.originator_version)
+            rows = [_row(0, e) for e in earlier if isinstance(e, RecordEvent)]
+            try:
+                return to_fhir(row, RenderContext.from_rows(rows))
+            except FhirRenderError as exc:
+                logger.warning("event %s not rendered as FHIR: %s", event.event_id, exc)
+                return None
+
+    def _consents(self, patient_id: UUID) -> PatientConsents | None:
+        try:
+            found: Any = self.clinic.repository.get(consents_id_for(patient_id))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, PatientConsents) else None
+
+    def _viewer(self, kind: str, recipient: str, team: dict[str, Membership]) -> Viewer:
+        """The recipient as the policy sees it: a user with their account's role, or an
+        organisation with the role its members hold on this patient's team."""
+        if kind == "user":
+            user = self.clinic.find_user(recipient)
+            if user is not None:
+                return Viewer(user.email, user.role, user.organisation, user.patient_id)
+            return Viewer(recipient, Role.PRIMARY_CARE, recipient)
+        role = next(
+            (m.role for m in team.values() if m.active and m.organisation == recipient),
+            Role.PRIMARY_CARE,
+        )
+        return Viewer(f"org:{recipient}", role, recipient)
+
+
+def _medication_of(row: EventRow) -> str | None:
+    found = row.payload.get("to_medication_id") or row.payload.get("medication_id")
+    return str(found) if found else None
+
+
+def _row(position: int, event: RecordEvent) -> EventRow:
+    return EventRow(
+        position=position,
+        patient_id=event.originator_id,
+        version=event.originator_version,
+        kind=type(event).__name__,
+        data_class=event.data_class.value,
+        author=event.actor.user_id,
+        author_role=event.actor.role.value,
+        author_org=event.actor.organisation,
+        sud_counseling=bool(getattr(event, "sud_counseling", False)),
+        clinical_time=event.clinical_time,
+        recorded_at=event.timestamp,
+        summary=event.summary(),
+        payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS)),
+    )

@@ -1,0 +1,334 @@
+"""Sharing with outside providers through a real Kafka broker: consented events flow,
+revocation stops them, and neither a broker outage nor a killed relay loses or duplicates
+anything in the receiver's view."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.bootstrap import bootstrap
+from adapters.clinic import Clinic
+from adapters.receiver import Receiver, ReceiverStore
+from adapters.relay import Checkpoint, Relay
+from adapters.settings import Settings
+from domain.consent import Purpose, consents_id_for
+from domain.events import now
+from domain.vocabulary import DataClass, Role
+from tests.builders import PRESCRIBER, SYSTEM, THERAPIST, ago, register_with_team
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Iterator[Clinic]:
+    app = bootstrap(Settings(data_dir=tmp_path / "data"))
+    yield app
+    app.close()
+
+
+def shared_patient(clinic: Clinic, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """A patient whose primary-care practice is given the medication list."""
+    patient = register_with_team(clinic).aggregate_id
+    clinic.act(
+        patient,
+        lambda r: r.add_team_member(
+            SYSTEM,
+            ago(days=20),
+            user_id=f"gp@{uuid.uuid4().hex[:6]}.test",
+            role=Role.PRIMARY_CARE,
+            organisation=organisation,
+        ),
+    )
+    consent_id = uuid.uuid4()
+    from domain.consent import PatientConsents
+
+    consents = PatientConsents.open(THERAPIST, ago(days=19), patient)
+    consents.grant(
+        THERAPIST,
+        ago(days=19),
+        consent_id=consent_id,
+        recipient_kind="organisation",
+        recipient=organisation,
+        data_classes=[DataClass.MEDICATION],
+        purpose=Purpose.TREATMENT,
+        valid_from=ago(days=19),
+        valid_until=None,
+        part2=False,
+    )
+    clinic.commit(consents)
+    return patient, consent_id
+
+
+def start_med(clinic: Clinic, patient: uuid.UUID) -> uuid.UUID:
+    med = uuid.uuid4()
+    clinic.act(
+        patient,
+        lambda r: r.start_medication(
+            PRESCRIBER,
+            ago(days=10),
+            medication_id=med,
+            drug="sertraline",
+            rxnorm="36437",
+            dose={"amount": "25", "unit": "mg"},
+            schedule={"frequency": "once-daily"},
+            indication="major depression",
+        ),
+    )
+    return med
+
+
+def drain(receiver: Receiver, seconds: float = 15.0) -> None:
+    """Poll until nothing new has arrived for a couple of seconds."""
+    deadline = time.monotonic() + seconds
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        got = receiver.poll_once(timeout_ms=1000)
+        quiet = quiet + 1 if not (got.new or got.duplicates or got.refused) else 0
+
+
+def test_consented_events_flow_and_revocation_stops_them(
+    clinic: Clinic, tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    organisation = f"Practice {uuid.uuid4().hex[:8]}"
+    patient, consent_id = shared_patient(clinic, organisation)
+    med = start_med(clinic, patient)
+    clinic.act(patient, lambda r: r.write_progress_note(THERAPIST, ago(days=9), text="not shared"))
+    relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
+    receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
+    try:
+        assert relay.run_once() == 1
+        drain(receiver)
+        events = receiver.store.events()
+        assert [e["kind"] for e in events] == ["MedicationStarted"]
+        assert events[0]["resource"]["resourceType"] == "MedicationStatement"
+        assert events[0]["consent_ids"] == [str(consent_id)]
+        assert "not shared" not in str(events)
+        assert receiver.store.medication_list()[str(patient)][0]["status"] == "active"
+
+        consents: Any = clinic.repository.get(consents_id_for(patient))
+        consents.revoke(THERAPIST, now(), consent_id=consent_id, reason="withdrawn in writing")
+        clinic.commit(consents)
+        clinic.act(
+            patient,
+            lambda r: r.change_dose(
+                PRESCRIBER,
+                now(),
+                medication_id=med,
+                dose={"amount": "50", "unit": "mg"},
+                reason="x",
+            ),
+        )
+        relay.run_once()
+        drain(receiver)
+        assert [e["kind"] for e in receiver.store.events()] == ["MedicationStarted"]
+        assert [r["consent_id"] for r in receiver.store.revocations()] == [str(consent_id)]
+    finally:
+        relay.close()
+        receiver.close()
+
+
+def kafka(action: str) -> None:
+    subprocess.run(
+        ["bash", str(ROOT / "scripts" / "kafka.sh"), action],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+
+def test_a_broker_outage_under_load_loses_and_duplicates_nothing(
+    clinic: Clinic, tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    organisation = f"Practice {uuid.uuid4().hex[:8]}"
+    patients = [shared_patient(clinic, organisation)[0] for _ in range(3)]
+    meds = {p: start_med(clinic, p) for p in patients}
+    relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
+    stop = threading.Event()
+    relaying = threading.Thread(target=relay.run_forever, kwargs={"idle": 0.2, "stop": stop})
+    relaying.start()
+
+    def write(n: int) -> None:
+        p = patients[n % 3]
+        clinic.act(
+            p,
+            lambda r: r.record_adherence(
+                PRESCRIBER,
+                now(),
+                medication_id=meds[p],
+                period_days=1,
+                doses_prescribed=1,
+                doses_taken=n % 2,
+            ),
+        )
+
+    try:
+        for n in range(30):
+            write(n)
+        kafka("stop")
+        for n in range(30, 90):  # the API keeps accepting and storing while the broker is down
+            write(n)
+        time.sleep(2)
+        kafka("start")
+        for n in range(90, 120):
+            write(n)
+        deadline = time.monotonic() + 90
+        while relay.checkpoint.get() < clinic.position() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert relay.checkpoint.get() == clinic.position()
+    finally:
+        stop.set()
+        relaying.join(30)
+        relay.close()
+
+    receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
+    try:
+        drain(receiver, 30)
+        events = receiver.store.events()
+    finally:
+        receiver.close()
+    assert len(events) == 3 + 120  # three starts, 120 adherence entries: each exactly once
+    for p in patients:
+        positions = [e["position"] for e in events if e["patient_id"] == str(p)]
+        assert positions == sorted(positions) and len(positions) == len(set(positions)) == 41
+
+
+def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
+    clinic: Clinic, tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    organisation = f"Practice {uuid.uuid4().hex[:8]}"
+    patient = shared_patient(clinic, organisation)[0]
+    med = start_med(clinic, patient)
+    records = clinic.patient(patient)
+    for n in range(2000):
+        records.record_adherence(
+            PRESCRIBER,
+            now(),
+            medication_id=med,
+            period_days=1,
+            doses_prescribed=1,
+            doses_taken=n % 2,
+        )
+    clinic.save(records)
+    env = {
+        **os.environ,
+        "TANDEM_DATA_DIR": str(tmp_path / "data"),
+        "TANDEM_KAFKA_BOOTSTRAP": kafka_bootstrap,
+    }
+    relay_cmd = [sys.executable, "-c", "from api.cli import main; main()", "relay"]
+    first = subprocess.Popen(
+        relay_cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    checkpoint = Checkpoint(tmp_path / "data" / "relay.sqlite")
+    deadline = time.monotonic() + 60
+    while checkpoint.get() == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    first.send_signal(signal.SIGKILL)  # mid-stream: some batches acknowledged, most not
+    first.wait(10)
+    killed_at = checkpoint.get()
+    assert 0 < killed_at < clinic.position(), "the relay was not killed mid-stream"
+    subprocess.run(
+        [*relay_cmd, "--once"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120
+    )
+
+    receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
+    try:
+        drain(receiver, 30)
+        events = receiver.store.events()
+    finally:
+        receiver.close()
+    assert len(events) == 2001
+    assert [e["position"] for e in events] == sorted({e["position"] for e in events})
+
+
+def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_else(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    from api.demo import load_demo
+    from api.demo.common import MAPLE, patient_actor
+    from api.demo.consents import consent_id
+    from domain.registration import patient_id_for
+
+    settings = Settings(data_dir=tmp_path / "data")
+    clinic = bootstrap(settings)
+    load_demo(clinic, "demo-password-1")
+    # A fresh recipient name per run keeps this run's topic apart from earlier runs'.
+    relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
+    receiver = Receiver(kafka_bootstrap, MAPLE, ReceiverStore(tmp_path / "maple.sqlite"))
+    ava = patient_id_for("DEMO-1001")
+    try:
+        # Earlier runs may have left envelopes in the shared demo topic: read only this run's.
+        drain(receiver)
+        before = {e["envelope_id"] for e in receiver.store.events()}
+        relay.run_once()
+        drain(receiver)
+        mine = [e for e in receiver.store.events() if e["envelope_id"] not in before]
+        assert mine, "nothing was shared"
+        assert {e["patient_id"] for e in mine} == {str(ava)}
+        assert {e["data_class"] for e in mine} == {"medication"}
+        assert [m["drug"] for m in receiver.store.medication_list()[str(ava)]] == ["sertraline"]
+        kinds = {e["kind"] for e in mine}
+        assert kinds <= {
+            "MedicationStarted",
+            "TitrationPlanned",
+            "DoseChanged",
+            "DoseTimingChanged",
+            "SideEffectReported",
+            "AdherenceRecorded",
+            "MedicationReassessed",
+            "MedicationSwitched",
+            "MedicationStopped",
+            "TaperStarted",
+        }
+        ava_meds = [e for e in mine if e["patient_id"] == str(ava)]
+
+        consents: Any = clinic.repository.get(consents_id_for(ava))
+        consents.revoke(
+            patient_actor("ava@demo"),
+            now(),
+            consent_id=consent_id("ava-maple"),
+            reason="I no longer want my GP to receive updates",
+        )
+        clinic.commit(consents)
+        record = clinic.patient(ava)
+        medication = next(m for m, s in record.state.medications.items() if s.status != "stopped")
+        clinic.act(
+            ava,
+            lambda r: r.record_adherence(
+                PRESCRIBER.model_copy(
+                    update={
+                        "user_id": "prescriber@demo",
+                        "organisation": "Riverside Behavioral Health",
+                    }
+                ),
+                now(),
+                medication_id=medication,
+                period_days=7,
+                doses_prescribed=7,
+                doses_taken=7,
+            ),
+        )
+        relay.run_once()
+        drain(receiver)
+        after = [
+            e
+            for e in receiver.store.events()
+            if e["envelope_id"] not in before and e["patient_id"] == str(ava)
+        ]
+        assert len(after) == len(ava_meds)  # it stopped growing
+        assert str(consent_id("ava-maple")) in {
+            r["consent_id"] for r in receiver.store.revocations()
+        }
+    finally:
+        relay.close()
+        receiver.close()
