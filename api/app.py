@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from adapters.bootstrap import Services, bootstrap_services
 from adapters.settings import Settings
-from api import errors
+from api import errors, web
 from api.routers import auth, board, clinical, compliance, consents, patients, views
 
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     errors.install(app)
+    web.install(app)
     # Clinical commands first: they are the hot path, and routes are matched in order.
     app.include_router(clinical.build_router())
     app.include_router(patients.router)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from adapters.passwords import verify_password
 from api.deps import CurrentUser, ServicesDep
-from api.errors import AUTH_ERRORS, ErrorBody, Throttled, Unauthorized
+from api.errors import AUTH_ERRORS, ErrorBody
+from api.signin import authenticate
 
 router = APIRouter(tags=["auth"])
 
@@ -42,22 +42,9 @@ class UserPublic(BaseModel):
 def sign_in(
     request: Request, services: ServicesDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
-    """Exchange email and password for a bearer token.
-
-    The same work (one Argon2 verification) is done whether or not the account exists,
-    so the answer's timing does not tell. Failures are counted per account and per client
-    address; past the limit, attempts get 429 until the window passes."""
-    email = form.username.strip().lower()
-    client = f"ip:{request.client.host if request.client else 'unknown'}"
-    wait = services.throttle.retry_after(f"user:{email}", client)
-    if wait > 0:
-        raise Throttled(wait)
-    user = services.clinic.find_user(email) if email else None
-    valid = verify_password(form.password, user.password_hash if user else None)
-    if not valid or user is None or not user.active:
-        services.throttle.failed(f"user:{email}", client)
-        raise Unauthorized
-    services.throttle.succeeded(f"user:{email}")
+    """Exchange email and password for a bearer token (see api.signin.authenticate)."""
+    client = request.client.host if request.client else "unknown"
+    user = authenticate(services, form.username, form.password, client)
     lifetime = int(services.tokens.lifetime.total_seconds())
     return Token(
         access_token=services.tokens.issue(user.email, user.role.value), expires_in=lifetime

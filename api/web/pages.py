@@ -1,0 +1,72 @@
+"""Sign in and out, the home page, and the caseload (the coordination board)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import ServicesDep
+from api.errors import Throttled, Unauthorized
+from api.signin import authenticate
+from api.web import jinja
+from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
+from domain.users import User
+from domain.vocabulary import Role
+
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, services: Any, name: str, user: User | None, **context: Any) -> HTMLResponse:
+    return jinja.TemplateResponse(
+        request, name, {"user": user, "csrf": csrf_token(services, request), **context}
+    )
+
+
+HOME = {
+    Role.THERAPIST: "/caseload", Role.PRESCRIBER: "/caseload", Role.COMPLIANCE: "/compliance",
+    Role.PATIENT: "/me",
+}
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    return render(request, services, "login.html", None)
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request, services: ServicesDep,
+    email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    next: str = "",
+) -> Response:
+    client = request.client.host if request.client else "unknown"
+    try:
+        user = authenticate(services, email, password, client)
+    except Unauthorized:
+        return render(request, services, "login.html", None, error="Wrong email or password.",
+                      email=email)
+    except Throttled:
+        return render(request, services, "login.html", None, email=email,
+                      error="Too many failed sign-ins. Wait a few minutes and try again.")
+    target = next if next.startswith("/") and not next.startswith("//") else HOME.get(user.role, "/")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE, services.tokens.issue(user.email, user.role.value), httponly=True,
+        samesite="lax", max_age=int(services.tokens.lifetime.total_seconds()),
+    )
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(request: Request, services: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(services, request, csrf)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/", response_model=None)
+def home(user: WebUser) -> Response:
+    return RedirectResponse(HOME.get(user.role, "/caseload"), status_code=303)
