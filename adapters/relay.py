@@ -45,7 +45,7 @@ from domain.consent import (
 from domain.events import now
 from domain.record import Membership, RecordEvent
 from domain.vocabulary import DataClass, Role
-from projections.record_index import BASE_FIELDS, EventRow
+from projections.record_index import EventRow, event_row
 
 logger = logging.getLogger("tandem.relay")
 TOPIC_PREFIX = "tandem.share."
@@ -228,7 +228,7 @@ class Relay:
             if terms.recipient in shared or not decision.permits(facts):
                 continue
             shared.add(terms.recipient)
-            row = _row(position, event)
+            row = event_row(position, event)
             resource = self._render(row, event)
             yield Envelope(
                 topic_for(terms.recipient),
@@ -290,7 +290,7 @@ class Relay:
             return to_fhir(row)
         except FhirRenderError:
             earlier = self.clinic.events.get(event.originator_id, lte=event.originator_version)
-            rows = [_row(0, e) for e in earlier if isinstance(e, RecordEvent)]
+            rows = [event_row(0, e) for e in earlier if isinstance(e, RecordEvent)]
             try:
                 return to_fhir(row, RenderContext.from_rows(rows))
             except FhirRenderError as exc:
@@ -322,21 +322,3 @@ class Relay:
 def _medication_of(row: EventRow) -> str | None:
     found = row.payload.get("to_medication_id") or row.payload.get("medication_id")
     return str(found) if found else None
-
-
-def _row(position: int, event: RecordEvent) -> EventRow:
-    return EventRow(
-        position=position,
-        patient_id=event.originator_id,
-        version=event.originator_version,
-        kind=type(event).__name__,
-        data_class=event.data_class.value,
-        author=event.actor.user_id,
-        author_role=event.actor.role.value,
-        author_org=event.actor.organisation,
-        sud_counseling=bool(getattr(event, "sud_counseling", False)),
-        clinical_time=event.clinical_time,
-        recorded_at=event.timestamp,
-        summary=event.summary(),
-        payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS)),
-    )

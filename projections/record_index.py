@@ -97,6 +97,25 @@ class Review:
     outcome: str
 
 
+def event_row(position: int, event: RecordEvent) -> EventRow:
+    """A record event as the index (and anything reading like it) keeps it."""
+    return EventRow(
+        position=position,
+        patient_id=event.originator_id,
+        version=event.originator_version,
+        kind=type(event).__name__,
+        data_class=event.data_class.value,
+        author=event.actor.user_id,
+        author_role=event.actor.role.value,
+        author_org=event.actor.organisation,
+        sud_counseling=bool(getattr(event, "sud_counseling", False)),
+        clinical_time=event.clinical_time,
+        recorded_at=event.timestamp,
+        summary=event.summary(),
+        payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS)),
+    )
+
+
 class IndexView(TrackingRecorder):
     """The port a store implements for the record index (adapters.views)."""
 
@@ -155,24 +174,7 @@ class RecordIndex(Projection[IndexView]):
 
     @process_event.register
     def _record(self, event: RecordEvent, tracking: Tracking) -> None:
-        self.view.add_event(
-            EventRow(
-                position=tracking.notification_id,
-                patient_id=event.originator_id,
-                version=event.originator_version,
-                kind=type(event).__name__,
-                data_class=event.data_class.value,
-                author=event.actor.user_id,
-                author_role=event.actor.role.value,
-                author_org=event.actor.organisation,
-                sud_counseling=bool(getattr(event, "sud_counseling", False)),
-                clinical_time=event.clinical_time,
-                recorded_at=event.timestamp,
-                summary=event.summary(),
-                payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS)),
-            ),
-            tracking,
-        )
+        self.view.add_event(event_row(tracking.notification_id, event), tracking)
 
     @process_event.register
     def _consent(self, event: ConsentEvent, tracking: Tracking) -> None:
