@@ -58,7 +58,7 @@ class IndexRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+    def wait_for(self, position: int, timeout: float = 10.0) -> bool:
         """Block until the index reflects `position` (True) or the timeout passes."""
         deadline = time.monotonic() + timeout
         while self.position < position:

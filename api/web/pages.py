@@ -18,14 +18,18 @@ from domain.vocabulary import Role
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, services: Any, name: str, user: User | None, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, services: Any, name: str, user: User | None, **context: Any
+) -> HTMLResponse:
     return jinja.TemplateResponse(
         request, name, {"user": user, "csrf": csrf_token(services, request), **context}
     )
 
 
 HOME = {
-    Role.THERAPIST: "/caseload", Role.PRESCRIBER: "/caseload", Role.COMPLIANCE: "/compliance",
+    Role.THERAPIST: "/caseload",
+    Role.PRESCRIBER: "/caseload",
+    Role.COMPLIANCE: "/compliance",
     Role.PATIENT: "/me",
 }
 
@@ -37,24 +41,38 @@ def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
 
 @router.post("/login", response_model=None)
 def login(
-    request: Request, services: ServicesDep,
-    email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    request: Request,
+    services: ServicesDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     next: str = "",
 ) -> Response:
     client = request.client.host if request.client else "unknown"
     try:
         user = authenticate(services, email, password, client)
     except Unauthorized:
-        return render(request, services, "login.html", None, error="Wrong email or password.",
-                      email=email)
+        return render(
+            request, services, "login.html", None, error="Wrong email or password.", email=email
+        )
     except Throttled:
-        return render(request, services, "login.html", None, email=email,
-                      error="Too many failed sign-ins. Wait a few minutes and try again.")
-    target = next if next.startswith("/") and not next.startswith("//") else HOME.get(user.role, "/")
+        return render(
+            request,
+            services,
+            "login.html",
+            None,
+            email=email,
+            error="Too many failed sign-ins. Wait a few minutes and try again.",
+        )
+    target = (
+        next if next.startswith("/") and not next.startswith("//") else HOME.get(user.role, "/")
+    )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        COOKIE, services.tokens.issue(user.email, user.role.value), httponly=True,
-        samesite="lax", max_age=int(services.tokens.lifetime.total_seconds()),
+        COOKIE,
+        services.tokens.issue(user.email, user.role.value),
+        httponly=True,
+        samesite="lax",
+        max_age=int(services.tokens.lifetime.total_seconds()),
     )
     return response
 

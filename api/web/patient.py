@@ -1,7 +1,391 @@
-"""Web pages (filled in by the patient pages work)."""
+"""The patient's own page and the progress report PDF.
+
+Everything shown comes from audited reads (`services.reader.prepare` then an access record
+appended through the writer, as the JSON API's views do): the same policy decides, and the
+same access records are left. Consents are granted and revoked through the consent routes'
+own functions, so the same rules refuse the same things; a refusal re-renders the form with
+each field's reason (422) and records nothing.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from adapters.bootstrap import Services
+from adapters.reading import ReadRequest
+from api.deps import ServicesDep, get_current_user, oauth2_scheme, viewer_of
+from api.routers import auth
+from api.routers.consents import (
+    ConsentCreate,
+    ConsentRevocation,
+    grant_consent,
+    revoke_consent,
+)
+from api.web import report
+from api.web.charts import dose_chart, instrument_chart
+from api.web.pages import render
+from api.web.session import WebUser, check_csrf, get_web_user, session_token
+from domain.access import Basis, denied
+from domain.consent import RECORD_CLASSES, Purpose
+from domain.errors import AccessDenied, InvalidInput, RuleViolation
+from domain.events import now
+from domain.users import User
+from domain.vocabulary import DataClass, Role
 
 router = APIRouter(include_in_schema=False)
+
+# The PDF is for the patient's own record and for the treating team, whatever a consent
+# might open to someone else (they have the JSON views for that).
+REPORT_BASES: frozenset[Basis] = frozenset({"own-record", "treating-team"})
+
+CLASS_WORDS: dict[str, str] = {
+    DataClass.DEMOGRAPHICS: "Demographics (name, birth date, language)",
+    DataClass.CARE_TEAM: "Care team",
+    DataClass.CARE_PLAN: "Care plan and diagnoses",
+    DataClass.APPOINTMENT: "Appointments",
+    DataClass.PROGRESS_NOTE: "Progress notes",
+    DataClass.PSYCHOTHERAPY_NOTE: "Psychotherapy notes (only on their own)",
+    DataClass.MEDICATION: "Medications",
+    DataClass.LAB: "Lab results",
+    DataClass.MEASURE: "Questionnaire scores and sleep logs",
+    DataClass.FUNCTIONAL: "Functional (school and work) recommendations",
+    DataClass.SAFETY: "Safety assessments",
+    DataClass.SUD: "Substance use treatment records (42 CFR Part 2)",
+    DataClass.MESSAGE: "Messages between your clinicians",
+    DataClass.CONSENT: "Your consents",
+}
+CLASS_ORDER = [c.value for c in DataClass if c in RECORD_CLASSES]
+PURPOSE_WORDS: dict[str, str] = {
+    Purpose.TREATMENT: "Treatment",
+    Purpose.CARE_COORDINATION: "Care coordination",
+    Purpose.PAYMENT: "Payment",
+    Purpose.OPERATIONS: "Health care operations",
+    Purpose.EDUCATION_SUPPORT: "Support at school or college",
+    Purpose.RETURN_TO_WORK: "Return to work",
+    Purpose.FAMILY_SUPPORT: "Support from family",
+}
+FLASH = {
+    "granted": "Your consent is recorded. It counts from the next time anyone reads your record.",
+    "revoked": "Your consent is revoked. Nothing new is shared under it from now on.",
+}
+FORM_FIELDS = ("recipient_kind", "recipient", "data_classes", "purpose", "valid_until", "part2")
+DEFAULT_REVOCATION = "Revoked by the patient on the Tandem web page."
+
+
+# --- audited reads -------------------------------------------------------------------
+
+
+async def audited_read(
+    services: Services,
+    user: User,
+    patient_id: UUID,
+    kind: str,
+    bases: Iterable[Basis] | None = None,
+) -> dict[str, Any]:
+    """One read, decided by the policy and recorded before it is shown, exactly as
+    `api.routers.views.audited` does. With `bases`, a read on any other basis is refused
+    (and, as nothing is disclosed, not recorded)."""
+    request = ReadRequest(viewer_of(user), patient_id, kind, Purpose.TREATMENT)
+    prepared = await run_in_threadpool(services.reader.prepare, request)
+    if bases is not None and prepared.decision.basis not in set(bases):
+        raise denied(patient_id)
+    record = prepared.access_record(request, user.actor)
+    await services.writer.append(record)
+    body: dict[str, Any] = json.loads(prepared.body)
+    return body
+
+
+def forbidden(request: Request, services: Services, user: User, message: str) -> HTMLResponse:
+    response = render(request, services, "pt_forbidden.html", user, message=message)
+    response.status_code = 403
+    return response
+
+
+def own_patient(user: User) -> UUID | None:
+    return user.patient_id if user.role == Role.PATIENT else None
+
+
+# --- the page ------------------------------------------------------------------------
+
+
+def progress(outcomes: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per instrument: its chart, the words, and the points as a table."""
+    shown = []
+    for index, (code, series) in enumerate((outcomes.get("series") or {}).items()):
+        points = [
+            {
+                "date": str(p["at"])[:10],
+                "total": p.get("total"),
+                "band": p.get("band"),
+            }
+            for p in series.get("points", [])
+        ]
+        shown.append(
+            {
+                "code": code,
+                "title": report.instrument_name(code),
+                "chart": (
+                    instrument_chart(code, series.get("points", []), f"pt-chart-{index}")
+                    if report.chartable(series)
+                    else None
+                ),
+                "words": report.plain_words(code, series),
+                "points": points,
+            }
+        )
+    return shown
+
+
+def consents_in_force(services: Services, patient_id: UUID) -> list[dict[str, Any]]:
+    """The consents aggregate's terms in force now (the consents view gives their history
+    but not their ids, which the revoke buttons need)."""
+    consents = services.reader.consents(patient_id)
+    if consents is None:
+        return []
+    return [
+        {
+            "id": str(t.consent_id),
+            "recipient": t.recipient,
+            "recipient_kind": t.recipient_kind,
+            "classes": [CLASS_WORDS.get(c, c) for c in CLASS_ORDER if c in t.data_classes],
+            "purpose": PURPOSE_WORDS.get(t.purpose, t.purpose.value),
+            "from": t.valid_from.date().isoformat(),
+            "until": t.valid_until.date().isoformat() if t.valid_until else None,
+            "part2": t.part2,
+        }
+        for t in consents.in_force(now())
+    ]
+
+
+async def my_page(
+    request: Request,
+    services: Services,
+    user: User,
+    patient_id: UUID,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    general_errors: list[str] | None = None,
+    revoke_errors: dict[str, str] | None = None,
+    flash: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    view = await audited_read(services, user, patient_id, "view")
+    outcomes = await audited_read(services, user, patient_id, "outcomes")
+    medications = await audited_read(services, user, patient_id, "medications")
+    consent_view = await audited_read(services, user, patient_id, "consents")
+    in_force = await run_in_threadpool(consents_in_force, services, patient_id)
+    response = render(
+        request,
+        services,
+        "pt_me.html",
+        user,
+        patient=view.get("patient") or {},
+        patient_id=str(patient_id),
+        progress=progress(outcomes),
+        functional=outcomes.get("functional_outcomes") or [],
+        plan=report.plan_of(view),
+        medications=report.current_medications(view),
+        timeline=[
+            {**med, "chart": dose_chart(med, now(), f"pt-doses-{index}")}
+            for index, med in enumerate(medications.get("medication_timeline") or [])
+        ],
+        dose_text=report.dose_text,
+        team=view.get("team") or [],
+        consent_events=consent_view.get("consent_events") or [],
+        in_force=in_force,
+        classes=[(c, CLASS_WORDS[c]) for c in CLASS_ORDER],
+        purposes=list(PURPOSE_WORDS.items()),
+        form=form or {"recipient_kind": "organisation", "data_classes": [], "purpose": "treatment"},
+        errors=errors or {},
+        general_errors=general_errors or [],
+        revoke_errors=revoke_errors or {},
+        flash=flash,
+    )
+    response.status_code = status
+    return response
+
+
+def wants_api(request: Request) -> bool:
+    """`/me` is also the JSON API's "who am I" (api.routers.auth.me): a request with a bearer
+    token, or with neither a session nor a wish for HTML, gets that answer instead."""
+    if request.headers.get("authorization"):
+        return True
+    return session_token(request) is None and "text/html" not in request.headers.get("accept", "")
+
+
+@router.get("/me", response_model=None)
+async def me(request: Request, services: ServicesDep, done: str = "") -> Response:
+    """The patient's own page (or, to an API client, who the token belongs to)."""
+    if wants_api(request):
+        token = await oauth2_scheme(request)
+        api_user = await get_current_user(services, token)
+        return JSONResponse(auth.me(api_user).model_dump(mode="json"))
+    user = await get_web_user(request, services)
+    patient_id = own_patient(user)
+    if patient_id is None:
+        return forbidden(
+            request, services, user, "This page is for patients, about their own care."
+        )
+    try:
+        return await my_page(request, services, user, patient_id, flash=FLASH.get(done))
+    except AccessDenied:
+        return forbidden(request, services, user, "Your record is not available to you here.")
+
+
+# --- consents ------------------------------------------------------------------------
+
+
+def _field(name: str) -> str:
+    """A refused field's form name: `data_classes.0` is the data classes group."""
+    head = name.split(".", maxsplit=1)[0]
+    return head if head in FORM_FIELDS else ""
+
+
+def _collect(errors: dict[str, str], general: list[str], field: str, reason: str) -> None:
+    name = _field(field)
+    if name:
+        errors.setdefault(name, reason)
+    else:
+        general.append(reason)
+
+
+def _end_date(text: str) -> datetime | None:
+    """The last moment of the chosen day (UTC: the clinic keeps no time zone yet)."""
+    text = text.strip()
+    if not text:
+        return None
+    return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=UTC)
+
+
+@router.post("/me/consents", response_class=HTMLResponse)
+async def grant(request: Request, services: ServicesDep, user: WebUser) -> Response:
+    form = await request.form()
+    check_csrf(services, request, str(form.get("csrf") or ""))
+    patient_id = own_patient(user)
+    if patient_id is None:
+        return forbidden(request, services, user, "Only the patient grants consents here.")
+    until_text = str(form.get("valid_until") or "")
+    entered: dict[str, Any] = {
+        "recipient_kind": str(form.get("recipient_kind") or ""),
+        "recipient": str(form.get("recipient") or "").strip(),
+        "data_classes": [str(c) for c in form.getlist("data_classes")],
+        "purpose": str(form.get("purpose") or ""),
+        "valid_until": until_text,
+        "part2": form.get("part2") == "yes",
+    }
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    until: datetime | None = None
+    try:
+        until = _end_date(until_text)
+    except ValueError:
+        errors["valid_until"] = "is not a date (year-month-day)"
+    if not entered["data_classes"]:
+        errors["data_classes"] = "choose at least one kind of information to share"
+    body = None
+    if not errors:
+        try:
+            body = ConsentCreate.model_validate(
+                {
+                    key: entered[key]
+                    for key in ("recipient_kind", "recipient", "data_classes", "purpose", "part2")
+                }
+                | {"valid_until": until}
+            )
+        except ValidationError as exc:
+            for problem in InvalidInput.from_validation_error(exc).errors:
+                _collect(errors, general, problem.field, problem.reason)
+    if body is not None:
+        try:
+            receipt = await run_in_threadpool(grant_consent, patient_id, body, user, services)
+        except InvalidInput as exc:
+            for problem in exc.errors:
+                _collect(errors, general, problem.field, problem.reason)
+        except RuleViolation as exc:
+            _collect(errors, general, exc.field or "", str(exc))
+        except AccessDenied:
+            return forbidden(request, services, user, "Your record is not available to you here.")
+        else:
+            await run_in_threadpool(services.reader.index.wait_for, receipt.position)
+            return RedirectResponse("/me?done=granted", status_code=303)
+    return await my_page(
+        request,
+        services,
+        user,
+        patient_id,
+        form=entered,
+        errors=errors,
+        general_errors=general,
+        status=422,
+    )
+
+
+@router.post("/me/consents/{consent_id}/revoke", response_class=HTMLResponse)
+async def revoke(
+    request: Request, services: ServicesDep, user: WebUser, consent_id: UUID
+) -> Response:
+    form = await request.form()
+    check_csrf(services, request, str(form.get("csrf") or ""))
+    patient_id = own_patient(user)
+    if patient_id is None:
+        return forbidden(request, services, user, "Only the patient revokes consents here.")
+    reason = str(form.get("reason") or "").strip() or DEFAULT_REVOCATION
+    problem: str | None = None
+    try:
+        body = ConsentRevocation(reason=reason)
+        receipt = await run_in_threadpool(
+            revoke_consent, patient_id, consent_id, body, user, services
+        )
+    except ValidationError as exc:
+        problem = "; ".join(e.reason for e in InvalidInput.from_validation_error(exc).errors)
+    except InvalidInput as exc:
+        problem = "; ".join(e.reason for e in exc.errors)
+    except RuleViolation as exc:
+        problem = str(exc)
+    except AccessDenied:
+        return forbidden(request, services, user, "Your record is not available to you here.")
+    else:
+        await run_in_threadpool(services.reader.index.wait_for, receipt.position)
+        return RedirectResponse("/me?done=revoked", status_code=303)
+    return await my_page(
+        request,
+        services,
+        user,
+        patient_id,
+        revoke_errors={str(consent_id): problem},
+        status=422,
+    )
+
+
+# --- the progress report -------------------------------------------------------------
+
+
+@router.get("/patients/{patient_id}/report.pdf", response_model=None)
+async def progress_report(
+    request: Request, patient_id: UUID, services: ServicesDep, user: WebUser
+) -> Response:
+    """The PDF for the patient's own record or a treating clinician's patient; two audited
+    reads (view, outcomes), each recorded like the API's."""
+    try:
+        view = await audited_read(services, user, patient_id, "view", REPORT_BASES)
+        outcomes = await audited_read(services, user, patient_id, "outcomes", REPORT_BASES)
+    except AccessDenied:
+        return forbidden(request, services, user, "This report is not available to you.")
+    pdf = await run_in_threadpool(report.progress_report, view, outcomes, now().date())
+    mrn = str((view.get("patient") or {}).get("mrn") or patient_id)
+    filename = f"progress-report-{mrn}-{now().date().isoformat()}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

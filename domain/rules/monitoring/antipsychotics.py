@@ -1,0 +1,108 @@
+"""Monitoring of antipsychotics: metabolic monitoring of the second-generation
+antipsychotics (with the weight-gain review) and clozapine's neutrophil counts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.rules.monitoring.codes import (
+    BLOOD_PRESSURE,
+    CLOZAPINE,
+    FASTING_GLUCOSE,
+    LIPIDS,
+    NEUTROPHILS,
+    PRESCRIBER,
+    PRESCRIBER_AND_THERAPIST,
+    SECOND_GENERATION_ANTIPSYCHOTICS,
+    WAIST,
+    WEEK_12,
+    WEIGHT,
+    YEARLY,
+    _lab,
+    _vitals,
+)
+from domain.rules.monitoring.rows import (
+    BASELINE,
+    ON_START,
+    MonitoringRule,
+    Need,
+    Phase,
+    WeightGainRule,
+)
+
+SGA_SOURCE = (
+    "clinical/monitoring.md, Second-generation antipsychotics "
+    "(ADA/APA consensus, Diabetes Care 2004;27:596)"
+)
+CLOZAPINE_SOURCE = "clinical/monitoring.md, Clozapine (prescribing information)"
+
+
+def _sga(rule_id: str, need: Need, *schedule: Phase) -> MonitoringRule:
+    return MonitoringRule(
+        rule_id,
+        "1",
+        SECOND_GENERATION_ANTIPSYCHOTICS,
+        ON_START,
+        need,
+        schedule,
+        PRESCRIBER,
+        SGA_SOURCE,
+    )
+
+
+SGA_SCHEDULES: tuple[MonitoringRule, ...] = (
+    _sga(
+        "sga-weight",
+        _vitals("weight / BMI", WEIGHT),
+        BASELINE,
+        Phase(28, every=28, until=84, early=7, late=7, label="weeks 4, 8, 12"),
+        Phase(91, every=91, early=14, late=14, after="previous", label="quarterly"),
+    ),
+    _sga(
+        "sga-blood-pressure", _vitals("blood pressure", BLOOD_PRESSURE), BASELINE, WEEK_12, YEARLY
+    ),
+    _sga(
+        "sga-glucose",
+        _lab("fasting glucose (or HbA1c)", FASTING_GLUCOSE),
+        BASELINE,
+        WEEK_12,
+        YEARLY,
+    ),
+    _sga(
+        "sga-lipids",
+        _lab("fasting lipids", LIPIDS),
+        BASELINE,
+        WEEK_12,
+        Phase(1826, every=1826, early=60, late=60, label="every 5 years"),
+    ),
+    _sga("sga-waist", _vitals("waist circumference", WAIST), BASELINE, YEARLY),
+)
+
+CLOZAPINE_SCHEDULES: tuple[MonitoringRule, ...] = (
+    MonitoringRule(
+        "clozapine-neutrophils",
+        "1",
+        CLOZAPINE,
+        ON_START,
+        _lab("absolute neutrophil count", NEUTROPHILS),
+        (
+            BASELINE,
+            Phase(7, every=7, until=182, early=2, late=2, label="weekly, months 0-6"),
+            Phase(196, every=14, until=364, early=3, late=3, label="every 2 weeks, months 6-12"),
+            Phase(394, every=30, early=5, late=5, label="monthly"),
+        ),
+        PRESCRIBER,
+        CLOZAPINE_SOURCE,
+    ),
+)
+
+SGA_WEIGHT_GAIN = WeightGainRule(
+    "sga-weight-gain",
+    "1",
+    SECOND_GENERATION_ANTIPSYCHOTICS,
+    Decimal("5"),
+    "weight gain of 5% or more: consider switching",
+    14,
+    PRESCRIBER_AND_THERAPIST,
+    SGA_SOURCE,
+)

@@ -1,0 +1,139 @@
+"""Scheduled monitoring: the due items one row of the table makes of a medication's
+triggers, and which facts met them."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+
+from domain.rules.care import DueItem, Fact, PatientContext
+from domain.rules.monitoring.facts import _Medication, _number, _satisfies, _status
+from domain.rules.monitoring.rows import MonitoringRule, Stable, days
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    n: str
+    due_from: datetime
+    due_by: datetime
+    label: str
+
+
+def _scheduled(
+    rule: MonitoringRule,
+    med: _Medication,
+    facts: Sequence[Fact],
+    patient: PatientContext,
+    now: datetime,
+) -> list[DueItem]:
+    anchors = [
+        fact
+        for trigger, fact in med.triggers
+        if trigger in rule.triggers and rule.population.applies(patient, fact.at.date())
+    ]
+    meeting = [f for f in facts if _satisfies(rule.need, f, med.medication_id)]
+    items = []
+    for index, anchor in enumerate(anchors):
+        # A later trigger of the same row replaces what this one had not yet opened.
+        ends = [a.at for a in anchors[index + 1 : index + 2]]
+        ends += [med.stopped_at] if med.stopped_at is not None else []
+        end = min(ends, default=None)
+        series = sorted(
+            _occurrences(rule, anchor.at, med.started.at, end, now, meeting),
+            key=lambda o: o.due_from,
+        )
+        met = _met(series, meeting)
+        for position, occurrence in enumerate(series):
+            met_at = met.get(position)
+            title = f"{med.drug}: {rule.need.title}"
+            items.append(
+                DueItem(
+                    key=f"{rule.rule_id}:{med.medication_id}:{anchor.position}:{occurrence.n}",
+                    kind=rule.need.kind,
+                    title=f"{title} ({occurrence.label})" if occurrence.label else title,
+                    for_roles=rule.for_roles,
+                    due_from=occurrence.due_from,
+                    due_by=occurrence.due_by,
+                    status=_status(met_at, occurrence.due_by, now),
+                    rule=rule.ref,
+                    met_at=met_at,
+                    anchor_position=anchor.position,
+                )
+            )
+    return items
+
+
+def _occurrences(
+    rule: MonitoringRule,
+    anchor: datetime,
+    start: datetime,
+    end: datetime | None,
+    now: datetime,
+    results: Sequence[Fact],
+) -> list[_Occurrence]:
+    """What a trigger makes due: everything opened by `now`, then the next one; nothing
+    that would open after `end` (a stop, a switch, the next trigger of the row)."""
+    series: list[_Occurrence] = []
+    previous = anchor
+    for p, phase in enumerate(rule.schedule):
+        base = anchor if phase.after == "trigger" else previous
+        stable_at = None
+        if phase.until_stable is not None:
+            opens = base + days(phase.day - phase.early)
+            stable_at = _stable_at(phase.until_stable, [r for r in results if r.at >= opens])
+        last = None
+        for k in count():
+            nominal = base + days(phase.day + k * (phase.every or 0))
+            if phase.until is not None and nominal > start + days(phase.until):
+                break
+            due_from = nominal - days(phase.early)
+            if stable_at is not None and due_from > stable_at:
+                break
+            if end is not None and due_from > end:
+                return series
+            series.append(
+                _Occurrence(f"{p}.{k}", due_from, nominal + days(phase.late), phase.label)
+            )
+            last = nominal
+            if due_from > now or phase.every is None:
+                break
+        if series and series[-1].due_from > now:
+            return series
+        if phase.until_stable is not None:
+            if stable_at is None:
+                return series
+            previous = stable_at
+        else:
+            previous = last if last is not None else base
+    return series
+
+
+def _stable_at(stable: Stable, results: Sequence[Fact]) -> datetime | None:
+    """When the `count`-th consecutive result in range was taken, if it was."""
+    streak = 0
+    for fact in sorted(results, key=lambda f: f.at):
+        value = _number(fact.payload.get("value"))
+        if fact.payload.get("unit") != stable.unit or value is None:
+            streak = 0
+        elif stable.low <= value <= stable.high:
+            streak += 1
+            if streak == stable.count:
+                return fact.at
+        else:
+            streak = 0
+    return None
+
+
+def _met(series: Sequence[_Occurrence], meeting: Sequence[Fact]) -> dict[int, datetime]:
+    """Each fact meets the latest occurrence (of `series`, in the order they open) opened
+    before it; an occurrence is met when its earliest such fact happened."""
+    opened = [o.due_from for o in series]
+    met: dict[int, datetime] = {}
+    for fact in meeting:
+        index = bisect_right(opened, fact.at) - 1
+        if index >= 0 and (index not in met or fact.at < met[index]):
+            met[index] = fact.at
+    return met

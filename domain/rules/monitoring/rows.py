@@ -1,0 +1,223 @@
+"""What a row of the monitoring table says: which drugs, on which trigger, need what, by when.
+
+A row's schedule is a list of phases, each once or repeating:
+
+    BASELINE                          the 30 days up to the trigger ("before the first dose")
+    Phase(28, every=28, until=84)     weeks 4, 8 and 12 of treatment
+    Phase(7, every=7, until_stable=)  weekly until results are stable...
+    Phase(91, after="previous")       ...then counted from the stabilizing result
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from domain.rules.care import DueKind, PatientContext, RuleRef
+from domain.vocabulary import Role, luhn_check_digit
+
+Trigger = Literal["start", "switch-to", "dose-change"]
+ON_START: frozenset[Trigger] = frozenset({"start", "switch-to"})
+ON_START_OR_DOSE_CHANGE: frozenset[Trigger] = ON_START | {"dose-change"}
+
+_LOINC = re.compile(r"^([0-9]{1,7})-([0-9])$")
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+@dataclass(frozen=True)
+class Drugs:
+    """A drug family: RxNorm ingredient codes and names (whole words, any case), so that
+    "lithium carbonate" and "buprenorphine/naloxone" match as well as their codes."""
+
+    label: str
+    rxnorm: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+    def match(self, drug: str, rxnorm: str | None = None) -> bool:
+        if rxnorm is not None and rxnorm in self.rxnorm:
+            return True
+        return not self.names.isdisjoint(re.findall(r"[a-z]+", drug.lower()))
+
+
+@dataclass(frozen=True)
+class Stable:
+    """Results are stable after `count` consecutive values in [low, high] `unit`."""
+
+    low: Decimal
+    high: Decimal
+    count: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Occurrences at `day` after the phase's reference, then every `every` days while the
+    nominal day is at most `until` days after the medication's start. Each is due from
+    `early` days before its nominal day to `late` days after. The reference is the trigger,
+    or ("previous") where the previous phase ended: its last nominal day, or the result
+    that made it stable."""
+
+    day: int
+    every: int | None = None
+    until: int | None = None
+    early: int = 0
+    late: int = 0
+    after: Literal["trigger", "previous"] = "trigger"
+    until_stable: Stable | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.every is not None and self.every <= 0:
+            raise ValueError("a phase repeats every one day or more")
+        if self.until_stable is not None and self.every is None:
+            raise ValueError("a phase that runs until results are stable must repeat")
+
+
+# "Results up to 30 days before the trigger count as baseline"; due by the first dose.
+BASELINE = Phase(0, early=30, label="baseline, before the first dose")
+
+
+@dataclass(frozen=True)
+class Need:
+    """What is due, and what meets it: a lab result with one of `loinc`, vital signs with a
+    value in every group of `vitals` (any field of a group), a questionnaire `instrument`;
+    a visit, contact or review is met by the events `_satisfies` names for its kind."""
+
+    kind: DueKind
+    title: str
+    loinc: frozenset[str] = frozenset()
+    vitals: tuple[tuple[str, ...], ...] = ()
+    instrument: str | None = None
+
+    def __post_init__(self) -> None:
+        for code in self.loinc:
+            match = _LOINC.match(code)
+            if not match or luhn_check_digit(match.group(1)) != int(match.group(2)):
+                raise ValueError(f"'{code}' is not a LOINC code with a valid check digit")
+
+
+@dataclass(frozen=True)
+class Population:
+    """Whom a row applies to, judged on the trigger's date. An unknown age counts as
+    within `under_age` and an unknown sex as able to become pregnant: a reminder too many
+    is safer than one missed."""
+
+    under_age: int | None = None
+    could_become_pregnant: bool = False
+
+    def applies(self, patient: PatientContext, on: date) -> bool:
+        if self.could_become_pregnant and (patient.sex_at_birth or "").lower() == "male":
+            return False
+        age = patient.age_on(on)
+        return self.under_age is None or age is None or age < self.under_age
+
+
+EVERYONE = Population()
+
+
+@dataclass(frozen=True)
+class MonitoringRule:
+    rule_id: str
+    version: str
+    drugs: Drugs
+    triggers: frozenset[Trigger]
+    need: Need
+    schedule: tuple[Phase, ...]
+    for_roles: tuple[Role, ...]
+    source: str
+    checked: bool = True
+    population: Population = EVERYONE
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+@dataclass(frozen=True)
+class WeightGainRule:
+    """A weight at or above `percent` over the baseline weight raises a review."""
+
+    rule_id: str
+    version: str
+    drugs: Drugs
+    percent: Decimal
+    title: str
+    within_days: int
+    for_roles: tuple[Role, ...]
+    source: str
+    checked: bool = True
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+@dataclass(frozen=True)
+class LevelAlertRule:
+    """A result at or above a level raises an alert, closed by a later result below it or
+    a prescriber's decision (dose change, stop, switch, reassessment) on `drugs`."""
+
+    rule_id: str
+    version: str
+    loinc: frozenset[str]
+    unit: str
+    at_or_above: Decimal
+    drugs: Drugs
+    severity: Literal["high", "moderate"]
+    title: str
+    for_roles: tuple[Role, ...]
+    source: str
+    checked: bool = True
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+@dataclass(frozen=True)
+class EffectAlertRule:
+    """A side effect naming one of `words` on `drugs` raises an alert, closed by a stop,
+    switch or reassessment of that medication."""
+
+    rule_id: str
+    version: str
+    drugs: Drugs
+    words: frozenset[str]
+    severity: Literal["high", "moderate"]
+    title: str
+    for_roles: tuple[Role, ...]
+    source: str
+    checked: bool = True
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+@dataclass(frozen=True)
+class MonitoringTable:
+    schedules: tuple[MonitoringRule, ...]
+    weight_gain: tuple[WeightGainRule, ...] = ()
+    level_alerts: tuple[LevelAlertRule, ...] = ()
+    effect_alerts: tuple[EffectAlertRule, ...] = ()
+
+    def __post_init__(self) -> None:
+        ids = [ref.rule_id for ref in self.refs()]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"rule ids must be unique: {', '.join(duplicated)}")
+
+    def refs(self) -> list[RuleRef]:
+        rows: list[Any] = [*self.schedules, *self.weight_gain]
+        rows += [*self.level_alerts, *self.effect_alerts]
+        return [row.ref for row in rows]

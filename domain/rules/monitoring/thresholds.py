@@ -1,0 +1,153 @@
+"""Thresholds on results: the weight-gain review, and the alerts a level or a side effect
+raises."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from domain.labs import LabResulted
+from domain.measures import VitalsRecorded
+from domain.medication import DoseChanged, SideEffectReported
+from domain.rules.care import Alert, DueItem, Fact
+from domain.rules.monitoring.facts import (
+    MEDICATION_DECISIONS,
+    _decides,
+    _Medication,
+    _number,
+    _satisfies,
+    _status,
+)
+from domain.rules.monitoring.rows import (
+    EffectAlertRule,
+    LevelAlertRule,
+    Need,
+    WeightGainRule,
+    days,
+)
+
+_REVIEW = Need("review", "review")
+
+
+def _weight_gain(
+    rule: WeightGainRule, med: _Medication, facts: Sequence[Fact], now: datetime
+) -> list[DueItem]:
+    """One review, at the first weight `percent` over baseline while the medication is
+    taken. Baseline: the last weight in the 30 days up to the start, else the first after."""
+    start = med.started.at
+    measured = [
+        (f, _number(f.payload.get("weight_kg"))) for f in facts if f.kind == VitalsRecorded.__name__
+    ]
+    weights = sorted(((f, w) for f, w in measured if w is not None), key=lambda fw: fw[0].at)
+    before = [fw for fw in weights if start - days(30) <= fw[0].at <= start]
+    after = [fw for fw in weights if fw[0].at > start]
+    baseline = before[-1] if before else (after[0] if after else None)
+    if baseline is None:
+        return []
+    threshold = baseline[1] * (1 + rule.percent / 100)
+    for fact, weight in after:
+        if med.stopped_at is not None and fact.at > med.stopped_at:
+            break
+        if fact.at <= baseline[0].at or weight < threshold:
+            continue
+        met_at = min(
+            (f.at for f in facts if f.at >= fact.at and _satisfies(_REVIEW, f, med.medication_id)),
+            default=None,
+        )
+        due_by = fact.at + days(rule.within_days)
+        gain = (weight / baseline[1] - 1) * 100
+        return [
+            DueItem(
+                key=f"{rule.rule_id}:{med.medication_id}:{fact.position}:0",
+                kind="review",
+                title=(
+                    f"{med.drug}: {rule.title} ({baseline[1].normalize():f} to "
+                    f"{weight.normalize():f} kg, +{gain:.1f}%)"
+                ),
+                for_roles=rule.for_roles,
+                due_from=fact.at,
+                due_by=due_by,
+                status=_status(met_at, due_by, now),
+                rule=rule.ref,
+                met_at=met_at,
+                anchor_position=fact.position,
+            )
+        ]
+    return []
+
+
+def _level_alerts(
+    rule: LevelAlertRule, facts: Sequence[Fact], medications: Mapping[str, _Medication]
+) -> list[Alert]:
+    def level(fact: Fact) -> Decimal | None:
+        p = fact.payload
+        if fact.kind != LabResulted.__name__ or p.get("loinc") not in rule.loinc:
+            return None
+        return _number(p.get("value")) if p.get("unit") == rule.unit else None
+
+    def answers(fact: Fact) -> bool:
+        value = level(fact)
+        if value is not None:
+            return value < rule.at_or_above
+        med = medications.get(str(fact.payload.get("medication_id")))
+        decision = fact.kind in MEDICATION_DECISIONS or fact.kind == DoseChanged.__name__
+        return decision and med is not None and rule.drugs.match(med.drug, med.rxnorm)
+
+    alerts = []
+    for fact in facts:
+        value = level(fact)
+        if value is None or value < rule.at_or_above:
+            continue
+        closed_at = min(
+            (f.at for f in facts if f.position > fact.position and f.at >= fact.at and answers(f)),
+            default=None,
+        )
+        alerts.append(
+            Alert(
+                key=f"{rule.rule_id}:{fact.position}",
+                severity=rule.severity,
+                title=f"{rule.title} ({value.normalize():f} {rule.unit})",
+                for_roles=rule.for_roles,
+                raised_at=fact.at,
+                rule=rule.ref,
+                closed_at=closed_at,
+                anchor_position=fact.position,
+            )
+        )
+    return alerts
+
+
+def _effect_alerts(
+    rule: EffectAlertRule, facts: Sequence[Fact], medications: Mapping[str, _Medication]
+) -> list[Alert]:
+    alerts = []
+    for fact in facts:
+        med = medications.get(str(fact.payload.get("medication_id")))
+        if fact.kind != SideEffectReported.__name__ or med is None:
+            continue
+        said = re.findall(r"[a-z]+", str(fact.payload.get("effect", "")).lower())
+        if not rule.drugs.match(med.drug, med.rxnorm) or rule.words.isdisjoint(said):
+            continue
+        closed_at = min(
+            (
+                f.at
+                for f in facts
+                if f.position > fact.position and f.at >= fact.at and _decides(f, med.medication_id)
+            ),
+            default=None,
+        )
+        alerts.append(
+            Alert(
+                key=f"{rule.rule_id}:{fact.position}",
+                severity=rule.severity,
+                title=f"{med.drug}: {rule.title} ({fact.payload.get('effect')})",
+                for_roles=rule.for_roles,
+                raised_at=fact.at,
+                rule=rule.ref,
+                closed_at=closed_at,
+                anchor_position=fact.position,
+            )
+        )
+    return alerts

@@ -1,0 +1,117 @@
+"""Titration schedules as data: the lamotrigine label titration, the drugs that choose
+its column (the regimen), and the daily dose in mg that the guard compares with it.
+
+The guard itself is `MedicationSection.check_titration` (domain/medication.py), which
+refuses a dose step above the schedule unless it is given an override reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from domain.vocabulary import DoseUnit, Frequency
+
+if TYPE_CHECKING:
+    # Only annotations name a Dose: domain.medication imports this module.
+    from domain.medication import Dose
+
+Regimen = Literal["alone", "with valproate", "with an enzyme inducer"]
+
+
+@dataclass(frozen=True)
+class DrugNames:
+    """Drugs by RxNorm ingredient code or by name (whole words, any case)."""
+
+    rxnorm: frozenset[str]
+    names: frozenset[str]
+
+    def match(self, drug: str, rxnorm: str | None = None) -> bool:
+        if rxnorm in self.rxnorm:
+            return True
+        return not self.names.isdisjoint(re.findall(r"[a-z]+", drug.lower()))
+
+
+@dataclass(frozen=True)
+class TitrationColumn:
+    """The highest daily dose for each period of a schedule's weeks, for one regimen."""
+
+    regimen: Regimen
+    mg_per_day: tuple[Decimal, ...]
+    checked: bool  # read in a primary source, or only in a secondary one
+
+
+@dataclass(frozen=True)
+class TitrationSchedule:
+    """A label titration as data: periods of weeks since the start (1-based, inclusive)
+    and, per regimen, the highest daily dose in each. After the last period the schedule
+    no longer limits the dose."""
+
+    rule_id: str
+    version: str
+    source: str
+    drugs: DrugNames
+    weeks: tuple[tuple[int, int], ...]
+    columns: tuple[TitrationColumn, ...]
+
+    def __post_init__(self) -> None:
+        if any(len(c.mg_per_day) != len(self.weeks) for c in self.columns):
+            raise ValueError("every column gives one dose per period of weeks")
+
+    def matches(self, drug: str, rxnorm: str | None) -> bool:
+        return self.drugs.match(drug, rxnorm)
+
+    def maximum(self, regimen: Regimen, week: int) -> Decimal | None:
+        column = next(c for c in self.columns if c.regimen == regimen)
+        for (first, last), limit in zip(self.weeks, column.mg_per_day, strict=True):
+            if first <= week <= last:
+                return limit
+        return None
+
+
+def _mg(*amounts: str) -> tuple[Decimal, ...]:
+    return tuple(Decimal(a) for a in amounts)
+
+
+# clinical/monitoring.md, "Lamotrigine (label titration, bipolar; check against the label)":
+# every column is unchecked until read against the label itself.
+LAMOTRIGINE_TITRATION = TitrationSchedule(
+    rule_id="lamotrigine-titration",
+    version="1",
+    source="clinical/monitoring.md, Lamotrigine (label titration, bipolar; check against the label)",
+    drugs=DrugNames(frozenset({"28439"}), frozenset({"lamotrigine"})),
+    weeks=((1, 2), (3, 4), (5, 5), (6, 6)),
+    columns=(
+        TitrationColumn("alone", _mg("25", "50", "100", "200"), checked=False),
+        # Weeks 1-2: 25 mg every other day, 12.5 mg/day on average.
+        TitrationColumn("with valproate", _mg("12.5", "25", "50", "100"), checked=False),
+        TitrationColumn("with an enzyme inducer", _mg("50", "100", "200", "300"), checked=False),
+    ),
+)
+VALPROATE_NAMES = DrugNames(
+    frozenset({"11118", "266856"}), frozenset({"valproate", "valproic", "divalproex"})
+)
+# Inducers of lamotrigine's glucuronidation the label names; by name only (no codes were
+# checked), and not in monitoring.md: check against the label.
+ENZYME_INDUCER_NAMES = DrugNames(
+    frozenset(),
+    frozenset(
+        {"carbamazepine", "phenytoin", "phenobarbital", "primidone", "rifampin", "rifampicin"}
+    ),
+)
+
+_MILLIGRAMS = {DoseUnit.MG: Decimal(1), DoseUnit.G: Decimal(1000), DoseUnit.MCG: Decimal("0.001")}
+# A dose is the day's total, split over the day's administrations; a dose taken less often
+# than daily is what is taken on each dosing day.
+_DAYS_PER_DOSE = {Frequency.EVERY_OTHER_DAY: Decimal(2), Frequency.WEEKLY: Decimal(7)}
+
+
+def mg_per_day(dose: Dose, frequency: Frequency | None) -> Decimal | None:
+    """The average daily dose in mg, if the dose is in a unit of mass."""
+    per_mg = _MILLIGRAMS.get(dose.unit)
+    if per_mg is None:
+        return None
+    days = _DAYS_PER_DOSE.get(frequency, Decimal(1)) if frequency is not None else Decimal(1)
+    return dose.amount * per_mg / days
