@@ -383,18 +383,37 @@ def test_the_medication_timeline_shows_doses_over_time_with_reasons_and_side_eff
 
 def test_an_early_lamotrigine_step_is_refused_unless_overridden_with_a_reason(api: Api) -> None:
     patient = patient_with_team(api)
-    med = post(api, "prescriber@test", f"/patients/{patient}/medications", {
-        "drug": "lamotrigine", "rxnorm": "28439", "dose": {"amount": "25", "unit": "mg"},
-        "schedule": {"frequency": "once-daily"}, "indication": "bipolar II depression",
-        "clinical_time": ago(days=7),
-    }).json()["created_id"]
+    med = post(
+        api,
+        "prescriber@test",
+        f"/patients/{patient}/medications",
+        {
+            "drug": "lamotrigine",
+            "rxnorm": "28439",
+            "dose": {"amount": "25", "unit": "mg"},
+            "schedule": {"frequency": "once-daily"},
+            "indication": "bipolar II depression",
+            "clinical_time": ago(days=7),
+        },
+    ).json()["created_id"]
     before = api.position()
-    early = post(api, "prescriber@test", f"/patients/{patient}/medications/{med}/dose",
-                 {"dose": {"amount": "100", "unit": "mg"}, "reason": "faster please"})
+    early = post(
+        api,
+        "prescriber@test",
+        f"/patients/{patient}/medications/{med}/dose",
+        {"dose": {"amount": "100", "unit": "mg"}, "reason": "faster please"},
+    )
     assert early.status_code == 409, early.text
     assert early.json()["fields"][0]["field"] == "dose"
     assert api.position() == before
-    overridden = post(api, "prescriber@test", f"/patients/{patient}/medications/{med}/dose",
-                      {"dose": {"amount": "50", "unit": "mg"}, "reason": "step",
-                       "override_reason": "inpatient team started titration a week earlier"})
+    overridden = post(
+        api,
+        "prescriber@test",
+        f"/patients/{patient}/medications/{med}/dose",
+        {
+            "dose": {"amount": "50", "unit": "mg"},
+            "reason": "step",
+            "override_reason": "inpatient team started titration a week earlier",
+        },
+    )
     assert overridden.status_code == 201, overridden.text
