@@ -19,6 +19,7 @@ install: $(STAMP)
 services:
 	bash scripts/postgres.sh
 	bash scripts/kafka.sh start
+	bash scripts/chromium.sh
 
 kafka-stop:
 	bash scripts/kafka.sh stop
