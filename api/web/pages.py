@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
+from adapters.reading import ReadRequest
+from api.deps import ServicesDep, viewer_of
 from api.errors import Throttled, Unauthorized
 from api.signin import authenticate
 from api.web import jinja
 from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
+from domain.consent import Purpose
+from domain.errors import AccessDenied
 from domain.users import User
 from domain.vocabulary import Role
 
@@ -31,6 +36,10 @@ HOME = {
     Role.PRESCRIBER: "/caseload",
     Role.COMPLIANCE: "/compliance",
     Role.PATIENT: "/me",
+    Role.PRIMARY_CARE: "/shared",
+    Role.SCHOOL_COUNSELOR: "/shared",
+    Role.EMPLOYER: "/shared",
+    Role.SUPPORTER: "/shared",
 }
 
 
@@ -88,3 +97,26 @@ def logout(request: Request, services: ServicesDep, csrf: Annotated[str, Form()]
 @router.get("/", response_model=None)
 def home(user: WebUser) -> Response:
     return RedirectResponse(HOME.get(user.role, "/caseload"), status_code=303)
+
+
+@router.get("/shared", response_class=HTMLResponse)
+async def shared_with_me(request: Request, user: WebUser, services: ServicesDep) -> HTMLResponse:
+    """For those who see records under consents: the patients sharing with them. Each
+    listing is a recorded read of that patient's summary, under the role's usual purpose.
+    (It asks every patient; fine for a practice, an index of consents by recipient would
+    be needed at scale.)"""
+    from api.web.clinician import DEFAULT_PURPOSE
+
+    purpose = DEFAULT_PURPOSE.get(user.role, Purpose.TREATMENT)
+    entries = []
+    for patient_id in await run_in_threadpool(services.reader.index.view.patients):
+        read = ReadRequest(viewer_of(user), patient_id, "summary", purpose)
+        try:
+            prepared = await run_in_threadpool(services.reader.prepare, read)
+        except AccessDenied:
+            continue
+        await services.writer.append(prepared.access_record(read, user.actor))
+        body = json.loads(prepared.body)
+        name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"
+        entries.append({"patient_id": patient_id, "name": name, "classes": body["classes"]})
+    return render(request, services, "shared.html", user, entries=entries)
