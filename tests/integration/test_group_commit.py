@@ -4,6 +4,7 @@ promises, and one refused command does not sink the others in its batch."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,10 @@ def submit_together(writer: CommandWriter, jobs: list[tuple[Any, Any]]) -> list[
         tasks = [asyncio.ensure_future(writer.submit(p, c)) for p, c in jobs]
         return await asyncio.gather(*tasks, return_exceptions=True)
 
-    return asyncio.run(run())
+    # A loop of its own, in a thread of its own: other tests (Playwright's sync API) may
+    # leave an event loop running in the main thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def test_concurrent_commands_share_one_transaction_and_each_is_stored(clinic: Clinic) -> None:
