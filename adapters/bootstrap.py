@@ -78,9 +78,10 @@ class Services:
 
     def start(self) -> None:
         """Bring the record index up to date, then keep it and the hash chain so in the
-        background."""
-        self.reader.index.catch_up()
-        self.reader.index.start()
+        background (the index only when no separate worker keeps it)."""
+        if self.reader.index.projects:
+            self.reader.index.catch_up()
+            self.reader.index.start()
         if self.chain is not None:
             threading.Thread(target=self._link, name="tandem-chain", daemon=True).start()
 
@@ -123,10 +124,13 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def index_runner(settings: Settings, clinic: Clinic) -> IndexRunner:
+def index_runner(settings: Settings, clinic: Clinic, poll_seconds: float = 0.25) -> IndexRunner:
     """The record index. Kept in DATA_DIR/views.sqlite for either store: it is rebuilt
     from the log (`tandem rebuild`), so each API process may keep its own."""
-    return IndexRunner(clinic, SQLiteIndexView(settings.data_dir / "views.sqlite"))
+    return IndexRunner(
+        clinic, SQLiteIndexView(settings.data_dir / "views.sqlite"), poll_seconds,
+        projects=settings.index_worker == "inline",
+    )
 
 
 def bootstrap_services(settings: Settings | None = None) -> Services:

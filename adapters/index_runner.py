@@ -17,7 +17,12 @@ from projections.record_index import IndexView, RecordIndex
 
 
 class IndexRunner:
-    def __init__(self, clinic: Clinic, view: IndexView, poll_seconds: float = 0.25) -> None:
+    def __init__(
+        self, clinic: Clinic, view: IndexView, poll_seconds: float = 0.25, projects: bool = True
+    ) -> None:
+        # projects=False: another process (a `tandem project` worker) writes the index; this
+        # runner only reads its position and waits for it.
+        self.projects = projects
         self.clinic = clinic
         self.view = view
         self.projection = RecordIndex(view)
@@ -39,9 +44,10 @@ class IndexRunner:
             start = self.position + 1
             while True:
                 notifications = self.clinic.recorder.select_notifications(start=start, limit=batch)
-                for n in notifications:
-                    event = self.clinic.mapper.to_domain_event(n)
-                    self.projection.process(event, Tracking(self.clinic.name, n.id))  # type: ignore[arg-type]
+                with self.view.batch():
+                    for n in notifications:
+                        event = self.clinic.mapper.to_domain_event(n)
+                        self.projection.process(event, Tracking(self.clinic.name, n.id))  # type: ignore[arg-type]
                 if len(notifications) < batch:
                     break
                 start = notifications[-1].id + 1
@@ -62,13 +68,16 @@ class IndexRunner:
         """Block until the index reflects `position` (True) or the timeout passes."""
         deadline = time.monotonic() + timeout
         while self.position < position:
-            if self._thread is None:
+            if self._thread is None and self.projects:
                 self.catch_up()
                 continue
             self.wake()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
+            if not self.projects:
+                time.sleep(min(remaining, 0.005))  # the worker is another process: poll
+                continue
             with self._caught_up:
                 self._caught_up.wait(min(remaining, 0.05))
         return True

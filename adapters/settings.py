@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
 
+    # Where the record index is kept up to date: "inline" (a thread of the API process) or
+    # "worker" (a separate `tandem project --loop` process; the API then only reads it).
+    index_worker: Literal["inline", "worker"] = "inline"
+
     # How often the API links new events into the tamper-evident hash chain.
     chain_seconds: float = Field(default=2.0, gt=0)
 

@@ -50,7 +50,8 @@ class SQLiteIndexView(IndexView):
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._batching = False
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
         self._readers = threading.local()
@@ -70,9 +71,29 @@ class SQLiteIndexView(IndexView):
         return conn
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many changes in one transaction (a catch-up's worth): each still tracks its own
+        position, and a failure rolls the whole batch back, tracking included."""
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            self._batching = True
+            try:
+                yield
+                self._writer.execute("COMMIT")
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            finally:
+                self._batching = False
+
+    @contextmanager
     def _transaction(self, tracking: Tracking) -> Iterator[sqlite3.Connection]:
         with self._write_lock:
             conn = self._writer
+            if self._batching:
+                yield conn
+                self._track(conn, tracking)
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

@@ -206,9 +206,9 @@ def project(
 ) -> None:
     """Run the record-index projection as its own process (a projection worker): bring the
     index in DATA_DIR up to the store's head, and with --loop keep it there."""
-    settings = Settings()
+    settings = Settings().model_copy(update={"index_worker": "inline"})  # this one projects
     clinic = bootstrap(settings)
-    runner = index_runner(settings, clinic)
+    runner = index_runner(settings, clinic, poll_seconds=0.02)  # no writer here to wake it
     position = runner.catch_up()
     console.print(f"record index at position {position}")
     if loop:

@@ -145,12 +145,20 @@ def main() -> None:
         env = {"TANDEM_DATA_DIR": str(data), "TANDEM_LOGIN_MAX_FAILURES": "1000"}
         results = {}
         apps = (
-            ("no-op (def)", "bench.apps:noop"),
-            ("no-op (async)", "bench.apps:noop_async"),
-            ("command path", "bench.apps:full"),
+            ("no-op (def)", "bench.apps:noop", {}),
+            ("no-op (async)", "bench.apps:noop_async", {}),
+            ("command path", "bench.apps:full", {}),
+            ("command, worker", "bench.apps:full", {"TANDEM_INDEX_WORKER": "worker"}),
         )
-        for name, factory in apps:
-            with served(factory, env) as base:
+        for name, factory, extra in apps:
+            worker = None
+            if extra:  # the record index kept by a `tandem project --loop` process
+                worker = subprocess.Popen(
+                    [sys.executable, "-c", "from api.cli import main; main()", "project", "--loop"],
+                    env={**os.environ, **env},
+                    stdout=subprocess.DEVNULL,
+                )
+            with served(factory, {**env, **extra}) as base:
                 token = "none"
                 if factory.endswith(":full"):
                     answer = httpx.post(
@@ -162,7 +170,11 @@ def main() -> None:
                 script.write_text(LUA % (",".join(json.dumps(i) for i in ids), token))
                 wrk(base, script)  # warm-up run, not reported
                 results[name] = wrk(base, script)
+            if worker is not None:
+                worker.terminate()
+                worker.wait(10)
     full = results["command path"]
+    split = results["command, worker"]
     print(
         f"\nHTTP POST, {CONNECTIONS} connections, {SECONDS}s each, the same progress-note payload"
     )
@@ -172,8 +184,10 @@ def main() -> None:
             f"{name:<16}{r['rate']:>10,.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['errors']:>10.0f}"
         )
     for name in ("no-op (def)", "no-op (async)"):
-        ratio = full["rate"] / results[name]["rate"]
-        print(f"command path / {name} = {ratio:.2f}x")
+        print(
+            f"command path / {name} = {full['rate'] / results[name]['rate']:.2f}x; "
+            f"with the index in a worker process: {split['rate'] / results[name]['rate']:.2f}x"
+        )
     print("(goal: >= 0.7x of the no-op; the def no-op is FastAPI's usual sync route,")
     print(" the async one its single-thread ceiling)")
 

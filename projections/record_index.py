@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
@@ -157,6 +159,11 @@ class IndexView(TrackingRecorder):
 
     @abstractmethod
     def patients(self) -> list[UUID]: ...
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many changes into one transaction where the store can (default: none)."""
+        yield
 
     @abstractmethod
     def clear(self) -> None:

@@ -65,3 +65,51 @@ def test_a_projection_worker_on_postgres_builds_the_same_views_as_the_embedded_s
     built_here = dump(tmp_path / "embedded" / "views.sqlite")
     assert len(built_here["record_events"]) > 400
     assert dump(tmp_path / "scaled" / "views.sqlite") == built_here
+
+
+def test_the_api_reads_an_index_kept_by_a_separate_worker_process(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from adapters.bootstrap import bootstrap_services
+    from adapters.passwords import hash_password
+    from api.app import create_app
+    from tests.builders import SYSTEM, THERAPIST, register_with_team
+
+    services = bootstrap_services(Settings(data_dir=tmp_path, index_worker="worker"))
+    assert not services.reader.index.projects
+    services.clinic.create_user(
+        SYSTEM,
+        email=THERAPIST.user_id,
+        display_name="T",
+        role=THERAPIST.role,
+        organisation=THERAPIST.organisation,
+        password_hash=hash_password("worker-password-1"),
+    )
+    patient = register_with_team(services.clinic).aggregate_id
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from api.cli import main; main()", "project", "--loop"],
+        env={**os.environ, "TANDEM_DATA_DIR": str(tmp_path)},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with TestClient(create_app(services=services)) as client:
+            headers = {
+                "Authorization": "Bearer " + services.tokens.issue(THERAPIST.user_id, "therapist")
+            }
+            receipt = client.post(
+                f"/patients/{patient}/progress-notes",
+                json={"text": "seen by the worker"},
+                headers=headers,
+            ).json()
+            timeline = client.get(
+                f"/patients/{patient}/timeline",
+                params={"min_position": receipt["position"]},
+                headers=headers,
+            )
+            assert timeline.status_code == 200, timeline.text
+            assert "seen by the worker" in timeline.text
+    finally:
+        worker.terminate()
+        worker.wait(10)
