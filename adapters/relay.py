@@ -43,9 +43,10 @@ from domain.consent import (
     consents_id_for,
 )
 from domain.events import now
+from domain.medication import MedicationSwitched
 from domain.record import Membership, RecordEvent
 from domain.vocabulary import DataClass, Role
-from projections.record_index import EventRow, event_row
+from projections.record_index import event_row
 
 logger = logging.getLogger("tandem.relay")
 TOPIC_PREFIX = "tandem.share."
@@ -110,9 +111,9 @@ class Relay:
         self._producer: KafkaProducer | None = None
         self._topics: set[str] = set()
         self._batch_cache: dict[UUID, Any] = {}
-        # Care teams, loaded once per patient and dropped whenever a team event passes
-        # through (the relay reads every event, in order).
-        self._teams: dict[UUID, dict[str, Membership]] = {}
+        # Care teams with the record version they were read at, loaded once per patient and
+        # reloaded when a team change newer than that version passes through.
+        self._teams: dict[UUID, tuple[int, dict[str, Membership]]] = {}
         self.published = 0
 
     # --- Kafka ------------------------------------------------------------------------
@@ -217,8 +218,11 @@ class Relay:
         if not isinstance(event, RecordEvent) or isinstance(event, ConsentGranted):
             return
         if type(event).__name__ in ("CareTeamMemberAdded", "CareTeamMemberRemoved"):
-            self._teams.pop(event.originator_id, None)
-            self._batch_cache.pop(event.originator_id, None)
+            known = self._teams.get(event.originator_id)
+            if known is not None and event.originator_version > known[0]:
+                # Newer than the team we hold (not a replay of an older change): reload.
+                self._teams.pop(event.originator_id, None)
+                self._batch_cache.pop(event.originator_id, None)
         decisions = self._decisions(event.originator_id)
         facts = EventFacts(
             event.data_class, event.actor.user_id, bool(getattr(event, "sud_counseling", False))
@@ -228,8 +232,7 @@ class Relay:
             if terms.recipient in shared or not decision.permits(facts):
                 continue
             shared.add(terms.recipient)
-            row = event_row(position, event)
-            resource = self._render(row, event)
+            resource = self._render(position, event)
             yield Envelope(
                 topic_for(terms.recipient),
                 str(event.originator_id),
@@ -249,9 +252,9 @@ class Relay:
                     "clinical_time": event.clinical_time.isoformat(),
                     "recorded_at": event.timestamp.isoformat(),
                     "summary": event.summary(),
-                    "medication_id": _medication_of(row),
-                    "replaces": str(row.payload["medication_id"])
-                    if row.kind == "MedicationSwitched"
+                    "medication_id": _medication_of(event),
+                    "replaces": str(event.medication_id)
+                    if isinstance(event, MedicationSwitched)
                     else None,
                     "resource": resource,
                     "notice": REDISCLOSURE_NOTICE if event.data_class == DataClass.SUD else None,
@@ -269,9 +272,11 @@ class Relay:
         consents = self._consents(patient_id)
         if consents is not None:
             at = now()
-            team = self._teams.get(patient_id)
-            if team is None:
-                team = self._teams[patient_id] = self.clinic.patient(patient_id).state.team
+            known = self._teams.get(patient_id)
+            if known is None:
+                record = self.clinic.patient(patient_id)
+                known = self._teams[patient_id] = (record.version, record.state.team)
+            team = known[1]
             for terms in consents.in_force(at):
                 viewer = self._viewer(terms.recipient_kind, terms.recipient, team)
                 decision = decide(viewer, patient_id, team, consents, at, terms.purpose)
@@ -280,12 +285,13 @@ class Relay:
         self._batch_cache[patient_id] = decisions
         return decisions
 
-    def _render(self, row: EventRow, event: RecordEvent) -> dict[str, Any] | None:
+    def _render(self, position: int, event: RecordEvent) -> dict[str, Any] | None:
         """The event as FHIR; events that only name a medication or session by id are
         rendered with what the record said of it before. Kinds outside RENDERED_KINDS
         travel as their summary alone (resource None)."""
-        if row.kind not in RENDERED_KINDS:
+        if type(event).__name__ not in RENDERED_KINDS:
             return None
+        row = event_row(position, event)
         try:
             return to_fhir(row)
         except FhirRenderError:
@@ -319,6 +325,6 @@ class Relay:
         return Viewer(f"org:{recipient}", role, recipient)
 
 
-def _medication_of(row: EventRow) -> str | None:
-    found = row.payload.get("to_medication_id") or row.payload.get("medication_id")
+def _medication_of(event: RecordEvent) -> str | None:
+    found = getattr(event, "to_medication_id", None) or getattr(event, "medication_id", None)
     return str(found) if found else None
