@@ -114,7 +114,6 @@ class Relay:
         # Care teams with the record version they were read at, loaded once per patient and
         # reloaded when a team change newer than that version passes through.
         self._teams: dict[UUID, tuple[int, dict[str, Membership]]] = {}
-        self.published = 0
 
     # --- Kafka ------------------------------------------------------------------------
 
@@ -177,7 +176,6 @@ class Relay:
                 future.get(timeout=30)  # raises if the broker did not acknowledge
             self.checkpoint.set(notifications[-1].id)
             sent += len(envelopes)
-            self.published += len(envelopes)
 
     def run_forever(self, idle: float = 0.5, stop: Any = None) -> None:
         backoff = 1.0

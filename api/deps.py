@@ -119,12 +119,3 @@ def viewer_of(user: User) -> Viewer:
         organisation=user.organisation,
         patient_id=user.patient_id,
     )
-
-
-def readable_record(services: Services, user: User, patient_id: UUID) -> PatientRecord:
-    try:
-        record = services.clinic.patient(patient_id)
-    except NotFound:
-        raise denied(patient_id) from None
-    check_treating_member(record, user.actor)
-    return record
