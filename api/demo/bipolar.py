@@ -24,7 +24,6 @@ from api.demo.common import (
     FAMILY,
     PRESCRIBER,
     RIVERSIDE,
-    SELF,
     SYSTEM,
     THERAPIST,
     Chart,
@@ -245,17 +244,7 @@ class _Ben:
     # --- steps -------------------------------------------------------------------------
 
     def evaluation(self, r: PatientRecord) -> None:
-        for actor in (PRESCRIBER, THERAPIST):
-            r.add_team_member(
-                SYSTEM,
-                self.chart.at(0, 8, 5),
-                user_id=actor.user_id,
-                role=actor.role,
-                organisation=RIVERSIDE,
-            )
-        r.add_team_member(
-            SYSTEM, self.chart.at(0, 8, 6), user_id=EMAIL, role=Role.PATIENT, organisation=SELF
-        )
+        self.chart.enrol(r, ((PRESCRIBER, RIVERSIDE), (THERAPIST, RIVERSIDE)), EMAIL)
         self.questionnaires(r, 0)
         r.record_evaluation(
             PRESCRIBER,

@@ -6,7 +6,7 @@ Everything here is synthetic. Names, dates and results are invented for the demo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -124,6 +124,28 @@ class Chart:
 
     def at(self, day: int, hour: int, minute: int = 0) -> datetime:
         return self._checked(self.moment(day, hour, minute))
+
+    def enrol(
+        self,
+        record: PatientRecord,
+        clinicians: Sequence[tuple[Actor, str]],
+        patient_email: str,
+        part2_program: bool = False,
+    ) -> None:
+        """Day 0, 08:05: the clinicians join the care team (each with the organisation they
+        treat in); 08:06: the patient joins it too, so they can record their own entries."""
+        for actor, organisation in clinicians:
+            record.add_team_member(
+                SYSTEM,
+                self.at(0, 8, 5),
+                user_id=actor.user_id,
+                role=actor.role,
+                organisation=organisation,
+                part2_program=part2_program,
+            )
+        record.add_team_member(
+            SYSTEM, self.at(0, 8, 6), user_id=patient_email, role=Role.PATIENT, organisation=SELF
+        )
 
     def earlier_today(self, hours: int) -> datetime:
         """About `hours` before the present, but on today's clinic date whatever the time

@@ -23,7 +23,6 @@ from api.demo.common import (
     PCP,
     PRESCRIBER,
     RIVERSIDE,
-    SELF,
     SYSTEM,
     THERAPIST,
     Chart,
@@ -153,17 +152,7 @@ class _Ava:
         self.therapy.attend(r, NOTES[day], day + 7 if next_day is None else next_day)
 
     def intake(self, r: PatientRecord) -> None:
-        for actor, org in ((THERAPIST, RIVERSIDE), (PRESCRIBER, RIVERSIDE), (PCP, MAPLE)):
-            r.add_team_member(
-                SYSTEM,
-                self.chart.at(0, 8, 5),
-                user_id=actor.user_id,
-                role=actor.role,
-                organisation=org,
-            )
-        r.add_team_member(
-            SYSTEM, self.chart.at(0, 8, 6), user_id=EMAIL, role=Role.PATIENT, organisation=SELF
-        )
+        self.chart.enrol(r, ((THERAPIST, RIVERSIDE), (PRESCRIBER, RIVERSIDE), (PCP, MAPLE)), EMAIL)
         self.therapy.book(r, self.chart.at(0, 8, 10), 0)
         self.phq9(r, 0)
         r.record_condition(

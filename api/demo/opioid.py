@@ -20,7 +20,6 @@ from uuid import UUID, uuid4
 from api.demo.common import (
     PRESCRIBER,
     RECOVERY,
-    SELF,
     SYSTEM,
     THERAPIST,
     Chart,
@@ -161,17 +160,11 @@ class _Cara:
     # --- steps -------------------------------------------------------------------------
 
     def induction(self, r: PatientRecord) -> None:
-        for actor in (PROGRAM_PRESCRIBER, PROGRAM_THERAPIST):
-            r.add_team_member(
-                SYSTEM,
-                self.chart.at(0, 8, 5),
-                user_id=actor.user_id,
-                role=actor.role,
-                organisation=RECOVERY,
-                part2_program=True,
-            )
-        r.add_team_member(
-            SYSTEM, self.chart.at(0, 8, 6), user_id=EMAIL, role=Role.PATIENT, organisation=SELF
+        self.chart.enrol(
+            r,
+            ((PROGRAM_PRESCRIBER, RECOVERY), (PROGRAM_THERAPIST, RECOVERY)),
+            EMAIL,
+            part2_program=True,
         )
         self.phq9(r, 0)
         baseline = self.order_urine_tests(r, 0, 8, 45)

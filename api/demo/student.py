@@ -25,7 +25,6 @@ from api.demo.common import (
     NORTHFIELD,
     PRESCRIBER,
     RIVERSIDE,
-    SELF,
     SYSTEM,
     THERAPIST,
     Chart,
@@ -203,17 +202,7 @@ class _Dev:
     # --- steps -------------------------------------------------------------------------
 
     def intake(self, r: PatientRecord) -> None:
-        for actor in (THERAPIST, PRESCRIBER):
-            r.add_team_member(
-                SYSTEM,
-                self.chart.at(0, 8, 5),
-                user_id=actor.user_id,
-                role=actor.role,
-                organisation=RIVERSIDE,
-            )
-        r.add_team_member(
-            SYSTEM, self.chart.at(0, 8, 6), user_id=EMAIL, role=Role.PATIENT, organisation=SELF
-        )
+        self.chart.enrol(r, ((THERAPIST, RIVERSIDE), (PRESCRIBER, RIVERSIDE)), EMAIL)
         self.therapy.book(r, self.chart.at(0, 8, 10), 0)
         self.measures(r, 0)
         r.record_condition(
