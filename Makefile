@@ -29,7 +29,7 @@ run: install
 	$(BIN)/tandem serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check domain projections adapters api tests bench
+	$(BIN)/ruff check domain projections application adapters bootstrap demo api tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

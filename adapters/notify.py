@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from application.ports import Notification, Sender, SendFailed
+
 logger = logging.getLogger("tandem.notify")
-
-
-class SendFailed(Exception):
-    """The notification could not be handed to its transport."""
-
-
-@dataclass(frozen=True)
-class Notification:
-    to: str
-    subject: str
-    body: str
-
-
-class Sender(ABC):
-    channel: str
-
-    @abstractmethod
-    def send(self, notification: Notification) -> None:
-        """Hand the notification over, or raise SendFailed."""
 
 
 @dataclass

@@ -7,6 +7,8 @@ from functools import cache
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from application.ports import Passwords
+
 _hasher = PasswordHash((Argon2Hasher(),))
 
 
@@ -32,3 +34,13 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         _hasher.verify(password, _dummy_hash())
         return False
     return _hasher.verify(password, password_hash)
+
+
+class Argon2Passwords(Passwords):
+    """The Passwords port over pwdlib's Argon2id."""
+
+    def hash(self, password: str) -> str:
+        return hash_password(password)
+
+    def verify(self, password: str, password_hash: str | None) -> bool:
+        return verify_password(password, password_hash)

@@ -31,8 +31,8 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from adapters.clinic import Clinic
 from adapters.fhir import RENDERED_KINDS, FhirRenderError, RenderContext, to_fhir
+from application.clinic import Clinic
 from domain.access import Decision, EventFacts, Viewer, decide
 from domain.consent import (
     REDISCLOSURE_NOTICE,

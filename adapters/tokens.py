@@ -11,16 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from application.ports import InvalidToken, Tokens
+
 ISSUER = "tandem"
 AUDIENCE = "tandem-api"
 
 
-class InvalidToken(Exception):
-    """The token is missing, forged, expired or malformed."""
-
-
 @dataclass(frozen=True)
-class TokenService:
+class TokenService(Tokens):
     secret: str
     lifetime: timedelta = timedelta(minutes=60)
     # Tokens already verified, by their full text (signature included), with their expiry:

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from adapters.bootstrap import Services, bootstrap_services
-from adapters.settings import Settings
 from api import errors, web
-from api.routers import auth, board, clinical, compliance, consents, patients, views
+from api.http import auth, board, clinical, compliance, consents, patients, views
+from application.services import Services
+from bootstrap import Settings, bootstrap_services
 
 
 class Health(BaseModel):

@@ -1,31 +1,37 @@
-"""Every error becomes an HTTP answer here, and only here.
+"""Every error becomes an answer here, and only here: the API renders the `Problem` as JSON,
+the pages render the same `Problem` beside their forms.
 
 InvalidInput, request validation  -> 422  (with each field and its reason)
-UnknownReference                  -> 422
+NotCombinable, Part2ConsentRequired, UnknownReference -> 422
 NotOnCareTeam, NotPermittedAuthor -> 403
 AccessDenied                      -> 403  (also for patients that do not exist)
+NotAnAuditor                      -> 403
 RuleViolation (other)             -> 409  (the record's state refuses the command)
 Conflict                          -> 409  (concurrent write; reload and retry)
 NotFound                          -> 404
 Unauthorized                      -> 401  (with WWW-Authenticate: Bearer)
 Throttled                         -> 429  (with Retry-After)
+IndexBehind                       -> 503  (with Retry-After: the view has not caught up)
+StoreUnavailable                  -> 503  (with Retry-After: the store cannot write)
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from adapters.reading import IndexBehind
+from application.errors import IndexBehind, StoreUnavailable, Throttled, Unauthorized
 from domain.errors import (
     AccessDenied,
     Conflict,
+    FieldError,
     InvalidInput,
     NotCombinable,
     NotFound,
@@ -35,6 +41,15 @@ from domain.errors import (
     RuleViolation,
     TandemError,
     UnknownReference,
+)
+
+HANDLED = (
+    TandemError,
+    ValidationError,
+    Unauthorized,
+    Throttled,
+    IndexBehind,
+    StoreUnavailable,
 )
 
 
@@ -49,50 +64,77 @@ class ErrorBody(BaseModel):
     fields: list[FieldProblem] = []
 
 
-class Unauthorized(Exception):
-    """No valid bearer token (missing, forged, expired, or its user is deactivated)."""
+@dataclass(frozen=True)
+class Problem:
+    """An error as a person or a client is told it: status, kind, message, refused fields."""
+
+    status: int
+    kind: str
+    message: str
+    fields: tuple[FieldError, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(
+            type=self.kind,
+            message=self.message,
+            fields=[FieldProblem(field=f.field, reason=f.reason) for f in self.fields],
+        )
 
 
-class Throttled(Exception):
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = retry_after
-        super().__init__("too many failed sign-ins; try again later")
+def _rule_fields(exc: RuleViolation) -> tuple[FieldError, ...]:
+    return (FieldError(exc.field, str(exc)),) if exc.field else ()
 
 
-def _body(
-    status: int,
-    kind: str,
-    message: str,
-    fields: list[FieldProblem] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    body = ErrorBody(type=kind, message=message, fields=fields or [])
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
-
-
-def _domain(_: Request, exc: Exception) -> JSONResponse:
+def problem_for(exc: BaseException) -> Problem:
+    """The one map from an error to its answer."""
+    if isinstance(exc, ValidationError):
+        exc = InvalidInput.from_validation_error(exc)
     if isinstance(exc, InvalidInput):
-        fields = [FieldProblem(field=e.field, reason=e.reason) for e in exc.errors]
-        return _body(422, "invalid_input", "the request was refused", fields)
+        return Problem(422, "invalid_input", "the request was refused", tuple(exc.errors))
     if isinstance(exc, NotCombinable | Part2ConsentRequired):
-        return _body(422, "invalid_consent", str(exc), _rule_field(exc))
+        return Problem(422, "invalid_consent", str(exc), _rule_fields(exc))
     if isinstance(exc, UnknownReference):
-        return _body(422, "unknown_reference", str(exc), _rule_field(exc))
+        return Problem(422, "unknown_reference", str(exc), _rule_fields(exc))
     if isinstance(exc, NotOnCareTeam | NotPermittedAuthor):
-        return _body(403, "not_permitted", str(exc), _rule_field(exc))
+        return Problem(403, "not_permitted", str(exc), _rule_fields(exc))
     if isinstance(exc, AccessDenied):
-        return _body(403, "access_denied", str(exc))
+        return Problem(403, "access_denied", str(exc))
     if isinstance(exc, RuleViolation):
-        return _body(409, "rule_violation", str(exc), _rule_field(exc))
+        return Problem(409, "rule_violation", str(exc), _rule_fields(exc))
     if isinstance(exc, Conflict):
-        return _body(409, "conflict", str(exc))
+        return Problem(409, "conflict", str(exc))
     if isinstance(exc, NotFound):
-        return _body(404, "not_found", str(exc))
-    return _body(400, "refused", str(exc))
+        return Problem(404, "not_found", str(exc))
+    if isinstance(exc, Unauthorized):
+        return Problem(
+            401,
+            "unauthorized",
+            "a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if isinstance(exc, Throttled):
+        wait = str(max(1, math.ceil(exc.retry_after)))
+        return Problem(429, "throttled", str(exc), headers={"Retry-After": wait})
+    if isinstance(exc, IndexBehind):
+        return Problem(503, "index_behind", str(exc), headers={"Retry-After": "1"})
+    if isinstance(exc, StoreUnavailable):
+        return Problem(
+            503, "store_unavailable", str(exc), headers={"Retry-After": str(exc.retry_after)}
+        )
+    if isinstance(exc, TandemError):
+        return Problem(400, "refused", str(exc))
+    raise TypeError(f"no answer is mapped for {type(exc).__name__}")  # a programming error
 
 
-def _rule_field(exc: RuleViolation) -> list[FieldProblem]:
-    return [FieldProblem(field=exc.field, reason=str(exc))] if exc.field else []
+def _json(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        problem.body().model_dump(), status_code=problem.status, headers=problem.headers or None
+    )
+
+
+def _handled(_: Request, exc: Exception) -> JSONResponse:
+    return _json(problem_for(exc))
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:
@@ -103,41 +145,21 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
         reason = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         if err.get("type") == "missing":
             reason = "is required"
-        fields.append(FieldProblem(field=".".join(loc) or "(body)", reason=reason))
-    return _body(422, "invalid_input", "the request was refused", fields)
-
-
-def _unauthorized(_: Request, exc: Exception) -> JSONResponse:
-    return _body(
-        401,
-        "unauthorized",
-        "a valid bearer token is required",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-
-
-def _throttled(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Throttled)
-    return _body(
-        429, "throttled", str(exc), headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
-    )
+        fields.append(FieldError(".".join(loc) or "(body)", reason))
+    return _json(Problem(422, "invalid_input", "the request was refused", tuple(fields)))
 
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return _body(exc.status_code, "http_error", str(exc.detail), headers=dict(exc.headers or {}))
-
-
-def _behind(_: Request, exc: Exception) -> JSONResponse:
-    return _body(503, "index_behind", str(exc), headers={"Retry-After": "1"})
+    return _json(
+        Problem(exc.status_code, "http_error", str(exc.detail), headers=dict(exc.headers or {}))
+    )
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(IndexBehind, _behind)
-    app.add_exception_handler(TandemError, _domain)
+    for kind in HANDLED:
+        app.add_exception_handler(kind, _handled)
     app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(Unauthorized, _unauthorized)
-    app.add_exception_handler(Throttled, _throttled)
     app.add_exception_handler(HTTPException, _http)
 
 
@@ -152,6 +174,7 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 PATIENT_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
     403: _response("Not permitted, or no such patient (indistinguishable)"),
+    503: _response("The store cannot write now (retry after the Retry-After seconds)"),
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **PATIENT_ERRORS,

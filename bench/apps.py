@@ -7,8 +7,8 @@ from uuid import UUID, uuid4
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.deps import CommandReceipt
-from api.schemas.clinical import ProgressNoteCreate
+from api.http.deps import CommandReceipt
+from application.schemas.clinical import ProgressNoteCreate
 
 
 def noop() -> FastAPI:

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import httpx
 
-from adapters.bootstrap import bootstrap
 from adapters.passwords import hash_password
-from adapters.settings import Settings
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
 from domain.events import Actor, now
 from domain.vocabulary import Role
+from tests.builders import create_user, register_patient
 
 CONNECTIONS = 32
 SECONDS = 8
@@ -109,7 +110,8 @@ def wrk(base: str, script: Path) -> dict[str, float]:
 
 def prepare(data_dir: Path) -> tuple[list[str], str]:
     clinic = bootstrap(Settings(data_dir=data_dir))
-    clinic.create_user(
+    create_user(
+        clinic,
         SYSTEM,
         email="bench@therapist",
         display_name="Bench",
@@ -120,7 +122,8 @@ def prepare(data_dir: Path) -> tuple[list[str], str]:
     actor = Actor(user_id="bench@therapist", role=Role.THERAPIST, organisation="Bench Clinic")
     ids = []
     for n in range(PATIENTS):
-        receipt = clinic.register_patient(
+        receipt = register_patient(
+            clinic,
             actor,
             now() - timedelta(days=1),
             join_team=True,

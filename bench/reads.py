@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from adapters.bootstrap import Services, bootstrap_services
-from adapters.reading import ReadRequest
-from adapters.settings import Settings
+from application.reading import ReadRequest
+from bootstrap import Services, bootstrap_services
+from bootstrap.settings import Settings
 from domain.access import Viewer
 from domain.events import Actor, now
 from domain.patient import PatientRecord

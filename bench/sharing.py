@@ -15,15 +15,15 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from adapters.bootstrap import bootstrap
-from adapters.clinic import Clinic
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
-from adapters.settings import Settings
+from application.clinic import Clinic
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
 from domain.consent import PatientConsents, Purpose
 from domain.events import Actor, now
 from domain.vocabulary import DataClass, Role
-from tests.builders import PRESCRIBER, SYSTEM, THERAPIST, ago, register_with_team
+from tests.builders import PRESCRIBER, SYSTEM, THERAPIST, act, ago, commit, register_with_team
 
 BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 EVENTS = 3000
@@ -32,7 +32,8 @@ LATENCY_EVENTS = 300
 
 def consented(clinic: object, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
     patient = register_with_team(clinic).aggregate_id  # type: ignore[arg-type]
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.add_team_member(  # type: ignore[attr-defined]
             SYSTEM,
@@ -55,9 +56,10 @@ def consented(clinic: object, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
         valid_until=None,
         part2=False,
     )
-    clinic.commit(consents)  # type: ignore[attr-defined]
+    commit(clinic, consents)  # type: ignore[attr-defined]
     med = uuid.uuid4()
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.start_medication(  # type: ignore[attr-defined]
             PRESCRIBER,
@@ -76,7 +78,8 @@ def consented(clinic: object, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
 def adherence(
     clinic: object, patient: uuid.UUID, med: uuid.UUID, actor: Actor = PRESCRIBER
 ) -> None:
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.record_adherence(  # type: ignore[attr-defined]
             actor, now(), medication_id=med, period_days=1, doses_prescribed=1, doses_taken=1

@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from adapters.bootstrap import bootstrap
-from adapters.clinic import Clinic
-from adapters.settings import Settings
+from application.clinic import Clinic
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
 from domain.events import Actor, now
 from domain.patient import PatientRecord
 

@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 1
+    class_version: ClassVar[int] = 2
 
     patient_id: UUID
     view: ShortText
@@ -44,6 +44,12 @@ class AccessRecorded(Aggregate.Created):
     emergency_reason: Text | None = None
     # Part 2 disclosures are accounted for separately (42 CFR 2.25, 2.32).
     part2: bool = False
+    # Why an operator outside the care workflow read the record (`tandem events --reason`).
+    reason: Text | None = None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["reason"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -88,6 +94,7 @@ class AccessRecord(Aggregate):
         viewer_patient_id: UUID | None,
         response_sha256: str,
         emergency_reason: str | None = None,
+        reason: str | None = None,
         part2: bool = False,
     ) -> AccessRecord:
         with refused_fields():
@@ -108,6 +115,7 @@ class AccessRecord(Aggregate):
                 viewer_patient_id=viewer_patient_id,
                 response_sha256=response_sha256,
                 emergency_reason=emergency_reason,
+                reason=reason,
                 part2=part2,
             )
 

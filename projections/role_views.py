@@ -9,11 +9,12 @@ only events the decision permits, so a section can never leak a class the policy
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from domain.access import Decision, EventFacts
+from domain.consent_terms import ConsentTerms
 from domain.vocabulary import DataClass, Role
 from projections import care
 from projections.record_index import ConsentRow, EventRow
@@ -129,6 +130,7 @@ def build(
     decision: Decision,
     position: int,
     consent_rows: list[ConsentRow] | None = None,
+    consent_terms: Sequence[ConsentTerms] = (),
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The view, and the data classes it actually contains."""
     shown = permitted(rows, decision) if kind != "consents" else []
@@ -207,12 +209,28 @@ def build(
             }
             for c in consent_facts
         ]
-        if consent_facts:
+        if decision.permits(EventFacts(data_class=DataClass.CONSENT, author="")):
+            body["in_force"] = [_terms(t) for t in consent_terms]
+        if consent_facts or body.get("in_force"):
             used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
         used.update(CARE_KINDS[kind](body, patient_id, shown, decision))
     body["classes"] = sorted(used)
     return body, frozenset(used)
+
+
+def _terms(terms: ConsentTerms) -> dict[str, Any]:
+    """A consent in force, with the id its amendment or revocation names."""
+    return {
+        "consent_id": str(terms.consent_id),
+        "recipient_kind": terms.recipient_kind,
+        "recipient": terms.recipient,
+        "data_classes": sorted(c.value for c in terms.data_classes),
+        "purpose": terms.purpose.value,
+        "valid_from": terms.valid_from.isoformat(),
+        "valid_until": terms.valid_until.isoformat() if terms.valid_until else None,
+        "part2": terms.part2,
+    }
 
 
 def _care(

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from adapters.clinic import Clinic, Receipt
+from eventsourcing.persistence import IntegrityError
+
+from adapters.passwords import Argon2Passwords
+from application.clinic import Clinic, Receipt
+from application.ports import Passwords
+from application.recording import register_now
+from application.users import create_user_now
+from application.writer import CommandWriter
+from domain.errors import Conflict
 from domain.events import Actor, now
+from domain.users import user_id_for
 from domain.vocabulary import Role
 
 SYSTEM = Actor.system("tests")
@@ -21,7 +31,8 @@ def ago(**delta: float) -> datetime:
 def register_with_team(clinic: Clinic, given_name: str = "Testa") -> Receipt:
     """A registered synthetic patient with a therapist and a prescriber on the team."""
     mrn = f"T-{uuid.uuid4().hex[:10]}"
-    receipt = clinic.register_patient(
+    receipt = register_patient(
+        clinic,
         SYSTEM,
         ago(days=30),
         mrn=mrn,
@@ -31,10 +42,66 @@ def register_with_team(clinic: Clinic, given_name: str = "Testa") -> Receipt:
         sex_at_birth="female",
     )
     for actor in (THERAPIST, PRESCRIBER):
-        clinic.act(
+        act(
+            clinic,
             receipt.aggregate_id,
             lambda r, a=actor: r.add_team_member(
                 SYSTEM, ago(days=30), user_id=a.user_id, role=a.role, organisation=a.organisation
             ),
         )
-    return clinic.act(receipt.aggregate_id, lambda r: None)
+    return act(clinic, receipt.aggregate_id, lambda r: None)
+
+
+@dataclass
+class DemoServices:
+    """What the demo loader writes through, around a store a test already opened."""
+
+    clinic: Clinic
+    passwords: Passwords = field(default_factory=Argon2Passwords)
+    writer: CommandWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = CommandWriter(self.clinic)
+
+
+def demo_services(clinic: Clinic) -> DemoServices:
+    return DemoServices(clinic)
+
+
+# --- writing in tests: through the one write path, as the CLI and the demo do -------------
+
+
+def act(clinic: Clinic, patient_id: uuid.UUID, command, expected_version: int | None = None):  # type: ignore[no-untyped-def]
+    return CommandWriter(clinic).write(patient_id, command, expected_version=expected_version)
+
+
+def commit(clinic: Clinic, aggregate) -> Receipt:  # type: ignore[no-untyped-def]
+    """Store a new aggregate, or the new events of one loaded and changed by the test."""
+    writer = CommandWriter(clinic)
+    if aggregate.version == len(aggregate.pending_events):
+        return writer.create(aggregate)
+    stored = [clinic.mapper.to_stored_event(e) for e in aggregate.collect_events()]
+    try:
+        positions = clinic.recorder.insert_events(stored)
+    except IntegrityError as exc:
+        raise Conflict(aggregate.id) from exc
+    return Receipt(aggregate.id, aggregate.version, positions[-1])
+
+
+def register_patient(
+    clinic: Clinic, by: Actor, at=None, *, join_team: bool = False, **demographics
+):  # type: ignore[no-untyped-def]
+    return register_now(CommandWriter(clinic), by, at, join_team=join_team, **demographics)
+
+
+def create_user(clinic: Clinic, by: Actor, **account):  # type: ignore[no-untyped-def]
+    return create_user_now(CommandWriter(clinic), by, **account)
+
+
+def update_user(clinic: Clinic, email: str, command):  # type: ignore[no-untyped-def]
+    try:
+        return CommandWriter(clinic).write(
+            user_id_for(email), command, load=lambda: clinic.user(email)
+        )
+    finally:
+        clinic.forget_user(email)

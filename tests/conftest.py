@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.settings import Settings
+from bootstrap.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -9,67 +9,35 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from adapters.chain.link import ChainError, Link, StoredRow
-from adapters.settings import Settings
+from application.chain_link import Link, StoredRow
+from application.ports import ChainStore, ChainStoreError
+
+
+@dataclass(frozen=True)
+class PostgresConnection:
+    """Where the PostgreSQL store is (the composition root fills it from settings)."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = field(repr=False)
+
 
 CHAIN_TABLE = "records_chain"
 # Where the library keeps the Records application's events: SQLite names its table without
 # the application's prefix, PostgreSQL with it.
 SQLITE_EVENTS_TABLE = "stored_events"
 POSTGRES_EVENTS_TABLE = "records_events"
-
-
-class ChainStoreError(ChainError):
-    """The database holding the events and the chain refused or could not be reached."""
-
-
-class ChainStore(ABC):
-    """Port: reads the log's rows exactly as stored, and keeps their links.
-
-    Positions are log positions (notification ids). Reads take `start` (None: from the
-    lowest), an inclusive `stop` and a `limit`, and return rows in position order.
-    Implementations are safe to share between threads.
-    """
-
-    events_table: str  # the events table it reads, as the library names it
-
-    @abstractmethod
-    def events(self, start: int | None, limit: int, stop: int | None = None) -> list[StoredRow]:
-        """Stored events with start <= position <= stop, at most `limit` of them."""
-
-    @abstractmethod
-    def count_events(self, after: int) -> int:
-        """How many stored events lie after position `after`."""
-
-    @abstractmethod
-    def links(self, start: int | None, limit: int, stop: int | None = None) -> list[Link]:
-        """Stored links with start <= position <= stop, at most `limit` of them."""
-
-    @abstractmethod
-    def head(self) -> Link | None:
-        """The link at the highest position, or None for an empty chain."""
-
-    @abstractmethod
-    def append(self, links: Sequence[Link], after: int) -> bool:
-        """Store `links` atomically if the head is still at position `after` (0: empty);
-        False, storing nothing, if another extender moved it first."""
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-    def __enter__(self) -> ChainStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _quoted(*names: str) -> str:
@@ -216,23 +184,26 @@ class PostgresChainStore(_SQLChainStore):
 
     mark, position_column, driver_error = "%s", "notification_id", psycopg.Error
 
-    def __init__(self, settings: Settings, events_table: str = POSTGRES_EVENTS_TABLE) -> None:
-        super().__init__(
-            events_table, f"PostgreSQL {settings.postgres_host}:{settings.postgres_port}"
-        )
-        schema = settings.postgres_schema.strip() or "public"
+    def __init__(
+        self,
+        connection: PostgresConnection,
+        schema: str = "",
+        events_table: str = POSTGRES_EVENTS_TABLE,
+    ) -> None:
+        super().__init__(events_table, f"PostgreSQL {connection.host}:{connection.port}")
+        schema = schema.strip() or "public"
         self.events_sql = _quoted(schema, events_table)
         self.chain_sql = _quoted(schema, CHAIN_TABLE)
-        self.settings = settings
+        self.connection = connection
 
     def _open(self) -> psycopg.Connection[tuple[Any, ...]]:
-        s = self.settings
+        c = self.connection
         conn = psycopg.connect(
-            host=s.postgres_host,
-            port=s.postgres_port,
-            dbname=s.postgres_dbname,
-            user=s.postgres_user,
-            password=s.postgres_password.get_secret_value(),
+            host=c.host,
+            port=c.port,
+            dbname=c.dbname,
+            user=c.user,
+            password=c.password,
             autocommit=True,
             connect_timeout=10,
         )
@@ -261,10 +232,3 @@ class PostgresChainStore(_SQLChainStore):
                 for link in links:
                     copy.write_row((link.position, link.digest))
             return True
-
-
-def chain_store_for(settings: Settings) -> ChainStore:
-    """The chain store beside the event store that `settings` selects."""
-    if settings.store == "postgres":
-        return PostgresChainStore(settings)
-    return SQLiteChainStore(settings.sqlite_path)

@@ -1,96 +1,64 @@
-"""Clinician pages: the caseload, the patient page with its forms, and break-the-glass.
+"""The patient page for clinicians and outside readers, its forms, and break-the-glass.
 
 Nothing here decides access or validates on its own terms:
 
-- every patient datum shown comes from an audited read (`api.routers.views.audited`: the
+- every patient datum shown comes from the one audited read (`services.reads.read`: the
   access policy decides, the answer is recorded before it is used), and the page shows a
   section only when the answer holds it;
-- the caseload is the coordination board itself (`api.routers.board.board`);
-- every form is parsed with the API's own request schema (`api.routers.clinical.ROUTES`
-  names the schema and the record command of each route) and run with
-  `api.deps.run_command`, so the same policy and the same domain rules apply; a refused
-  form is shown again with each reason beside its field, and nothing is recorded.
+- every form is parsed with the use case's own request schema and run with the recording
+  use case (api/web/forms.py), so the same policy and the same domain rules apply; a refused
+  form is shown again with each reason beside its field, and nothing is recorded;
+- every error is answered through the one error map (`api.errors.problem_for`).
 
 `GET /patients/{id}` and `POST /patients/{id}/break-glass` share their paths with API
-routes. The pages are mounted first, so their routes (`PageRoute`) step aside for any
-request that is not a browser's: one carrying a bearer token, or one with neither the
-session cookie nor an HTML `Accept` (or form body) goes on to the API.
+routes (api/web/routing.py).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, get_args
+from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from starlette.routing import Match
-from starlette.types import Scope
 
-from adapters.reading import IndexBehind, ReadRequest
-from api.deps import ServicesDep, run_command, viewer_of
-from api.routers import board as board_router
-from api.routers.clinical import ROUTES, Route
-from api.routers.views import BreakGlassRequest, audited
+from api.deps import ServicesDep, viewer_of
+from api.errors import HANDLED, problem_for
 from api.web import charts
+from api.web.forms import (
+    ACTIONS,
+    FORM_INSTRUMENTS,
+    FormState,
+    build_command,
+    form_values,
+    input_id,
+    lab_orders,
+    label,
+    open_sessions,
+    parse_id,
+    state_for,
+    unflatten,
+)
 from api.web.pages import render
-from api.web.session import COOKIE, WebUser, check_csrf
+from api.web.routing import PageRoute
+from api.web.session import WebUser, check_csrf
+from application.errors import IndexBehind
+from application.reading import ReadRequest
+from application.recording import record
+from application.schemas.reads import BreakGlassRequest
+from application.services import Services
 from domain.consent import Purpose
 from domain.errors import (
     AccessDenied,
-    Conflict,
-    FieldError,
     InvalidInput,
-    NotOnCareTeam,
-    NotPermittedAuthor,
-    RuleViolation,
-    TandemError,
 )
 from domain.events import now
-from domain.instruments import INSTRUMENTS, InstrumentCode
-from domain.labs import LabResulted
-from domain.measures import QuestionnaireAnswered
-from domain.medication import DoseChanged
-from domain.messaging import MessageAcknowledged, MessageSent
-from domain.patient import PatientRecord
+from domain.messaging import MessageAcknowledged
 from domain.record import RecordEvent
-from domain.rules.care import DueKind
-from domain.safety import LapseReported
-from domain.therapy import ProgressNoteWritten, SessionAttended
 from domain.users import User
 from domain.vocabulary import CLINICIAN_ROLES, DoseUnit, LabUnit, Modality, Role
-
-# --- routing: pages step aside for API clients ------------------------------------------
-
-
-def is_browser(scope: Scope) -> bool:
-    """A browser's request: no bearer token, and the session cookie, an HTML `Accept` or a
-    form body. Anything else is an API client's and goes on to the API's routes."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-    if "authorization" in headers:
-        return False
-    cookies = headers.get("cookie", "")
-    content_type = headers.get("content-type", "")
-    return (
-        f"{COOKIE}=" in cookies
-        or "text/html" in headers.get("accept", "")
-        or content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
-    )
-
-
-class PageRoute(APIRoute):
-    """A page route that never answers an API client (see the module docstring)."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and not is_browser(scope):
-            return Match.NONE, {}
-        return super().matches(scope)
-
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -107,11 +75,9 @@ MEDICATION_CLASSES = frozenset({"medication", "sud"})
 CASELOAD_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE})
 
 
-async def read(services: Any, user: User, request: ReadRequest) -> dict[str, Any]:
-    """One audited read, exactly as the API's: decided, recorded, then used."""
-    response = await audited(services, user, request)
-    body: dict[str, Any] = json.loads(bytes(response.body))
-    return body
+async def read(services: Services, user: User, request: ReadRequest) -> dict[str, Any]:
+    """The one audited read: decided, recorded, then used."""
+    return (await services.reads.read(request, user.actor)).json()
 
 
 def purpose_for(user: User, given: str | None) -> Purpose:
@@ -126,353 +92,6 @@ def position_for(services: Any, given: str | None) -> int | None:
     if not given or not given.isdigit() or int(given) < 1:
         return None
     return min(int(given), services.clinic.position()) or None
-
-
-def parse_id(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
-
-
-# --- forms ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    """A form on the patient page: its inputs, the API routes (schema + command) it runs,
-    the events it records (whose authors may use it) and what the page says on success."""
-
-    name: str
-    title: str
-    inputs: tuple[str, ...]
-    commands: tuple[str, ...]
-    records: tuple[type[RecordEvent], ...]
-    done: str
-    anchor: str = "actions"
-
-
-def _route(command: str) -> Route:
-    return next(r for r in ROUTES if r.command == command)
-
-
-PHQ9_ITEMS = (
-    "Little interest or pleasure in doing things",
-    "Feeling down, depressed, or hopeless",
-    "Trouble falling or staying asleep, or sleeping too much",
-    "Feeling tired or having little energy",
-    "Poor appetite or overeating",
-    "Feeling bad about yourself, or that you are a failure",
-    "Trouble concentrating on things",
-    "Moving or speaking slowly, or being fidgety or restless",
-    "Thoughts that you would be better off dead, or of hurting yourself",
-    "How difficult have these problems made things (not scored)",
-)
-GAD7_ITEMS = (
-    "Feeling nervous, anxious, or on edge",
-    "Not being able to stop or control worrying",
-    "Worrying too much about different things",
-    "Trouble relaxing",
-    "Being so restless that it is hard to sit still",
-    "Becoming easily annoyed or irritable",
-    "Feeling afraid, as if something awful might happen",
-)
-FORM_INSTRUMENTS = {InstrumentCode.PHQ9: PHQ9_ITEMS, InstrumentCode.GAD7: GAD7_ITEMS}
-
-
-def _answer_inputs(code: InstrumentCode) -> tuple[str, ...]:
-    return tuple(f"answers.{item.key}" for item in INSTRUMENTS[code].items)
-
-
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action(
-            "attended",
-            "Session attended, with progress note",
-            ("session_id", "text", "modality", "clinical_time"),
-            ("record_attendance", "write_progress_note"),
-            (SessionAttended, ProgressNoteWritten),
-            "Attendance and progress note recorded.",
-        ),
-        Action(
-            "dose",
-            "Change a dose",
-            (
-                "medication_id",
-                "dose.amount",
-                "dose.unit",
-                "reason",
-                "override_reason",
-                "clinical_time",
-            ),
-            ("change_dose",),
-            (DoseChanged,),
-            "Dose change recorded.",
-        ),
-        *(
-            Action(
-                code.value,
-                f"{charts.instrument_label(code.value)} answers",
-                (*_answer_inputs(code), "clinical_time"),
-                ("answer_questionnaire",),
-                (QuestionnaireAnswered,),
-                f"{charts.instrument_label(code.value)} recorded.",
-            )
-            for code in FORM_INSTRUMENTS
-        ),
-        Action(
-            "lab",
-            "Lab result for an open order",
-            (
-                "order_id",
-                "value",
-                "value_text",
-                "unit",
-                "reference_low",
-                "reference_high",
-                "final",
-                "comment",
-                "clinical_time",
-            ),
-            ("record_lab_result",),
-            (LabResulted,),
-            "Lab result recorded.",
-        ),
-        Action(
-            "lapse",
-            "Report a lapse",
-            ("substance", "occurred_on", "circumstances", "clinical_time"),
-            ("report_lapse",),
-            (LapseReported,),
-            "Lapse recorded; contact, assessment and plan review are now on the board.",
-        ),
-        Action(
-            "message",
-            "Message the team",
-            ("to", "subject", "body", "regarding"),
-            ("send_message",),
-            (MessageSent,),
-            "Message sent.",
-        ),
-        Action(
-            "acknowledge",
-            "Acknowledge a message",
-            ("message_id",),
-            ("acknowledge_message",),
-            (MessageAcknowledged,),
-            "Message acknowledged.",
-            anchor="messages",
-        ),
-    )
-}
-# Where a refusal about a field the form does not show belongs.
-ALIASES = {"loinc": "order_id", "test_name": "order_id", "instrument": None}
-
-
-@dataclass
-class FormState:
-    """A submitted form, shown again: what was typed, and each refusal by input."""
-
-    form: str
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-
-    def value(self, form: str, name: str) -> Any:
-        return self.values.get(name, "") if form == self.form else ""
-
-    def error(self, form: str, name: str) -> list[str]:
-        return self.errors.get(name, []) if form == self.form else []
-
-    def summary(self) -> list[tuple[str | None, str]]:
-        """(input name or None, message) for the page's error summary."""
-        found: list[tuple[str | None, str]] = [
-            (name, f"{label(name)}: {reason}")
-            for name, reasons in self.errors.items()
-            for reason in reasons
-        ]
-        return found + [(None, reason) for reason in self.general]
-
-
-def label(name: str) -> str:
-    if name.startswith("answers."):
-        return f"Item {name.removeprefix('answers.')}"
-    return name.replace("_", " ").replace(".", " ").capitalize()
-
-
-def input_id(form: str, name: str) -> str:
-    return f"{form}-{name}".replace(".", "-").replace("_", "-")
-
-
-def place_errors(action: Action, form: str, problems: Iterable[FieldError]) -> FormState:
-    """Put each refusal beside the input it is about: the input of that name, the input a
-    dotted field lies under ("to.0" -> "to"), the first input under a named group ("dose"
-    -> "dose.amount"); otherwise above the form."""
-    state = FormState(form)
-    for problem in problems:
-        name: str | None = ALIASES.get(problem.field, problem.field)
-        if name is not None and name not in action.inputs:
-            name = next(
-                (
-                    i
-                    for i in sorted(action.inputs, key=len, reverse=True)
-                    if name.startswith(i + ".")
-                ),
-                None,
-            ) or next((i for i in action.inputs if i.startswith(f"{name}.")), None)
-        if name is None:
-            state.general.append(f"{label(problem.field)}: {problem.reason}")
-        else:
-            state.errors.setdefault(name, []).append(problem.reason)
-    return state
-
-
-def unflatten(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Form fields to the API's JSON shape: "dose.amount" -> {"dose": {"amount": ...}}.
-    A blank field is left out, as a JSON client would leave it out."""
-    data: dict[str, Any] = {}
-    for key, value in values.items():
-        if value in ("", []):
-            continue
-        node = data
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return data
-
-
-def item_id(data: dict[str, Any], name: str) -> UUID:
-    """The id a route takes from its path (the medication, order, message...)."""
-    raw = data.pop(name, None)
-    if raw is None:
-        raise InvalidInput.single(name, "is required")
-    found = parse_id(str(raw))
-    if found is None:
-        raise InvalidInput.single(name, "is not one of the choices offered")
-    return found
-
-
-Command = Callable[[PatientRecord], None]
-
-
-def bind(user: User, command: str, data: Mapping[str, Any], item: UUID | None) -> Command:
-    """Validate `data` with the API route's schema and bind the record command, exactly as
-    the API route does (`api.routers.clinical`)."""
-    route = _route(command)
-    body = route.body.model_validate(dict(data))
-    fields = body.fields()
-    if route.item is not None:
-        fields[route.item] = item
-    at = body.at()
-
-    def run(record: PatientRecord) -> None:
-        getattr(record, route.command)(user.actor, at, **fields)
-
-    return run
-
-
-def build_command(
-    action: Action, user: User, data: dict[str, Any], orders: Mapping[str, dict[str, Any]]
-) -> Command:
-    """The command a submitted form runs. Every schema is tried before anything is refused,
-    so that the person sees every problem at once."""
-    problems: list[FieldError] = []
-    commands: list[Command] = []
-
-    def attempt(command: str, part: Mapping[str, Any], item: UUID | None = None) -> None:
-        try:
-            commands.append(bind(user, command, part, item))
-        except ValidationError as exc:
-            problems.extend(InvalidInput.from_validation_error(exc).errors)
-        except InvalidInput as exc:
-            problems.extend(exc.errors)
-
-    when = {"clinical_time": data["clinical_time"]} if "clinical_time" in data else {}
-    item: UUID | None = None
-    route = _route(action.commands[0])
-    if route.item is not None:
-        try:
-            item = item_id(data, route.item)
-        except InvalidInput as exc:
-            problems.extend(exc.errors)
-    if action.name == "attended":
-        note = {k: v for k, v in data.items() if k in ("text", "modality")}
-        attempt("record_attendance", when, item)
-        attempt("write_progress_note", {**when, **note, "session_id": str(item) if item else None})
-    elif action.name == "lab":
-        # The order's code and name as the record holds them, not as a form could claim.
-        order = orders.get(str(item)) if item is not None else None
-        if item is not None and order is None:
-            problems.append(FieldError("order_id", "is not one of this record's lab orders"))
-        given = {**data, **{k: (order or {}).get(k) for k in ("loinc", "test_name")}}
-        attempt("record_lab_result", given, item)
-        if order is None:  # already said: the order is missing or unknown
-            problems = [p for p in problems if p.field not in ("loinc", "test_name")]
-    elif action.name == "message" and isinstance(data.get("regarding"), str):
-        regarding = data["regarding"].replace(",", " ").split()
-        attempt("send_message", {**data, "regarding": regarding})
-    elif action.name in (c.value for c in FORM_INSTRUMENTS):
-        attempt("answer_questionnaire", {**data, "instrument": action.name})
-    else:
-        attempt(action.commands[0], data, item)
-    if problems:
-        raise InvalidInput(problems)
-
-    def run_all(record: PatientRecord) -> None:
-        for command in commands:
-            command(record)
-
-    return run_all
-
-
-def form_values(form: Any, action: Action) -> dict[str, Any]:
-    """The submitted inputs this form has (strings; lists for multiple choices)."""
-    values: dict[str, Any] = {}
-    for name in action.inputs:
-        if name == "to":
-            values[name] = [v for v in form.getlist(name) if isinstance(v, str)]
-        elif isinstance(form.get(name), str):
-            values[name] = form.get(name).strip()
-    return values
-
-
-# --- what the events read offers the forms --------------------------------------------------
-
-
-def open_sessions(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    sessions: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        p = e.get("payload") or {}
-        if e["kind"] == "SessionScheduled":
-            sessions[p["session_id"]] = {
-                "session_id": p["session_id"],
-                "starts_at": p["starts_at"],
-                "modality": p.get("modality"),
-                "mode": p.get("mode"),
-            }
-        elif e["kind"] in ("SessionAttended", "SessionMissed", "SessionCancelled"):
-            sessions.pop(str(p.get("session_id")), None)
-    return sorted(sessions.values(), key=lambda s: str(s["starts_at"]))
-
-
-def lab_orders(entries: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every lab order the reader may see, each with whether a final result closed it."""
-    orders: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        p = e.get("payload") or {}
-        if e["kind"] == "LabOrdered":
-            orders[p["order_id"]] = {
-                "order_id": p["order_id"],
-                "loinc": p["loinc"],
-                "test_name": p["test_name"],
-                "due_by": p.get("due_by"),
-                "open": True,
-            }
-        elif e["kind"] == "LabResulted" and p.get("order_id") in orders and p.get("final", True):
-            orders[p["order_id"]]["open"] = False
-    return orders
 
 
 # --- the pages ------------------------------------------------------------------------------
@@ -725,7 +344,6 @@ async def submit(
         )
     values = form_values(form, action)
     data = unflatten(values)
-    status = 422
     try:
         orders: dict[str, dict[str, Any]] = {}
         if action.name == "lab":  # the order's LOINC and name, as the record holds them
@@ -734,27 +352,11 @@ async def submit(
             )
             orders = lab_orders(events.get("entries") or [])
         command = build_command(action, user, data, orders)
-        receipt = await run_command(services, user, found, command)
-    except InvalidInput as exc:
-        state = place_errors(action, action.name, exc.errors)
-    except (NotOnCareTeam, NotPermittedAuthor) as exc:  # the role may not record this
-        status = 403
-        state = FormState(action.name, general=[f"Not permitted: {exc}"])
-    except AccessDenied:
-        status = 403
-        state = FormState(action.name, general=["You may not record on this patient's record."])
-    except Conflict:
-        status = 409
-        state = FormState(
-            action.name,
-            general=[
-                "Someone else changed this record at the same moment. Check it and try again."
-            ],
-        )
-    except RuleViolation as exc:
-        state = place_errors(action, action.name, [FieldError(exc.field or "(record)", str(exc))])
-    except TandemError as exc:
-        state = FormState(action.name, general=[str(exc)])
+        receipt = await record(services.writer, user, found, command)
+    except HANDLED as exc:
+        problem = problem_for(exc)
+        state = state_for(action, problem)
+        status = problem.status
     else:
         target = (
             f"/patients/{found}?min_position={receipt.position}&done={action.name}#{action.anchor}"
@@ -795,63 +397,3 @@ async def break_glass(
         return denied_page(
             request, services, user, patient_id, Purpose.TREATMENT, 422, reason, message
         )
-
-
-# --- the caseload ---------------------------------------------------------------------------
-
-DUE_KINDS: tuple[str, ...] = get_args(DueKind)
-
-
-async def caseload(
-    request: Request,
-    user: WebUser,
-    services: ServicesDep,
-    scope: str = "mine",
-    status: str = "",
-    kind: str = "",
-) -> HTMLResponse:
-    """The coordination board (`GET /board`) as a page: the same reads, the same records."""
-    filters = {
-        "scope": scope if scope in ("mine", "team") else "mine",
-        "status": status if status in ("due", "overdue") else "",
-        "kind": kind if kind in DUE_KINDS else "",
-    }
-    if user.role not in CASELOAD_ROLES:
-        return page(
-            request,
-            services,
-            "caseload.html",
-            user,
-            board=None,
-            filters=filters,
-            kinds=DUE_KINDS,
-            at=format_time,
-        )
-    found = await board_router.board(
-        user,
-        services,
-        scope=filters["scope"],  # type: ignore[arg-type]
-        status=filters["status"] or None,  # type: ignore[arg-type]
-        kind=filters["kind"] or None,
-    )
-    return page(
-        request,
-        services,
-        "caseload.html",
-        user,
-        board=found,
-        filters=filters,
-        kinds=DUE_KINDS,
-        at=format_time,
-    )
-
-
-# The caseload shares no path with the API: an ordinary route (a bearer-token client gets
-# the login redirect, not the API's 404).
-router.add_api_route(
-    "/caseload",
-    caseload,
-    methods=["GET"],
-    response_class=HTMLResponse,
-    route_class_override=APIRoute,
-)

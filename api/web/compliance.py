@@ -1,7 +1,7 @@
 """Compliance pages: the log's integrity, who saw what, accounting of disclosures, the
 break-the-glass review queue, and replay of any past read.
 
-Each page calls the JSON API's own compliance functions (`api.routers.compliance`), so the
+Each page calls the JSON API's own compliance functions (`api.http.compliance`), so the
 same reviewer check, the same queries and the same review command apply; these pages only
 lay the answers out. Compliance reviewers see access records, never clinical content.
 
@@ -22,12 +22,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from adapters.bootstrap import Services
-from adapters.chain import ChainError
 from api.deps import ServicesDep, viewer_of
-from api.routers import compliance as api
+from api.exports import csv_response
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf
+from application import compliance as api
+from application.chain_link import ChainError
+from application.services import Services
 from domain.access import check_auditor
 from domain.errors import InvalidInput, NotAnAuditor, NotFound, RuleViolation
 from domain.registration import patient_id_for
@@ -101,12 +102,12 @@ async def _index_page(
     verification: api.Verification | None = None
     problem: str | None = None
     try:
-        verification = await run_in_threadpool(api.verify_log, user, services)
+        verification = await run_in_threadpool(api.verify_log, services, user)
     except NotFound:
         problem = "No hash chain is configured for this store."
     except ChainError as exc:
         problem = f"The log could not be checked: {exc}"
-    queue = await run_in_threadpool(api.review_queue, user, services)
+    queue = await run_in_threadpool(api.review_queue, services, user)
     response = render(
         request,
         services,
@@ -192,18 +193,17 @@ async def access_log(
         response.status_code = 422
         return response
     found = await run_in_threadpool(
-        api.who_saw_what,
-        user,
-        services,
-        patient_id,
-        who.strip() or None,
-        bounds["since"],
-        bounds["until"],
-        "csv" if format == "csv" else "json",
+        lambda: api.who_saw_what(
+            services,
+            user,
+            patient_id=patient_id,
+            user_id=who.strip() or None,
+            since=bounds["since"],
+            until=bounds["until"],
+        )
     )
     if format == "csv":
-        assert isinstance(found, Response)
-        return _csv(found, "access-log.csv")
+        return _csv(csv_response(found), "access-log.csv")
     rows: list[api.AccessPublic] = list(reversed(found))
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(
@@ -231,17 +231,10 @@ async def disclosure_report(
     """45 CFR 164.528 over six years, Part 2 disclosures (42 CFR 2.25) listed apart."""
     if not is_auditor(user):
         return not_auditor(request, services, user)
-    found = await run_in_threadpool(
-        api.accounting_of_disclosures,
-        patient_id,
-        user,
-        services,
-        "csv" if format == "csv" else "json",
-    )
+    found = await run_in_threadpool(api.accounting_of_disclosures, services, user, patient_id)
     if format == "csv":
-        assert isinstance(found, Response)
-        return _csv(found, f"disclosures-{patient_id}.csv")
-    assert isinstance(found, api.Accounting)
+        rows = [*found.disclosures, *found.part2_disclosures]
+        return _csv(csv_response(rows), f"disclosures-{patient_id}.csv")
     return render(request, services, "cmp_disclosures.html", user, accounting=found)
 
 
@@ -259,7 +252,7 @@ async def _queue_page(
     flash: str | None = None,
     status: int = 200,
 ) -> Response:
-    queue = await run_in_threadpool(api.review_queue, user, services)
+    queue = await run_in_threadpool(api.review_queue, services, user)
     response = render(
         request,
         services,
@@ -298,7 +291,7 @@ async def review(
     errors: dict[str, str] = {}
     try:
         body = api.ReviewBody.model_validate(entered)
-        await api.review(access_id, body, user, services)
+        await api.review(services, user, access_id, body)
     except ValidationError as exc:
         for problem in InvalidInput.from_validation_error(exc).errors:
             field = problem.field.split(".", maxsplit=1)[0]
@@ -335,8 +328,8 @@ async def replay(
     if not is_auditor(user):
         return not_auditor(request, services, user)
     try:
-        result = await run_in_threadpool(api.replay, access_id, user, services)
+        result = await run_in_threadpool(api.replay, services, user, access_id)
     except NotFound:
         return refuse(request, services, user, 404, "There is no such access record.")
-    row = services.reader.index.view.access(access_id)
+    row = await run_in_threadpool(api.access, services, user, access_id)
     return render(request, services, "cmp_replay.html", user, result=result, record=row)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from adapters.reading import ReadRequest
 from api.deps import ServicesDep, viewer_of
-from api.errors import Throttled, Unauthorized
-from api.signin import authenticate
 from api.web import jinja
 from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
+from application.errors import Throttled, Unauthorized
+from application.reading import ReadRequest
+from application.signin import authenticate
 from domain.consent import Purpose
 from domain.errors import AccessDenied
 from domain.users import User
@@ -112,11 +111,9 @@ async def shared_with_me(request: Request, user: WebUser, services: ServicesDep)
     for patient_id in await run_in_threadpool(services.reader.index.view.patients):
         read = ReadRequest(viewer_of(user), patient_id, "summary", purpose)
         try:
-            prepared = await run_in_threadpool(services.reader.prepare, read)
+            body = (await services.reads.read(read, user.actor)).json()
         except AccessDenied:
             continue
-        await services.writer.append(prepared.access_record(read, user.actor))
-        body = json.loads(prepared.body)
         name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"
         entries.append({"patient_id": patient_id, "name": name, "classes": body["classes"]})
     return render(request, services, "shared.html", user, entries=entries)

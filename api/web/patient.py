@@ -1,15 +1,13 @@
 """The patient's own page and the progress report PDF.
 
-Everything shown comes from audited reads (`services.reader.prepare` then an access record
-appended through the writer, as the JSON API's views do): the same policy decides, and the
-same access records are left. Consents are granted and revoked through the consent routes'
-own functions, so the same rules refuse the same things; a refusal re-renders the form with
-each field's reason (422) and records nothing.
+Everything shown comes from the one audited read (`services.reads.read`): the same policy
+decides, and the same access records are left, the consents in force included. Consents are
+granted and revoked through the consent use case, so the same rules refuse the same things;
+a refusal re-renders the form with each field's reason (422) and records nothing.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -20,21 +18,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from adapters.bootstrap import Services
-from adapters.reading import ReadRequest
-from api.deps import ServicesDep, get_current_user, oauth2_scheme, viewer_of
-from api.routers import auth
-from api.routers.consents import (
-    ConsentCreate,
-    ConsentRevocation,
-    grant_consent,
-    revoke_consent,
-)
+from api.deps import ServicesDep, oauth2_scheme, user_for_token, viewer_of
 from api.web import report
 from api.web.charts import dose_chart, instrument_chart
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf, get_web_user, session_token
-from domain.access import Basis, denied
+from application.reading import ReadRequest
+from application.schemas.consents import ConsentCreate, ConsentRevocation
+from application.schemas.users import UserPublic
+from application.services import Services
+from domain.access import Basis
 from domain.consent import RECORD_CLASSES, Purpose
 from domain.errors import AccessDenied, InvalidInput, RuleViolation
 from domain.events import now
@@ -91,17 +84,10 @@ async def audited_read(
     kind: str,
     bases: Iterable[Basis] | None = None,
 ) -> dict[str, Any]:
-    """One read, decided by the policy and recorded before it is shown, exactly as
-    `api.routers.views.audited` does. With `bases`, a read on any other basis is refused
-    (and, as nothing is disclosed, not recorded)."""
+    """One audited read (with `bases`, a read on any other basis is refused, and, as
+    nothing is disclosed, not recorded)."""
     request = ReadRequest(viewer_of(user), patient_id, kind, Purpose.TREATMENT)
-    prepared = await run_in_threadpool(services.reader.prepare, request)
-    if bases is not None and prepared.decision.basis not in set(bases):
-        raise denied(patient_id)
-    record = prepared.access_record(request, user.actor)
-    await services.writer.append(record)
-    body: dict[str, Any] = json.loads(prepared.body)
-    return body
+    return (await services.reads.read(request, user.actor, bases=bases)).json()
 
 
 def forbidden(request: Request, services: Services, user: User, message: str) -> HTMLResponse:
@@ -145,24 +131,20 @@ def progress(outcomes: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def consents_in_force(services: Services, patient_id: UUID) -> list[dict[str, Any]]:
-    """The consents aggregate's terms in force now (the consents view gives their history
-    but not their ids, which the revoke buttons need)."""
-    consents = services.reader.consents(patient_id)
-    if consents is None:
-        return []
+def consents_in_force(consent_view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The consents in force, as the audited consents view gives them, in words."""
     return [
         {
-            "id": str(t.consent_id),
-            "recipient": t.recipient,
-            "recipient_kind": t.recipient_kind,
-            "classes": [CLASS_WORDS.get(c, c) for c in CLASS_ORDER if c in t.data_classes],
-            "purpose": PURPOSE_WORDS.get(t.purpose, t.purpose.value),
-            "from": t.valid_from.date().isoformat(),
-            "until": t.valid_until.date().isoformat() if t.valid_until else None,
-            "part2": t.part2,
+            "id": t["consent_id"],
+            "recipient": t["recipient"],
+            "recipient_kind": t["recipient_kind"],
+            "classes": [CLASS_WORDS.get(c, c) for c in CLASS_ORDER if c in t["data_classes"]],
+            "purpose": PURPOSE_WORDS.get(t["purpose"], t["purpose"]),
+            "from": t["valid_from"][:10],
+            "until": t["valid_until"][:10] if t["valid_until"] else None,
+            "part2": t["part2"],
         }
-        for t in consents.in_force(now())
+        for t in consent_view.get("in_force") or []
     ]
 
 
@@ -183,7 +165,7 @@ async def my_page(
     outcomes = await audited_read(services, user, patient_id, "outcomes")
     medications = await audited_read(services, user, patient_id, "medications")
     consent_view = await audited_read(services, user, patient_id, "consents")
-    in_force = await run_in_threadpool(consents_in_force, services, patient_id)
+    in_force = consents_in_force(consent_view)
     response = render(
         request,
         services,
@@ -216,7 +198,7 @@ async def my_page(
 
 
 def wants_api(request: Request) -> bool:
-    """`/me` is also the JSON API's "who am I" (api.routers.auth.me): a request with a bearer
+    """`/me` is also the JSON API's "who am I" (api.http.auth.me): a request with a bearer
     token, or with neither a session nor a wish for HTML, gets that answer instead."""
     if request.headers.get("authorization"):
         return True
@@ -227,9 +209,8 @@ def wants_api(request: Request) -> bool:
 async def me(request: Request, services: ServicesDep, done: str = "") -> Response:
     """The patient's own page (or, to an API client, who the token belongs to)."""
     if wants_api(request):
-        token = await oauth2_scheme(request)
-        api_user = await get_current_user(services, token)
-        return JSONResponse(auth.me(api_user).model_dump(mode="json"))
+        api_user = await user_for_token(services, await oauth2_scheme(request))
+        return JSONResponse(UserPublic.of(api_user).model_dump(mode="json"))
     user = await get_web_user(request, services)
     patient_id = own_patient(user)
     if patient_id is None:
@@ -307,7 +288,7 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
                 _collect(errors, general, problem.field, problem.reason)
     if body is not None:
         try:
-            receipt = await run_in_threadpool(grant_consent, patient_id, body, user, services)
+            receipt = await services.consents.grant(user, patient_id, body)
         except InvalidInput as exc:
             for problem in exc.errors:
                 _collect(errors, general, problem.field, problem.reason)
@@ -343,9 +324,7 @@ async def revoke(
     problem: str | None = None
     try:
         body = ConsentRevocation(reason=reason)
-        receipt = await run_in_threadpool(
-            revoke_consent, patient_id, consent_id, body, user, services
-        )
+        receipt = await services.consents.revoke(user, patient_id, consent_id, body)
     except ValidationError as exc:
         problem = "; ".join(e.reason for e in InvalidInput.from_validation_error(exc).errors)
     except InvalidInput as exc:

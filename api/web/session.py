@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from adapters.tokens import InvalidToken
 from api.deps import ServicesDep
+from application.ports import InvalidToken
 from domain.users import User
 
 COOKIE = "tandem_session"

@@ -80,15 +80,14 @@ def _free_port() -> int:
 
 
 def _load_demo(data_dir: Path) -> tuple[dict[str, UUID], dict[str, str]]:
-    from adapters.bootstrap import bootstrap
-    from adapters.settings import Settings
-    from api.demo import load_demo
+    from bootstrap import Settings, bootstrap_services
+    from demo import load_demo
 
-    clinic = bootstrap(Settings(data_dir=data_dir))
+    services = bootstrap_services(Settings(data_dir=data_dir), with_tokens=False)
     try:
-        result = load_demo(clinic, DEMO_PASSWORD)
+        result = load_demo(services, DEMO_PASSWORD)
     finally:
-        clinic.close()
+        services.clinic.close()
     return (
         {p.mrn: p.patient_id for p in result.patients},
         {p.mrn: p.name for p in result.patients},

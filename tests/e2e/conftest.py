@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import Services, bootstrap_services
 from adapters.passwords import hash_password
-from adapters.settings import Settings
 from api.app import create_app
+from bootstrap import Services, bootstrap_services
+from bootstrap.settings import Settings
 from domain.events import Actor
 from domain.vocabulary import Role
+from tests.builders import create_user
 
 PASSWORD = "synthetic-password-1"
 USERS = {
@@ -49,7 +50,8 @@ def password_hash() -> str:
 def api(tmp_path: Path, password_hash: str) -> Iterator[Api]:
     services = bootstrap_services(Settings(data_dir=tmp_path / "data"))
     for email, (role, org) in USERS.items():
-        services.clinic.create_user(
+        create_user(
+            services.clinic,
             Actor.system("tests"),
             email=email,
             display_name=email.split("@")[0],

@@ -10,6 +10,7 @@ import pytest
 from adapters import passwords
 from adapters.tokens import TokenService
 from domain.events import Actor
+from tests.builders import update_user
 from tests.e2e.conftest import PASSWORD, Api
 
 OPEN = {("/health", "get"), ("/auth/token", "post")}
@@ -38,8 +39,10 @@ def bad_tokens(api: Api) -> dict[str, str]:
     forged = TokenService("not-the-server-secret" * 3).issue("therapist@test", "therapist")
     expired = real.issue("therapist@test", "therapist", now=datetime.now(UTC) - timedelta(days=1))
     ghost = real.issue("nobody@test", "therapist")
-    api.services.clinic.update_user(
-        "pcp@test", lambda u: u.deactivate(Actor.system("tests"), u.modified_on, reason="left")
+    update_user(
+        api.services.clinic,
+        "pcp@test",
+        lambda u: u.deactivate(Actor.system("tests"), u.modified_on, reason="left"),
     )
     return {
         "none": "",

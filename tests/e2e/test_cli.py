@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from adapters.bootstrap import bootstrap
-from adapters.settings import Settings
 from api.cli import app
-from tests.builders import PRESCRIBER, ago, register_with_team
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
+from tests.builders import PRESCRIBER, act, ago, register_with_team
 
 runner = CliRunner()
 
@@ -88,7 +88,8 @@ def test_user_add_refuses_a_short_password_and_records_nothing(data_dir: Path) -
 def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
     clinic = bootstrap(Settings(data_dir=data_dir))
     patient = register_with_team(clinic).aggregate_id
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.record_evaluation(
             PRESCRIBER, ago(days=1), symptom_history="low mood for three months"
@@ -123,8 +124,10 @@ def test_verify_reports_intact_then_names_an_altered_byte(data_dir: Path) -> Non
     clinic = bootstrap(Settings(data_dir=data_dir))
     patient = register_with_team(clinic).aggregate_id
     for n in range(3):
-        clinic.act(
-            patient, lambda r, n=n: r.write_progress_note(PRESCRIBER, ago(days=1), text=f"n{n}")
+        act(
+            clinic,
+            patient,
+            lambda r, n=n: r.write_progress_note(PRESCRIBER, ago(days=1), text=f"n{n}"),
         )
     clinic.close()
 

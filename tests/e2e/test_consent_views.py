@@ -9,6 +9,7 @@ from typing import Any
 from adapters.passwords import hash_password
 from domain.events import Actor
 from domain.vocabulary import Role
+from tests.builders import create_user
 from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_api_records import SERTRALINE, post, registered
 
@@ -157,7 +158,8 @@ def test_nobody_but_its_author_sees_a_psychotherapy_note_without_its_own_consent
     post(api, "therapist@test", f"/patients/{patient}/psychotherapy-notes", {"text": secret})
     add_member(api, patient, "other.therapist@test", "therapist", "Elsewhere Clinic")
     patient_user = f"patient-{uuid.uuid4().hex[:6]}@test"
-    api.services.clinic.create_user(
+    create_user(
+        api.services.clinic,
         Actor.system("tests"),
         email=patient_user,
         display_name="Rowan",

@@ -22,10 +22,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from adapters.bootstrap import bootstrap_services
-from adapters.settings import Settings
 from api.app import create_app
-from api.demo import load_demo
+from bootstrap import bootstrap_services
+from bootstrap.settings import Settings
+from demo import load_demo
 from domain.registration import PatientRegistered
 
 PASSWORD = "fuzz-demo-password"
@@ -41,7 +41,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, list[str], str]]:
     services = bootstrap_services(Settings(data_dir=Path(tmp_path_factory.mktemp("fuzz"))))
-    load_demo(services.clinic, PASSWORD)
+    load_demo(services, PASSWORD)
     patients = [
         str(e.originator_id)
         for _, e in services.clinic.all_events()

@@ -16,15 +16,16 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from adapters.bootstrap import Services, bootstrap_services
 from adapters.passwords import hash_password
-from adapters.settings import Settings
 from api.app import create_app
-from api.demo import load_demo
-from api.demo.common import THERAPIST
+from bootstrap import Services, bootstrap_services
+from bootstrap.settings import Settings
+from demo import load_demo
+from demo.common import THERAPIST
 from domain.events import Actor, now
 from domain.registration import patient_id_for
 from domain.vocabulary import Role
+from tests.builders import act, create_user
 
 PASSWORD = "demo-password-1"
 AVA = patient_id_for("DEMO-1001")  # recurrent depression: sertraline, PHQ-9 every 2 weeks
@@ -84,8 +85,9 @@ class Web:
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     data = Path(tmp_path_factory.mktemp("web-clinician")) / "data"
     services = bootstrap_services(Settings(data_dir=data))
-    load_demo(services.clinic, PASSWORD)
-    services.clinic.create_user(
+    load_demo(services, PASSWORD)
+    create_user(
+        services.clinic,
         Actor.system("tests"),
         email="outsider@test",
         display_name="Olive Outsider",
@@ -232,8 +234,10 @@ def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
 
 def test_a_psychotherapy_note_never_reaches_the_prescribers_page(web: Web) -> None:
     secret = f"Synthetic process note {uuid4().hex}: shame links to her father's view"
-    web.services.clinic.act(
-        AVA, lambda r: r.write_psychotherapy_note(THERAPIST, now(), text=secret)
+    act(
+        web.services.clinic,
+        AVA,
+        lambda r: r.write_psychotherapy_note(THERAPIST, now(), text=secret),
     )
     web.services.reader.index.catch_up()
     web.sign_in("prescriber@demo")

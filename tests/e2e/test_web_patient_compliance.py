@@ -17,17 +17,18 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from adapters.bootstrap import Services, bootstrap_services
-from adapters.reading import ReadRequest
-from adapters.settings import Settings
 from api.app import create_app
-from api.demo import load_demo
-from api.demo.common import THERAPIST
-from api.deps import viewer_of
+from api.http.deps import viewer_of
+from application.reading import ReadRequest
+from bootstrap import Services, bootstrap_services
+from bootstrap.settings import Settings
+from demo import load_demo
+from demo.common import THERAPIST
 from domain.consent import Purpose
 from domain.events import now
 from domain.registration import patient_id_for
 from domain.vocabulary import DataClass
+from tests.builders import act
 
 PASSWORD = "demo-password-1"
 AVA = patient_id_for("DEMO-1001")
@@ -76,7 +77,7 @@ class Demo:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     services = bootstrap_services(Settings(data_dir=tmp_path / "data"))
-    load_demo(services.clinic, PASSWORD)
+    load_demo(services, PASSWORD)
     app = create_app(services=services)
     with TestClient(app) as client:
         yield Demo(app, client, services)
@@ -106,8 +107,10 @@ def grant_form(**fields: Any) -> dict[str, Any]:
 def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherapy_note(
     demo: Demo,
 ) -> None:
-    demo.services.clinic.act(
-        AVA, lambda r: r.write_psychotherapy_note(THERAPIST, now(), text=SECRET_NOTE)
+    act(
+        demo.services.clinic,
+        AVA,
+        lambda r: r.write_psychotherapy_note(THERAPIST, now(), text=SECRET_NOTE),
     )
     demo.caught_up()
     before = len(demo.accesses(user_id="ava@demo"))
@@ -279,8 +282,10 @@ def test_consent_forms_need_the_csrf_token(demo: Demo) -> None:
 
 
 def test_the_progress_report_pdf_downloads_with_charts_plan_and_medications(demo: Demo) -> None:
-    demo.services.clinic.act(
-        AVA, lambda r: r.write_psychotherapy_note(THERAPIST, now(), text=SECRET_NOTE)
+    act(
+        demo.services.clinic,
+        AVA,
+        lambda r: r.write_psychotherapy_note(THERAPIST, now(), text=SECRET_NOTE),
     )
     before = len(demo.accesses(user_id="ava@demo"))
     ava = demo.browser("ava@demo")

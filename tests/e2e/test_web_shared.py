@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.bootstrap import bootstrap_services
-from adapters.settings import Settings
 from api.app import create_app
-from api.demo import load_demo
+from bootstrap import bootstrap_services
+from bootstrap.settings import Settings
+from demo import load_demo
 from domain.registration import patient_id_for
 
 PASSWORD = "demo-password-1"
@@ -21,7 +21,7 @@ PASSWORD = "demo-password-1"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     services = bootstrap_services(Settings(data_dir=Path(tmp_path_factory.mktemp("shared"))))
-    load_demo(services.clinic, PASSWORD)
+    load_demo(services, PASSWORD)
     with TestClient(create_app(services=services)) as test_client:
         services.reader.index.catch_up()
         yield test_client

@@ -11,15 +11,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from adapters.bootstrap import bootstrap
-from adapters.settings import Settings
-from tests.builders import THERAPIST, ago, register_with_team
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
+from tests.builders import THERAPIST, act, ago, register_with_team
 
 settings = Settings.model_validate_json(os.environ["TANDEM_SETTINGS_JSON"])
 clinic = bootstrap(settings)
 patient = register_with_team(clinic).aggregate_id
 while True:
-    receipt = clinic.act(
+    receipt = act(
+        clinic,
         patient,
         lambda r: r.write_progress_note(THERAPIST, ago(minutes=1), text=f"note {uuid.uuid4()}"),
     )

@@ -19,23 +19,15 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from psycopg import sql
 
-from adapters.bootstrap import bootstrap
-from adapters.chain import (
-    ChainError,
-    ChainStore,
-    ChainStoreError,
-    HashChain,
-    Link,
-    MalformedEvent,
-    PostgresChainStore,
-    SQLiteChainStore,
-    StoredRow,
-    chain_store_for,
-)
-from adapters.clinic import Clinic
-from adapters.settings import Settings
+from adapters.chain import PostgresChainStore, SQLiteChainStore
+from application.chain_link import ChainError, Link, MalformedEvent, StoredRow
+from application.clinic import Clinic
+from application.hash_chain import HashChain
+from application.ports import ChainStore, ChainStoreError
+from bootstrap import bootstrap, chain_store_for, postgres_connection
+from bootstrap.settings import Settings
 from domain.vocabulary import Role
-from tests.builders import PRESCRIBER, SYSTEM, ago, register_with_team
+from tests.builders import PRESCRIBER, SYSTEM, act, ago, register_with_team
 from tests.conftest import postgres_settings
 
 BATCH = 3  # small, so that a handful of events spans several batches
@@ -121,7 +113,8 @@ class ChainContract:
     def write_events(self, clinic: Clinic, patients: int = 2) -> None:
         for _ in range(patients):
             patient = register_with_team(clinic).aggregate_id
-            clinic.act(
+            act(
+                clinic,
                 patient,
                 lambda r: r.start_medication(
                     PRESCRIBER,
@@ -445,7 +438,7 @@ def test_a_chain_store_for_another_log_is_refused(tmp_path: Path) -> None:
     clinic = bootstrap(Settings(data_dir=tmp_path))
     try:
         with pytest.raises(ChainError, match="records_events"):
-            HashChain(clinic, PostgresChainStore(Settings(store="postgres")))
+            HashChain(clinic, PostgresChainStore(postgres_connection(Settings(store="postgres"))))
     finally:
         clinic.close()
 

@@ -13,11 +13,11 @@ from typing import TypeVar
 
 import pytest
 
-from adapters.bootstrap import bootstrap, index_runner
-from adapters.clinic import Clinic
 from adapters.passwords import verify_password
-from adapters.settings import Settings
-from api.demo import DEMO_STEPS, DemoResult, demo_loaded, load_demo
+from application.clinic import Clinic
+from bootstrap import bootstrap, index_runner
+from bootstrap.settings import Settings
+from demo import DEMO_STEPS, DemoResult, demo_loaded, load_demo
 from domain.careplan import FunctionalRecommendationMade, PhaseChanged
 from domain.errors import Conflict, InvalidInput
 from domain.events import Actor, now
@@ -43,6 +43,7 @@ from domain.therapy import (
 )
 from domain.vocabulary import DataClass, Modality, Phase, Role, SessionKind, SessionMode
 from projections.care import PatientOnBoard, board_entry
+from tests.builders import demo_services, register_patient
 
 PASSWORD = "demo-password-123"
 DEPRESSION, BIPOLAR, OPIOID, STUDENT = "DEMO-1001", "DEMO-1002", "DEMO-1003", "DEMO-1004"
@@ -63,7 +64,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("demo"))
     clinic = bootstrap(settings)
     progress: list[str] = []
-    result = load_demo(clinic, PASSWORD, progress.append)
+    result = load_demo(demo_services(clinic), PASSWORD, progress.append)
     yield Loaded(settings, clinic, result, progress)
     clinic.close()
 
@@ -185,14 +186,15 @@ def test_every_author_is_a_demo_account_acting_in_its_own_role(loaded: Loaded, m
 def test_loading_twice_is_refused_and_appends_nothing(loaded: Loaded) -> None:
     before = loaded.clinic.position()
     with pytest.raises(Conflict, match="already loaded"):
-        load_demo(loaded.clinic, PASSWORD)
+        load_demo(demo_services(loaded.clinic), PASSWORD)
     assert loaded.clinic.position() == before
 
 
 def test_a_store_holding_any_demo_patient_is_refused_before_anything_is_written(
     empty_clinic: Clinic,
 ) -> None:
-    empty_clinic.register_patient(
+    register_patient(
+        empty_clinic,
         Actor.system("test"),
         mrn=OPIOID,
         given_name="Someone",
@@ -202,14 +204,14 @@ def test_a_store_holding_any_demo_patient_is_refused_before_anything_is_written(
     )
     before = empty_clinic.position()
     with pytest.raises(Conflict, match=OPIOID):
-        load_demo(empty_clinic, PASSWORD)
+        load_demo(demo_services(empty_clinic), PASSWORD)
     assert empty_clinic.position() == before
     assert not demo_loaded(empty_clinic)
 
 
 def test_a_short_password_is_refused_before_anything_is_written(empty_clinic: Clinic) -> None:
     with pytest.raises(InvalidInput, match="password"):
-        load_demo(empty_clinic, "short")
+        load_demo(demo_services(empty_clinic), "short")
     assert empty_clinic.position() == 0
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from adapters.bootstrap import bootstrap
-from adapters.clinic import Clinic, Receipt
-from adapters.settings import Settings
-from adapters.writer import CommandWriter
+from application.clinic import Clinic, Receipt
+from application.writer import CommandWriter
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
 from domain.errors import InvalidInput
 from tests.builders import THERAPIST, ago, register_with_team
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from adapters.bootstrap import bootstrap, index_runner
-from adapters.settings import Settings
-from api.demo import load_demo
-from tests.builders import THERAPIST, ago, register_with_team
+from bootstrap import bootstrap, index_runner
+from bootstrap.settings import Settings
+from demo import load_demo
+from tests.builders import THERAPIST, act, ago, demo_services, register_with_team
 
 TABLES = ("record_events", "consent_events", "access_log", "tracking")
 
@@ -25,10 +25,12 @@ def test_a_rebuilt_index_equals_the_incrementally_built_one(tmp_path: Path) -> N
     runner = index_runner(settings, clinic)
     patient = register_with_team(clinic).aggregate_id
     runner.catch_up()
-    load_demo(clinic, "index-password-1")
+    load_demo(demo_services(clinic), "index-password-1")
     for n in range(5):  # more work after each catch-up: the index grows in steps
-        clinic.act(
-            patient, lambda r, n=n: r.write_progress_note(THERAPIST, ago(minutes=5), text=f"n{n}")
+        act(
+            clinic,
+            patient,
+            lambda r, n=n: r.write_progress_note(THERAPIST, ago(minutes=5), text=f"n{n}"),
         )
         runner.catch_up()
     incremental = dump(tmp_path / "views.sqlite")
@@ -42,12 +44,12 @@ def test_a_rebuilt_index_equals_the_incrementally_built_one(tmp_path: Path) -> N
 def test_a_restarted_index_resumes_without_gaps_or_duplicates(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     clinic = bootstrap(settings)
-    load_demo(clinic, "index-password-1")
+    load_demo(demo_services(clinic), "index-password-1")
     first = index_runner(settings, clinic)
     first.catch_up(batch=50)
     half = clinic.position()
     patient = register_with_team(clinic).aggregate_id
-    clinic.act(patient, lambda r: r.write_progress_note(THERAPIST, ago(minutes=1), text="after"))
+    act(clinic, patient, lambda r: r.write_progress_note(THERAPIST, ago(minutes=1), text="after"))
 
     second = index_runner(settings, bootstrap(settings))  # a new process, the same files
     assert second.position == half

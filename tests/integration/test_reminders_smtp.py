@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from adapters.bootstrap import bootstrap, index_runner
 from adapters.notify import Notification, SendFailed, SmtpSender
-from adapters.reminders import ReminderDispatcher
-from adapters.settings import Settings
+from application.writer import CommandWriter
+from application.reminders import ReminderDispatcher
+from bootstrap import bootstrap, index_runner
+from bootstrap.settings import Settings
 from domain.events import now
 from domain.vocabulary import Modality, SessionMode
-from tests.builders import SYSTEM, THERAPIST
+from tests.builders import SYSTEM, THERAPIST, act, register_patient
 
 
 class Inbox:
@@ -73,7 +74,8 @@ def test_due_reminders_go_out_once_and_are_recorded(
     inbox, port = smtp
     settings = Settings(data_dir=tmp_path)
     clinic = bootstrap(settings)
-    receipt = clinic.register_patient(
+    receipt = register_patient(
+        clinic,
         SYSTEM,
         now() - timedelta(days=10),
         mrn=f"R-{uuid.uuid4().hex[:8]}",
@@ -84,7 +86,8 @@ def test_due_reminders_go_out_once_and_are_recorded(
         email="remi@example.test",
     )
     patient = receipt.aggregate_id
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.add_team_member(
             SYSTEM,
@@ -94,7 +97,8 @@ def test_due_reminders_go_out_once_and_are_recorded(
             organisation=THERAPIST.organisation,
         ),
     )
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.schedule_session(
             THERAPIST,
@@ -108,6 +112,7 @@ def test_due_reminders_go_out_once_and_are_recorded(
     )
     dispatcher = ReminderDispatcher(
         clinic,
+        CommandWriter(clinic),
         index_runner(settings, clinic),
         SmtpSender("127.0.0.1", port, "reminders@tandem.test"),
     )

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.bootstrap import bootstrap
-from adapters.settings import Settings
-from api.demo import load_demo
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
+from demo import load_demo
+from tests.builders import create_user, demo_services
 from tests.conftest import PG, postgres_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_a_projection_worker_on_postgres_builds_the_same_views_as_the_embedded_s
     tmp_path: Path, postgres_schema: str
 ) -> None:
     embedded = bootstrap(Settings(data_dir=tmp_path / "embedded"))
-    load_demo(embedded, "scale-password-1")
+    load_demo(demo_services(embedded), "scale-password-1")
     scaled = bootstrap(postgres_settings(postgres_schema))
     start = 1
     while batch := embedded.recorder.select_notifications(start=start, limit=500):
@@ -70,14 +71,15 @@ def test_a_projection_worker_on_postgres_builds_the_same_views_as_the_embedded_s
 def test_the_api_reads_an_index_kept_by_a_separate_worker_process(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from adapters.bootstrap import bootstrap_services
     from adapters.passwords import hash_password
     from api.app import create_app
+    from bootstrap import bootstrap_services
     from tests.builders import SYSTEM, THERAPIST, register_with_team
 
     services = bootstrap_services(Settings(data_dir=tmp_path, index_worker="worker"))
     assert not services.reader.index.projects
-    services.clinic.create_user(
+    create_user(
+        services.clinic,
         SYSTEM,
         email=THERAPIST.user_id,
         display_name="T",

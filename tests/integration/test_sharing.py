@@ -17,15 +17,24 @@ from typing import Any
 
 import pytest
 
-from adapters.bootstrap import bootstrap
-from adapters.clinic import Clinic
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay
-from adapters.settings import Settings
+from application.clinic import Clinic
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
 from domain.consent import Purpose, consents_id_for
 from domain.events import now
 from domain.vocabulary import DataClass, Role
-from tests.builders import PRESCRIBER, SYSTEM, THERAPIST, ago, register_with_team
+from tests.builders import (
+    PRESCRIBER,
+    SYSTEM,
+    THERAPIST,
+    act,
+    ago,
+    commit,
+    demo_services,
+    register_with_team,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +49,8 @@ def clinic(tmp_path: Path) -> Iterator[Clinic]:
 def shared_patient(clinic: Clinic, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
     """A patient whose primary-care practice is given the medication list."""
     patient = register_with_team(clinic).aggregate_id
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.add_team_member(
             SYSTEM,
@@ -66,13 +76,14 @@ def shared_patient(clinic: Clinic, organisation: str) -> tuple[uuid.UUID, uuid.U
         valid_until=None,
         part2=False,
     )
-    clinic.commit(consents)
+    commit(clinic, consents)
     return patient, consent_id
 
 
 def start_med(clinic: Clinic, patient: uuid.UUID) -> uuid.UUID:
     med = uuid.uuid4()
-    clinic.act(
+    act(
+        clinic,
         patient,
         lambda r: r.start_medication(
             PRESCRIBER,
@@ -103,7 +114,7 @@ def test_consented_events_flow_and_revocation_stops_them(
     organisation = f"Practice {uuid.uuid4().hex[:8]}"
     patient, consent_id = shared_patient(clinic, organisation)
     med = start_med(clinic, patient)
-    clinic.act(patient, lambda r: r.write_progress_note(THERAPIST, ago(days=9), text="not shared"))
+    act(clinic, patient, lambda r: r.write_progress_note(THERAPIST, ago(days=9), text="not shared"))
     relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
     receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
     try:
@@ -118,8 +129,9 @@ def test_consented_events_flow_and_revocation_stops_them(
 
         consents: Any = clinic.repository.get(consents_id_for(patient))
         consents.revoke(THERAPIST, now(), consent_id=consent_id, reason="withdrawn in writing")
-        clinic.commit(consents)
-        clinic.act(
+        commit(clinic, consents)
+        act(
+            clinic,
             patient,
             lambda r: r.change_dose(
                 PRESCRIBER,
@@ -160,7 +172,8 @@ def test_a_broker_outage_under_load_loses_and_duplicates_nothing(
 
     def write(n: int) -> None:
         p = patients[n % 3]
-        clinic.act(
+        act(
+            clinic,
             p,
             lambda r: r.record_adherence(
                 PRESCRIBER,
@@ -254,14 +267,14 @@ def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
 def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_else(
     tmp_path: Path, kafka_bootstrap: str
 ) -> None:
-    from api.demo import load_demo
-    from api.demo.common import MAPLE, patient_actor
-    from api.demo.consents import consent_id
+    from demo import load_demo
+    from demo.common import MAPLE, patient_actor
+    from demo.consents import consent_id
     from domain.registration import patient_id_for
 
     settings = Settings(data_dir=tmp_path / "data")
     clinic = bootstrap(settings)
-    load_demo(clinic, "demo-password-1")
+    load_demo(demo_services(clinic), "demo-password-1")
     # A fresh recipient name per run keeps this run's topic apart from earlier runs'.
     relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
     receiver = Receiver(kafka_bootstrap, MAPLE, ReceiverStore(tmp_path / "maple.sqlite"))
@@ -299,10 +312,11 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
             consent_id=consent_id("ava-maple"),
             reason="I no longer want my GP to receive updates",
         )
-        clinic.commit(consents)
+        commit(clinic, consents)
         record = clinic.patient(ava)
         medication = next(m for m, s in record.state.medications.items() if s.status != "stopped")
-        clinic.act(
+        act(
+            clinic,
             ava,
             lambda r: r.record_adherence(
                 PRESCRIBER.model_copy(

@@ -18,13 +18,24 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import StoredEvent
 from pydantic import SecretStr
 
-from adapters.bootstrap import bootstrap
-from adapters.clinic import Clinic
-from adapters.settings import Settings
+from application.clinic import Clinic
+from bootstrap import bootstrap
+from bootstrap.settings import Settings
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.therapy import SessionScheduled
 from domain.vocabulary import DataClass, SessionMode
-from tests.builders import PRESCRIBER, SYSTEM, THERAPIST, ago, register_with_team
+from tests.builders import (
+    PRESCRIBER,
+    SYSTEM,
+    THERAPIST,
+    act,
+    ago,
+    commit,
+    create_user,
+    register_patient,
+    register_with_team,
+    update_user,
+)
 from tests.conftest import postgres_settings, raw_postgres_states
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,14 +155,17 @@ class StoreContract:
     def started(self, clinic: Clinic) -> tuple[uuid.UUID, uuid.UUID]:
         patient = register_with_team(clinic).aggregate_id
         med = uuid.uuid4()
-        clinic.act(
-            patient, lambda r: r.start_medication(PRESCRIBER, ago(days=2), **sertraline(med))
+        act(
+            clinic,
+            patient,
+            lambda r: r.start_medication(PRESCRIBER, ago(days=2), **sertraline(med)),
         )
         return patient, med
 
     def test_a_dose_change_is_stored_and_read_back_exactly(self, clinic: Clinic) -> None:
         patient, med = self.started(clinic)
-        receipt = clinic.act(
+        receipt = act(
+            clinic,
             patient,
             lambda r: r.change_dose(
                 PRESCRIBER,
@@ -178,7 +192,7 @@ class StoreContract:
         patient, med = self.started(clinic)
         before = clinic.position()
         with pytest.raises(InvalidInput) as refused:
-            clinic.act(patient, lambda r: command(r, med))
+            act(clinic, patient, lambda r: command(r, med))
         assert field in [e.field for e in refused.value.errors], refused.value.errors
         assert all(e.reason for e in refused.value.errors)
         assert clinic.position() == before
@@ -199,7 +213,7 @@ class StoreContract:
         clinic.save(first)
         before = clinic.position()
         with pytest.raises(Conflict):
-            clinic.commit(second)
+            commit(clinic, second)
         assert clinic.position() == before
 
     def test_a_stale_expected_version_is_a_conflict(self, clinic: Clinic) -> None:
@@ -207,7 +221,8 @@ class StoreContract:
         version = clinic.patient(patient).version
         before = clinic.position()
         with pytest.raises(Conflict, match="expected"):
-            clinic.act(
+            act(
+                clinic,
                 patient,
                 lambda r: r.stop_medication(
                     PRESCRIBER, ago(hours=1), medication_id=med, reason="x"
@@ -220,7 +235,8 @@ class StoreContract:
         patient = clinic.patient(register_with_team(clinic).aggregate_id)
         before = clinic.position()
         with pytest.raises(Conflict, match=patient.state.mrn):
-            clinic.register_patient(
+            register_patient(
+                clinic,
                 SYSTEM,
                 ago(days=1),
                 mrn=patient.state.mrn,
@@ -269,7 +285,8 @@ class StoreContract:
         from adapters.passwords import hash_password, verify_password
 
         email = f"Someone.{uuid.uuid4().hex[:6]}@Test"
-        clinic.create_user(
+        create_user(
+            clinic,
             SYSTEM,
             email=email,
             display_name="Some One",
@@ -281,10 +298,11 @@ class StoreContract:
         assert user.password_hash.startswith("$argon2id$")
         assert verify_password("correct horse 1", user.password_hash)
         assert not verify_password("wrong horse 1", user.password_hash)
-        clinic.update_user(email, lambda u: u.deactivate(SYSTEM, ago(seconds=1), reason="left"))
+        update_user(clinic, email, lambda u: u.deactivate(SYSTEM, ago(seconds=1), reason="left"))
         assert not clinic.user(email).active
         with pytest.raises(Conflict):
-            clinic.create_user(
+            create_user(
+                clinic,
                 SYSTEM,
                 email=email.upper(),
                 display_name="Again",
@@ -382,14 +400,14 @@ class TestPostgresStore(StoreContract):
 
 
 def test_the_api_refuses_to_start_on_postgres_without_a_signing_key() -> None:
-    from adapters.bootstrap import MissingSecret, jwt_secret
+    from bootstrap import MissingSecret, jwt_secret
 
     with pytest.raises(MissingSecret, match="TANDEM_JWT_SECRET"):
         jwt_secret(Settings(store="postgres"))
 
 
 def test_the_embedded_store_keeps_a_generated_signing_key(tmp_path: Path) -> None:
-    from adapters.bootstrap import jwt_secret
+    from bootstrap import jwt_secret
 
     settings = Settings(data_dir=tmp_path)
     first = jwt_secret(settings)

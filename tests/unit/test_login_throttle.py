@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.throttle import LoginThrottle
+from application.throttle import LoginThrottle
 
 
 class Clock:

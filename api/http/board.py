@@ -1,0 +1,33 @@
+"""The coordination board route: parse the filters, call the board use case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, ServicesDep
+from api.errors import AUTH_ERRORS
+from application import board as use
+from application.board import Board, Scope, Status
+
+router = APIRouter(tags=["coordination"])
+
+
+@router.get("/board", response_model=Board, responses=AUTH_ERRORS)
+async def board(
+    user: CurrentUser,
+    services: ServicesDep,
+    scope: Annotated[
+        Scope, Query(description="mine: items for my role; team: everything on my patients")
+    ] = "mine",
+    status: Annotated[Status | None, Query()] = None,
+    kind: Annotated[
+        str | None, Query(description="Only items of this kind (lab, contact, visit, ...)")
+    ] = None,
+    patient_id: UUID | None = None,
+    alerts_only: bool = False,
+) -> Board:
+    """Every patient on my caseload with what is due, overdue, alerting, missed or waiting."""
+    return await use.board(services, user, scope, status, kind, patient_id, alerts_only)

@@ -1,1 +1,0 @@
-"""Request bodies of the API, kept apart from the domain's events."""

@@ -1,0 +1,392 @@
+"""The patient page's forms: their inputs, the commands of the command table they run, and
+a refused form shown again with each reason beside its field.
+
+Every form is parsed with the use case's own request schema (application/commands.py names
+the schema and the record command of each action) and run through the recording use case,
+so the same policy and the same domain rules apply; nothing here validates on its own terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from api.errors import Problem
+from api.web import charts
+from application.commands import CommandSpec, RecordCommand, command_for
+from domain.errors import (
+    FieldError,
+    InvalidInput,
+)
+from domain.instruments import INSTRUMENTS, InstrumentCode
+from domain.labs import LabResulted
+from domain.measures import QuestionnaireAnswered
+from domain.medication import DoseChanged
+from domain.messaging import MessageAcknowledged, MessageSent
+from domain.patient import PatientRecord
+from domain.record import RecordEvent
+from domain.safety import LapseReported
+from domain.therapy import ProgressNoteWritten, SessionAttended
+from domain.users import User
+
+# --- forms ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """A form on the patient page: its inputs, the API routes (schema + command) it runs,
+    the events it records (whose authors may use it) and what the page says on success."""
+
+    name: str
+    title: str
+    inputs: tuple[str, ...]
+    commands: tuple[RecordCommand, ...]
+    records: tuple[type[RecordEvent], ...]
+    done: str
+    anchor: str = "actions"
+
+
+def _route(run: RecordCommand) -> CommandSpec:
+    return command_for(run)
+
+
+PHQ9_ITEMS = (
+    "Little interest or pleasure in doing things",
+    "Feeling down, depressed, or hopeless",
+    "Trouble falling or staying asleep, or sleeping too much",
+    "Feeling tired or having little energy",
+    "Poor appetite or overeating",
+    "Feeling bad about yourself, or that you are a failure",
+    "Trouble concentrating on things",
+    "Moving or speaking slowly, or being fidgety or restless",
+    "Thoughts that you would be better off dead, or of hurting yourself",
+    "How difficult have these problems made things (not scored)",
+)
+GAD7_ITEMS = (
+    "Feeling nervous, anxious, or on edge",
+    "Not being able to stop or control worrying",
+    "Worrying too much about different things",
+    "Trouble relaxing",
+    "Being so restless that it is hard to sit still",
+    "Becoming easily annoyed or irritable",
+    "Feeling afraid, as if something awful might happen",
+)
+FORM_INSTRUMENTS = {InstrumentCode.PHQ9: PHQ9_ITEMS, InstrumentCode.GAD7: GAD7_ITEMS}
+
+
+def _answer_inputs(code: InstrumentCode) -> tuple[str, ...]:
+    return tuple(f"answers.{item.key}" for item in INSTRUMENTS[code].items)
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action(
+            "attended",
+            "Session attended, with progress note",
+            ("session_id", "text", "modality", "clinical_time"),
+            (PatientRecord.record_attendance, PatientRecord.write_progress_note),
+            (SessionAttended, ProgressNoteWritten),
+            "Attendance and progress note recorded.",
+        ),
+        Action(
+            "dose",
+            "Change a dose",
+            (
+                "medication_id",
+                "dose.amount",
+                "dose.unit",
+                "reason",
+                "override_reason",
+                "clinical_time",
+            ),
+            (PatientRecord.change_dose,),
+            (DoseChanged,),
+            "Dose change recorded.",
+        ),
+        *(
+            Action(
+                code.value,
+                f"{charts.instrument_label(code.value)} answers",
+                (*_answer_inputs(code), "clinical_time"),
+                (PatientRecord.answer_questionnaire,),
+                (QuestionnaireAnswered,),
+                f"{charts.instrument_label(code.value)} recorded.",
+            )
+            for code in FORM_INSTRUMENTS
+        ),
+        Action(
+            "lab",
+            "Lab result for an open order",
+            (
+                "order_id",
+                "value",
+                "value_text",
+                "unit",
+                "reference_low",
+                "reference_high",
+                "final",
+                "comment",
+                "clinical_time",
+            ),
+            (PatientRecord.record_lab_result,),
+            (LabResulted,),
+            "Lab result recorded.",
+        ),
+        Action(
+            "lapse",
+            "Report a lapse",
+            ("substance", "occurred_on", "circumstances", "clinical_time"),
+            (PatientRecord.report_lapse,),
+            (LapseReported,),
+            "Lapse recorded; contact, assessment and plan review are now on the board.",
+        ),
+        Action(
+            "message",
+            "Message the team",
+            ("to", "subject", "body", "regarding"),
+            (PatientRecord.send_message,),
+            (MessageSent,),
+            "Message sent.",
+        ),
+        Action(
+            "acknowledge",
+            "Acknowledge a message",
+            ("message_id",),
+            (PatientRecord.acknowledge_message,),
+            (MessageAcknowledged,),
+            "Message acknowledged.",
+            anchor="messages",
+        ),
+    )
+}
+# Where a refusal about a field the form does not show belongs.
+ALIASES = {"loinc": "order_id", "test_name": "order_id", "instrument": None}
+
+
+@dataclass
+class FormState:
+    """A submitted form, shown again: what was typed, and each refusal by input."""
+
+    form: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def value(self, form: str, name: str) -> Any:
+        return self.values.get(name, "") if form == self.form else ""
+
+    def error(self, form: str, name: str) -> list[str]:
+        return self.errors.get(name, []) if form == self.form else []
+
+    def summary(self) -> list[tuple[str | None, str]]:
+        """(input name or None, message) for the page's error summary."""
+        found: list[tuple[str | None, str]] = [
+            (name, f"{label(name)}: {reason}")
+            for name, reasons in self.errors.items()
+            for reason in reasons
+        ]
+        return found + [(None, reason) for reason in self.general]
+
+
+# What a page says for a refusal that is about no field (the error map gives the status).
+GENERAL_WORDS = {
+    "access_denied": "You may not record on this patient's record.",
+    "conflict": "Someone else changed this record at the same moment. Check it and try again.",
+}
+
+
+def state_for(action: Action, problem: Problem) -> FormState:
+    """A refused form, shown again: each refused field beside its input, the rest above."""
+    if problem.fields:
+        return place_errors(action, action.name, problem.fields)
+    if problem.kind == "not_permitted":
+        return FormState(action.name, general=[f"Not permitted: {problem.message}"])
+    if problem.kind == "rule_violation":
+        return place_errors(action, action.name, [FieldError("(record)", problem.message)])
+    return FormState(action.name, general=[GENERAL_WORDS.get(problem.kind, problem.message)])
+
+
+def parse_id(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def label(name: str) -> str:
+    if name.startswith("answers."):
+        return f"Item {name.removeprefix('answers.')}"
+    return name.replace("_", " ").replace(".", " ").capitalize()
+
+
+def input_id(form: str, name: str) -> str:
+    return f"{form}-{name}".replace(".", "-").replace("_", "-")
+
+
+def place_errors(action: Action, form: str, problems: Iterable[FieldError]) -> FormState:
+    """Put each refusal beside the input it is about: the input of that name, the input a
+    dotted field lies under ("to.0" -> "to"), the first input under a named group ("dose"
+    -> "dose.amount"); otherwise above the form."""
+    state = FormState(form)
+    for problem in problems:
+        name: str | None = ALIASES.get(problem.field, problem.field)
+        if name is not None and name not in action.inputs:
+            name = next(
+                (
+                    i
+                    for i in sorted(action.inputs, key=len, reverse=True)
+                    if name.startswith(i + ".")
+                ),
+                None,
+            ) or next((i for i in action.inputs if i.startswith(f"{name}.")), None)
+        if name is None:
+            state.general.append(f"{label(problem.field)}: {problem.reason}")
+        else:
+            state.errors.setdefault(name, []).append(problem.reason)
+    return state
+
+
+def unflatten(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Form fields to the API's JSON shape: "dose.amount" -> {"dose": {"amount": ...}}.
+    A blank field is left out, as a JSON client would leave it out."""
+    data: dict[str, Any] = {}
+    for key, value in values.items():
+        if value in ("", []):
+            continue
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return data
+
+
+def item_id(data: dict[str, Any], name: str) -> UUID:
+    """The id a route takes from its path (the medication, order, message...)."""
+    raw = data.pop(name, None)
+    if raw is None:
+        raise InvalidInput.single(name, "is required")
+    found = parse_id(str(raw))
+    if found is None:
+        raise InvalidInput.single(name, "is not one of the choices offered")
+    return found
+
+
+Command = Callable[[PatientRecord], None]
+
+
+def bind(user: User, run: RecordCommand, data: Mapping[str, Any], item: UUID | None) -> Command:
+    """Validate `data` with the command's own schema and bind the record command, exactly as
+    the API's route for it does (both from the command table)."""
+    spec = _route(run)
+    return spec.bind(user.actor, spec.body.model_validate(dict(data)), item)
+
+
+def build_command(
+    action: Action, user: User, data: dict[str, Any], orders: Mapping[str, dict[str, Any]]
+) -> Command:
+    """The command a submitted form runs. Every schema is tried before anything is refused,
+    so that the person sees every problem at once."""
+    problems: list[FieldError] = []
+    commands: list[Command] = []
+
+    def attempt(command: RecordCommand, part: Mapping[str, Any], item: UUID | None = None) -> None:
+        try:
+            commands.append(bind(user, command, part, item))
+        except ValidationError as exc:
+            problems.extend(InvalidInput.from_validation_error(exc).errors)
+        except InvalidInput as exc:
+            problems.extend(exc.errors)
+
+    when = {"clinical_time": data["clinical_time"]} if "clinical_time" in data else {}
+    item: UUID | None = None
+    route = _route(action.commands[0])
+    if route.item is not None:
+        try:
+            item = item_id(data, route.item)
+        except InvalidInput as exc:
+            problems.extend(exc.errors)
+    if action.name == "attended":
+        note = {k: v for k, v in data.items() if k in ("text", "modality")}
+        attempt(PatientRecord.record_attendance, when, item)
+        attempt(
+            PatientRecord.write_progress_note,
+            {**when, **note, "session_id": str(item) if item else None},
+        )
+    elif action.name == "lab":
+        # The order's code and name as the record holds them, not as a form could claim.
+        order = orders.get(str(item)) if item is not None else None
+        if item is not None and order is None:
+            problems.append(FieldError("order_id", "is not one of this record's lab orders"))
+        given = {**data, **{k: (order or {}).get(k) for k in ("loinc", "test_name")}}
+        attempt(PatientRecord.record_lab_result, given, item)
+        if order is None:  # already said: the order is missing or unknown
+            problems = [p for p in problems if p.field not in ("loinc", "test_name")]
+    elif action.name == "message" and isinstance(data.get("regarding"), str):
+        regarding = data["regarding"].replace(",", " ").split()
+        attempt(PatientRecord.send_message, {**data, "regarding": regarding})
+    elif action.name in (c.value for c in FORM_INSTRUMENTS):
+        attempt(PatientRecord.answer_questionnaire, {**data, "instrument": action.name})
+    else:
+        attempt(action.commands[0], data, item)
+    if problems:
+        raise InvalidInput(problems)
+
+    def run_all(record: PatientRecord) -> None:
+        for command in commands:
+            command(record)
+
+    return run_all
+
+
+def form_values(form: Any, action: Action) -> dict[str, Any]:
+    """The submitted inputs this form has (strings; lists for multiple choices)."""
+    values: dict[str, Any] = {}
+    for name in action.inputs:
+        if name == "to":
+            values[name] = [v for v in form.getlist(name) if isinstance(v, str)]
+        elif isinstance(form.get(name), str):
+            values[name] = form.get(name).strip()
+    return values
+
+
+# --- what the events read offers the forms --------------------------------------------------
+
+
+def open_sessions(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    sessions: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        p = e.get("payload") or {}
+        if e["kind"] == "SessionScheduled":
+            sessions[p["session_id"]] = {
+                "session_id": p["session_id"],
+                "starts_at": p["starts_at"],
+                "modality": p.get("modality"),
+                "mode": p.get("mode"),
+            }
+        elif e["kind"] in ("SessionAttended", "SessionMissed", "SessionCancelled"):
+            sessions.pop(str(p.get("session_id")), None)
+    return sorted(sessions.values(), key=lambda s: str(s["starts_at"]))
+
+
+def lab_orders(entries: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every lab order the reader may see, each with whether a final result closed it."""
+    orders: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        p = e.get("payload") or {}
+        if e["kind"] == "LabOrdered":
+            orders[p["order_id"]] = {
+                "order_id": p["order_id"],
+                "loinc": p["loinc"],
+                "test_name": p["test_name"],
+                "due_by": p.get("due_by"),
+                "open": True,
+            }
+        elif e["kind"] == "LabResulted" and p.get("order_id") in orders and p.get("final", True):
+            orders[p["order_id"]]["open"] = False
+    return orders

@@ -1,0 +1,105 @@
+"""The one audited read: the only way a person gets patient data.
+
+`read(request, actor)` decides (the access policy), builds (the role's view from the record
+index), hashes, records the access (an AccessRecord, stored before anything is answered) and
+returns the answer. Every API route, page, PDF, board row and CLI command that shows patient
+data goes through here; this is the only module outside the tests that builds access records.
+
+The answer depends only on the index rows up to a log position, the patient's consents at a
+version, the reading time, the viewer, the purpose and (for break-the-glass) the stated
+emergency. The access record keeps all of them, so a replay rebuilds the very same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from anyio import to_thread
+from eventsourcing.persistence import PersistenceError
+
+from application.reading import PreparedRead, Reader, ReadRequest
+from application.writer import CommandWriter
+from domain.access import Basis, denied
+from domain.audit import AccessRecord
+from domain.events import Actor
+from domain.vocabulary import DataClass
+
+
+@dataclass(frozen=True)
+class AuditedAnswer:
+    """What a read answers: the exact bytes recorded (by hash) in its access record."""
+
+    body: bytes
+    access_id: UUID
+    access_position: int
+    basis: Basis
+    classes: frozenset[str]
+
+    def json(self) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.body)
+        return found
+
+
+def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) -> AccessRecord:
+    """The access record of one read: who, role, patient, view, classes returned, consents
+    relied on, purpose, the log position reflected and the hash of the exact answer."""
+    return AccessRecord.record(
+        actor,
+        prepared.at,
+        access_id=uuid4(),
+        patient_id=request.patient_id,
+        view=request.kind,
+        purpose=request.purpose.value,
+        basis=prepared.decision.basis,
+        classes=[DataClass(c) for c in prepared.classes],
+        consents=list(prepared.decision.consents),
+        reflected_position=prepared.position,
+        consents_version=prepared.consents_version,
+        viewer_patient_id=request.viewer.patient_id,
+        response_sha256=prepared.sha256,
+        emergency_reason=request.emergency_reason,
+        reason=request.reason,
+        part2=DataClass.SUD.value in prepared.classes,
+    )
+
+
+class AuditedReads:
+    def __init__(self, reader: Reader, writer: CommandWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def _prepare(self, request: ReadRequest, bases: Iterable[Basis] | None) -> PreparedRead:
+        try:
+            prepared = self.reader.prepare(request)
+        except PersistenceError as exc:
+            raise self.writer.health.failed(exc) from exc
+        if bases is not None and prepared.decision.basis not in set(bases):
+            raise denied(request.patient_id)  # nothing disclosed: nothing to record
+        return prepared
+
+    async def read(
+        self, request: ReadRequest, actor: Actor, *, bases: Iterable[Basis] | None = None
+    ) -> AuditedAnswer:
+        """Decide, build, hash, record, answer (for the API and the pages). With `bases`,
+        a read the policy allows on any other basis is refused, and not recorded."""
+        prepared = await to_thread.run_sync(self._prepare, request, bases)
+        record = access_record(request, prepared, actor)
+        receipt = await self.writer.append(record)
+        return AuditedAnswer(
+            prepared.body, record.id, receipt.position, prepared.decision.basis, prepared.classes
+        )
+
+    def read_now(
+        self, request: ReadRequest, actor: Actor, *, bases: Iterable[Basis] | None = None
+    ) -> AuditedAnswer:
+        """`read` for callers without an event loop (the CLI)."""
+        prepared = self._prepare(request, bases)
+        record = access_record(request, prepared, actor)
+        receipt = self.writer.create(record)
+        return AuditedAnswer(
+            prepared.body, record.id, receipt.position, prepared.decision.basis, prepared.classes
+        )

@@ -1,0 +1,213 @@
+"""Compliance: who saw what, accounting of disclosures, the break-the-glass review queue,
+replay of any past read, and the log's integrity. Audit records only, never clinical
+content (the reviewer reads summaries of access, not the record itself). Every use case
+here first checks that the user is a compliance reviewer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from anyio import to_thread
+from pydantic import BaseModel
+
+from application.consents import viewer_of
+from application.services import Services
+from domain.access import check_auditor
+from domain.errors import NotFound
+from domain.events import now
+from domain.users import User
+from domain.vocabulary import Text
+from projections.record_index import AccessRow
+
+# 45 CFR 164.528(a): an accounting covers the six years before the request.
+ACCOUNTING_YEARS = 6
+
+
+class AccessPublic(BaseModel):
+    access_id: UUID
+    position: int
+    at: datetime
+    user_id: str
+    role: str
+    organisation: str
+    patient_id: UUID
+    view: str
+    purpose: str
+    basis: str
+    classes: list[str]
+    consents: list[UUID]
+    reflected_position: int
+    response_sha256: str
+    emergency_reason: str | None
+    part2: bool
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_outcome: str | None
+
+
+class Disclosure(BaseModel):
+    date: datetime
+    recipient: str
+    recipient_organisation: str
+    description: str
+    purpose: str
+    basis: str
+    access_id: UUID
+
+
+class Accounting(BaseModel):
+    patient_id: UUID
+    since: datetime
+    disclosures: list[Disclosure]
+    part2_disclosures: list[Disclosure]
+
+
+class ReviewBody(BaseModel):
+    outcome: Literal["appropriate", "inappropriate", "needs-follow-up"]
+    note: Text
+
+
+class ReplayPublic(BaseModel):
+    access_id: UUID
+    matches: bool
+    original_sha256: str
+    replayed_sha256: str
+
+
+class Verification(BaseModel):
+    intact: bool
+    checked: int
+    head: int
+    head_link: str
+    first_broken: int | None
+    reason: str
+
+
+def _public(row: AccessRow) -> AccessPublic:
+    return AccessPublic(
+        access_id=row.access_id,
+        position=row.position,
+        at=row.at,
+        user_id=row.user_id,
+        role=row.role,
+        organisation=row.organisation,
+        patient_id=row.patient_id,
+        view=row.view,
+        purpose=row.purpose,
+        basis=row.basis,
+        classes=list(row.classes),
+        consents=list(row.consents),
+        reflected_position=row.reflected_position,
+        response_sha256=row.response_sha256,
+        emergency_reason=row.emergency_reason,
+        part2=row.part2,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        review_outcome=row.review_outcome,
+    )
+
+
+def _disclosure(row: AccessRow) -> Disclosure:
+    return Disclosure(
+        date=row.at,
+        recipient=row.user_id,
+        recipient_organisation=row.organisation,
+        description=f"{row.view} of the record: {', '.join(row.classes) or 'nothing'}",
+        purpose=row.purpose,
+        basis=row.basis,
+        access_id=row.access_id,
+    )
+
+
+def who_saw_what(
+    services: Services,
+    user: User,
+    *,
+    patient_id: UUID | None = None,
+    user_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[AccessPublic]:
+    """Who saw patient X in a period, or what user Y saw (either filter, or both)."""
+    check_auditor(viewer_of(user))
+    rows = services.reader.index.view.accesses(
+        patient_id=patient_id,
+        user_id=user_id.lower() if user_id else None,
+        since=since,
+        until=until,
+    )
+    return [_public(r) for r in rows]
+
+
+def accounting_of_disclosures(services: Services, user: User, patient_id: UUID) -> Accounting:
+    """Every disclosure outside the treating team (under a consent, or break-the-glass)
+    over the last six years (45 CFR 164.528), Part 2 disclosures listed apart (42 CFR 2.25)."""
+    check_auditor(viewer_of(user))
+    since = now() - timedelta(days=365 * ACCOUNTING_YEARS + 2)
+    rows = services.reader.index.view.accesses(
+        patient_id=patient_id, since=since, basis=("consent", "break-the-glass")
+    )
+    return Accounting(
+        patient_id=patient_id,
+        since=since,
+        disclosures=[_disclosure(r) for r in rows if not r.part2],
+        part2_disclosures=[_disclosure(r) for r in rows if r.part2],
+    )
+
+
+def review_queue(services: Services, user: User) -> list[AccessPublic]:
+    """Break-the-glass reads not yet reviewed, oldest first."""
+    check_auditor(viewer_of(user))
+    return [_public(r) for r in services.reader.index.view.accesses(unreviewed_only=True)]
+
+
+def access(services: Services, user: User, access_id: UUID) -> AccessPublic:
+    check_auditor(viewer_of(user))
+    row = services.reader.index.view.access(access_id)
+    if row is None:
+        raise NotFound("access record", access_id)
+    return _public(row)
+
+
+async def review(services: Services, user: User, access_id: UUID, body: ReviewBody) -> AccessPublic:
+    """Record a reviewer's finding on a break-the-glass read (through the write path)."""
+    check_auditor(viewer_of(user))
+    receipt = await services.writer.submit(
+        access_id,
+        lambda r: r.review(user.actor, now(), outcome=body.outcome, note=body.note),
+        load=lambda: services.clinic.access_record(access_id),
+    )
+    await to_thread.run_sync(services.reader.index.wait_for, receipt.position)
+    return access(services, user, access_id)
+
+
+def replay(services: Services, user: User, access_id: UUID) -> ReplayPublic:
+    """Rebuild the exact answer of a past read from the log and compare its hash."""
+    check_auditor(viewer_of(user))
+    if services.reader.index.view.access(access_id) is None:
+        raise NotFound("access record", access_id)
+    result = services.reader.replay(access_id)
+    return ReplayPublic(
+        access_id=access_id,
+        matches=result.matches,
+        original_sha256=result.original_sha256,
+        replayed_sha256=result.replayed_sha256,
+    )
+
+
+def verify_log(services: Services, user: User) -> Verification:
+    """Whether the stored log (clinical events and access records) is intact, and if not
+    the first broken position."""
+    check_auditor(viewer_of(user))
+    services.chain.extend()
+    result = services.chain.verify()
+    return Verification(
+        intact=result.intact,
+        checked=result.checked,
+        head=result.head,
+        head_link=result.head_link_hex,
+        first_broken=result.first_broken,
+        reason=result.reason,
+    )

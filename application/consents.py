@@ -1,0 +1,94 @@
+"""Consents: granted by the patient (or documented by a treating clinician from a signed
+authorization), amended, revoked, through the one write path. A revocation counts from the
+very next read: reads load the patient's consents from the store itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from anyio import to_thread
+
+from application.clinic import Clinic
+from application.recording import receipt_of
+from application.schemas.base import CommandReceipt
+from application.schemas.consents import ConsentAmendment, ConsentCreate, ConsentRevocation
+from application.writer import CommandWriter
+from domain.access import Viewer, denied, may_manage_consents
+from domain.consent import PatientConsents, consents_id_for
+from domain.errors import NotFound
+from domain.events import now
+from domain.users import User
+
+ConsentCommand = Callable[[PatientConsents], None]
+
+
+def viewer_of(user: User) -> Viewer:
+    return Viewer(
+        user_id=user.email,
+        role=user.role,
+        organisation=user.organisation,
+        patient_id=user.patient_id,
+    )
+
+
+class Consents:
+    def __init__(self, clinic: Clinic, writer: CommandWriter) -> None:
+        self.clinic = clinic
+        self.writer = writer
+
+    async def _act(
+        self, user: User, patient_id: UUID, command: ConsentCommand, created: UUID | None = None
+    ) -> CommandReceipt:
+        """Check who may keep this patient's consents, then act through the write path."""
+        try:
+            record = await to_thread.run_sync(self.clinic.patient, patient_id)
+        except NotFound:
+            raise denied(patient_id) from None
+        if not may_manage_consents(viewer_of(user), patient_id, record.state.team):
+            raise denied(patient_id)
+
+        def load() -> PatientConsents:
+            found = self.clinic.consents(patient_id)
+            return found or PatientConsents.open(user.actor, now(), patient_id)
+
+        receipt = await self.writer.submit(consents_id_for(patient_id), command, load=load)
+        return receipt_of(receipt, created).model_copy(update={"patient_id": patient_id})
+
+    async def grant(self, user: User, patient_id: UUID, body: ConsentCreate) -> CommandReceipt:
+        """Record a consent: who receives which data classes, for what purpose and period."""
+        at = body.clinical_time or now()
+        fields = body.model_dump(exclude={"clinical_time", "valid_from"})
+        return await self._act(
+            user,
+            patient_id,
+            lambda c: c.grant(user.actor, at, valid_from=body.valid_from or at, **fields),
+            body.consent_id,
+        )
+
+    async def amend(
+        self, user: User, patient_id: UUID, consent_id: UUID, body: ConsentAmendment
+    ) -> CommandReceipt:
+        at = body.clinical_time or now()
+        return await self._act(
+            user,
+            patient_id,
+            lambda c: c.amend(
+                user.actor,
+                at,
+                consent_id=consent_id,
+                data_classes=body.data_classes,
+                valid_until=body.valid_until,
+            ),
+        )
+
+    async def revoke(
+        self, user: User, patient_id: UUID, consent_id: UUID, body: ConsentRevocation
+    ) -> CommandReceipt:
+        """Revoke in writing (45 CFR 164.508(b)(5), 42 CFR 2.31): nothing new flows after it."""
+        at = body.clinical_time or now()
+        return await self._act(
+            user,
+            patient_id,
+            lambda c: c.revoke(user.actor, at, consent_id=consent_id, reason=body.reason),
+        )

@@ -1,0 +1,185 @@
+"""Deciding and building a read: the policy decides, the answer is built from the record
+index and hashed. `application.audited` records it before anyone sees it; this module never
+answers a person on its own.
+
+A read's answer depends only on: the index rows up to a log position, the patient's consents
+at a version, the reading time, the viewer, the purpose and (for break-the-glass) the
+stated emergency. The access record keeps all of them, so `replay` rebuilds the very same
+bytes and compares hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.clinic import Clinic
+from application.errors import IndexBehind
+from application.index_runner import IndexRunner
+from domain.access import Decision, Viewer, decide, denied
+from domain.audit import AccessRecorded
+from domain.consent import PatientConsents, Purpose, consents_id_for
+from domain.errors import InvalidInput
+from domain.events import now
+from domain.record import Membership
+from domain.vocabulary import Role
+from projections import role_views
+from projections.record_index import EventRow
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    viewer: Viewer
+    patient_id: UUID
+    kind: str = "view"
+    purpose: Purpose = Purpose.TREATMENT
+    emergency_reason: str | None = None
+    min_position: int | None = None
+    as_of: int | None = None
+    reason: str | None = None  # an operator's stated reason (the CLI), kept in the record
+
+
+@dataclass(frozen=True)
+class PreparedRead:
+    body: bytes
+    sha256: str
+    decision: Decision
+    classes: frozenset[str]
+    position: int
+    consents_version: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Replay:
+    access_id: UUID
+    original_sha256: str
+    replayed_sha256: str
+    body: bytes
+
+    @property
+    def matches(self) -> bool:
+        return self.original_sha256 == self.replayed_sha256
+
+
+def team_from(rows: list[EventRow]) -> dict[str, Membership]:
+    return {
+        user: Membership(
+            user, Role(m["role"]), m["organisation"], bool(m.get("part2_program")), m["active"]
+        )
+        for user, m in role_views.team_at(rows).items()
+    }
+
+
+class Reader:
+    def __init__(self, clinic: Clinic, index: IndexRunner) -> None:
+        self.clinic = clinic
+        self.index = index
+
+    def consents(self, patient_id: UUID, version: int | None = None) -> PatientConsents | None:
+        if version == 0:
+            return None
+        try:
+            found: Any = self.clinic.repository.get(consents_id_for(patient_id), version=version)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, PatientConsents) else None
+
+    def prepare(self, request: ReadRequest) -> PreparedRead:
+        """Decide and build a read (blocking: run it off the event loop)."""
+        head = self.clinic.position()
+        for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
+            if value is not None and value > head:
+                raise InvalidInput.single(name, f"{value} is beyond the log's last position {head}")
+        target = max(request.min_position or 0, request.as_of or 0)
+        if target and not self.index.wait_for(target):
+            raise IndexBehind(f"the index has not reached position {target} yet")
+        if request.as_of is not None:
+            position = request.as_of
+            rows = self.index.view.patient_events(request.patient_id, up_to=position)
+            consent_rows = self.index.view.consent_events(request.patient_id, up_to=position)
+            consents_version = len(consent_rows)
+            consents = self.consents(request.patient_id, consents_version)
+            times = [r.recorded_at for r in rows] + [c.clinical_time for c in consent_rows]
+            at = max(times) if times else now()
+        else:
+            position = self.index.position
+            rows = self.index.view.patient_events(request.patient_id, up_to=position)
+            # Consents are read from the store itself, not the index: a revocation counts
+            # from the very next read, however far the index has got.
+            consents = self.consents(request.patient_id)
+            consents_version = consents.version if consents else 0
+            at = now()
+        return self._build(request, rows, consents, consents_version, position, at)
+
+    def _build(
+        self,
+        request: ReadRequest,
+        rows: list[EventRow],
+        consents: PatientConsents | None,
+        consents_version: int,
+        position: int,
+        at: datetime,
+    ) -> PreparedRead:
+        consent_rows = (
+            self.index.view.consent_events(request.patient_id, up_to=position)
+            if request.kind == "consents"
+            else None
+        )
+        if not rows:
+            raise denied(request.patient_id)
+        decision = decide(
+            request.viewer,
+            request.patient_id,
+            team_from(rows),
+            consents,
+            at,
+            request.purpose,
+            request.emergency_reason,
+        )
+        if not decision.allowed:
+            raise denied(request.patient_id)
+        terms = consents.in_force(at) if consents is not None and request.kind == "consents" else []
+        body, classes = role_views.build(
+            request.kind, request.patient_id, rows, decision, position, consent_rows, terms
+        )
+        data = role_views.canonical(body)
+        return PreparedRead(
+            data,
+            hashlib.sha256(data).hexdigest(),
+            decision,
+            classes,
+            position,
+            consents_version,
+            at,
+        )
+
+    def replay(self, access_id: UUID) -> Replay:
+        """Rebuild the answer an access record describes, and compare hashes."""
+        event = next(iter(self.clinic.events.get(access_id, lte=1)))
+        assert isinstance(event, AccessRecorded)
+        viewer = Viewer(
+            user_id=event.actor.user_id,
+            role=event.actor.role,
+            organisation=event.actor.organisation,
+            patient_id=event.viewer_patient_id,
+        )
+        request = ReadRequest(
+            viewer, event.patient_id, event.view, Purpose(event.purpose), event.emergency_reason
+        )
+        rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
+        consents = self.consents(event.patient_id, event.consents_version)
+        prepared = self._build(
+            request,
+            rows,
+            consents,
+            event.consents_version,
+            event.reflected_position,
+            event.clinical_time,
+        )
+        return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

@@ -1,0 +1,124 @@
+"""Recording clinical actions and registering patients: the use cases behind every form
+and every POST under /patients. Access is checked inside the write (on the state the
+command runs on), through the one write path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from application.clinic import Receipt
+from application.schemas.base import CommandReceipt
+from application.writer import CommandWriter
+from domain.access import check_treating_member, denied
+from domain.errors import Conflict, NotFound, NotPermittedAuthor
+from domain.events import Actor, now
+from domain.patient import PatientRecord
+from domain.users import User
+from domain.vocabulary import TREATING_ROLES
+
+RecordCommand = Callable[[PatientRecord], None]
+
+
+def receipt_of(receipt: Receipt, created_id: UUID | None = None) -> CommandReceipt:
+    return CommandReceipt(
+        patient_id=receipt.aggregate_id,
+        version=receipt.version,
+        position=receipt.position,
+        created_id=created_id,
+    )
+
+
+def _guarded(actor: Actor, command: RecordCommand) -> RecordCommand:
+    def guarded(record: PatientRecord) -> None:
+        check_treating_member(record, actor)
+        command(record)
+
+    return guarded
+
+
+async def record(
+    writer: CommandWriter,
+    user: User,
+    patient_id: UUID,
+    command: RecordCommand,
+    *,
+    expected_version: int | None = None,
+    created_id: UUID | None = None,
+) -> CommandReceipt:
+    """Run one command on a patient's record as a treating-team member; a patient that
+    does not exist is refused exactly as one that is not the user's to change."""
+    try:
+        receipt = await writer.submit(
+            patient_id, _guarded(user.actor, command), expected_version=expected_version
+        )
+    except NotFound:
+        raise denied(patient_id) from None
+    return receipt_of(receipt, created_id)
+
+
+def record_now(
+    writer: CommandWriter, actor: Actor, patient_id: UUID, command: RecordCommand
+) -> Receipt:
+    """The same, for callers without an event loop (the demo loader, imports)."""
+    return writer.write(patient_id, _guarded(actor, command))
+
+
+def new_record(
+    by: Actor, at: datetime | None = None, *, join_team: bool = False, **demographics: Any
+) -> PatientRecord:
+    """A new patient's record; with `join_team`, the registering clinician is the first
+    member of the care team, in the same write."""
+    at = at or now()
+    record: PatientRecord = PatientRecord.register(by, at, **demographics)
+    if join_team:
+        record.add_team_member(
+            Actor.system("registration"),
+            at,
+            user_id=by.user_id,
+            role=by.role,
+            organisation=by.organisation,
+        )
+    return record
+
+
+def _registered(record: PatientRecord, write: Callable[[], Receipt]) -> Receipt:
+    try:
+        return write()
+    except Conflict:
+        raise Conflict(
+            record.id, f"a patient with MRN {record.state.mrn} is already registered"
+        ) from None
+
+
+async def register(
+    writer: CommandWriter, user: User, at: datetime, **demographics: Any
+) -> CommandReceipt:
+    """Open a record; only a treating clinician registers, and joins the care team."""
+    if user.role not in TREATING_ROLES:
+        raise NotPermittedAuthor(
+            f"a {user.role.value} may not register patients", field="actor.role"
+        )
+    record = new_record(user.actor, at, join_team=True, **demographics)
+    try:
+        receipt = await writer.append(record)
+    except Conflict:
+        raise Conflict(
+            record.id, f"a patient with MRN {record.state.mrn} is already registered"
+        ) from None
+    return receipt_of(receipt, receipt.aggregate_id)
+
+
+def register_now(
+    writer: CommandWriter,
+    by: Actor,
+    at: datetime | None = None,
+    *,
+    join_team: bool = False,
+    **demographics: Any,
+) -> Receipt:
+    """Registration for callers without an event loop (the demo loader, tests, imports)."""
+    record = new_record(by, at, join_team=join_team, **demographics)
+    return _registered(record, lambda: writer.create(record))

@@ -1,0 +1,63 @@
+"""The application as the entry points see it: one object holding the use cases' parts,
+built by the composition root (`bootstrap.bootstrap_services`).
+
+Entry points reach patient data only through `reader` (the one audited read) and change
+anything only through `writer` (the one write path)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from application.audited import AuditedReads
+from application.clinic import Clinic
+from application.consents import Consents
+from application.hash_chain import HashChain
+from application.ports import Passwords, Sender, Tokens
+from application.reading import Reader
+from application.throttle import LoginThrottle
+from application.writer import CommandWriter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the entry points need, built once from settings."""
+
+    clinic: Clinic
+    writer: CommandWriter
+    reader: Reader
+    reads: AuditedReads
+    tokens: Tokens
+    passwords: Passwords
+    throttle: LoginThrottle
+    chain: HashChain
+    sender: Sender
+    chain_seconds: float = 2.0
+    consents: Consents = field(init=False)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.consents = Consents(self.clinic, self.writer)
+
+    def start(self) -> None:
+        """Bring the record index up to date, then keep it and the hash chain so in the
+        background (the index only when no separate worker keeps it)."""
+        if self.reader.index.projects:
+            self.reader.index.catch_up()
+            self.reader.index.start()
+        threading.Thread(target=self._link, name="tandem-chain", daemon=True).start()
+
+    def _link(self) -> None:
+        while not self._stop.wait(self.chain_seconds):
+            try:
+                self.chain.extend()
+            except Exception:  # keep running; `tandem verify` reports the cause
+                logger.exception("extending the hash chain failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.reader.index.stop()
+        self.clinic.close()

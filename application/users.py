@@ -1,0 +1,57 @@
+"""User accounts: created and deactivated through the one write path."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.clinic import Clinic, Receipt
+from application.writer import CommandWriter
+from domain.errors import Conflict
+from domain.events import Actor, now
+from domain.users import User, user_id_for
+from domain.vocabulary import Role
+
+
+def new_user(
+    by: Actor,
+    *,
+    email: str,
+    display_name: str,
+    role: Role,
+    organisation: str,
+    password_hash: str,
+    patient_id: UUID | None = None,
+) -> User:
+    return User.create(
+        by,
+        now(),
+        email=email,
+        display_name=display_name,
+        role=role,
+        organisation=organisation,
+        password_hash=password_hash,
+        patient_id=patient_id,
+    )
+
+
+def create_user_now(writer: CommandWriter, by: Actor, **account: object) -> Receipt:
+    """Open an account (its password already hashed); Conflict if the email has one."""
+    user = new_user(by, **account)  # type: ignore[arg-type]
+    try:
+        return writer.create(user)
+    except Conflict:
+        raise Conflict(user.id, f"an account for {user.email} already exists") from None
+
+
+def deactivate_now(
+    writer: CommandWriter, clinic: Clinic, by: Actor, email: str, reason: str
+) -> Receipt:
+    """Close an account: its tokens stop working at once in this process."""
+    try:
+        return writer.write(
+            user_id_for(email),
+            lambda u: u.deactivate(by, max(now(), u.modified_on), reason=reason),
+            load=lambda: clinic.user(email),
+        )
+    finally:
+        clinic.forget_user(email)

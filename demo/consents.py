@@ -1,0 +1,104 @@
+"""The demo patients' consents: what each chose to share with whom.
+
+- Ava: her medication list to her primary-care practice (treatment); functional
+  recommendations to her employer's occupational health (return to work).
+- Ben: measures and functional outcomes to his partner, his supporter (family support).
+- Cara: nothing yet. Her records come from a Part 2 program and carry the single data
+  class `sud`, so a Part 2 consent would open her whole SUD record, not just a medication
+  list; she has not chosen that.
+- Dev: functional recommendations and progress markers to his college counseling centre
+  (education support; FERPA keeps anything else away from a school).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+from uuid import UUID, uuid5
+
+from application.writer import CommandWriter
+from demo.common import HARBOR, MAPLE, NORTHFIELD, patient_actor
+from domain.consent import PatientConsents, Purpose
+from domain.events import now
+from domain.vocabulary import DataClass
+
+_DEMO = UUID("0b6f4a9e-41c4-4a0e-8f0e-3d1b8f6f2a11")
+
+GRANTS: tuple[
+    tuple[
+        str, str, Literal["user", "organisation"], str, tuple[DataClass, ...], Purpose, bool, int
+    ],
+    ...,
+] = (
+    # (patient email, consent name, kind, recipient, classes, purpose, part2, weeks ago)
+    (
+        "ava@demo",
+        "ava-maple",
+        "organisation",
+        MAPLE,
+        (DataClass.MEDICATION,),
+        Purpose.TREATMENT,
+        False,
+        16,
+    ),
+    (
+        "ava@demo",
+        "ava-harbor",
+        "organisation",
+        HARBOR,
+        (DataClass.FUNCTIONAL,),
+        Purpose.RETURN_TO_WORK,
+        False,
+        8,
+    ),
+    (
+        "ben@demo",
+        "ben-sam",
+        "user",
+        "supporter@demo",
+        (DataClass.MEASURE, DataClass.FUNCTIONAL),
+        Purpose.FAMILY_SUPPORT,
+        False,
+        14,
+    ),
+    (
+        "dev@demo",
+        "dev-northfield",
+        "organisation",
+        NORTHFIELD,
+        (DataClass.FUNCTIONAL, DataClass.MEASURE),
+        Purpose.EDUCATION_SUPPORT,
+        False,
+        20,
+    ),
+)
+
+
+def consent_id(name: str) -> UUID:
+    return uuid5(_DEMO, name)
+
+
+def grant_demo_consents(writer: CommandWriter, patients: dict[str, UUID]) -> None:
+    """`patients` maps each demo patient's email to their patient id."""
+    opened: dict[UUID, PatientConsents] = {}
+    for email, name, kind, recipient, classes, purpose, part2, weeks in GRANTS:
+        patient_id = patients[email]
+        at = now() - timedelta(weeks=weeks)
+        actor = patient_actor(email)
+        consents = opened.get(patient_id)
+        if consents is None:
+            consents = opened[patient_id] = PatientConsents.open(actor, at, patient_id)
+        consents.grant(
+            actor,
+            at,
+            consent_id=consent_id(name),
+            recipient_kind=kind,
+            recipient=recipient,
+            data_classes=list(classes),
+            purpose=purpose,
+            valid_from=at,
+            valid_until=None,
+            part2=part2,
+        )
+    for consents in opened.values():
+        writer.create(consents)
