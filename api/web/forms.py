@@ -202,10 +202,10 @@ GENERAL_WORDS = {
 
 def state_for(action: Action, problem: Problem) -> FormState:
     """A refused form, shown again: each refused field beside its input, the rest above."""
-    if problem.fields:
-        return place_errors(action, action.name, problem.fields)
     if problem.kind == "not_permitted":
         return FormState(action.name, general=[f"Not permitted: {problem.message}"])
+    if problem.fields:
+        return place_errors(action, action.name, problem.fields)
     if problem.kind == "rule_violation":
         return place_errors(action, action.name, [FieldError("(record)", problem.message)])
     return FormState(action.name, general=[GENERAL_WORDS.get(problem.kind, problem.message)])

@@ -108,7 +108,7 @@ def test_an_unknown_account_still_costs_an_argon2_verification() -> None:
 def test_repeated_failures_are_throttled_then_refused_even_with_the_right_password(
     api: Api,
 ) -> None:
-    limit = api.services.settings.login_max_failures
+    limit = api.services.throttle.max_failures
     for _ in range(limit):
         answer = api.client.post(
             "/auth/token", data={"username": "prescriber@test", "password": "wrong-guess-1"}

@@ -9,9 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from application.clinic import Clinic
 from bootstrap import bootstrap
 from bootstrap.settings import Settings
-from tests.builders import PRESCRIBER, act, ago, register_with_team
+from domain.audit import AccessRecorded
+from domain.vocabulary import Role
+from tests.builders import PRESCRIBER, SYSTEM, act, ago, create_user, register_with_team
 
 runner = CliRunner()
 
@@ -85,8 +88,21 @@ def test_user_add_refuses_a_short_password_and_records_nothing(data_dir: Path) -
     assert bootstrap(Settings(data_dir=data_dir)).position() == 0
 
 
+def prescriber_account(clinic: Clinic) -> None:
+    create_user(
+        clinic,
+        SYSTEM,
+        email=PRESCRIBER.user_id,
+        display_name="Dr Test",
+        role=Role.PRESCRIBER,
+        organisation=PRESCRIBER.organisation,
+        password_hash="not-a-real-hash-" + "x" * 40,
+    )
+
+
 def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
     clinic = bootstrap(Settings(data_dir=data_dir))
+    prescriber_account(clinic)
     patient = register_with_team(clinic).aggregate_id
     act(
         clinic,
@@ -97,12 +113,13 @@ def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
     )
     mrn = clinic.patient(patient).state.mrn
 
-    table = runner.invoke(app, ["events", mrn], env={"COLUMNS": "220"})
+    as_me = ["--user", PRESCRIBER.user_id, "--reason", "checking the record before a visit"]
+    table = runner.invoke(app, ["events", mrn, *as_me], env={"COLUMNS": "220"})
     assert table.exit_code == 0, table.output
     assert "PatientRegistered" in table.output
     assert "EvaluationRecorded" in table.output
 
-    lines = runner.invoke(app, ["events", str(patient), "--json"]).output.splitlines()
+    lines = runner.invoke(app, ["events", str(patient), *as_me, "--json"]).output.splitlines()
     kinds = [json.loads(line)["kind"] for line in lines]
     assert kinds == [
         "PatientRegistered",
@@ -112,10 +129,45 @@ def test_events_shows_a_patients_stream_by_mrn(data_dir: Path) -> None:
     ]
 
 
-def test_events_for_an_unknown_patient_fails_clearly(data_dir: Path) -> None:
-    result = runner.invoke(app, ["events", "NOPE-000"])
-    assert result.exit_code == 1
-    assert "not found" in result.output
+def test_events_are_an_audited_read_naming_the_operator_and_the_reason(data_dir: Path) -> None:
+    clinic = bootstrap(Settings(data_dir=data_dir))
+    prescriber_account(clinic)
+    patient = register_with_team(clinic).aggregate_id
+    reason = "chart review requested by the medical director"
+    result = runner.invoke(
+        app, ["events", str(patient), "--user", PRESCRIBER.user_id, "--reason", reason]
+    )
+    assert result.exit_code == 0, result.output
+    records = [
+        e
+        for _, e in bootstrap(Settings(data_dir=data_dir)).all_events()
+        if isinstance(e, AccessRecorded)
+    ]
+    assert len(records) == 1
+    (record,) = records
+    assert record.actor.user_id == PRESCRIBER.user_id
+    assert record.reason == reason and record.view == "events"
+    assert "care-team" in {c.value for c in record.classes}
+
+
+def test_events_need_an_account_and_a_reason_and_refuse_an_unknown_patient(
+    data_dir: Path,
+) -> None:
+    clinic = bootstrap(Settings(data_dir=data_dir))
+    prescriber_account(clinic)
+    register_with_team(clinic)
+    before = clinic.position()
+    no_reason = runner.invoke(
+        app, ["events", "NOPE-000", "--user", PRESCRIBER.user_id, "--reason", " "]
+    )
+    assert no_reason.exit_code == 1 and "reason" in no_reason.output
+    stranger = runner.invoke(app, ["events", "NOPE-000", "--user", "nobody@x", "--reason", "r"])
+    assert stranger.exit_code == 1 and "not an active account" in stranger.output
+    unknown = runner.invoke(
+        app, ["events", "NOPE-000", "--user", PRESCRIBER.user_id, "--reason", "r"]
+    )
+    assert unknown.exit_code == 1 and "does not exist" in unknown.output
+    assert bootstrap(Settings(data_dir=data_dir)).position() == before
 
 
 def test_verify_reports_intact_then_names_an_altered_byte(data_dir: Path) -> None:

@@ -538,7 +538,7 @@ def test_a_message_and_its_acknowledgement(web: Web) -> None:
         f"/patients/{AVA}/forms/acknowledge",
         data={"csrf": csrf_of(page), "message_id": waiting.group(1)},
     )
-    assert again.status_code == 422 and "already acknowledged" in again.text
+    assert again.status_code == 409 and "already acknowledged" in again.text
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(web: Web) -> None:

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from api.app import create_app
-from api.http.deps import viewer_of
+from api.deps import viewer_of
 from application.reading import ReadRequest
 from bootstrap import Services, bootstrap_services
 from bootstrap.settings import Settings
@@ -41,6 +41,7 @@ class Demo:
     app: Any
     client: TestClient  # holds the app's lifespan
     services: Services
+    settings: Settings
 
     def browser(self, email: str) -> TestClient:
         """A browser signed in as `email` (its own cookie jar)."""
@@ -76,11 +77,12 @@ class Demo:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
-    services = bootstrap_services(Settings(data_dir=tmp_path / "data"))
+    settings = Settings(data_dir=tmp_path / "data")
+    services = bootstrap_services(settings)
     load_demo(services, PASSWORD)
     app = create_app(services=services)
     with TestClient(app) as client:
-        yield Demo(app, client, services)
+        yield Demo(app, client, services, settings)
 
 
 def csrf_of(page: Response) -> str:
@@ -439,7 +441,7 @@ def test_verification_shows_intact_then_the_first_broken_position(demo: Demo) ->
     target = 7
     assert head > target
 
-    with sqlite3.connect(demo.services.settings.sqlite_path) as db:
+    with sqlite3.connect(demo.settings.sqlite_path) as db:
         (state,) = db.execute(
             "SELECT state FROM stored_events WHERE rowid = ?", (target,)
         ).fetchone()

@@ -15,8 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from adapters.notify import Notification, SendFailed, SmtpSender
-from application.writer import CommandWriter
 from application.reminders import ReminderDispatcher
+from application.writer import CommandWriter
 from bootstrap import bootstrap, index_runner
 from bootstrap.settings import Settings
 from domain.events import now
