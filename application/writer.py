@@ -173,7 +173,7 @@ class CommandWriter:
         self._queued.append(write)
         return await write.done
 
-    async def _checkout(self, aggregate_id: UUID, load: Loader | None) -> Any:
+    async def _checkout(self, aggregate_id: UUID, load: Loader | None = None) -> Any:
         aggregate = self._cache.get(aggregate_id)
         if aggregate is None:
             loaded = await to_thread.run_sync(self._guarded, load or self._loader(aggregate_id))
