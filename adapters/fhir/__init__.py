@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID, uuid5
 
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.condition import Condition
@@ -39,144 +39,84 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.riskassessment import RiskAssessment
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from pydantic import ValidationError
 
+from adapters.fhir.codes import (
+    BLOOD_PRESSURE_PANEL,
+    CONDITION_CATEGORY,
+    CONDITION_CLINICAL,
+    CONSENT_ACTION,
+    CONSENT_PURPOSE_CODES,
+    CONSENT_SCOPE,
+    DATA_CLASS_CODES,
+    DOSE_UCUM,
+    FUNCTIONAL_MEASURE_CODES,
+    HIPAA_AUTHORIZATION,
+    ICD10CM,
+    INTERPRETATION_FLAGS,
+    LOCAL_QUESTIONNAIRE,
+    LOINC,
+    ONE_ADMINISTRATION_PER_DOSING_DAY,
+    ORDINAL_VALUE,
+    PART2_CONSENT,
+    PART2_LABEL,
+    PHQ9_ANSWERS,
+    PHQ9_CODED_ITEMS,
+    PROGRESS_NOTE,
+    PSYCHOTHERAPY_NOTE_LABEL,
+    PURPOSE_OF_USE,
+    QUESTIONNAIRE_PANELS,
+    RELEASE_OF_INFORMATION,
+    RESOURCE_IDS,
+    RISK_PROBABILITY,
+    RXNORM,
+    SAFETY_CODES,
+    TIMING,
+    UCUM,
+    USER_ID,
+    V3_ACT_REASON,
+    V3_INTERPRETATION,
+    V3_PARTICIPATION_TYPE,
+    VITAL_CODES,
+    VITALS_PANEL,
+    security_labels,
+)
+from adapters.fhir.datatypes import (
+    author,
+    coding,
+    loinc_concept,
+    observation_category,
+    patient_reference,
+    period,
+    subject,
+    ucum_quantity,
+    uuid_identifier,
+    without_none,
+)
+from adapters.fhir.errors import FhirRenderError, validated
 from domain.instruments import INSTRUMENTS, InstrumentCode
-from domain.vocabulary import DataClass, luhn_check_digit
+from domain.vocabulary import DataClass
 from projections.record_index import EventRow
 
-# --- code systems -------------------------------------------------------------------------
-
-LOINC = "http://loinc.org"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-UCUM = "http://unitsofmeasure.org"
-URI = "urn:ietf:rfc:3986"
-V3_CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
-V3_PARTICIPATION_TYPE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
-RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
-CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
-CONSENT_ACTION = "http://terminology.hl7.org/CodeSystem/consentaction"
-ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
-
-# This system's own identifiers and codes, for what no standard vocabulary names.
-TANDEM = "https://tandem.example/fhir"
-USER_ID = f"{TANDEM}/sid/user-id"
-DATA_CLASS_CODES = f"{TANDEM}/CodeSystem/data-class"
-CONSENT_PURPOSE_CODES = f"{TANDEM}/CodeSystem/consent-purpose"
-FUNCTIONAL_MEASURE_CODES = f"{TANDEM}/CodeSystem/functional-measure"
-SAFETY_CODES = f"{TANDEM}/CodeSystem/safety"
-LOCAL_QUESTIONNAIRE = f"{TANDEM}/Questionnaire"
-
-_IDS = uuid5(NAMESPACE_URL, TANDEM)
-
-
-def _checked_loinc(code: str) -> str:
-    number, check = code.split("-")
-    if luhn_check_digit(number) != int(check):
-        raise ValueError(f"LOINC {code} has a wrong check digit")
-    return code
-
-
-# Vital signs (FHIR vital-signs profile codes); the panel holds several at once.
-VITALS_PANEL = _checked_loinc("85353-1")
-BLOOD_PRESSURE_PANEL = _checked_loinc("85354-9")
-SYSTOLIC = _checked_loinc("8480-6")
-DIASTOLIC = _checked_loinc("8462-4")
-# payload field -> (LOINC, display, UCUM unit)
-VITAL_CODES: dict[str, tuple[str, str, str]] = {
-    "weight_kg": (_checked_loinc("29463-7"), "Body weight", "kg"),
-    "height_cm": (_checked_loinc("8302-2"), "Body height", "cm"),
-    "bmi": (_checked_loinc("39156-5"), "Body mass index (BMI) [Ratio]", "kg/m2"),
-    "systolic_mmhg": (SYSTOLIC, "Systolic blood pressure", "mm[Hg]"),
-    "diastolic_mmhg": (DIASTOLIC, "Diastolic blood pressure", "mm[Hg]"),
-    "heart_rate_bpm": (_checked_loinc("8867-4"), "Heart rate", "/min"),
-    "waist_cm": (
-        _checked_loinc("8280-0"),
-        "Waist Circumference at umbilicus by Tape measure",
-        "cm",
-    ),
-}
-PROGRESS_NOTE = _checked_loinc("11506-3")
-RELEASE_OF_INFORMATION = _checked_loinc("64292-6")
-
-# clinical/instruments.md. PCL-5's panel code is marked "check" there (secondary sources
-# only; verify before an export relies on it), so it is not used: PCL-5, and the
-# instruments without a LOINC panel, get this system's own canonical URL.
-QUESTIONNAIRE_PANELS: dict[InstrumentCode, str] = {
-    InstrumentCode.PHQ9: _checked_loinc("44249-1"),
-    InstrumentCode.GAD7: _checked_loinc("69737-5"),
-    InstrumentCode.AUDITC: _checked_loinc("72109-2"),
-}
-# PHQ-9 items 1-9: score -> LOINC answer (clinical/instruments.md). Item 10 (difficulty)
-# has other answers, not listed there, so it stays a number.
-PHQ9_ANSWERS: dict[int, tuple[str, str]] = {
-    0: ("LA6568-5", "Not at all"),
-    1: ("LA6569-3", "Several days"),
-    2: ("LA6570-1", "More than half the days"),
-    3: ("LA6571-9", "Nearly every day"),
-}
-PHQ9_CODED_ITEMS = frozenset(str(n) for n in range(1, 10))
-
-# Dose units as UCUM: mcg is "ug" in UCUM, and counted forms are annotations. "unit" does
-# not say which unit (international, enzyme...), so it gets no UCUM code.
-DOSE_UCUM: dict[str, str] = {
-    "mg": "mg",
-    "mcg": "ug",
-    "g": "g",
-    "mL": "mL",
-    "mmol": "mmol",
-    "tablet": "{tablet}",
-    "capsule": "{capsule}",
-    "film": "{film}",
-    "patch": "{patch}",
-}
-# Frequency -> Timing.repeat. The domain's dose is the day's total for frequencies of
-# several administrations a day (domain.medication.mg_per_day), and what is taken on each
-# dosing day otherwise: only in the latter is it a dose per administration.
-TIMING: dict[str, dict[str, Any]] = {
-    "once-daily": {"frequency": 1, "period": 1, "periodUnit": "d"},
-    "twice-daily": {"frequency": 2, "period": 1, "periodUnit": "d"},
-    "three-times-daily": {"frequency": 3, "period": 1, "periodUnit": "d"},
-    "four-times-daily": {"frequency": 4, "period": 1, "periodUnit": "d"},
-    "every-morning": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["MORN"]},
-    "at-bedtime": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
-    "every-other-day": {"frequency": 1, "period": 2, "periodUnit": "d"},
-    "weekly": {"frequency": 1, "period": 1, "periodUnit": "wk"},
-}
-ONE_ADMINISTRATION_PER_DOSING_DAY = frozenset(
-    {"once-daily", "every-morning", "at-bedtime", "every-other-day", "weekly"}
-)
-
-# Consent purposes as v3-ActReason purposes of use. Care coordination is treatment under
-# HIPAA ("provision, coordination, or management of health care", 45 CFR 164.501); the
-# purposes no v3 code names keep this system's own code.
-PURPOSE_OF_USE: dict[str, tuple[str, str]] = {
-    "treatment": ("TREAT", "treatment"),
-    "care-coordination": ("TREAT", "treatment"),
-    "payment": ("HPAYMT", "healthcare payment"),
-    "operations": ("HOPERAT", "healthcare operations"),
-}
-HIPAA_AUTHORIZATION = "https://www.ecfr.gov/current/title-45/section-164.508"
-PART2_CONSENT = "https://www.ecfr.gov/current/title-42/section-2.31"
-
+__all__ = [
+    "BLOOD_PRESSURE_PANEL",
+    "DOSE_UCUM",
+    "PHQ9_ANSWERS",
+    "PROGRESS_NOTE",
+    "QUESTIONNAIRE_PANELS",
+    "RELEASE_OF_INFORMATION",
+    "RENDERED_KINDS",
+    "VITALS_PANEL",
+    "VITAL_CODES",
+    "FhirRenderError",
+    "RenderContext",
+    "consent_to_fhir",
+    "render_rows",
+    "resource_id",
+    "security_labels",
+    "to_fhir",
+]
 
 # --- errors and context ---------------------------------------------------------------------
-
-
-class FhirRenderError(Exception):
-    """An event (or consent) that cannot be rendered: its kind, and why."""
-
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(f"cannot render {kind} as FHIR: {reason}")
-        self.kind = kind
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -247,18 +187,7 @@ class RenderContext:
 def resource_id(row: EventRow) -> str:
     """The id of the resource rendered from a row: the same event always gets the same id
     (a version of a patient's record is one event)."""
-    return str(uuid5(_IDS, f"{row.patient_id}/{row.version}"))
-
-
-def security_labels(data_class: str, *, sud_counseling: bool = False) -> list[dict[str, str]]:
-    """meta.security for a record event of `data_class` (an SUD counseling note is a
-    psychotherapy note made in a Part 2 program: it carries both sets of labels)."""
-    labels = [_coding(V3_CONFIDENTIALITY, "R", "restricted")]
-    if data_class == DataClass.PSYCHOTHERAPY_NOTE:
-        labels.append(_coding(V3_ACT_CODE, "PSYTHPN", "psychotherapy note information sensitivity"))
-    if data_class == DataClass.SUD or sud_counseling:
-        labels.extend(dict(label) for label in _PART2_LABELS)
-    return labels
+    return str(uuid5(RESOURCE_IDS, f"{row.patient_id}/{row.version}"))
 
 
 def to_fhir(row: EventRow, context: RenderContext | None = None) -> dict[str, Any]:
@@ -282,7 +211,7 @@ def to_fhir(row: EventRow, context: RenderContext | None = None) -> dict[str, An
         },
         **resource,
     }
-    return _validated(row.kind, model, resource)
+    return validated(row.kind, model, resource)
 
 
 def render_rows(
@@ -308,23 +237,21 @@ def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any
         ended = terms.get("ended_how") in ("revoked", "expired") or "reason" in terms
         provision: dict[str, Any] = {
             "type": "permit",
-            "period": _without_none(
-                {"start": terms["valid_from"], "end": terms.get("valid_until")}
-            ),
+            "period": period(terms["valid_from"], terms.get("valid_until")),
             "actor": [
                 {
                     "role": {
-                        "coding": [_coding(V3_PARTICIPATION_TYPE, "IRCP", "information recipient")]
+                        "coding": [coding(V3_PARTICIPATION_TYPE, "IRCP", "information recipient")]
                     },
                     "reference": _recipient(str(terms["recipient_kind"]), str(terms["recipient"])),
                 }
             ],
             "action": [
-                {"coding": [_coding(CONSENT_ACTION, "access", "Access")]},
-                {"coding": [_coding(CONSENT_ACTION, "disclose", "Disclose")]},
+                {"coding": [coding(CONSENT_ACTION, "access", "Access")]},
+                {"coding": [coding(CONSENT_ACTION, "disclose", "Disclose")]},
             ],
             "purpose": [_purpose(purpose)],
-            "code": [{"coding": [_coding(DATA_CLASS_CODES, c, c)], "text": c} for c in classes],
+            "code": [{"coding": [coding(DATA_CLASS_CODES, c, c)], "text": c} for c in classes],
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise FhirRenderError("Consent", f"the consent terms lack or garble {exc}") from exc
@@ -333,9 +260,9 @@ def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any
     # naming them (42 CFR 2.31).
     denied = []
     if DataClass.PSYCHOTHERAPY_NOTE not in classes:
-        denied.append(_coding(V3_ACT_CODE, "PSYTHPN", "psychotherapy note information sensitivity"))
+        denied.append(dict(PSYCHOTHERAPY_NOTE_LABEL))
     if DataClass.SUD not in classes:
-        denied.append(_coding(V3_ACT_CODE, "42CFRPart2", "42 CFR Part2"))
+        denied.append(dict(PART2_LABEL))
     if denied:
         provision["provision"] = [{"type": "deny", "securityLabel": [label]} for label in denied]
     policies = [{"uri": HIPAA_AUTHORIZATION}]
@@ -343,16 +270,16 @@ def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any
         policies.append({"uri": PART2_CONSENT})
     resource: dict[str, Any] = {
         "resourceType": "Consent",
-        "id": str(uuid5(_IDS, f"{patient_id}/consent/{consent_id}")),
+        "id": str(uuid5(RESOURCE_IDS, f"{patient_id}/consent/{consent_id}")),
         "meta": {"security": security_labels(DataClass.SUD if part2 else DataClass.CONSENT)},
-        "identifier": [_uuid_identifier(consent_id)],
+        "identifier": [uuid_identifier(consent_id)],
         "status": "inactive" if ended else "active",
-        "scope": {"coding": [_coding(CONSENT_SCOPE, "patient-privacy", "Privacy Consent")]},
+        "scope": {"coding": [coding(CONSENT_SCOPE, "patient-privacy", "Privacy Consent")]},
         "category": [
-            {"coding": [_coding(LOINC, RELEASE_OF_INFORMATION, "Release of information consent")]}
+            {"coding": [coding(LOINC, RELEASE_OF_INFORMATION, "Release of information consent")]}
         ],
-        "patient": _patient(patient_id),
-        "performer": [_patient(patient_id)],
+        "patient": patient_reference(patient_id),
+        "performer": [patient_reference(patient_id)],
         # ppc-1: a policy or a policy rule.
         "policy": policies,
         "provision": provision,
@@ -360,8 +287,8 @@ def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any
     if terms.get("granted_at") is not None:
         resource["dateTime"] = terms["granted_at"]
     if part2:
-        resource["policyRule"] = {"coding": [_coding(V3_ACT_CODE, "42CFRPart2", "42 CFR Part2")]}
-    return _validated("Consent", Consent, resource)
+        resource["policyRule"] = {"coding": [dict(PART2_LABEL)]}
+    return validated("Consent", Consent, resource)
 
 
 # --- renderers ------------------------------------------------------------------------------
@@ -386,13 +313,13 @@ def _medication(row: EventRow, ctx: RenderContext) -> Rendered:
             )
         drug, rxnorm, frequency = course.drug, course.rxnorm, course.frequency_at(row.version)
     resource: dict[str, Any] = {
-        "identifier": [_uuid_identifier(med)],
+        "identifier": [uuid_identifier(med)],
         "status": "stopped" if row.kind == "MedicationStopped" else "active",
-        "medicationCodeableConcept": {"coding": [_coding(RXNORM, rxnorm, drug)], "text": drug},
-        "subject": _subject(row),
+        "medicationCodeableConcept": {"coding": [coding(RXNORM, rxnorm, drug)], "text": drug},
+        "subject": subject(row),
         "effectiveDateTime": row.clinical_time,
         "dateAsserted": row.recorded_at,
-        "informationSource": _author(row),
+        "informationSource": author(row),
     }
     notes: list[str] = []
     if row.kind == "MedicationStarted":
@@ -436,33 +363,35 @@ def _lab_result(row: EventRow, ctx: RenderContext) -> Rendered:
     unit = p.get("unit")
     resource: dict[str, Any] = {
         "basedOn": [
-            {"type": "ServiceRequest", "identifier": _uuid_identifier(UUID(str(p["order_id"])))}
+            {"type": "ServiceRequest", "identifier": uuid_identifier(UUID(str(p["order_id"])))}
         ],
         "status": "final" if p.get("final", True) else "preliminary",
-        "category": [_category("laboratory", "Laboratory")],
-        "code": {"coding": [_coding(LOINC, p["loinc"], p["test_name"])], "text": p["test_name"]},
-        "subject": _subject(row),
+        "category": [observation_category("laboratory", "Laboratory")],
+        "code": {"coding": [coding(LOINC, p["loinc"], p["test_name"])], "text": p["test_name"]},
+        "subject": subject(row),
         "effectiveDateTime": row.clinical_time,
         "issued": row.recorded_at,
-        "performer": [_author(row)],
+        "performer": [author(row)],
     }
     if p.get("value") is not None:
-        resource["valueQuantity"] = _ucum_quantity(p["value"], unit)
+        resource["valueQuantity"] = ucum_quantity(p["value"], unit)
     else:
         resource["valueString"] = p["value_text"]
     low, high = p.get("reference_low"), p.get("reference_high")
     if low is not None or high is not None:
         resource["referenceRange"] = [
-            _without_none(
+            without_none(
                 {
-                    "low": _ucum_quantity(low, unit) if low is not None else None,
-                    "high": _ucum_quantity(high, unit) if high is not None else None,
+                    "low": ucum_quantity(low, unit) if low is not None else None,
+                    "high": ucum_quantity(high, unit) if high is not None else None,
                 }
             )
         ]
     flag = lab_interpretation(p.get("value"), low, high)
     if flag is not None:
-        resource["interpretation"] = [{"coding": [_coding(V3_INTERPRETATION, *_FLAGS[flag])]}]
+        resource["interpretation"] = [
+            {"coding": [coding(V3_INTERPRETATION, *INTERPRETATION_FLAGS[flag])]}
+        ]
     if p.get("comment"):
         resource["note"] = [{"text": p["comment"]}]
     return Observation, resource
@@ -481,9 +410,6 @@ def lab_interpretation(value: Any, low: Any, high: Any) -> str | None:
     return "normal" if (low, high) != (None, None) else None
 
 
-_FLAGS = {"low": ("L", "Low"), "normal": ("N", "Normal"), "high": ("H", "High")}
-
-
 def _vitals(row: EventRow, ctx: RenderContext) -> Rendered:
     """One measurement: the vital-signs profile's own code and value. Blood pressure
     alone: its panel with systolic and diastolic components. Several: the vital signs
@@ -492,25 +418,25 @@ def _vitals(row: EventRow, ctx: RenderContext) -> Rendered:
     measured = [name for name in VITAL_CODES if p.get(name) is not None]
     resource: dict[str, Any] = {
         "status": "final",
-        "category": [_category("vital-signs", "Vital Signs")],
-        "subject": _subject(row),
+        "category": [observation_category("vital-signs", "Vital Signs")],
+        "subject": subject(row),
         "effectiveDateTime": row.clinical_time,
         "issued": row.recorded_at,
-        "performer": [_author(row)],
+        "performer": [author(row)],
     }
     if not measured:
         raise FhirRenderError(row.kind, "no vital sign is measured")
     if set(measured) == {"systolic_mmhg", "diastolic_mmhg"}:
-        resource["code"] = _loinc_concept(
+        resource["code"] = loinc_concept(
             BLOOD_PRESSURE_PANEL, "Blood pressure panel with all children optional"
         )
         resource["component"] = [_vital_component(name, p[name]) for name in measured]
     elif len(measured) == 1:
         code, display, unit = VITAL_CODES[measured[0]]
-        resource["code"] = _loinc_concept(code, display)
-        resource["valueQuantity"] = _ucum_quantity(p[measured[0]], unit)
+        resource["code"] = loinc_concept(code, display)
+        resource["valueQuantity"] = ucum_quantity(p[measured[0]], unit)
     else:
-        resource["code"] = _loinc_concept(
+        resource["code"] = loinc_concept(
             VITALS_PANEL,
             "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel",
         )
@@ -520,7 +446,7 @@ def _vitals(row: EventRow, ctx: RenderContext) -> Rendered:
 
 def _vital_component(name: str, value: Any) -> dict[str, Any]:
     code, display, unit = VITAL_CODES[name]
-    return {"code": _loinc_concept(code, display), "valueQuantity": _ucum_quantity(value, unit)}
+    return {"code": loinc_concept(code, display), "valueQuantity": ucum_quantity(value, unit)}
 
 
 def _questionnaire(row: EventRow, ctx: RenderContext) -> Rendered:
@@ -534,24 +460,24 @@ def _questionnaire(row: EventRow, ctx: RenderContext) -> Rendered:
         score = int(answers[key])
         if code == InstrumentCode.PHQ9 and key in PHQ9_CODED_ITEMS:
             la, display = PHQ9_ANSWERS[score]
-            coding = {
+            answer_coding = {
                 "extension": [{"url": ORDINAL_VALUE, "valueDecimal": score}],
-                **_coding(LOINC, la, display),
+                **coding(LOINC, la, display),
             }
-            answer: dict[str, Any] = {"valueCoding": coding}
+            answer: dict[str, Any] = {"valueCoding": answer_coding}
         else:
             answer = {"valueInteger": score}
         items.append({"linkId": key, "answer": [answer]})
     resource: dict[str, Any] = {
         "questionnaire": questionnaire_url(code, str(p["instrument_version"])),
         "status": "completed",
-        "subject": _subject(row),
+        "subject": subject(row),
         "authored": row.clinical_time,
-        "author": _author(row),
+        "author": author(row),
         "item": items,
     }
     if row.author_role == "patient":
-        resource["source"] = _subject(row)
+        resource["source"] = subject(row)
     return QuestionnaireResponse, resource
 
 
@@ -567,17 +493,17 @@ def questionnaire_url(code: InstrumentCode, version: str) -> str:
 def _condition(row: EventRow, ctx: RenderContext) -> Rendered:
     p = row.payload
     return Condition, {
-        "clinicalStatus": {"coding": [_coding(CONDITION_CLINICAL, p.get("status", "active"))]},
+        "clinicalStatus": {"coding": [coding(CONDITION_CLINICAL, p.get("status", "active"))]},
         "category": [
-            {"coding": [_coding(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}
+            {"coding": [coding(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")]}
         ],
         "code": {
-            "coding": [_coding(ICD10CM, p["icd10"], p["description"])],
+            "coding": [coding(ICD10CM, p["icd10"], p["description"])],
             "text": p["description"],
         },
-        "subject": _subject(row),
+        "subject": subject(row),
         "recordedDate": row.clinical_time,
-        "recorder": _author(row),
+        "recorder": author(row),
     }
 
 
@@ -591,12 +517,10 @@ def _functional_recommendation(row: EventRow, ctx: RenderContext) -> Rendered:
         "intent": "proposal",
         "category": [{"text": f"functional recommendation ({p['setting']})"}],
         "code": {"text": p["recommendation"]},
-        "subject": _subject(row),
-        "occurrencePeriod": _without_none(
-            {"start": row.clinical_time, "end": p.get("valid_until")}
-        ),
+        "subject": subject(row),
+        "occurrencePeriod": period(row.clinical_time, p.get("valid_until")),
         "authoredOn": row.clinical_time,
-        "requester": _author(row),
+        "requester": author(row),
     }
 
 
@@ -606,13 +530,13 @@ def _functional_outcome(row: EventRow, ctx: RenderContext) -> Rendered:
     resource: dict[str, Any] = {
         "status": "final",
         "code": {
-            "coding": [_coding(FUNCTIONAL_MEASURE_CODES, f"{p['setting']}-{p['measure']}", what)],
+            "coding": [coding(FUNCTIONAL_MEASURE_CODES, f"{p['setting']}-{p['measure']}", what)],
             "text": what,
         },
-        "subject": _subject(row),
+        "subject": subject(row),
         "effectivePeriod": {"start": p["period_start"], "end": p["period_end"]},
         "issued": row.recorded_at,
-        "performer": [_author(row)],
+        "performer": [author(row)],
         "valueRatio": {
             "numerator": {"value": p["achieved"]},
             "denominator": {"value": p["expected"]},
@@ -655,9 +579,9 @@ def _session(row: EventRow, ctx: RenderContext) -> Rendered:
             "pass RenderContext.from_rows(the patient's rows)",
         )
     resource: dict[str, Any] = {
-        "identifier": [_uuid_identifier(session)],
+        "identifier": [uuid_identifier(session)],
         "status": status,
-        "participant": [{"actor": _subject(row), "status": "accepted"}],
+        "participant": [{"actor": subject(row), "status": "accepted"}],
     }
     if slot is not None:
         resource["description"] = slot.description
@@ -686,7 +610,7 @@ def _note(row: EventRow, ctx: RenderContext) -> Rendered:
     PSYTHPN by its data class; which rows reach an export is the access policy's call."""
     p = row.payload
     if row.kind == "ProgressNoteWritten":
-        kind: dict[str, Any] = _loinc_concept(PROGRESS_NOTE, "Progress note")
+        kind: dict[str, Any] = loinc_concept(PROGRESS_NOTE, "Progress note")
         title = "Progress note"
     else:
         kind = {"text": "Psychotherapy note"}
@@ -694,9 +618,9 @@ def _note(row: EventRow, ctx: RenderContext) -> Rendered:
     resource: dict[str, Any] = {
         "status": "current",
         "type": kind,
-        "subject": _subject(row),
+        "subject": subject(row),
         "date": row.clinical_time,
-        "author": [_author(row)],
+        "author": [author(row)],
         "securityLabel": [
             {"coding": [label]}
             for label in security_labels(row.data_class, sud_counseling=row.sud_counseling)
@@ -716,7 +640,7 @@ def _note(row: EventRow, ctx: RenderContext) -> Rendered:
     if p.get("session_id"):
         resource["context"] = {
             "related": [
-                {"type": "Appointment", "identifier": _uuid_identifier(UUID(str(p["session_id"])))}
+                {"type": "Appointment", "identifier": uuid_identifier(UUID(str(p["session_id"])))}
             ]
         }
     return DocumentReference, resource
@@ -726,15 +650,15 @@ def _lapse(row: EventRow, ctx: RenderContext) -> Rendered:
     p = row.payload
     return Observation, {
         "status": "final",
-        "category": [_category("social-history", "Social History")],
+        "category": [observation_category("social-history", "Social History")],
         "code": {
-            "coding": [_coding(SAFETY_CODES, "substance-use-lapse", "Substance use lapse")],
+            "coding": [coding(SAFETY_CODES, "substance-use-lapse", "Substance use lapse")],
             "text": "Substance use lapse",
         },
-        "subject": _subject(row),
+        "subject": subject(row),
         "effectiveDateTime": p["occurred_on"],
         "issued": row.recorded_at,
-        "performer": [_author(row)],
+        "performer": [author(row)],
         "valueString": p["substance"],
         "note": [{"text": p["circumstances"]}],
     }
@@ -744,7 +668,7 @@ def _risk(row: EventRow, ctx: RenderContext) -> Rendered:
     p = row.payload
     level = str(p["level"])
     prediction: dict[str, Any] = {
-        "qualitativeRisk": {"coding": [_coding(RISK_PROBABILITY, level, level.capitalize())]}
+        "qualitativeRisk": {"coding": [coding(RISK_PROBABILITY, level, level.capitalize())]}
     }
     if p.get("factors"):
         prediction["rationale"] = "factors: " + "; ".join(p["factors"])
@@ -752,9 +676,9 @@ def _risk(row: EventRow, ctx: RenderContext) -> Rendered:
         "status": "final",
         "method": {"text": p["method"]},
         "code": {"text": "safety risk assessment"},
-        "subject": _subject(row),
+        "subject": subject(row),
         "occurrenceDateTime": row.clinical_time,
-        "performer": _author(row),
+        "performer": author(row),
         "prediction": [prediction],
         "mitigation": p["plan"],
     }
@@ -789,52 +713,6 @@ RENDERED_KINDS: frozenset[str] = frozenset(_RENDERERS)
 
 # --- pieces ---------------------------------------------------------------------------------
 
-_PART2_LABELS = (
-    {
-        "system": V3_ACT_CODE,
-        "code": "SUD",
-        "display": "substance use disorder information sensitivity",
-    },
-    {"system": V3_ACT_CODE, "code": "ETH", "display": "substance abuse information sensitivity"},
-    {"system": V3_ACT_CODE, "code": "42CFRPart2", "display": "42 CFR Part2"},
-    {
-        "system": V3_ACT_CODE,
-        "code": "NORDSCLCD",
-        "display": "no redisclosure without consent directive",
-    },
-)
-
-
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
-    coding = {"system": system, "code": code}
-    if display:
-        coding["display"] = display
-    return coding
-
-
-def _loinc_concept(code: str, display: str) -> dict[str, Any]:
-    return {"coding": [_coding(LOINC, code, display)], "text": display}
-
-
-def _category(code: str, display: str) -> dict[str, Any]:
-    return {"coding": [_coding(OBSERVATION_CATEGORY, code, display)]}
-
-
-def _patient(patient_id: UUID) -> dict[str, str]:
-    return {"reference": f"Patient/{patient_id}"}
-
-
-def _subject(row: EventRow) -> dict[str, str]:
-    return _patient(row.patient_id)
-
-
-def _author(row: EventRow) -> dict[str, Any]:
-    """Who recorded the event, by their user id (an email, or system:<name>)."""
-    return {
-        "identifier": {"system": USER_ID, "value": row.author},
-        "display": f"{row.author} ({row.author_role}, {row.author_org})",
-    }
-
 
 def _recipient(kind: str, recipient: str) -> dict[str, Any]:
     if kind == "user":
@@ -847,19 +725,8 @@ def _recipient(kind: str, recipient: str) -> dict[str, Any]:
 def _purpose(purpose: str) -> dict[str, str]:
     known = PURPOSE_OF_USE.get(purpose)
     if known is not None:
-        return _coding(V3_ACT_REASON, *known)
-    return _coding(CONSENT_PURPOSE_CODES, purpose, purpose)
-
-
-def _uuid_identifier(value: UUID) -> dict[str, str]:
-    return {"system": URI, "value": f"urn:uuid:{value}"}
-
-
-def _ucum_quantity(value: Any, unit: str | None) -> dict[str, Any]:
-    quantity: dict[str, Any] = {"value": Decimal(str(value))}
-    if unit is not None:
-        quantity.update(unit=unit, system=UCUM, code=unit)
-    return quantity
+        return coding(V3_ACT_REASON, *known)
+    return coding(CONSENT_PURPOSE_CODES, purpose, purpose)
 
 
 def _dose_quantity(dose: Mapping[str, Any], *, per_day: bool = False) -> dict[str, Any]:
@@ -937,20 +804,3 @@ def _timing_dosage(schedule: Mapping[str, Any], each: Mapping[str, Any] | None) 
     if each:
         dosage["doseAndRate"] = [{"doseQuantity": _dose_quantity(each)}]
     return dosage
-
-
-def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _validated(
-    kind: str, model: type[FHIRResourceModel], resource: dict[str, Any]
-) -> dict[str, Any]:
-    try:
-        parsed = model.model_validate(resource)
-    except ValidationError as exc:
-        raise FhirRenderError(
-            kind, f"the {model.get_resource_type()} it renders is not valid: {exc}"
-        ) from exc
-    dumped: dict[str, Any] = parsed.model_dump(mode="json", exclude_none=True)
-    return dumped
