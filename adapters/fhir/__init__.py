@@ -21,9 +21,8 @@ system's own (under https://tandem.example/fhir/).
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -31,9 +30,7 @@ from uuid import UUID, uuid5
 
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
-from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
@@ -44,26 +41,17 @@ from adapters.fhir.codes import (
     BLOOD_PRESSURE_PANEL,
     CONDITION_CATEGORY,
     CONDITION_CLINICAL,
-    CONSENT_ACTION,
-    CONSENT_PURPOSE_CODES,
-    CONSENT_SCOPE,
-    DATA_CLASS_CODES,
     DOSE_UCUM,
     FUNCTIONAL_MEASURE_CODES,
-    HIPAA_AUTHORIZATION,
     ICD10CM,
     INTERPRETATION_FLAGS,
     LOCAL_QUESTIONNAIRE,
     LOINC,
     ONE_ADMINISTRATION_PER_DOSING_DAY,
     ORDINAL_VALUE,
-    PART2_CONSENT,
-    PART2_LABEL,
     PHQ9_ANSWERS,
     PHQ9_CODED_ITEMS,
     PROGRESS_NOTE,
-    PSYCHOTHERAPY_NOTE_LABEL,
-    PURPOSE_OF_USE,
     QUESTIONNAIRE_PANELS,
     RELEASE_OF_INFORMATION,
     RESOURCE_IDS,
@@ -72,20 +60,18 @@ from adapters.fhir.codes import (
     SAFETY_CODES,
     TIMING,
     UCUM,
-    USER_ID,
-    V3_ACT_REASON,
     V3_INTERPRETATION,
-    V3_PARTICIPATION_TYPE,
     VITAL_CODES,
     VITALS_PANEL,
     security_labels,
 )
+from adapters.fhir.consent import consent_to_fhir
+from adapters.fhir.context import RenderContext, Rendered, SessionSlot
 from adapters.fhir.datatypes import (
     author,
     coding,
     loinc_concept,
     observation_category,
-    patient_reference,
     period,
     subject,
     ucum_quantity,
@@ -94,7 +80,6 @@ from adapters.fhir.datatypes import (
 )
 from adapters.fhir.errors import FhirRenderError, validated
 from domain.instruments import INSTRUMENTS, InstrumentCode
-from domain.vocabulary import DataClass
 from projections.record_index import EventRow
 
 __all__ = [
@@ -115,71 +100,6 @@ __all__ = [
     "security_labels",
     "to_fhir",
 ]
-
-# --- errors and context ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MedicationCourse:
-    """What the rows say about one medication: its name, code, and its frequency from
-    each version of the record on."""
-
-    drug: str
-    rxnorm: str
-    frequencies: tuple[tuple[int, str], ...]
-
-    def frequency_at(self, version: int) -> str | None:
-        found = None
-        for since, frequency in self.frequencies:
-            if since > version:
-                break
-            found = frequency
-        return found
-
-
-@dataclass(frozen=True)
-class SessionSlot:
-    starts_at: datetime
-    duration_minutes: int
-    description: str
-
-
-@dataclass(frozen=True)
-class RenderContext:
-    """What earlier rows recorded that a later row only names by id."""
-
-    medications: Mapping[UUID, MedicationCourse] = field(default_factory=dict)
-    sessions: Mapping[UUID, SessionSlot] = field(default_factory=dict)
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[EventRow]) -> RenderContext:
-        names: dict[UUID, tuple[str, str]] = {}
-        frequencies: dict[UUID, list[tuple[int, str]]] = {}
-        sessions: dict[UUID, SessionSlot] = {}
-        for row in sorted(rows, key=lambda r: r.version):
-            p = row.payload
-            if row.kind in ("MedicationStarted", "MedicationSwitched"):
-                key = "medication_id" if row.kind == "MedicationStarted" else "to_medication_id"
-                med = UUID(str(p[key]))
-                names[med] = (str(p["drug"]), str(p["rxnorm"]))
-                frequencies[med] = [(row.version, str(p["schedule"]["frequency"]))]
-            elif row.kind == "DoseTimingChanged":
-                med = UUID(str(p["medication_id"]))
-                frequencies.setdefault(med, []).append(
-                    (row.version, str(p["schedule"]["frequency"]))
-                )
-            elif row.kind == "SessionScheduled":
-                sessions[UUID(str(p["session_id"]))] = SessionSlot(
-                    datetime.fromisoformat(str(p["starts_at"])),
-                    int(p["duration_minutes"]),
-                    _session_description(p),
-                )
-        medications = {
-            med: MedicationCourse(drug, rxnorm, tuple(frequencies.get(med, ())))
-            for med, (drug, rxnorm) in names.items()
-        }
-        return cls(medications, sessions)
-
 
 # --- public API -----------------------------------------------------------------------------
 
@@ -223,77 +143,7 @@ def render_rows(
     return [to_fhir(row, ctx) for row in rows if row.kind in RENDERED_KINDS]
 
 
-def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any]:
-    """A consent as an R4B Consent. `terms` has the fields of a ConsentGranted payload
-    (consent_id, recipient_kind, recipient, data_classes, purpose, valid_from, valid_until,
-    part2, ...; `dataclasses.asdict(ConsentTerms)` will do), optionally `granted_at`, and,
-    for a consent that has ended, `ended_how` ("revoked" or "expired"); a grant payload
-    merged with its ConsentRevoked payload (which adds `reason`) counts as revoked."""
-    try:
-        consent_id = UUID(str(terms["consent_id"]))
-        classes = [str(DataClass(c)) for c in terms["data_classes"]]
-        part2 = bool(terms["part2"])
-        purpose = str(terms["purpose"])
-        ended = terms.get("ended_how") in ("revoked", "expired") or "reason" in terms
-        provision: dict[str, Any] = {
-            "type": "permit",
-            "period": period(terms["valid_from"], terms.get("valid_until")),
-            "actor": [
-                {
-                    "role": {
-                        "coding": [coding(V3_PARTICIPATION_TYPE, "IRCP", "information recipient")]
-                    },
-                    "reference": _recipient(str(terms["recipient_kind"]), str(terms["recipient"])),
-                }
-            ],
-            "action": [
-                {"coding": [coding(CONSENT_ACTION, "access", "Access")]},
-                {"coding": [coding(CONSENT_ACTION, "disclose", "Disclose")]},
-            ],
-            "purpose": [_purpose(purpose)],
-            "code": [{"coding": [coding(DATA_CLASS_CODES, c, c)], "text": c} for c in classes],
-        }
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FhirRenderError("Consent", f"the consent terms lack or garble {exc}") from exc
-    # What an ordinary consent does not reach, whatever else it names: psychotherapy notes
-    # need their own authorization (45 CFR 164.508(a)(2)), Part 2 records a Part 2 consent
-    # naming them (42 CFR 2.31).
-    denied = []
-    if DataClass.PSYCHOTHERAPY_NOTE not in classes:
-        denied.append(dict(PSYCHOTHERAPY_NOTE_LABEL))
-    if DataClass.SUD not in classes:
-        denied.append(dict(PART2_LABEL))
-    if denied:
-        provision["provision"] = [{"type": "deny", "securityLabel": [label]} for label in denied]
-    policies = [{"uri": HIPAA_AUTHORIZATION}]
-    if part2:
-        policies.append({"uri": PART2_CONSENT})
-    resource: dict[str, Any] = {
-        "resourceType": "Consent",
-        "id": str(uuid5(RESOURCE_IDS, f"{patient_id}/consent/{consent_id}")),
-        "meta": {"security": security_labels(DataClass.SUD if part2 else DataClass.CONSENT)},
-        "identifier": [uuid_identifier(consent_id)],
-        "status": "inactive" if ended else "active",
-        "scope": {"coding": [coding(CONSENT_SCOPE, "patient-privacy", "Privacy Consent")]},
-        "category": [
-            {"coding": [coding(LOINC, RELEASE_OF_INFORMATION, "Release of information consent")]}
-        ],
-        "patient": patient_reference(patient_id),
-        "performer": [patient_reference(patient_id)],
-        # ppc-1: a policy or a policy rule.
-        "policy": policies,
-        "provision": provision,
-    }
-    if terms.get("granted_at") is not None:
-        resource["dateTime"] = terms["granted_at"]
-    if part2:
-        resource["policyRule"] = {"coding": [dict(PART2_LABEL)]}
-    return validated("Consent", Consent, resource)
-
-
 # --- renderers ------------------------------------------------------------------------------
-
-Rendered = tuple[type[FHIRResourceModel], dict[str, Any]]
 
 
 def _medication(row: EventRow, ctx: RenderContext) -> Rendered:
@@ -562,15 +412,7 @@ def _session(row: EventRow, ctx: RenderContext) -> Rendered:
     p = row.payload
     session = UUID(str(p["session_id"]))
     status = _APPOINTMENT_STATUS[row.kind]
-    slot: SessionSlot | None
-    if row.kind == "SessionScheduled":
-        slot = SessionSlot(
-            datetime.fromisoformat(str(p["starts_at"])),
-            int(p["duration_minutes"]),
-            _session_description(p),
-        )
-    else:
-        slot = ctx.sessions.get(session)
+    slot = SessionSlot.scheduled(p) if row.kind == "SessionScheduled" else ctx.sessions.get(session)
     # app-3: only a proposed or cancelled appointment may lack its start and end.
     if slot is None and status != "cancelled":
         raise FhirRenderError(
@@ -596,13 +438,6 @@ def _session(row: EventRow, ctx: RenderContext) -> Rendered:
     elif row.kind == "SessionCancelled":
         resource["cancelationReason"] = {"text": f"cancelled by {p['cancelled_by']}: {p['reason']}"}
     return Appointment, resource
-
-
-def _session_description(p: Mapping[str, Any]) -> str:
-    return (
-        f"{p.get('kind', 'standard')} {p['modality']} session "
-        f"({p['mode']}, {p['duration_minutes']} min)"
-    )
 
 
 def _note(row: EventRow, ctx: RenderContext) -> Rendered:
@@ -712,21 +547,6 @@ RENDERED_KINDS: frozenset[str] = frozenset(_RENDERERS)
 
 
 # --- pieces ---------------------------------------------------------------------------------
-
-
-def _recipient(kind: str, recipient: str) -> dict[str, Any]:
-    if kind == "user":
-        return {"identifier": {"system": USER_ID, "value": recipient}, "display": recipient}
-    if kind == "organisation":
-        return {"type": "Organization", "display": recipient}
-    raise ValueError(f"recipient_kind {kind!r}")
-
-
-def _purpose(purpose: str) -> dict[str, str]:
-    known = PURPOSE_OF_USE.get(purpose)
-    if known is not None:
-        return coding(V3_ACT_REASON, *known)
-    return coding(CONSENT_PURPOSE_CODES, purpose, purpose)
 
 
 def _dose_quantity(dose: Mapping[str, Any], *, per_day: bool = False) -> dict[str, Any]:
