@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from domain.dose import Dose, DoseStep, Schedule, check_steps_in_order
 from domain.errors import RuleViolation
 from domain.events import Actor, Value
 from domain.record import TREATING, RecordBase, RecordEvent, parsed_flag, refuse_reserved
@@ -16,18 +17,13 @@ from domain.rules.titration import (
     ENZYME_INDUCER_NAMES,
     LAMOTRIGINE_TITRATION,
     VALPROATE_NAMES,
-    DrugNames,
     Regimen,
-    TitrationColumn,
-    TitrationSchedule,
     mg_per_day,
 )
 from domain.vocabulary import (
     DataClass,
-    DoseUnit,
     Frequency,
     ICD10Code,
-    PositiveAmount,
     Role,
     RxNormCode,
     Severity,
@@ -35,76 +31,9 @@ from domain.vocabulary import (
     Text,
 )
 
-# Its own names and the titration rules it applies (domain/rules/titration.py),
-# re-exported so that `from domain.medication import mg_per_day` keeps working.
-__all__ = [
-    "ACTIVE",
-    "ENZYME_INDUCER_NAMES",
-    "LAMOTRIGINE_TITRATION",
-    "PRESCRIBERS",
-    "STOPPED",
-    "TAPERING",
-    "VALPROATE_NAMES",
-    "AdherenceRecorded",
-    "Comorbidity",
-    "Dose",
-    "DoseChanged",
-    "DoseStep",
-    "DoseTimingChanged",
-    "DrugNames",
-    "EvaluationRecorded",
-    "MedicationEvent",
-    "MedicationReassessed",
-    "MedicationSection",
-    "MedicationStarted",
-    "MedicationState",
-    "MedicationStopped",
-    "MedicationSwitched",
-    "PriorTrial",
-    "Regimen",
-    "Route",
-    "Schedule",
-    "SideEffectReported",
-    "TaperStarted",
-    "TitrationColumn",
-    "TitrationPlanned",
-    "TitrationSchedule",
-    "check_steps_in_order",
-    "mg_per_day",
-]
-
 PRESCRIBERS = frozenset({Role.PRESCRIBER})
 ACTIVE, STOPPED, TAPERING = "active", "stopped", "tapering"
 Route = Literal["oral", "sublingual", "nasal", "transdermal", "intramuscular", "subcutaneous"]
-
-
-class Dose(Value):
-    amount: PositiveAmount
-    unit: DoseUnit
-
-    def __str__(self) -> str:
-        return f"{self.amount.normalize():f} {self.unit.value}"
-
-
-class Schedule(Value):
-    frequency: Frequency
-    times: list[time] = Field(default_factory=list, max_length=6)
-
-    def __str__(self) -> str:
-        at = f" at {', '.join(t.strftime('%H:%M') for t in self.times)}" if self.times else ""
-        return f"{self.frequency.value}{at}"
-
-
-class DoseStep(Value):
-    on_or_after: date
-    dose: Dose
-
-
-def check_steps_in_order(steps: list[DoseStep]) -> list[DoseStep]:
-    days = [s.on_or_after for s in steps]
-    if days != sorted(days):
-        raise ValueError("steps must be in date order")
-    return steps
 
 
 class PriorTrial(Value):

@@ -10,13 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from domain.dose import Dose
 from domain.vocabulary import DoseUnit, Frequency
-
-if TYPE_CHECKING:
-    # Only annotations name a Dose: domain.medication imports this module.
-    from domain.medication import Dose
 
 Regimen = Literal["alone", "with valproate", "with an enzyme inducer"]
 
