@@ -128,7 +128,7 @@ class Reader:
     ) -> PreparedRead:
         consent_rows = (
             self.index.view.consent_events(request.patient_id, up_to=position)
-            if request.kind == "consents"
+            if request.kind in role_views.CONSENT_KINDS
             else None
         )
         if not rows:
@@ -144,7 +144,8 @@ class Reader:
         )
         if not decision.allowed:
             raise denied(request.patient_id)
-        terms = consents.in_force(at) if consents is not None and request.kind == "consents" else []
+        wants_terms = consents is not None and request.kind == "consent-terms"
+        terms = consents.in_force(at) if consents is not None and wants_terms else []
         body, classes = role_views.build(
             request.kind, request.patient_id, rows, decision, position, consent_rows, terms
         )

@@ -15,8 +15,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.writer import CommandWriter
+from domain.dose import Dose, Schedule
 from domain.events import Actor, now
-from domain.medication import Dose, Schedule
 from domain.patient import PatientRecord
 from domain.registration import patient_id_for
 from domain.vocabulary import (

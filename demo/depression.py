@@ -33,8 +33,9 @@ from demo.common import (
     patient_actor,
     schedule,
 )
+from domain.dose import DoseStep
 from domain.instruments import InstrumentCode
-from domain.medication import Comorbidity, DoseStep, PriorTrial
+from domain.medication import Comorbidity, PriorTrial
 from domain.patient import PatientRecord
 from domain.vocabulary import (
     Frequency,

@@ -33,9 +33,10 @@ from demo.common import (
     result_lab,
     schedule,
 )
+from domain.dose import DoseStep
 from domain.events import Actor
 from domain.instruments import InstrumentCode
-from domain.medication import DoseStep, PriorTrial
+from domain.medication import PriorTrial
 from domain.patient import PatientRecord
 from domain.vocabulary import (
     Frequency,

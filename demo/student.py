@@ -36,9 +36,10 @@ from demo.common import (
     schedule,
     today,
 )
+from domain.dose import DoseStep
 from domain.events import Actor
 from domain.instruments import InstrumentCode
-from domain.medication import DoseStep, PriorTrial
+from domain.medication import PriorTrial
 from domain.patient import PatientRecord
 from domain.vocabulary import (
     Frequency,

@@ -25,7 +25,7 @@ clinical/privacy.md and DESIGN.md, "The people and what they need"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -43,7 +43,7 @@ from domain.events import Actor
 from domain.vocabulary import CLINICIAN_ROLES, TREATING_ROLES, DataClass, Role
 
 if TYPE_CHECKING:
-    from domain.record import Membership, RecordBase, RecordEvent
+    from domain.record import Membership, RecordBase
 
 Basis = Literal["treating-team", "own-record", "consent", "break-the-glass", "none"]
 
@@ -306,18 +306,3 @@ def check_treating_member(record: RecordBase, actor: Actor) -> None:
         or member.role not in TREATING_ROLES
     ):
         raise denied(record.id)
-
-
-# --- the pre-consent read path, kept until the API reads through `decide` --------------
-
-
-def may_see(event: RecordEvent, actor: Actor) -> bool:
-    """Psychotherapy notes to their author only (164.508(a)(2)); everything else to the
-    treating team that `check_treating_member` already let in."""
-    if event.data_class == _NOTES:
-        return event.actor.user_id == actor.user_id
-    return True
-
-
-def visible_events(events: Iterable[RecordEvent], actor: Actor) -> list[RecordEvent]:
-    return [e for e in events if may_see(e, actor)]

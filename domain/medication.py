@@ -1,33 +1,27 @@
-"""Medication management: evaluation, starts, titration, changes, effects, stops."""
+"""Medication events: evaluation, starts, titration, changes, effects, stops, and the state
+they leave on the record.
+
+The commands that record them, with their guards, are the record's medication section
+(domain/medication_management.py). The events stay in this module, whose path is part of
+their stored topics ("domain.medication:DoseChanged").
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from domain.errors import RuleViolation
-from domain.events import Actor, Value
-from domain.record import TREATING, RecordBase, RecordEvent, parsed_flag, refuse_reserved
-from domain.rules.titration import (
-    ENZYME_INDUCER_NAMES,
-    LAMOTRIGINE_TITRATION,
-    VALPROATE_NAMES,
-    DrugNames,
-    Regimen,
-    TitrationColumn,
-    TitrationSchedule,
-    mg_per_day,
-)
+from domain.dose import Dose, DoseStep, Schedule, check_steps_in_order
+from domain.events import Value
+from domain.record import TREATING, RecordEvent
 from domain.vocabulary import (
     DataClass,
-    DoseUnit,
     Frequency,
     ICD10Code,
-    PositiveAmount,
     Role,
     RxNormCode,
     Severity,
@@ -35,76 +29,9 @@ from domain.vocabulary import (
     Text,
 )
 
-# Its own names and the titration rules it applies (domain/rules/titration.py),
-# re-exported so that `from domain.medication import mg_per_day` keeps working.
-__all__ = [
-    "ACTIVE",
-    "ENZYME_INDUCER_NAMES",
-    "LAMOTRIGINE_TITRATION",
-    "PRESCRIBERS",
-    "STOPPED",
-    "TAPERING",
-    "VALPROATE_NAMES",
-    "AdherenceRecorded",
-    "Comorbidity",
-    "Dose",
-    "DoseChanged",
-    "DoseStep",
-    "DoseTimingChanged",
-    "DrugNames",
-    "EvaluationRecorded",
-    "MedicationEvent",
-    "MedicationReassessed",
-    "MedicationSection",
-    "MedicationStarted",
-    "MedicationState",
-    "MedicationStopped",
-    "MedicationSwitched",
-    "PriorTrial",
-    "Regimen",
-    "Route",
-    "Schedule",
-    "SideEffectReported",
-    "TaperStarted",
-    "TitrationColumn",
-    "TitrationPlanned",
-    "TitrationSchedule",
-    "check_steps_in_order",
-    "mg_per_day",
-]
-
 PRESCRIBERS = frozenset({Role.PRESCRIBER})
 ACTIVE, STOPPED, TAPERING = "active", "stopped", "tapering"
 Route = Literal["oral", "sublingual", "nasal", "transdermal", "intramuscular", "subcutaneous"]
-
-
-class Dose(Value):
-    amount: PositiveAmount
-    unit: DoseUnit
-
-    def __str__(self) -> str:
-        return f"{self.amount.normalize():f} {self.unit.value}"
-
-
-class Schedule(Value):
-    frequency: Frequency
-    times: list[time] = Field(default_factory=list, max_length=6)
-
-    def __str__(self) -> str:
-        at = f" at {', '.join(t.strftime('%H:%M') for t in self.times)}" if self.times else ""
-        return f"{self.frequency.value}{at}"
-
-
-class DoseStep(Value):
-    on_or_after: date
-    dose: Dose
-
-
-def check_steps_in_order(steps: list[DoseStep]) -> list[DoseStep]:
-    days = [s.on_or_after for s in steps]
-    if days != sorted(days):
-        raise ValueError("steps must be in date order")
-    return steps
 
 
 class PriorTrial(Value):
@@ -319,243 +246,3 @@ class MedicationStopped(MedicationEvent):
 
     def summary(self) -> str:
         return f"stopped: {self.reason}"
-
-
-class MedicationSection(RecordBase):
-    def record_evaluation(self, by: Actor, at: datetime, **evaluation: Any) -> None:
-        refuse_reserved(evaluation)
-        self._record(EvaluationRecorded, by, at, **evaluation)
-
-    def check_medication_known(self, medication_id: UUID) -> MedicationState:
-        self.check_known("medication", medication_id, self.state.medications, "medication_id")
-        med: MedicationState = self.state.medications[medication_id]
-        return med
-
-    def check_medication_current(self, medication_id: UUID) -> MedicationState:
-        med = self.check_medication_known(medication_id)
-        if med.status == STOPPED:
-            raise RuleViolation(
-                f"medication {medication_id} ({med.drug}) has been stopped",
-                patient_id=self.id,
-                field="medication_id",
-            )
-        return med
-
-    def start_medication(
-        self, by: Actor, at: datetime, *, medication_id: UUID, **details: Any
-    ) -> None:
-        refuse_reserved(details)
-        if medication_id in self.state.medications:
-            raise RuleViolation(
-                f"medication {medication_id} already exists",
-                patient_id=self.id,
-                field="medication_id",
-            )
-        # The data class follows the flag as the event will read it ("false" is False), not
-        # the truthiness of whatever the caller sent.
-        sud = parsed_flag("sud_treatment", details.pop("sud_treatment", False))
-        self._record(
-            MedicationStarted,
-            by,
-            at,
-            medication_id=medication_id,
-            sud_context=sud,
-            sud_treatment=sud,
-            **details,
-        )
-
-    def _on_medication(
-        self,
-        event_class: type[MedicationEvent],
-        by: Actor,
-        at: datetime,
-        medication_id: UUID,
-        *,
-        even_if_stopped: bool = False,
-        **fields: Any,
-    ) -> None:
-        if even_if_stopped:
-            med = self.check_medication_known(medication_id)
-        else:
-            med = self.check_medication_current(medication_id)
-        self._record(
-            event_class, by, at, medication_id=medication_id, sud_context=med.sud, **fields
-        )
-
-    def plan_titration(
-        self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any]
-    ) -> None:
-        self._on_medication(TitrationPlanned, by, at, medication_id, steps=steps)
-
-    def change_dose(
-        self,
-        by: Actor,
-        at: datetime,
-        *,
-        medication_id: UUID,
-        dose: Any,
-        reason: str,
-        override_reason: str | None = None,
-    ) -> None:
-        """Change a medication's daily dose. A step beyond its titration schedule is refused
-        unless `override_reason` says why, which the event records."""
-        med = self.check_medication_current(medication_id)
-        self.check_may_author(DoseChanged, by)
-        # A blank reason is no reason; anything else goes to the event, which checks it.
-        blank = isinstance(override_reason, str) and not override_reason.strip()
-        override = None if blank else override_reason
-        if override is None:
-            self.check_titration(med, at, dose)
-        self._on_medication(
-            DoseChanged,
-            by,
-            at,
-            medication_id,
-            dose=dose,
-            reason=reason,
-            override_reason=override,
-        )
-
-    def check_titration(self, med: MedicationState, at: datetime, dose: Any) -> None:
-        """A lamotrigine dose increase may not go above its titration schedule's maximum
-        for the weeks since the start (for the regimen the record shows)."""
-        schedule = LAMOTRIGINE_TITRATION
-        if not schedule.matches(med.drug, med.rxnorm) or med.started_at is None:
-            return
-        # A clinical time without an offset cannot be compared; the event refuses it anyway.
-        if not isinstance(at, datetime) or at.tzinfo is None:
-            return
-        try:
-            new = dose if isinstance(dose, Dose) else Dose.model_validate(dose)
-        except ValidationError:
-            return  # the event refuses it, naming the field
-        daily, before = mg_per_day(new, med.frequency), mg_per_day(med.dose, med.frequency)
-        if daily is None or before is None or daily <= before:
-            return
-        week = max((at - med.started_at).days, 0) // 7 + 1
-        regimen = self.lamotrigine_regimen()
-        limit = schedule.maximum(regimen, week)
-        if limit is not None and daily > limit:
-            raise RuleViolation(
-                f"{med.drug} {daily.normalize():f} mg/day in week {week} is above the "
-                f"titration maximum of {limit.normalize():f} mg/day {regimen} "
-                f"({schedule.rule_id} v{schedule.version}); give override_reason to proceed",
-                patient_id=self.id,
-                field="dose",
-            )
-
-    def lamotrigine_regimen(self) -> Regimen:
-        """Which column of the titration table applies: valproate first (the label's
-        order), then an enzyme inducer, from the medications the record shows current."""
-        current = [m for m in self.state.medications.values() if m.status != STOPPED]
-        if any(VALPROATE_NAMES.match(m.drug, m.rxnorm) for m in current):
-            return "with valproate"
-        if any(ENZYME_INDUCER_NAMES.match(m.drug, m.rxnorm) for m in current):
-            return "with an enzyme inducer"
-        return "alone"
-
-    def change_timing(
-        self,
-        by: Actor,
-        at: datetime,
-        *,
-        medication_id: UUID,
-        schedule: Any,
-        reason: str,
-        dose_per_administration: Any = None,
-    ) -> None:
-        self._on_medication(
-            DoseTimingChanged,
-            by,
-            at,
-            medication_id,
-            schedule=schedule,
-            reason=reason,
-            dose_per_administration=dose_per_administration,
-        )
-
-    def switch_medication(
-        self,
-        by: Actor,
-        at: datetime,
-        *,
-        medication_id: UUID,
-        to_medication_id: UUID,
-        sud_treatment: Any = None,
-        **details: Any,
-    ) -> None:
-        """Stop `medication_id` and start `to_medication_id` in one event. The new
-        medication treats a substance-use disorder if `sud_treatment` says so, and by
-        default when the old one did."""
-        refuse_reserved(details)
-        if to_medication_id in self.state.medications:
-            raise RuleViolation(
-                f"medication {to_medication_id} already exists",
-                patient_id=self.id,
-                field="to_medication_id",
-            )
-        old = self.check_medication_current(medication_id)
-        new_sud = old.sud if sud_treatment is None else parsed_flag("sud_treatment", sud_treatment)
-        # The switch names both medications, so it is an SUD record if either is SUD
-        # treatment (42 CFR 2.11).
-        self._record(
-            MedicationSwitched,
-            by,
-            at,
-            medication_id=medication_id,
-            sud_context=old.sud or new_sud,
-            to_medication_id=to_medication_id,
-            sud_treatment=new_sud,
-            **details,
-        )
-
-    def report_side_effect(
-        self, by: Actor, at: datetime, *, medication_id: UUID, effect: str, severity: Severity
-    ) -> None:
-        # Also after a stop: withdrawal and discontinuation symptoms are reported then.
-        self._on_medication(
-            SideEffectReported,
-            by,
-            at,
-            medication_id,
-            even_if_stopped=True,
-            effect=effect,
-            severity=severity,
-        )
-
-    def record_adherence(
-        self,
-        by: Actor,
-        at: datetime,
-        *,
-        medication_id: UUID,
-        period_days: int,
-        doses_prescribed: int,
-        doses_taken: int,
-    ) -> None:
-        self._on_medication(
-            AdherenceRecorded,
-            by,
-            at,
-            medication_id,
-            # A period may end at or after the stop (doses taken before it, or despite it).
-            even_if_stopped=True,
-            period_days=period_days,
-            doses_prescribed=doses_prescribed,
-            doses_taken=doses_taken,
-        )
-
-    def reassess_medication(
-        self, by: Actor, at: datetime, *, medication_id: UUID, assessment: str, decision: str
-    ) -> None:
-        self._on_medication(
-            MedicationReassessed, by, at, medication_id, assessment=assessment, decision=decision
-        )
-
-    def start_taper(
-        self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any], reason: str
-    ) -> None:
-        self._on_medication(TaperStarted, by, at, medication_id, steps=steps, reason=reason)
-
-    def stop_medication(self, by: Actor, at: datetime, *, medication_id: UUID, reason: str) -> None:
-        self._on_medication(MedicationStopped, by, at, medication_id, reason=reason)

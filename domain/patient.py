@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.careplan import CarePlanSection
 from domain.labs import LabSection
 from domain.measures import MeasuresSection
-from domain.medication import MedicationSection
+from domain.medication_management import MedicationSection
 from domain.messaging import MessagingSection
 from domain.registration import RegistrationSection
 from domain.safety import SafetySection

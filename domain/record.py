@@ -4,7 +4,8 @@ One record per patient is the consistency boundary: a dose change is checked aga
 medications on this record, a session outcome against the sessions scheduled on it, and
 the record's event stream is the patient's timeline, in order. Each area of care is a
 section module (registration, care plan, therapy, medication, labs, measures, safety,
-messaging) holding its events and commands; `PatientRecord` in `domain.patient` joins them.
+messaging) holding its events and commands (medication's commands are in
+`domain.medication_management`); `PatientRecord` in `domain.patient` joins them.
 """
 
 from __future__ import annotations

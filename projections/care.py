@@ -14,8 +14,9 @@ from domain.instruments import InstrumentCode
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
 from domain.rules.monitoring import monitoring_picture
+from domain.rules.outcomes import series
 from domain.rules.safety import safety_picture
-from domain.rules.scoring import score, series
+from domain.rules.scoring import score
 from projections.record_index import EventRow
 
 

@@ -28,7 +28,21 @@ SECTIONS: dict[Role, tuple[str, ...]] = {
     Role.PATIENT: ("patient", "team", "medications", "functional", "timeline"),
     Role.SUPPORTER: ("patient", "medications", "functional", "timeline"),
 }
-KINDS = ("view", "summary", "timeline", "events", "consents", "care", "outcomes", "medications")
+KINDS = (
+    "view",
+    "summary",
+    "timeline",
+    "events",
+    "consents",
+    "consent-terms",
+    "care",
+    "outcomes",
+    "medications",
+)
+# The kinds whose answer is the consent history (consent-terms adds the terms in force, with
+# the ids their revocation names). An existing kind's answer never changes shape: a replay of
+# a past read must rebuild the very bytes it recorded.
+CONSENT_KINDS = ("consents", "consent-terms")
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -133,7 +147,7 @@ def build(
     consent_terms: Sequence[ConsentTerms] = (),
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The view, and the data classes it actually contains."""
-    shown = permitted(rows, decision) if kind != "consents" else []
+    shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     sections = SECTIONS.get(decision.viewer.role, ("timeline",))
     if decision.basis == "break-the-glass":
         sections = SECTIONS[Role.THERAPIST]
@@ -143,7 +157,7 @@ def build(
         sections = ("events",)
     elif kind == "summary":
         sections = tuple(s for s in sections if s != "timeline")
-    elif kind in ("consents", "care", "outcomes", "medications"):
+    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications"):
         sections = ()
     body: dict[str, Any] = {
         "patient_id": str(patient_id),
@@ -192,7 +206,7 @@ def build(
     if "timeline" in sections or "events" in sections:
         body["entries"] = [_entry(r, "events" in sections) for r in shown]
         used.update(r.data_class for r in shown)
-    if kind == "consents":
+    if kind in CONSENT_KINDS:
         consent_facts = [
             c
             for c in consent_rows or []
@@ -209,7 +223,9 @@ def build(
             }
             for c in consent_facts
         ]
-        if decision.permits(EventFacts(data_class=DataClass.CONSENT, author="")):
+        if kind == "consent-terms" and decision.permits(
+            EventFacts(data_class=DataClass.CONSENT, author="")
+        ):
             body["in_force"] = [_terms(t) for t in consent_terms]
         if consent_facts or body.get("in_force"):
             used.add(DataClass.CONSENT.value)

@@ -61,7 +61,6 @@ class ViewPublic(BaseModel):
     functional_recommendations: list[dict[str, Any]] | None = None
     entries: list[dict[str, Any]] | None = None
     consent_events: list[dict[str, Any]] | None = None
-    in_force: list[dict[str, Any]] | None = None
     name: str | None = None
     due: list[dict[str, Any]] | None = None
     overdue: list[dict[str, Any]] | None = None

@@ -164,7 +164,7 @@ async def my_page(
     view = await audited_read(services, user, patient_id, "view")
     outcomes = await audited_read(services, user, patient_id, "outcomes")
     medications = await audited_read(services, user, patient_id, "medications")
-    consent_view = await audited_read(services, user, patient_id, "consents")
+    consent_view = await audited_read(services, user, patient_id, "consent-terms")
     in_force = consents_in_force(consent_view)
     response = render(
         request,

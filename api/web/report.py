@@ -18,7 +18,8 @@ from typing import Any
 from fpdf import FPDF
 
 from domain.instruments import INSTRUMENTS, InstrumentCode
-from domain.rules.scoring import OUTCOMES, SCORING, UNBANDED
+from domain.rules.outcomes import OUTCOMES
+from domain.rules.scoring import SCORING, UNBANDED
 
 # Text in the PDF is left uncompressed so it stays searchable by the simplest tools.
 COMPRESS = False

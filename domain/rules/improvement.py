@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from domain.instruments import InstrumentCode
 from domain.rules.care import DueItem, DueStatus, Fact, RuleRef
-from domain.rules.scoring import score, series
+from domain.rules.outcomes import series
+from domain.rules.scoring import score
 from domain.vocabulary import Role
 
 RULE = RuleRef(

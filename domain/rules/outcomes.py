@@ -3,8 +3,7 @@
 `OUTCOMES` holds the measurement-based-care parameters `series()` uses (remission, the
 minimal important difference and the reliability parameters for the Jacobson-Truax index).
 Every row names its version and its source; each reliability parameter says on its own
-whether it was verified. `series()` summarises the scores domain/rules/scoring.py gives,
-and scoring re-exports everything here.
+whether it was verified. `series()` summarises the scores domain/rules/scoring.py gives.
 """
 
 from __future__ import annotations
@@ -15,16 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from itertools import pairwise
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from domain.instruments import InstrumentCode
-
-if TYPE_CHECKING:
-    # Only annotations name a Score: scoring imports this module to re-export it.
-    from domain.rules.scoring import Score
-
-# The project's reference sheet, the source of every row here and in scoring.py.
-SHEET = "clinical/instruments.md"
+from domain.rules.scoring import SHEET, Score
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,12 @@
-"""Instrument scoring and change over time, as versioned data.
+"""Instrument scoring, as versioned data.
 
 `SCORING` holds one row per instrument: which items are summed, the severity bands, the
 positive rule (a cut-off, shaded answers or a symptom pattern), the triage levels and the
-flags. `score()` reads the row; nothing here branches on an instrument's name. `OUTCOMES`
-holds the measurement-based-care parameters `series()` uses (remission, the minimal
-important difference and the reliability parameters for the Jacobson-Truax index); they
-live in domain/rules/outcomes.py and are re-exported here.
+flags. `score()` reads the row; nothing here branches on an instrument's name. Change over
+a series of scores is domain/rules/outcomes.py, which builds on the `Score` given here.
 
 Every row names its version and its source. `checked` is False throughout: the source is
-the project's reference sheet (clinical/instruments.md), not the primary literature, and
-each reliability parameter says on its own whether it was verified.
+the project's reference sheet (clinical/instruments.md), not the primary literature.
 """
 
 from __future__ import annotations
@@ -20,46 +17,9 @@ from typing import Any
 
 from domain.errors import InvalidInput
 from domain.instruments import InstrumentCode, check_answers
-from domain.rules.outcomes import (
-    MBC,
-    OUTCOMES,
-    RELIABLE_RC,
-    SHEET,
-    Direction,
-    OutcomeRule,
-    Parameter,
-    Reliability,
-    SeriesSummary,
-    outcome_rule,
-    series,
-)
 
-# Its own names and those of outcomes.py, re-exported so that
-# `from domain.rules.scoring import series` keeps working.
-__all__ = [
-    "MBC",
-    "OUTCOMES",
-    "RELIABLE_RC",
-    "SCORING",
-    "SHEET",
-    "UNBANDED",
-    "YES",
-    "Band",
-    "Cluster",
-    "Direction",
-    "Flag",
-    "OutcomeRule",
-    "Parameter",
-    "Pattern",
-    "Reliability",
-    "Score",
-    "ScoringRule",
-    "SeriesSummary",
-    "Triage",
-    "outcome_rule",
-    "score",
-    "series",
-]
+# The project's reference sheet, the source of every row here and in outcomes.py.
+SHEET = "clinical/instruments.md"
 
 UNBANDED = "unbanded"
 

@@ -1,8 +1,8 @@
 """Titration schedules as data: the lamotrigine label titration, the drugs that choose
 its column (the regimen), and the daily dose in mg that the guard compares with it.
 
-The guard itself is `MedicationSection.check_titration` (domain/medication.py), which
-refuses a dose step above the schedule unless it is given an override reason.
+The guard itself is `MedicationSection.check_titration` (domain/medication_management.py),
+which refuses a dose step above the schedule unless it is given an override reason.
 """
 
 from __future__ import annotations
@@ -10,13 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from domain.dose import Dose
 from domain.vocabulary import DoseUnit, Frequency
-
-if TYPE_CHECKING:
-    # Only annotations name a Dose: domain.medication imports this module.
-    from domain.medication import Dose
 
 Regimen = Literal["alone", "with valproate", "with an enzyme inducer"]
 

@@ -9,9 +9,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.dose import Dose
 from domain.errors import InvalidInput, NotPermittedAuthor, RuleViolation
-from domain.medication import LAMOTRIGINE_TITRATION, Dose, DoseChanged, mg_per_day
+from domain.medication import DoseChanged
 from domain.patient import PatientRecord
+from domain.rules.titration import LAMOTRIGINE_TITRATION, mg_per_day
 from domain.vocabulary import DataClass, Frequency
 from tests.unit.builders import (
     PRESCRIBER,

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.dose import Dose
 from domain.errors import (
     InvalidInput,
     NotPermittedAuthor,
@@ -21,7 +22,6 @@ from domain.medication import (
     STOPPED,
     TAPERING,
     AdherenceRecorded,
-    Dose,
     DoseChanged,
     DoseTimingChanged,
     EvaluationRecorded,

@@ -9,7 +9,8 @@ import pytest
 
 from domain.errors import InvalidInput
 from domain.instruments import INSTRUMENTS, InstrumentCode
-from domain.rules.scoring import OUTCOMES, SCORING, Score, score, series
+from domain.rules.outcomes import OUTCOMES, series
+from domain.rules.scoring import SCORING, Score, score
 
 PHQ9 = InstrumentCode.PHQ9
 GAD7 = InstrumentCode.GAD7
