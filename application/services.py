@@ -10,6 +10,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from anyio import to_thread
+
 from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.consents import Consents
@@ -41,6 +43,10 @@ class Services:
 
     def __post_init__(self) -> None:
         self.consents = Consents(self.clinic, self.writer)
+
+    async def visible(self, position: int) -> None:
+        """Wait until the record index reflects a write (so the next page shows it)."""
+        await to_thread.run_sync(self.reader.index.wait_for, position)
 
     def start(self) -> None:
         """Bring the record index up to date, then keep it and the hash chain so in the

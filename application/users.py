@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.clinic import Clinic, Receipt
+from application.ports import Passwords
 from application.writer import CommandWriter
 from domain.errors import Conflict
 from domain.events import Actor, now
@@ -55,3 +56,21 @@ def deactivate_now(
         )
     finally:
         clinic.forget_user(email)
+
+
+def add_account(
+    writer: CommandWriter,
+    clinic: Clinic,
+    passwords: Passwords,
+    by: Actor,
+    *,
+    password: str,
+    patient: str | None = None,
+    **account: object,
+) -> Receipt:
+    """A new account for a person (for a patient or supporter, tied to that patient's
+    record, which must exist); the password is kept only as its hash."""
+    patient_id = clinic.find_patient(patient).id if patient else None
+    return create_user_now(
+        writer, by, password_hash=passwords.hash(password), patient_id=patient_id, **account
+    )

@@ -16,7 +16,7 @@ from rich.table import Table
 from application.clinic import Clinic
 from application.errors import Unauthorized
 from application.operator import read_as_operator
-from application.users import create_user_now, deactivate_now
+from application.users import add_account, deactivate_now
 from bootstrap import (
     Settings,
     bootstrap,
@@ -124,19 +124,18 @@ def user_add(
 ) -> None:
     """Create a user account (its password is stored only as an Argon2 hash)."""
     services = bootstrap_services(Settings(), with_tokens=False)
-    clinic = services.clinic
     try:
-        patient_id = clinic.find_patient(patient).id if patient else None
-        password_hash = services.passwords.hash(password)
-        create_user_now(
+        add_account(
             services.writer,
+            services.clinic,
+            services.passwords,
             CLI_ACTOR,
+            password=password,
+            patient=patient,
             email=email,
             display_name=name,
             role=role,
             organisation=organisation,
-            password_hash=password_hash,
-            patient_id=patient_id,
         )
     except TandemError as exc:
         _fail(exc)

@@ -6,16 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, viewer_of
+from api.deps import ServicesDep
 from api.web import jinja
 from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
 from application.errors import Throttled, Unauthorized
-from application.reading import ReadRequest
+from application.sharing import shared_with
 from application.signin import authenticate
 from domain.consent import Purpose
-from domain.errors import AccessDenied
 from domain.users import User
 from domain.vocabulary import Role
 
@@ -107,13 +105,5 @@ async def shared_with_me(request: Request, user: WebUser, services: ServicesDep)
     from api.web.clinician import DEFAULT_PURPOSE
 
     purpose = DEFAULT_PURPOSE.get(user.role, Purpose.TREATMENT)
-    entries = []
-    for patient_id in await run_in_threadpool(services.reader.index.view.patients):
-        read = ReadRequest(viewer_of(user), patient_id, "summary", purpose)
-        try:
-            body = (await services.reads.read(read, user.actor)).json()
-        except AccessDenied:
-            continue
-        name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"
-        entries.append({"patient_id": patient_id, "name": name, "classes": body["classes"]})
+    entries = await shared_with(services, user, purpose)
     return render(request, services, "shared.html", user, entries=entries)

@@ -297,7 +297,7 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
         except AccessDenied:
             return forbidden(request, services, user, "Your record is not available to you here.")
         else:
-            await run_in_threadpool(services.reader.index.wait_for, receipt.position)
+            await services.visible(receipt.position)
             return RedirectResponse("/me?done=granted", status_code=303)
     return await my_page(
         request,
@@ -334,7 +334,7 @@ async def revoke(
     except AccessDenied:
         return forbidden(request, services, user, "Your record is not available to you here.")
     else:
-        await run_in_threadpool(services.reader.index.wait_for, receipt.position)
+        await services.visible(receipt.position)
         return RedirectResponse("/me?done=revoked", status_code=303)
     return await my_page(
         request,

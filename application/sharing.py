@@ -1,0 +1,30 @@
+"""For those who see records under consents: the patients sharing with them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+
+from application.consents import viewer_of
+from application.reading import ReadRequest
+from application.services import Services
+from domain.consent import Purpose
+from domain.errors import AccessDenied
+from domain.users import User
+
+
+async def shared_with(services: Services, user: User, purpose: Purpose) -> list[dict[str, Any]]:
+    """Each patient whose record this user may read for `purpose`; each listing is a
+    recorded read of that patient's summary. (It asks every patient: fine for a practice;
+    an index of consents by recipient would be needed at scale.)"""
+    entries = []
+    for patient_id in await to_thread.run_sync(services.reader.index.view.patients):
+        read = ReadRequest(viewer_of(user), patient_id, "summary", purpose)
+        try:
+            body = (await services.reads.read(read, user.actor)).json()
+        except AccessDenied:
+            continue
+        name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"
+        entries.append({"patient_id": patient_id, "name": name, "classes": body["classes"]})
+    return entries
