@@ -121,6 +121,11 @@ def _disclosure(row: AccessRow) -> Disclosure:
     )
 
 
+def require_reviewer(user: User) -> None:
+    """Compliance reviewers only (NotAnAuditor for anyone else)."""
+    check_auditor(viewer_of(user))
+
+
 def who_saw_what(
     services: Services,
     user: User,
