@@ -28,6 +28,18 @@ from domain.vocabulary import Role
 from projections import role_views
 from projections.record_index import EventRow
 
+# A reader acting for a consent's purpose reads for that purpose unless they choose another
+# (the API and the pages alike); everyone else reads for treatment.
+DEFAULT_PURPOSE = {
+    Role.EMPLOYER: Purpose.RETURN_TO_WORK,
+    Role.SCHOOL_COUNSELOR: Purpose.EDUCATION_SUPPORT,
+    Role.SUPPORTER: Purpose.FAMILY_SUPPORT,
+}
+
+
+def default_purpose(role: Role) -> Purpose:
+    return DEFAULT_PURPOSE.get(role, Purpose.TREATMENT)
+
 
 @dataclass(frozen=True)
 class ReadRequest:
