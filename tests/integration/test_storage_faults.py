@@ -286,7 +286,5 @@ def test_a_command_that_fails_half_way_leaves_no_changed_record_in_the_cache(
         await writer.submit(patient, whole)
 
     asyncio.run(run())
-    texts = [
-        e.text for e in clinic.patient_events(patient) if isinstance(e, ProgressNoteWritten)
-    ]
+    texts = [e.text for e in clinic.patient_events(patient) if isinstance(e, ProgressNoteWritten)]
     assert texts == ["whole"]
