@@ -98,9 +98,11 @@ async def board(
     kind: str | None = None,
     patient_id: UUID | None = None,
     alerts_only: bool = False,
+    min_position: int | None = None,
 ) -> Board:
     """Every patient on the reader's caseload with work waiting, each row an audited read
-    of that patient's care view."""
+    of that patient's care view (reflecting at least `min_position`)."""
+    await services.reflecting(min_position)
     filters = Filters(scope, status, kind, alerts_only)
     viewer = viewer_of(user)
     caseload = await to_thread.run_sync(services.reader.index.view.caseload, user.email)
@@ -108,7 +110,7 @@ async def board(
     for pid, _role in caseload:
         if patient_id is not None and pid != patient_id:
             continue
-        request = ReadRequest(viewer, pid, "care", Purpose.TREATMENT)
+        request = ReadRequest(viewer, pid, "care", Purpose.TREATMENT, min_position=min_position)
         try:
             found = await services.reads.read(request, user.actor)
         except AccessDenied:

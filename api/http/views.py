@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from api.deps import CurrentUser, ServicesDep, viewer_of
 from api.errors import PATIENT_ERRORS, ErrorBody
+from api.http.deps import MinPosition
 from application.audited import AuditedAnswer
 from application.reading import ReadRequest, default_purpose
 from application.schemas.reads import BreakGlassRequest
@@ -24,14 +25,6 @@ from domain.consent import Purpose
 
 router = APIRouter(prefix="/patients/{patient_id}", tags=["views"])
 
-MinPosition = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        description="Wait (up to 5 s) until the view reflects this log position "
-        "(a write's receipt gives it): read-your-writes.",
-    ),
-]
 AsOf = Annotated[
     int | None, Query(ge=1, description="Answer as the view stood at this log position.")
 ]
