@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,13 @@ class Colliding(SQLiteApplicationRecorder):
         if self.colliding:
             raise IntegrityError("UNIQUE constraint failed (simulated concurrent write)")
         return super().insert_events(stored_events, **kwargs)
+
+
+def run_loop(coroutine: Any) -> Any:
+    """Run a coroutine on a loop of its own thread (Playwright's sync API may keep a loop
+    running in the main thread when the browser tests run first)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass
@@ -262,7 +270,7 @@ def test_a_new_aggregate_colliding_on_the_retry_is_a_conflict(tmp_path: Path) ->
         response_sha256="0" * 64,
     )
     with pytest.raises(Conflict):
-        asyncio.run(writer.append(access))
+        run_loop(writer.append(access))
 
 
 def test_a_command_that_fails_half_way_leaves_no_changed_record_in_the_cache(
@@ -285,6 +293,6 @@ def test_a_command_that_fails_half_way_leaves_no_changed_record_in_the_cache(
             await writer.submit(patient, half_way)
         await writer.submit(patient, whole)
 
-    asyncio.run(run())
+    run_loop(run())
     texts = [e.text for e in clinic.patient_events(patient) if isinstance(e, ProgressNoteWritten)]
     assert texts == ["whole"]
