@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api import errors, web
@@ -16,7 +18,9 @@ from bootstrap import Settings, bootstrap_services
 
 class Health(BaseModel):
     status: str
-    position: int
+    position: int | None
+    store: str = "ok"
+    cause: str | None = None
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -49,8 +53,28 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(board.router)
     app.include_router(auth.router)
 
-    @app.get("/health", tags=["meta"], response_model=Health)
-    def health() -> Health:
-        return Health(status="ok", position=services.clinic.position())
+    @app.get(
+        "/health",
+        tags=["meta"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The store cannot write"}},
+    )
+    def health() -> Response:
+        """Whether the service can take writes: 503 while the store cannot write (a full
+        disk, an unreachable database), 200 again by itself once a write succeeds."""
+        report = services.writer.health.report()
+        try:
+            position: int | None = services.clinic.position()
+        except PersistenceError as exc:
+            services.writer.health.failed(exc)
+            report = services.writer.health.report()
+            position = None
+        body = Health(
+            status="ok" if report.ok else "failing",
+            position=position,
+            store="ok" if report.ok else "failing",
+            cause=report.cause,
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if report.ok else 503)
 
     return app

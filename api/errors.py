@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -156,9 +157,17 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _storage(request: Request, exc: Exception) -> JSONResponse:
+    """A storage fault no use case translated (a read of the store while it is down): noted
+    on the store's health (logged once per episode) and answered like StoreUnavailable."""
+    health = request.app.state.services.writer.health
+    return _json(problem_for(health.failed(exc)))
+
+
 def install(app: FastAPI) -> None:
     for kind in HANDLED:
         app.add_exception_handler(kind, _handled)
+    app.add_exception_handler(PersistenceError, _storage)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
 

@@ -4,6 +4,7 @@ one audited read, like any other view."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
@@ -41,6 +42,54 @@ def _mine(items: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
     return [i for i in items if role in i["for_roles"]]
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What the reader asked the board for."""
+
+    scope: Scope = "mine"
+    status: Status | None = None
+    kind: str | None = None
+    alerts_only: bool = False
+
+
+def entry_for(patient_id: UUID, body: dict[str, Any], user: User, f: Filters) -> BoardPatient:
+    """One patient's row: their care view's items, filtered as the reader asked."""
+    due, overdue, alerts = body["due"], body["overdue"], body["alerts"]
+    if f.scope == "mine":
+        due, overdue, alerts = (_mine(x, user.role.value) for x in (due, overdue, alerts))
+    if f.kind is not None:
+        due = [d for d in due if d["kind"] == f.kind]
+        overdue = [d for d in overdue if d["kind"] == f.kind]
+    if f.status == "due" or f.alerts_only:
+        overdue = []
+    if f.status == "overdue" or f.alerts_only:
+        due = []
+    waiting = [
+        m
+        for m in body["unacknowledged_messages"]
+        if f.scope == "team" or user.email in m["waiting_for"]
+    ]
+    return BoardPatient(
+        patient_id=patient_id,
+        name=body.get("name"),
+        due=due,
+        overdue=overdue,
+        alerts=alerts,
+        missed_sessions=[] if f.alerts_only else body["missed_sessions"],
+        unacknowledged_messages=[] if f.alerts_only else waiting,
+    )
+
+
+def _has_work(entry: BoardPatient) -> bool:
+    return bool(
+        entry.due
+        or entry.overdue
+        or entry.alerts
+        or entry.missed_sessions
+        or entry.unacknowledged_messages
+    )
+
+
 async def board(
     services: Services,
     user: User,
@@ -49,59 +98,28 @@ async def board(
     kind: str | None = None,
     patient_id: UUID | None = None,
     alerts_only: bool = False,
+    min_position: int | None = None,
 ) -> Board:
+    """Every patient on the reader's caseload with work waiting, each row an audited read
+    of that patient's care view (reflecting at least `min_position`)."""
+    await services.reflecting(min_position)
+    filters = Filters(scope, status, kind, alerts_only)
     viewer = viewer_of(user)
     caseload = await to_thread.run_sync(services.reader.index.view.caseload, user.email)
     patients = []
     for pid, _role in caseload:
         if patient_id is not None and pid != patient_id:
             continue
-        request = ReadRequest(viewer, pid, "care", Purpose.TREATMENT)
+        request = ReadRequest(viewer, pid, "care", Purpose.TREATMENT, min_position=min_position)
         try:
             found = await services.reads.read(request, user.actor)
         except AccessDenied:
             continue  # on the team in a role that may not see this: not on my board
-        body = found.json()
-        due, overdue, alerts = body["due"], body["overdue"], body["alerts"]
-        if scope == "mine":
-            due, overdue, alerts = (_mine(x, user.role.value) for x in (due, overdue, alerts))
-        if kind is not None:
-            due = [d for d in due if d["kind"] == kind]
-            overdue = [d for d in overdue if d["kind"] == kind]
-        if status == "due":
-            overdue = []
-        elif status == "overdue":
-            due = []
-        entry = BoardPatient(
-            patient_id=pid,
-            name=body.get("name"),
-            due=due,
-            overdue=overdue,
-            alerts=alerts,
-            missed_sessions=[] if alerts_only else body["missed_sessions"],
-            unacknowledged_messages=[]
-            if alerts_only
-            else [
-                m
-                for m in body["unacknowledged_messages"]
-                if scope == "team" or user.email in m["waiting_for"]
-            ],
-        )
-        if alerts_only:
-            entry.due, entry.overdue = [], []
-        if (
-            entry.due
-            or entry.overdue
-            or entry.alerts
-            or entry.missed_sessions
-            or entry.unacknowledged_messages
-        ):
+        entry = entry_for(pid, found.json(), user, filters)
+        if _has_work(entry):
             patients.append(entry)
     totals = {
-        "due": sum(len(p.due) for p in patients),
-        "overdue": sum(len(p.overdue) for p in patients),
-        "alerts": sum(len(p.alerts) for p in patients),
-        "missed_sessions": sum(len(p.missed_sessions) for p in patients),
-        "unacknowledged_messages": sum(len(p.unacknowledged_messages) for p in patients),
+        key: sum(len(getattr(p, key)) for p in patients)
+        for key in ("due", "overdue", "alerts", "missed_sessions", "unacknowledged_messages")
     }
     return Board(scope=scope, patients=patients, totals=totals)

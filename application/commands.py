@@ -198,6 +198,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "medication_id",
     ),
     CommandSpec(
+        "/medication-reconciliations",
+        s.MedicationReconciliationCreate,
+        PatientRecord.reconcile_medications,
+        "medication",
+    ),
+    CommandSpec(
         "/lab-orders", s.LabOrderCreate, PatientRecord.order_lab, "labs", created="order_id"
     ),
     CommandSpec(

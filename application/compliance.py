@@ -121,6 +121,11 @@ def _disclosure(row: AccessRow) -> Disclosure:
     )
 
 
+def require_reviewer(user: User) -> None:
+    """Compliance reviewers only (NotAnAuditor for anyone else)."""
+    check_auditor(viewer_of(user))
+
+
 def who_saw_what(
     services: Services,
     user: User,
@@ -129,9 +134,11 @@ def who_saw_what(
     user_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    min_position: int | None = None,
 ) -> list[AccessPublic]:
     """Who saw patient X in a period, or what user Y saw (either filter, or both)."""
     check_auditor(viewer_of(user))
+    services.reflect(min_position)
     rows = services.reader.index.view.accesses(
         patient_id=patient_id,
         user_id=user_id.lower() if user_id else None,
@@ -141,10 +148,13 @@ def who_saw_what(
     return [_public(r) for r in rows]
 
 
-def accounting_of_disclosures(services: Services, user: User, patient_id: UUID) -> Accounting:
+def accounting_of_disclosures(
+    services: Services, user: User, patient_id: UUID, min_position: int | None = None
+) -> Accounting:
     """Every disclosure outside the treating team (under a consent, or break-the-glass)
     over the last six years (45 CFR 164.528), Part 2 disclosures listed apart (42 CFR 2.25)."""
     check_auditor(viewer_of(user))
+    services.reflect(min_position)
     since = now() - timedelta(days=365 * ACCOUNTING_YEARS + 2)
     rows = services.reader.index.view.accesses(
         patient_id=patient_id, since=since, basis=("consent", "break-the-glass")
@@ -157,9 +167,12 @@ def accounting_of_disclosures(services: Services, user: User, patient_id: UUID) 
     )
 
 
-def review_queue(services: Services, user: User) -> list[AccessPublic]:
-    """Break-the-glass reads not yet reviewed, oldest first."""
+def review_queue(
+    services: Services, user: User, min_position: int | None = None
+) -> list[AccessPublic]:
+    """Break-the-glass reads not yet reviewed, oldest first (reflecting `min_position`)."""
     check_auditor(viewer_of(user))
+    services.reflect(min_position)
     return [_public(r) for r in services.reader.index.view.accesses(unreviewed_only=True)]
 
 
@@ -183,9 +196,12 @@ async def review(services: Services, user: User, access_id: UUID, body: ReviewBo
     return access(services, user, access_id)
 
 
-def replay(services: Services, user: User, access_id: UUID) -> ReplayPublic:
+def replay(
+    services: Services, user: User, access_id: UUID, min_position: int | None = None
+) -> ReplayPublic:
     """Rebuild the exact answer of a past read from the log and compare its hash."""
     check_auditor(viewer_of(user))
+    services.reflect(min_position)
     if services.reader.index.view.access(access_id) is None:
         raise NotFound("access record", access_id)
     result = services.reader.replay(access_id)

@@ -13,17 +13,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
-
-from eventsourcing.application import AggregateNotFoundError
 
 from application.clinic import Clinic
 from application.errors import IndexBehind
 from application.index_runner import IndexRunner
 from domain.access import Decision, Viewer, decide, denied
 from domain.audit import AccessRecorded
-from domain.consent import PatientConsents, Purpose, consents_id_for
+from domain.consent import PatientConsents, Purpose
 from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
@@ -31,6 +28,18 @@ from domain.record import Membership
 from projections import role_views
 from projections.care import facts_of
 from projections.record_index import EventRow
+
+# A reader acting for a consent's purpose reads for that purpose unless they choose another
+# (the API and the pages alike); everyone else reads for treatment.
+DEFAULT_PURPOSE = {
+    Role.EMPLOYER: Purpose.RETURN_TO_WORK,
+    Role.SCHOOL_COUNSELOR: Purpose.EDUCATION_SUPPORT,
+    Role.SUPPORTER: Purpose.FAMILY_SUPPORT,
+}
+
+
+def default_purpose(role: Role) -> Purpose:
+    return DEFAULT_PURPOSE.get(role, Purpose.TREATMENT)
 
 
 @dataclass(frozen=True)
@@ -79,13 +88,7 @@ class Reader:
         self.index = index
 
     def consents(self, patient_id: UUID, version: int | None = None) -> PatientConsents | None:
-        if version == 0:
-            return None
-        try:
-            found: Any = self.clinic.repository.get(consents_id_for(patient_id), version=version)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, PatientConsents) else None
+        return self.clinic.consents(patient_id, version)
 
     def prepare(self, request: ReadRequest) -> PreparedRead:
         """Decide and build a read (blocking: run it off the event loop)."""

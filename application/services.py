@@ -15,11 +15,13 @@ from anyio import to_thread
 from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.consents import Consents
+from application.errors import IndexBehind
 from application.hash_chain import HashChain
 from application.ports import Passwords, Sender, Tokens
 from application.reading import Reader
 from application.throttle import LoginThrottle
 from application.writer import CommandWriter
+from domain.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,22 @@ class Services:
 
     def __post_init__(self) -> None:
         self.consents = Consents(self.clinic, self.writer)
+
+    def reflect(self, min_position: int | None) -> None:
+        """Read-your-writes for the index-backed answers (the board, compliance): wait until
+        the index reflects `min_position` (a receipt's or an access record's position)."""
+        if min_position is None:
+            return
+        head = self.clinic.position()
+        if min_position > head:
+            raise InvalidInput.single(
+                "min_position", f"{min_position} is beyond the log's last position {head}"
+            )
+        if not self.reader.index.wait_for(min_position):
+            raise IndexBehind(f"the index has not reached position {min_position} yet")
+
+    async def reflecting(self, min_position: int | None) -> None:
+        await to_thread.run_sync(self.reflect, min_position)
 
     async def visible(self, position: int) -> None:
         """Wait until the record index reflects a write (so the next page shows it)."""

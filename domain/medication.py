@@ -1,5 +1,5 @@
-"""Medication events: evaluation, starts, titration, changes, effects, stops, and the state
-they leave on the record.
+"""Medication events: evaluation, starts, titration, changes, effects, stops, the
+reconciliation of medications prescribed elsewhere, and the state they leave on the record.
 
 The commands that record them, with their guards, are the record's medication section
 (domain/medication_management.py). The events stay in this module, whose path is part of
@@ -32,6 +32,7 @@ from domain.vocabulary import (
 PRESCRIBERS = frozenset({Role.PRESCRIBER})
 ACTIVE, STOPPED, TAPERING = "active", "stopped", "tapering"
 Route = Literal["oral", "sublingual", "nasal", "transdermal", "intramuscular", "subcutaneous"]
+Decision = Literal["confirmed", "changed", "discontinued"]
 
 
 class PriorTrial(Value):
@@ -246,3 +247,76 @@ class MedicationStopped(MedicationEvent):
 
     def summary(self) -> str:
         return f"stopped: {self.reason}"
+
+
+class ReconciledItem(Value):
+    """A medication the patient reports taking from another prescriber (or over the counter),
+    as reported, and the prescriber's decision on it: continued as reported, changed to
+    `new_dose` and/or `new_schedule`, or discontinued. The section's guards check that the
+    decision carries what it needs (check_reconciled_item)."""
+
+    drug: ShortText
+    rxnorm: RxNormCode | None = None
+    dose: Dose
+    schedule: Schedule
+    prescribed_by: ShortText | None = None  # free text; none for an over-the-counter drug
+    # Treatment for a substance-use disorder (methadone from an OTP): an SUD record.
+    sud_treatment: bool = False
+    decision: Decision
+    new_dose: Dose | None = None
+    new_schedule: Schedule | None = None
+    reason: Text | None = None
+
+    @property
+    def key(self) -> str:
+        """Which outside medication this is on the record: the same drug, however written."""
+        return self.drug.casefold()
+
+    def dose_after(self) -> Dose:
+        """The dose the patient takes after the reconciliation (the reported one unless
+        changed)."""
+        if self.decision == "changed" and self.new_dose is not None:
+            return self.new_dose
+        return self.dose
+
+    def schedule_after(self) -> Schedule:
+        if self.decision == "changed" and self.new_schedule is not None:
+            return self.new_schedule
+        return self.schedule
+
+    def summary(self) -> str:
+        reported = f"{self.drug} {self.dose} {self.schedule}"
+        if self.decision == "changed":
+            to = " ".join(str(v) for v in (self.new_dose, self.new_schedule) if v is not None)
+            return f"{reported} changed to {to}: {self.reason}"
+        why = f": {self.reason}" if self.reason else ""
+        return f"{reported} {self.decision}{why}"
+
+
+class MedicationsReconciled(RecordEvent):
+    """The prescriber obtained the patient's list of medications from other prescribers,
+    compared it and decided on each (The Joint Commission NPSG.03.06.01)."""
+
+    class_version: ClassVar[int] = 1
+    default_class: ClassVar[DataClass] = DataClass.MEDICATION
+    authors: ClassVar[frozenset[Role]] = PRESCRIBERS
+
+    items: list[ReconciledItem] = Field(min_length=1, max_length=50)
+    source: ShortText | None = None  # where the list came from: "patient interview", ...
+
+    def apply(self, aggregate: Any) -> None:
+        for item in self.items:
+            aggregate.state.reconciled[item.key] = MedicationState(
+                item.drug,
+                item.dose_after(),
+                STOPPED if item.decision == "discontinued" else ACTIVE,
+                item.sud_treatment,
+                item.rxnorm or "",
+                None,  # started elsewhere, on a day the record does not know
+                item.schedule_after().frequency,
+            )
+
+    def summary(self) -> str:
+        source = f" ({self.source})" if self.source else ""
+        listed = "; ".join(item.summary() for item in self.items)
+        return f"medications reconciled{source}: {listed}"

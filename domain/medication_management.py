@@ -1,6 +1,8 @@
 """Medication management: the record's commands for a patient's medications, from the
-evaluation to the stop, and the guards they apply (the medication must be known and
-current; a lamotrigine increase must keep to its titration schedule or say why not).
+evaluation to the stop, the reconciliation of those prescribed elsewhere, and the guards
+they apply (the medication must be known and current; a lamotrigine increase must keep to
+its titration schedule or say why not; each reconciled medication is listed once, with
+what its decision needs).
 
 The events they record are in domain/medication.py.
 """
@@ -11,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from domain.dose import Dose
-from domain.errors import RuleViolation
+from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.events import Actor
 from domain.medication import (
     STOPPED,
@@ -24,15 +26,17 @@ from domain.medication import (
     EvaluationRecorded,
     MedicationEvent,
     MedicationReassessed,
+    MedicationsReconciled,
     MedicationStarted,
     MedicationState,
     MedicationStopped,
     MedicationSwitched,
+    ReconciledItem,
     SideEffectReported,
     TaperStarted,
     TitrationPlanned,
 )
-from domain.record import RecordBase, parsed_flag, refuse_reserved
+from domain.record import RecordBase, parsed_flag, refuse_reserved, refused_fields
 from domain.rules.titration import (
     ENZYME_INDUCER_NAMES,
     LAMOTRIGINE_TITRATION,
@@ -41,6 +45,8 @@ from domain.rules.titration import (
     mg_per_day,
 )
 from domain.vocabulary import Severity
+
+_RECONCILED_ITEMS: TypeAdapter[list[ReconciledItem]] = TypeAdapter(list[ReconciledItem])
 
 
 class MedicationSection(RecordBase):
@@ -281,3 +287,64 @@ class MedicationSection(RecordBase):
 
     def stop_medication(self, by: Actor, at: datetime, *, medication_id: UUID, reason: str) -> None:
         self._on_medication(MedicationStopped, by, at, medication_id, reason=reason)
+
+    def reconcile_medications(
+        self, by: Actor, at: datetime, *, items: list[Any], source: str | None = None
+    ) -> None:
+        """Record the prescriber's decision on each medication the patient reports taking
+        from other prescribers: confirmed, changed or discontinued. The reconciliation is an
+        SUD record if any medication on it treats a substance-use disorder."""
+        self.check_may_author(MedicationsReconciled, by)
+        with refused_fields("items"):
+            reconciled = _RECONCILED_ITEMS.validate_python(items)
+        self.check_reconciliation_lists_medications(reconciled)
+        self.check_each_medication_listed_once(reconciled)
+        for index, item in enumerate(reconciled):
+            self.check_reconciled_item(index, item)
+        self._record(
+            MedicationsReconciled,
+            by,
+            at,
+            sud_context=any(item.sud_treatment for item in reconciled),
+            items=reconciled,
+            source=source,
+        )
+
+    def check_reconciliation_lists_medications(self, items: list[ReconciledItem]) -> None:
+        if not items:
+            raise InvalidInput.single("items", "a reconciliation lists at least one medication")
+
+    def check_each_medication_listed_once(self, items: list[ReconciledItem]) -> None:
+        """One decision per drug: the same name (in any case) or RxNorm code twice is
+        refused at its second listing."""
+        drugs: set[str] = set()
+        codes: set[str] = set()
+        for index, item in enumerate(items):
+            if item.key in drugs or (item.rxnorm is not None and item.rxnorm in codes):
+                raise InvalidInput.single(
+                    f"items.{index}.drug", f"{item.drug} is listed more than once"
+                )
+            drugs.add(item.key)
+            if item.rxnorm is not None:
+                codes.add(item.rxnorm)
+
+    def check_reconciled_item(self, index: int, item: ReconciledItem) -> None:
+        """A change gives the new dose or schedule and why; a discontinuation gives why;
+        only a change carries a new dose or schedule."""
+        at = f"items.{index}"
+        errors: list[FieldError] = []
+        if item.decision == "changed":
+            if item.new_dose is None and item.new_schedule is None:
+                errors.append(
+                    FieldError(f"{at}.new_dose", "is required to change (or give new_schedule)")
+                )
+        else:
+            for name in ("new_dose", "new_schedule"):
+                if getattr(item, name) is not None:
+                    errors.append(
+                        FieldError(f"{at}.{name}", f"is only for a change, not {item.decision}")
+                    )
+        if item.decision != "confirmed" and item.reason is None:
+            errors.append(FieldError(f"{at}.reason", f"is required when {item.decision}"))
+        if errors:
+            raise InvalidInput(errors)

@@ -137,6 +137,8 @@ class RecordState:
     sessions: dict[UUID, str] = field(default_factory=dict)
     session_starts: dict[UUID, datetime] = field(default_factory=dict)
     medications: dict[UUID, Any] = field(default_factory=dict)
+    # Medications prescribed elsewhere, by drug, as the last reconciliation left them.
+    reconciled: dict[str, Any] = field(default_factory=dict)
     lab_orders: dict[UUID, str] = field(default_factory=dict)
     sud_orders: set[UUID] = field(default_factory=set)
     messages: dict[UUID, Any] = field(default_factory=dict)

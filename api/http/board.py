@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, ServicesDep
 from api.errors import AUTH_ERRORS
+from api.http.deps import MinPosition
 from application import board as use
 from application.board import Board, Scope, Status
 
@@ -28,6 +29,9 @@ async def board(
     ] = None,
     patient_id: UUID | None = None,
     alerts_only: bool = False,
+    min_position: MinPosition = None,
 ) -> Board:
     """Every patient on my caseload with what is due, overdue, alerting, missed or waiting."""
-    return await use.board(services, user, scope, status, kind, patient_id, alerts_only)
+    return await use.board(
+        services, user, scope, status, kind, patient_id, alerts_only, min_position
+    )

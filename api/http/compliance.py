@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentUser, ServicesDep
 from api.errors import AUTH_ERRORS, ErrorBody
 from api.exports import csv_response
+from api.http.deps import MinPosition
 from application import compliance as use
 from application.compliance import (
     AccessPublic,
@@ -40,30 +41,44 @@ def who_saw_what(
     since: datetime | None = None,
     until: datetime | None = None,
     format: Format = "json",
+    min_position: MinPosition = None,
 ) -> Any:
     """Who saw patient X in a period, or what user Y saw (either filter, or both)."""
     found = use.who_saw_what(
-        services, user, patient_id=patient_id, user_id=user_id, since=since, until=until
+        services,
+        user,
+        patient_id=patient_id,
+        user_id=user_id,
+        since=since,
+        until=until,
+        min_position=min_position,
     )
     return csv_response(found) if format == "csv" else found
 
 
 @router.get("/disclosures/{patient_id}", response_model=Accounting, responses=ERRORS)
 def accounting_of_disclosures(
-    patient_id: UUID, user: CurrentUser, services: ServicesDep, format: Format = "json"
+    patient_id: UUID,
+    user: CurrentUser,
+    services: ServicesDep,
+    format: Format = "json",
+    min_position: MinPosition = None,
 ) -> Any:
     """Every disclosure outside the treating team (under a consent, or break-the-glass)
     over the last six years (45 CFR 164.528), Part 2 disclosures listed apart (42 CFR 2.25)."""
-    found = use.accounting_of_disclosures(services, user, patient_id)
+    found = use.accounting_of_disclosures(services, user, patient_id, min_position)
     if format == "csv":
         return csv_response([*found.disclosures, *found.part2_disclosures])
     return found
 
 
 @router.get("/break-glass", response_model=list[AccessPublic], responses=ERRORS)
-def review_queue(user: CurrentUser, services: ServicesDep) -> list[AccessPublic]:
-    """Break-the-glass reads not yet reviewed, oldest first."""
-    return use.review_queue(services, user)
+def review_queue(
+    user: CurrentUser, services: ServicesDep, min_position: MinPosition = None
+) -> list[AccessPublic]:
+    """Break-the-glass reads not yet reviewed, oldest first. A break-the-glass answer's
+    X-Access-Position, given as `min_position`, makes sure its record is listed."""
+    return use.review_queue(services, user, min_position)
 
 
 @router.post("/break-glass/{access_id}/review", response_model=AccessPublic, responses=ERRORS)
@@ -74,9 +89,11 @@ async def review(
 
 
 @router.get("/access/{access_id}/replay", response_model=ReplayPublic, responses=ERRORS)
-def replay(access_id: UUID, user: CurrentUser, services: ServicesDep) -> ReplayPublic:
+def replay(
+    access_id: UUID, user: CurrentUser, services: ServicesDep, min_position: MinPosition = None
+) -> ReplayPublic:
     """Rebuild the exact answer of a past read from the log and compare its hash."""
-    return use.replay(services, user, access_id)
+    return use.replay(services, user, access_id, min_position)
 
 
 @router.get("/verify", response_model=Verification, responses=ERRORS)

@@ -17,25 +17,25 @@ from pydantic import BaseModel
 
 from api.deps import CurrentUser, ServicesDep, viewer_of
 from api.errors import PATIENT_ERRORS, ErrorBody
+from api.http.deps import MinPosition
 from application.audited import AuditedAnswer
-from application.reading import ReadRequest
+from application.reading import ReadRequest, default_purpose
 from application.schemas.reads import BreakGlassRequest
 from domain.consent import Purpose
 
 router = APIRouter(prefix="/patients/{patient_id}", tags=["views"])
 
-MinPosition = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        description="Wait (up to 5 s) until the view reflects this log position "
-        "(a write's receipt gives it): read-your-writes.",
-    ),
-]
 AsOf = Annotated[
     int | None, Query(ge=1, description="Answer as the view stood at this log position.")
 ]
-PurposeQuery = Annotated[Purpose, Query(description="Why the record is read.")]
+PurposeQuery = Annotated[
+    Purpose | None,
+    Query(
+        description="Why the record is read (default: the purpose of the reader's role: "
+        "return-to-work for employers, education-support for school counselors, "
+        "family-support for supporters, treatment for everyone else)."
+    ),
+]
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     **PATIENT_ERRORS,
     503: {"model": ErrorBody, "description": "The view has not reached min_position yet"},
@@ -91,11 +91,12 @@ def _read(kind: str, summary: str) -> Any:
         patient_id: UUID,
         user: CurrentUser,
         services: ServicesDep,
-        purpose: PurposeQuery = Purpose.TREATMENT,
+        purpose: PurposeQuery = None,
         min_position: MinPosition = None,
         as_of: AsOf = None,
     ) -> Response:
-        request = ReadRequest(viewer_of(user), patient_id, kind, purpose, None, min_position, as_of)
+        chosen = purpose or default_purpose(user.role)
+        request = ReadRequest(viewer_of(user), patient_id, kind, chosen, None, min_position, as_of)
         return answer(await services.reads.read(request, user.actor))
 
     endpoint.__name__ = f"read_{kind}"

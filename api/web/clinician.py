@@ -46,7 +46,7 @@ from api.web.pages import render
 from api.web.routing import PageRoute
 from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
-from application.reading import ReadRequest
+from application.reading import ReadRequest, default_purpose
 from application.recording import record
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
@@ -66,12 +66,6 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 # --- reads --------------------------------------------------------------------------------
 
-# A reader acting for a consent's purpose reads for that purpose unless they choose another.
-DEFAULT_PURPOSE = {
-    Role.EMPLOYER: Purpose.RETURN_TO_WORK,
-    Role.SCHOOL_COUNSELOR: Purpose.EDUCATION_SUPPORT,
-    Role.SUPPORTER: Purpose.FAMILY_SUPPORT,
-}
 OUTCOME_CLASSES = frozenset({"measure", "functional", "sud"})
 MEDICATION_CLASSES = frozenset({"medication", "sud"})
 CASELOAD_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE})
@@ -84,9 +78,9 @@ async def read(services: Services, user: User, request: ReadRequest) -> dict[str
 
 def purpose_for(user: User, given: str | None) -> Purpose:
     try:
-        return Purpose(given) if given else DEFAULT_PURPOSE.get(user.role, Purpose.TREATMENT)
+        return Purpose(given) if given else default_purpose(user.role)
     except ValueError:
-        return DEFAULT_PURPOSE.get(user.role, Purpose.TREATMENT)
+        return default_purpose(user.role)
 
 
 def position_for(services: Any, given: str | None) -> int | None:

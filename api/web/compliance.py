@@ -12,6 +12,8 @@ Paths stay clear of the JSON API's `/compliance/...` routes: `/compliance` (inde
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -22,14 +24,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, viewer_of
+from api.deps import ServicesDep
 from api.exports import csv_response
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf
 from application import compliance as api
 from application.chain_link import ChainError
 from application.services import Services
-from domain.access import check_auditor
 from domain.errors import InvalidInput, NotAnAuditor, NotFound, RuleViolation
 from domain.registration import patient_id_for
 from domain.users import User
@@ -46,12 +47,22 @@ OUTCOMES = (
 FLASH = {"reviewed": "Review recorded; the read has left the queue."}
 
 
-def is_auditor(user: User) -> bool:
-    try:
-        check_auditor(viewer_of(user))
-    except NotAnAuditor:
-        return False
-    return True
+Page = Callable[..., Awaitable[Response]]
+
+
+def reviewers_only(page: Page) -> Page:
+    """The compliance use cases decide who is a reviewer (and refuse everyone else); a page
+    answers their refusal with the reviewers-only page, before it shows even its forms."""
+
+    @functools.wraps(page)
+    async def guarded(*args: Any, **kwargs: Any) -> Response:
+        try:
+            api.require_reviewer(kwargs["user"])
+            return await page(*args, **kwargs)
+        except NotAnAuditor:
+            return not_auditor(kwargs["request"], kwargs["services"], kwargs["user"])
+
+    return guarded
 
 
 def refuse(request: Request, services: Services, user: User, status: int, message: str) -> Response:
@@ -123,20 +134,18 @@ async def _index_page(
 
 
 @router.get("/compliance", response_class=HTMLResponse)
+@reviewers_only
 async def index(request: Request, services: ServicesDep, user: WebUser) -> Response:
     """The log's integrity (extend the chain, then verify it) and the way to everything else."""
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     return await _index_page(request, services, user)
 
 
 @router.get("/compliance/disclosure-report", response_model=None)
+@reviewers_only
 async def disclosure_lookup(
     request: Request, services: ServicesDep, user: WebUser, patient: str = ""
 ) -> Response:
     """The index's form: a patient id or MRN, sent on to that patient's accounting."""
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     try:
         patient_id = patient_ref(patient)
     except ValueError as exc:
@@ -150,6 +159,7 @@ async def disclosure_lookup(
 
 
 @router.get("/compliance/access-log", response_model=None)
+@reviewers_only
 async def access_log(
     request: Request,
     services: ServicesDep,
@@ -161,8 +171,6 @@ async def access_log(
     format: str = "html",
 ) -> Response:
     """Who saw patient X in a period, or what user Y saw; `format=csv` downloads it."""
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     filters = {"patient": patient, "who": who, "since": since, "until": until}
     errors: dict[str, str] = {}
     patient_id: UUID | None = None
@@ -225,12 +233,11 @@ async def access_log(
 
 
 @router.get("/compliance/disclosure-report/{patient_id}", response_model=None)
+@reviewers_only
 async def disclosure_report(
     request: Request, patient_id: UUID, services: ServicesDep, user: WebUser, format: str = "html"
 ) -> Response:
     """45 CFR 164.528 over six years, Part 2 disclosures (42 CFR 2.25) listed apart."""
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     found = await run_in_threadpool(api.accounting_of_disclosures, services, user, patient_id)
     if format == "csv":
         rows = [*found.disclosures, *found.part2_disclosures]
@@ -270,22 +277,20 @@ async def _queue_page(
 
 
 @router.get("/compliance/review", response_class=HTMLResponse)
+@reviewers_only
 async def review_queue(
     request: Request, services: ServicesDep, user: WebUser, done: str = ""
 ) -> Response:
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     return await _queue_page(request, services, user, flash=FLASH.get(done))
 
 
 @router.post("/compliance/review/{access_id}", response_model=None)
+@reviewers_only
 async def review(
     request: Request, access_id: UUID, services: ServicesDep, user: WebUser
 ) -> Response:
     form = await request.form()
     check_csrf(services, request, str(form.get("csrf") or ""))
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     entered = {"outcome": str(form.get("outcome") or ""), "note": str(form.get("note") or "")}
     key = str(access_id)
     errors: dict[str, str] = {}
@@ -321,12 +326,11 @@ async def review(
 
 
 @router.get("/compliance/replay/{access_id}", response_class=HTMLResponse)
+@reviewers_only
 async def replay(
     request: Request, access_id: UUID, services: ServicesDep, user: WebUser
 ) -> Response:
     """Rebuild a past read from the log and compare its hash with the recorded one."""
-    if not is_auditor(user):
-        return not_auditor(request, services, user)
     try:
         result = await run_in_threadpool(api.replay, services, user, access_id)
     except NotFound:

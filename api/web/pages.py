@@ -11,9 +11,9 @@ from api.deps import ServicesDep
 from api.web import jinja
 from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
 from application.errors import Throttled, Unauthorized
+from application.reading import default_purpose
 from application.sharing import shared_with
 from application.signin import authenticate
-from domain.consent import Purpose
 from domain.users import User
 from domain.vocabulary import Role
 
@@ -102,8 +102,5 @@ async def shared_with_me(request: Request, user: WebUser, services: ServicesDep)
     listing is a recorded read of that patient's summary, under the role's usual purpose.
     (It asks every patient; fine for a practice, an index of consents by recipient would
     be needed at scale.)"""
-    from api.web.clinician import DEFAULT_PURPOSE
-
-    purpose = DEFAULT_PURPOSE.get(user.role, Purpose.TREATMENT)
-    entries = await shared_with(services, user, purpose)
+    entries = await shared_with(services, user, default_purpose(user.role))
     return render(request, services, "shared.html", user, entries=entries)

@@ -15,10 +15,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, oauth2_scheme, user_for_token, viewer_of
+from api.errors import HANDLED, problem_for
 from api.web import report
 from api.web.charts import dose_chart, instrument_chart
 from api.web.pages import render
@@ -29,7 +29,7 @@ from application.schemas.users import UserPublic
 from application.services import Services
 from domain.access import Basis
 from domain.consent import RECORD_CLASSES, Purpose
-from domain.errors import AccessDenied, InvalidInput, RuleViolation
+from domain.errors import AccessDenied
 from domain.events import now
 from domain.users import User
 from domain.vocabulary import DataClass, Role
@@ -273,7 +273,7 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
         errors["valid_until"] = "is not a date (year-month-day)"
     if not entered["data_classes"]:
         errors["data_classes"] = "choose at least one kind of information to share"
-    body = None
+    status = 422
     if not errors:
         try:
             body = ConsentCreate.model_validate(
@@ -283,19 +283,18 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
                 }
                 | {"valid_until": until}
             )
-        except ValidationError as exc:
-            for problem in InvalidInput.from_validation_error(exc).errors:
-                _collect(errors, general, problem.field, problem.reason)
-    if body is not None:
-        try:
             receipt = await services.consents.grant(user, patient_id, body)
-        except InvalidInput as exc:
-            for problem in exc.errors:
-                _collect(errors, general, problem.field, problem.reason)
-        except RuleViolation as exc:
-            _collect(errors, general, exc.field or "", str(exc))
-        except AccessDenied:
-            return forbidden(request, services, user, "Your record is not available to you here.")
+        except HANDLED as exc:
+            problem = problem_for(exc)
+            if problem.kind == "access_denied":
+                return forbidden(
+                    request, services, user, "Your record is not available to you here."
+                )
+            status = problem.status
+            for field in problem.fields:
+                _collect(errors, general, field.field, field.reason)
+            if not problem.fields:
+                general.append(problem.message)
         else:
             await services.visible(receipt.position)
             return RedirectResponse("/me?done=granted", status_code=303)
@@ -307,7 +306,7 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
         form=entered,
         errors=errors,
         general_errors=general,
-        status=422,
+        status=status,
     )
 
 
@@ -321,18 +320,14 @@ async def revoke(
     if patient_id is None:
         return forbidden(request, services, user, "Only the patient revokes consents here.")
     reason = str(form.get("reason") or "").strip() or DEFAULT_REVOCATION
-    problem: str | None = None
     try:
         body = ConsentRevocation(reason=reason)
         receipt = await services.consents.revoke(user, patient_id, consent_id, body)
-    except ValidationError as exc:
-        problem = "; ".join(e.reason for e in InvalidInput.from_validation_error(exc).errors)
-    except InvalidInput as exc:
-        problem = "; ".join(e.reason for e in exc.errors)
-    except RuleViolation as exc:
-        problem = str(exc)
-    except AccessDenied:
-        return forbidden(request, services, user, "Your record is not available to you here.")
+    except HANDLED as exc:
+        problem = problem_for(exc)
+        if problem.kind == "access_denied":
+            return forbidden(request, services, user, "Your record is not available to you here.")
+        words = "; ".join(f.reason for f in problem.fields) or problem.message
     else:
         await services.visible(receipt.position)
         return RedirectResponse("/me?done=revoked", status_code=303)
@@ -341,8 +336,8 @@ async def revoke(
         services,
         user,
         patient_id,
-        revoke_errors={str(consent_id): problem},
-        status=422,
+        revoke_errors={str(consent_id): words},
+        status=problem.status,
     )
 
 

@@ -10,7 +10,14 @@ from uuid import UUID, uuid4
 from pydantic import AwareDatetime, Field
 
 from application.schemas.base import CommandBody
-from application.schemas.values import ComorbidityIn, DoseIn, DoseStepIn, PriorTrialIn, ScheduleIn
+from application.schemas.values import (
+    ComorbidityIn,
+    DoseIn,
+    DoseStepIn,
+    PriorTrialIn,
+    ScheduleIn,
+    Strict,
+)
 from domain.instruments import InstrumentCode
 from domain.vocabulary import (
     ICD10Code,
@@ -180,6 +187,28 @@ class TaperCreate(CommandBody):
 
 class MedicationStop(CommandBody):
     reason: Text
+
+
+class ReconciledItemIn(Strict):
+    drug: ShortText
+    rxnorm: RxNormCode | None = None
+    dose: DoseIn
+    schedule: ScheduleIn
+    prescribed_by: ShortText | None = Field(default=None, examples=["Dr. Ng, Valley Primary Care"])
+    sud_treatment: bool = False
+    decision: Literal["confirmed", "changed", "discontinued"]
+    new_dose: DoseIn | None = None
+    new_schedule: ScheduleIn | None = None
+    reason: Text | None = None
+
+
+class MedicationReconciliationCreate(CommandBody):
+    """The medications the patient reports taking from other prescribers, each with the
+    prescriber's decision (the record refuses a change without its new dose or schedule, a
+    change or discontinuation without its reason, and a drug listed twice)."""
+
+    items: list[ReconciledItemIn] = Field(min_length=1, max_length=50)
+    source: ShortText | None = Field(default=None, examples=["patient interview"])
 
 
 # --- labs --------------------------------------------------------------------------------

@@ -26,6 +26,27 @@ SERTRALINE = {
     "indication": "recurrent major depression",
 }
 
+RECONCILIATION: dict[str, Any] = {
+    "source": "patient interview",
+    "items": [
+        {
+            "drug": "sertraline",
+            "rxnorm": "36437",
+            "dose": {"amount": "50", "unit": "mg"},
+            "schedule": {"frequency": "once-daily"},
+            "prescribed_by": "Dr. Ng, Valley Primary Care",
+            "decision": "confirmed",
+        },
+        {
+            "drug": "diphenhydramine",
+            "dose": {"amount": "25", "unit": "mg"},
+            "schedule": {"frequency": "as-needed"},
+            "decision": "discontinued",
+            "reason": "anticholinergic; sleep hygiene instead",
+        },
+    ],
+}
+
 
 def registered(api: Api) -> str:
     """A patient registered by the therapist, with the prescriber added to the team."""
@@ -270,3 +291,72 @@ def test_registration_puts_the_registering_clinician_on_the_team(api: Api) -> No
     assert {m["user_id"] for m in team} == {"therapist@test", "prescriber@test"}
     pcp = post(api, "pcp@test", "/patients", {**PATIENT, "mrn": "H-PCP-0001"})
     assert pcp.status_code == 403
+
+
+def test_the_prescriber_reconciles_outside_medications_and_reads_them_back(api: Api) -> None:
+    patient = registered(api)
+
+    answer = post(
+        api, "prescriber@test", f"/patients/{patient}/medication-reconciliations", RECONCILIATION
+    )
+
+    assert answer.status_code == 201, answer.text
+    receipt = answer.json()
+    assert receipt["position"] == api.position()
+    assert receipt["created_id"] is None
+    at = {"min_position": receipt["position"]}
+    events = api.client.get(
+        f"/patients/{patient}/events", params=at, headers=api.auth("prescriber@test")
+    ).json()["entries"]
+    last = events[-1]
+    assert (last["kind"], last["version"], last["data_class"]) == (
+        "MedicationsReconciled",
+        receipt["version"],
+        "medication",
+    )
+    assert [(i["drug"], i["decision"]) for i in last["payload"]["items"]] == [
+        ("sertraline", "confirmed"),
+        ("diphenhydramine", "discontinued"),
+    ]
+    timeline = api.client.get(
+        f"/patients/{patient}/timeline", params=at, headers=api.auth("therapist@test")
+    )
+    assert timeline.status_code == 200
+    assert "sertraline 50 mg once-daily confirmed" in timeline.text
+    summary = api.client.get(f"/patients/{patient}", params=at, headers=api.auth("prescriber@test"))
+    assert summary.status_code == 200
+
+
+def test_a_therapist_may_not_reconcile_medications(api: Api) -> None:
+    patient = registered(api)
+    before = api.position()
+
+    answer = post(
+        api, "therapist@test", f"/patients/{patient}/medication-reconciliations", RECONCILIATION
+    )
+
+    assert answer.status_code == 403
+    assert answer.json()["fields"][0]["field"] == "actor.role"
+    assert api.position() == before
+
+
+def test_a_malformed_reconciliation_names_the_field_and_appends_nothing(api: Api) -> None:
+    patient = registered(api)
+    confirmed, discontinued = RECONCILIATION["items"]
+    changed_without_dose = {**confirmed, "decision": "changed", "reason": "x"}
+    cases = [
+        ({"items": []}, "items"),
+        ({"items": [{**confirmed, "dosage": "50 mg"}]}, "items.0.dosage"),
+        ({"items": [{**confirmed, "decision": "paused"}]}, "items.0.decision"),
+        ({"items": [changed_without_dose]}, "items.0.new_dose"),
+        ({"items": [confirmed, {**confirmed, "drug": "Sertraline"}]}, "items.1.drug"),
+        ({"items": [{k: v for k, v in discontinued.items() if k != "reason"}]}, "items.0.reason"),
+    ]
+    before = api.position()
+    for body, field in cases:
+        answer = post(
+            api, "prescriber@test", f"/patients/{patient}/medication-reconciliations", body
+        )
+        assert answer.status_code == 422, (body, answer.text)
+        assert field in [f["field"] for f in answer.json()["fields"]], (body, answer.text)
+    assert api.position() == before

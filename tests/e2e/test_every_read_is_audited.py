@@ -623,6 +623,14 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/medications/{{item_id}}/stop"): body(
         "P", {"reason": "Course complete"}, item_id="medication to stop"
     ),
+    ("POST", f"{P_PATH}/medication-reconciliations"): body(
+        "P",
+        {
+            "items": [
+                {"drug": "cetirizine", "dose": DOSE, "schedule": DAILY, "decision": "confirmed"}
+            ]
+        },
+    ),
     ("POST", f"{P_PATH}/lab-orders"): body(
         "P", {"loinc": "2823-3", "test_name": "Potassium", "reason": "Monitoring"}
     ),

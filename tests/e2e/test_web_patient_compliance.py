@@ -142,7 +142,7 @@ def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherap
     # Every section came from an audited read, recorded like the API's.
     after = demo.accesses(user_id="ava@demo")
     assert sorted(r.view for r in after[before:]) == [
-        "consents",
+        "consent-terms",
         "medications",
         "outcomes",
         "view",
@@ -212,7 +212,7 @@ def test_ava_grants_a_consent_and_revokes_it_and_pcp_access_follows(demo: Demo) 
     assert "consent revoked in writing: Changed my mind" in history
     version = demo.services.reader.consents(AVA).version  # type: ignore[union-attr]
     again = ava.post(f"/me/consents/{new[0].consent_id}/revoke", data={"csrf": csrf})
-    assert again.status_code == 422
+    assert again.status_code == 409  # the record's state refuses it, as the API says
     assert 'id="revoke-summary"' in again.text
     assert f"consent {new[0].consent_id} was revoked" in again.text
     assert demo.services.reader.consents(AVA).version == version  # type: ignore[union-attr]
