@@ -25,6 +25,7 @@ from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
 from domain.record import Membership
+from domain.vocabulary import Role
 from projections import role_views
 from projections.care import facts_of
 from projections.record_index import EventRow
