@@ -45,6 +45,7 @@ from domain.consent import (
 from domain.events import now
 from domain.medication import MedicationSwitched
 from domain.record import Membership, RecordEvent
+from domain.registration import CareTeamMemberAdded, CareTeamMemberRemoved
 from domain.vocabulary import DataClass, Role
 from projections.record_index import event_row
 
@@ -215,7 +216,7 @@ class Relay:
             return
         if not isinstance(event, RecordEvent) or isinstance(event, ConsentGranted):
             return
-        if type(event).__name__ in ("CareTeamMemberAdded", "CareTeamMemberRemoved"):
+        if isinstance(event, CareTeamMemberAdded | CareTeamMemberRemoved):
             known = self._teams.get(event.originator_id)
             if known is not None and event.originator_version > known[0]:
                 # Newer than the team we hold (not a replay of an older change): reload.

@@ -19,6 +19,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from domain.record import kind_of
+from domain.registration import CareTeamMemberAdded, CareTeamMemberRemoved
 from projections.record_index import AccessRow, ConsentRow, EventRow, IndexView, Review
 
 SCHEMA = """
@@ -331,16 +333,16 @@ class SQLiteIndexView(IndexView):
             self._reader()
             .execute(
                 "SELECT patient_id, kind, payload FROM record_events "
-                "WHERE kind IN ('CareTeamMemberAdded', 'CareTeamMemberRemoved') "
+                "WHERE kind IN (?, ?) "
                 "AND json_extract(payload, '$.user_id') = ? ORDER BY position",
-                (user_id,),
+                (kind_of(CareTeamMemberAdded), kind_of(CareTeamMemberRemoved), user_id),
             )
             .fetchall()
         )
         current: dict[UUID, str] = {}
         for r in rows:
             patient = UUID(r["patient_id"])
-            if r["kind"] == "CareTeamMemberAdded":
+            if r["kind"] == kind_of(CareTeamMemberAdded):
                 current[patient] = json.loads(r["payload"])["role"]
             else:
                 current.pop(patient, None)

@@ -23,9 +23,11 @@ from domain.audit import AccessRecorded
 from domain.consent import PatientConsents, Purpose
 from domain.errors import InvalidInput
 from domain.events import now
+from domain.history import care_team
 from domain.record import Membership
 from domain.vocabulary import Role
 from projections import role_views
+from projections.care import facts_of
 from projections.record_index import EventRow
 
 # A reader acting for a consent's purpose reads for that purpose unless they choose another
@@ -77,12 +79,8 @@ class Replay:
 
 
 def team_from(rows: list[EventRow]) -> dict[str, Membership]:
-    return {
-        user: Membership(
-            user, Role(m["role"]), m["organisation"], bool(m.get("part2_program")), m["active"]
-        )
-        for user, m in role_views.team_at(rows).items()
-    }
+    """The care team as the rows leave it (for "as of" decisions too)."""
+    return care_team(facts_of(rows))
 
 
 class Reader:

@@ -14,6 +14,7 @@ from application.ports import Notification, Sender, SendFailed
 from application.writer import CommandWriter
 from domain.errors import TandemError
 from domain.events import Actor
+from domain.history import demographics
 from domain.patient import PatientRecord
 from domain.rules.reminders import Reminder, due_reminders
 from projections.care import facts_of, picture
@@ -76,8 +77,5 @@ class ReminderDispatcher:
 
 
 def _email(rows: list[EventRow]) -> str | None:
-    address = None
-    for r in rows:
-        if r.kind in ("PatientRegistered", "DemographicsUpdated"):
-            address = r.payload.get("email") or address
-    return address
+    details = demographics(facts_of(rows))
+    return details.email if details is not None else None

@@ -106,6 +106,18 @@ class RecordEvent(Aggregate.Event):
         return type(self).__name__
 
 
+def kind_of(event_class: type[RecordEvent]) -> str:
+    """The name a stored event goes by outside the record: `EventRow.kind` in the index,
+    `Fact.kind` for the rules, "kind" in a view's entries. Code that tells events apart by
+    that name takes it from the class, so renaming an event cannot break it silently."""
+    return event_class.__name__
+
+
+def kinds(*event_classes: type[RecordEvent]) -> frozenset[str]:
+    """The names of several event classes (see `kind_of`)."""
+    return frozenset(kind_of(c) for c in event_classes)
+
+
 @dataclass
 class Membership:
     user_id: str

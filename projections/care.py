@@ -6,34 +6,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.history import care_team, demographics, medication_courses, messages, sessions
 from domain.instruments import InstrumentCode
+from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, SleepLogged
+from domain.record import kind_of
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
 from domain.rules.monitoring import monitoring_picture
 from domain.rules.outcomes import series
 from domain.rules.safety import safety_picture
 from domain.rules.scoring import score
+from domain.therapy import MISSED
 from projections.record_index import EventRow
 
 
+def fact_of(row: EventRow) -> Fact:
+    """A row as the rules and the record's history (domain.history) read it."""
+    return Fact(
+        row.position,
+        row.kind,
+        row.clinical_time,
+        row.author,
+        row.author_role,
+        row.payload,
+        row.version,
+    )
+
+
 def facts_of(rows: Iterable[EventRow]) -> list[Fact]:
-    return [
-        Fact(r.position, r.kind, r.clinical_time, r.author, r.author_role, r.payload) for r in rows
-    ]
+    return [fact_of(r) for r in rows]
 
 
 def context_of(rows: Iterable[EventRow]) -> PatientContext:
-    born: date | None = None
-    sex: str | None = None
-    for r in rows:
-        if r.kind in ("PatientRegistered", "DemographicsUpdated"):
-            born = date.fromisoformat(r.payload["birth_date"])
-            sex = r.payload.get("sex_at_birth")
-    return PatientContext(born, sex)
+    details = demographics(facts_of(rows))
+    if details is None:
+        return PatientContext(None, None)
+    return PatientContext(details.birth_date, details.sex_at_birth)
 
 
 @dataclass(frozen=True)
@@ -71,52 +83,34 @@ class PatientOnBoard:
 
 def board_entry(patient_id: UUID, rows: Sequence[EventRow], now: datetime) -> PatientOnBoard:
     care = picture(rows, now)
-    name = ""
-    team: dict[str, str] = {}
-    messages: dict[str, dict[str, Any]] = {}
-    missed = []
-    for r in rows:
-        p = r.payload
-        if r.kind in ("PatientRegistered", "DemographicsUpdated"):
-            name = f"{p['given_name']} {p['family_name']}"
-        elif r.kind == "CareTeamMemberAdded":
-            team[p["user_id"]] = p["role"]
-        elif r.kind == "CareTeamMemberRemoved":
-            team.pop(p["user_id"], None)
-        elif r.kind == "SessionMissed":
-            missed.append(
-                {
-                    "session_id": p["session_id"],
-                    "at": r.clinical_time.isoformat(),
-                    "reason": p.get("reason"),
-                }
-            )
-        elif r.kind == "MessageSent":
-            messages[p["message_id"]] = {
-                "message_id": p["message_id"],
-                "from": r.author,
-                "to": list(p["to"]),
-                "subject": p["subject"],
-                "sent": r.clinical_time.isoformat(),
-                "waiting_for": set(p["to"]),
-            }
-        elif r.kind == "MessageAcknowledged" and p["message_id"] in messages:
-            messages[p["message_id"]]["waiting_for"].discard(r.author)
-    unacknowledged = [
-        {**m, "waiting_for": sorted(m["waiting_for"])}
-        for m in messages.values()
-        if m["waiting_for"]
-    ]
+    facts = facts_of(rows)
+    details = demographics(facts)
+    missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]
+    missed.sort(key=lambda found: found[0].position)  # in the order they were recorded
     return PatientOnBoard(
         patient_id=patient_id,
-        name=name,
-        team=team,
+        name=details.name if details is not None else "",
+        team={user: m.role.value for user, m in care_team(facts).items() if m.active},
         due=[d for d in care.due if d.status == "due" and d.due_from <= now],
         overdue=[d for d in care.due if d.status == "overdue"],
         upcoming=[d for d in care.due if d.status == "due" and d.due_from > now],
         alerts=[a for a in care.alerts if a.open],
-        missed_sessions=missed,
-        unacknowledged=unacknowledged,
+        missed_sessions=[
+            {"session_id": s.session_id, "at": outcome.at.isoformat(), "reason": s.reason}
+            for outcome, s in missed
+        ],
+        unacknowledged=[
+            {
+                "message_id": m.message_id,
+                "from": m.sender,
+                "to": m.to,
+                "subject": m.subject,
+                "sent": m.sent.at.isoformat(),
+                "waiting_for": sorted(m.waiting_for),
+            }
+            for m in messages(facts).values()
+            if m.waiting_for
+        ],
     )
 
 
@@ -135,13 +129,13 @@ def outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outco
     by_instrument: dict[str, list[tuple[datetime, Any]]] = {}
     for r in rows:
         p = r.payload
-        if r.kind == "QuestionnaireAnswered":
+        if r.kind == kind_of(QuestionnaireAnswered):
             code = InstrumentCode(p["instrument"])
             answers = {k: int(v) for k, v in p["answers"].items()}
             by_instrument.setdefault(code.value, []).append(
                 (r.clinical_time, score(code, answers, sex_at_birth))
             )
-        elif r.kind == "FunctionalOutcomeRecorded":
+        elif r.kind == kind_of(FunctionalOutcomeRecorded):
             found.functional.append(
                 {
                     "setting": p["setting"],
@@ -153,7 +147,7 @@ def outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outco
                     "note": p.get("note"),
                 }
             )
-        elif r.kind == "SleepLogged":
+        elif r.kind == kind_of(SleepLogged):
             found.sleep.append(
                 {
                     "night_of": p["night_of"],
@@ -183,40 +177,36 @@ def outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outco
 
 def medication_timeline(rows: Sequence[EventRow]) -> list[dict[str, Any]]:
     """Each medication with its doses over time, the reasons, and its side effects."""
-    meds: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        p = r.payload
-        at = r.clinical_time.isoformat()
-        if r.kind in ("MedicationStarted", "MedicationSwitched"):
-            med_id = str(p.get("to_medication_id") or p["medication_id"])
-            if r.kind == "MedicationSwitched" and p["medication_id"] in meds:
-                meds[p["medication_id"]]["stopped"] = at
-                meds[p["medication_id"]]["stop_reason"] = f"switched: {p['reason']}"
-            meds[med_id] = {
-                "medication_id": med_id,
-                "drug": p["drug"],
-                "rxnorm": p["rxnorm"],
-                "started": at,
-                "stopped": None,
-                "stop_reason": None,
-                "doses": [
-                    {"at": at, "dose": p["dose"], "reason": p.get("indication") or p.get("reason")}
-                ],
-                "side_effects": [],
-                "adherence": [],
-            }
-        elif p.get("medication_id") in meds:
-            med = meds[p["medication_id"]]
-            if r.kind == "DoseChanged":
-                med["doses"].append({"at": at, "dose": p["dose"], "reason": p["reason"]})
-            elif r.kind == "SideEffectReported":
-                med["side_effects"].append(
-                    {"at": at, "effect": p["effect"], "severity": p["severity"]}
-                )
-            elif r.kind == "AdherenceRecorded":
-                med["adherence"].append(
-                    {"at": at, "taken": p["doses_taken"], "prescribed": p["doses_prescribed"]}
-                )
-            elif r.kind == "MedicationStopped":
-                med["stopped"], med["stop_reason"] = at, p["reason"]
-    return list(meds.values())
+    return [
+        {
+            "medication_id": course.medication_id,
+            "drug": course.drug,
+            "rxnorm": course.rxnorm,
+            "started": course.started.at.isoformat(),
+            "stopped": course.stopped_at.isoformat() if course.stopped_at else None,
+            "stop_reason": (
+                f"switched: {course.stop_reason}" if course.switched_to else course.stop_reason
+            ),
+            "doses": [
+                {"at": step.fact.at.isoformat(), "dose": step.dose, "reason": step.reason}
+                for step in course.doses
+            ],
+            "side_effects": [
+                {
+                    "at": f.at.isoformat(),
+                    "effect": f.payload["effect"],
+                    "severity": f.payload["severity"],
+                }
+                for f in course.side_effects
+            ],
+            "adherence": [
+                {
+                    "at": f.at.isoformat(),
+                    "taken": f.payload["doses_taken"],
+                    "prescribed": f.payload["doses_prescribed"],
+                }
+                for f in course.adherence
+            ],
+        }
+        for course in medication_courses(facts_of(rows)).values()
+    ]

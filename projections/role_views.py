@@ -9,12 +9,29 @@ only events the decision permits, so a section can never leak a class the policy
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from domain.access import Decision, EventFacts
+from domain.careplan import FunctionalRecommendationMade
 from domain.consent_terms import ConsentTerms
+from domain.history import care_team, demographics, medication_courses
+from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, SleepLogged
+from domain.medication import (
+    AdherenceRecorded,
+    DoseChanged,
+    DoseTimingChanged,
+    MedicationStarted,
+    MedicationStopped,
+    MedicationSwitched,
+    SideEffectReported,
+    TaperStarted,
+)
+from domain.record import kind_of, kinds
+from domain.registration import PatientRegistered
+from domain.rules.care import Fact
 from domain.vocabulary import DataClass, Role
 from projections import care
 from projections.record_index import ConsentRow, EventRow
@@ -55,68 +72,44 @@ def permitted(rows: Iterable[EventRow], decision: Decision) -> list[EventRow]:
     return [r for r in rows if decision.permits(facts(r))]
 
 
-def team_at(rows: Iterable[EventRow]) -> dict[str, dict[str, Any]]:
-    """Care-team membership as the rows leave it (used for 'as of' decisions too)."""
-    team: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if r.kind == "CareTeamMemberAdded":
-            team[r.payload["user_id"]] = {**r.payload, "active": True}
-        elif r.kind == "CareTeamMemberRemoved" and r.payload["user_id"] in team:
-            team[r.payload["user_id"]]["active"] = False
-    return team
-
-
 def _patient(rows: list[EventRow], patient_id: UUID) -> dict[str, Any]:
     shown: dict[str, Any] = {"id": str(patient_id)}
-    for r in rows:
-        if r.kind in ("PatientRegistered", "DemographicsUpdated"):
-            p = r.payload
-            shown.update(
-                name=f"{p['given_name']} {p['family_name']}",
-                birth_date=p["birth_date"],
-                preferred_language=p["preferred_language"],
-                interpreter_needed=p["interpreter_needed"],
-                telehealth_preference=p["telehealth_preference"],
-            )
-            if "mrn" in p:
-                shown["mrn"] = p["mrn"]
+    details = demographics(care.facts_of(rows))
+    if details is not None:
+        shown.update(
+            name=details.name,
+            birth_date=details.birth_date.isoformat(),
+            preferred_language=details.preferred_language,
+            interpreter_needed=details.interpreter_needed,
+            telehealth_preference=details.telehealth_preference,
+        )
+        if details.mrn is not None:
+            shown["mrn"] = details.mrn
     return shown
 
 
 def _medications(rows: list[EventRow]) -> list[dict[str, Any]]:
-    meds: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        p = r.payload
-        if r.kind == "MedicationStarted":
-            meds[p["medication_id"]] = {
-                "medication_id": p["medication_id"],
-                "drug": p["drug"],
-                "rxnorm": p["rxnorm"],
-                "dose": p["dose"],
-                "schedule": p["schedule"],
-                "status": "active",
-                "since": r.clinical_time.isoformat(),
+    """The medications as they now stand. A course begun by a switch from a medication the
+    rows do not show is left out (and so is one switched to from it): this view has only ever
+    shown a switch whose first medication it shows, and a replay must rebuild its bytes."""
+    shown: list[dict[str, Any]] = []
+    known: set[str] = set()
+    for course in medication_courses(care.facts_of(rows)).values():
+        if course.switched_from is not None and course.switched_from not in known:
+            continue
+        known.add(course.medication_id)
+        shown.append(
+            {
+                "medication_id": course.medication_id,
+                "drug": course.drug,
+                "rxnorm": course.rxnorm,
+                "dose": course.dose,
+                "schedule": course.schedule,
+                "status": course.status,
+                "since": course.started.at.isoformat(),
             }
-        elif r.kind == "MedicationSwitched" and p["medication_id"] in meds:
-            meds[p["medication_id"]]["status"] = "stopped"
-            meds[p["to_medication_id"]] = {
-                "medication_id": p["to_medication_id"],
-                "drug": p["drug"],
-                "rxnorm": p["rxnorm"],
-                "dose": p["dose"],
-                "schedule": p["schedule"],
-                "status": "active",
-                "since": r.clinical_time.isoformat(),
-            }
-        elif r.kind == "DoseChanged" and p["medication_id"] in meds:
-            meds[p["medication_id"]]["dose"] = p["dose"]
-        elif r.kind == "DoseTimingChanged" and p["medication_id"] in meds:
-            meds[p["medication_id"]]["schedule"] = p["schedule"]
-        elif r.kind == "TaperStarted" and p["medication_id"] in meds:
-            meds[p["medication_id"]]["status"] = "tapering"
-        elif r.kind == "MedicationStopped" and p["medication_id"] in meds:
-            meds[p["medication_id"]]["status"] = "stopped"
-    return list(meds.values())
+        )
+    return shown
 
 
 def _entry(r: EventRow, with_payload: bool) -> dict[str, Any]:
@@ -135,6 +128,23 @@ def _entry(r: EventRow, with_payload: bool) -> dict[str, Any]:
     if with_payload:
         entry["payload"] = r.payload
     return entry
+
+
+def facts_of_entries(entries: Iterable[Mapping[str, Any]]) -> list[Fact]:
+    """The facts the entries of an "events" view hold (what `_entry` made of each row), so
+    that a reader of the view folds them (domain.history) as the rows themselves are."""
+    return [
+        Fact(
+            e["position"],
+            e["kind"],
+            datetime.fromisoformat(e["clinical_time"]),
+            e["author"],
+            e["author_role"],
+            e.get("payload") or {},
+            e["version"],
+        )
+        for e in entries
+    ]
 
 
 def build(
@@ -179,10 +189,11 @@ def build(
         body["patient"] = _patient(shown, patient_id)
         used.add(DataClass.DEMOGRAPHICS.value)
     if "team" in sections and DataClass.CARE_TEAM.value in by_class:
+        team_rows = [r for r in shown if r.data_class == DataClass.CARE_TEAM.value]
         body["team"] = [
-            {k: m[k] for k in ("user_id", "role", "organisation")}
-            for m in team_at(r for r in shown if r.data_class == DataClass.CARE_TEAM.value).values()
-            if m["active"]
+            {"user_id": m.user_id, "role": m.role.value, "organisation": m.organisation}
+            for m in care_team(care.facts_of(team_rows)).values()
+            if m.active
         ]
         used.add(DataClass.CARE_TEAM.value)
     if "medications" in sections:
@@ -191,7 +202,7 @@ def build(
             body["medications"] = _medications(med_rows)
             used.update(r.data_class for r in med_rows)
     if "functional" in sections:
-        recs = [r for r in shown if r.kind == "FunctionalRecommendationMade"]
+        recs = [r for r in shown if r.kind == kind_of(FunctionalRecommendationMade)]
         if recs:
             body["functional_recommendations"] = [
                 {
@@ -268,9 +279,11 @@ def _outcomes(
     body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
 ) -> set[str]:
     outcome_rows = [r for r in shown if r.kind in OUTCOME_KINDS]
-    sex = next(
-        (r.payload.get("sex_at_birth") for r in shown if r.kind == "PatientRegistered"), None
-    )
+    # Scored with the sex at birth the registration gave, as this view always has been (a
+    # replay must rebuild the bytes it recorded; the care picture reads the latest).
+    registrations = [r for r in shown if r.kind == kind_of(PatientRegistered)]
+    registered = demographics(care.facts_of(registrations))
+    sex = registered.sex_at_birth if registered is not None else None
     found = care.outcomes(outcome_rows, sex)
     body["series"] = found.series
     body["functional_outcomes"] = found.functional
@@ -301,16 +314,14 @@ CARE_CLASSES = frozenset(
         DataClass.PROGRESS_NOTE,
     )
 )
-OUTCOME_KINDS = frozenset({"QuestionnaireAnswered", "FunctionalOutcomeRecorded", "SleepLogged"})
-MEDICATION_TIMELINE_KINDS = frozenset(
-    {
-        "MedicationStarted",
-        "MedicationSwitched",
-        "DoseChanged",
-        "SideEffectReported",
-        "AdherenceRecorded",
-        "MedicationStopped",
-    }
+OUTCOME_KINDS = kinds(QuestionnaireAnswered, FunctionalOutcomeRecorded, SleepLogged)
+MEDICATION_TIMELINE_KINDS = kinds(
+    MedicationStarted,
+    MedicationSwitched,
+    DoseChanged,
+    SideEffectReported,
+    AdherenceRecorded,
+    MedicationStopped,
 )
 
 
@@ -354,15 +365,13 @@ def _alert(a: Any) -> dict[str, Any]:
     }
 
 
-MEDICATION_KINDS = frozenset(
-    {
-        "MedicationStarted",
-        "MedicationSwitched",
-        "DoseChanged",
-        "DoseTimingChanged",
-        "TaperStarted",
-        "MedicationStopped",
-    }
+MEDICATION_KINDS = kinds(
+    MedicationStarted,
+    MedicationSwitched,
+    DoseChanged,
+    DoseTimingChanged,
+    TaperStarted,
+    MedicationStopped,
 )
 
 

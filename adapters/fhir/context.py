@@ -1,56 +1,30 @@
-"""What a renderer is given besides its row: a `RenderContext`, folded from the patient's
-rows, of what earlier rows recorded that a later row only names by id (a dose change names
-its medication, an attendance names its session); and the shape of what it gives back."""
+"""What a renderer is given besides its row: a `RenderContext` of what earlier rows recorded
+that a later row only names by id (a dose change names its medication, an attendance names
+its session), taken from the record's history (domain.history); and the shape of what it
+gives back."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fhir.resources.R4B.fhirresourcemodel import FHIRResourceModel
 
+from domain.history import MedicationCourse, Session, medication_courses, sessions
+from projections.care import facts_of
 from projections.record_index import EventRow
 
 
-@dataclass(frozen=True)
-class MedicationCourse:
-    """What the rows say about one medication: its name, code, and its frequency from
-    each version of the record on."""
-
-    drug: str
-    rxnorm: str
-    frequencies: tuple[tuple[int, str], ...]
-
-    def frequency_at(self, version: int) -> str | None:
-        """The frequency the medication was taken at in that version of the record."""
-        found = None
-        for since, frequency in self.frequencies:
-            if since > version:
-                break
-            found = frequency
-        return found
-
-
-@dataclass(frozen=True)
-class SessionSlot:
-    """When a scheduled session takes place, and what kind of session it is."""
-
-    starts_at: datetime
-    duration_minutes: int
-    description: str
-
-    @classmethod
-    def scheduled(cls, payload: Mapping[str, Any]) -> SessionSlot:
-        """The slot a SessionScheduled payload books."""
-        return cls(
-            datetime.fromisoformat(str(payload["starts_at"])),
-            int(payload["duration_minutes"]),
-            f"{payload.get('kind', 'standard')} {payload['modality']} session "
-            f"({payload['mode']}, {payload['duration_minutes']} min)",
-        )
+def frequency_at(course: MedicationCourse, version: int) -> str | None:
+    """The frequency the medication was taken at in that version of the record."""
+    found = None
+    for fact, schedule in course.schedules:
+        if fact.version > version:
+            break
+        found = str(schedule["frequency"])
+    return found
 
 
 @dataclass(frozen=True)
@@ -58,33 +32,20 @@ class RenderContext:
     """What earlier rows recorded that a later row only names by id."""
 
     medications: Mapping[UUID, MedicationCourse] = field(default_factory=dict)
-    sessions: Mapping[UUID, SessionSlot] = field(default_factory=dict)
+    sessions: Mapping[UUID, Session] = field(default_factory=dict)  # those scheduled
 
     @classmethod
     def from_rows(cls, rows: Iterable[EventRow]) -> RenderContext:
         """The medications and sessions a patient's rows record, in version order."""
-        names: dict[UUID, tuple[str, str]] = {}
-        frequencies: dict[UUID, list[tuple[int, str]]] = {}
-        sessions: dict[UUID, SessionSlot] = {}
-        for row in sorted(rows, key=lambda r: r.version):
-            p = row.payload
-            if row.kind in ("MedicationStarted", "MedicationSwitched"):
-                key = "medication_id" if row.kind == "MedicationStarted" else "to_medication_id"
-                med = UUID(str(p[key]))
-                names[med] = (str(p["drug"]), str(p["rxnorm"]))
-                frequencies[med] = [(row.version, str(p["schedule"]["frequency"]))]
-            elif row.kind == "DoseTimingChanged":
-                med = UUID(str(p["medication_id"]))
-                frequencies.setdefault(med, []).append(
-                    (row.version, str(p["schedule"]["frequency"]))
-                )
-            elif row.kind == "SessionScheduled":
-                sessions[UUID(str(p["session_id"]))] = SessionSlot.scheduled(p)
-        medications = {
-            med: MedicationCourse(drug, rxnorm, tuple(frequencies.get(med, ())))
-            for med, (drug, rxnorm) in names.items()
-        }
-        return cls(medications, sessions)
+        facts = facts_of(sorted(rows, key=lambda r: r.version))
+        return cls(
+            {UUID(key): course for key, course in medication_courses(facts).items()},
+            {
+                UUID(key): session
+                for key, session in sessions(facts).items()
+                if session.scheduled is not None
+            },
+        )
 
 
 # A renderer's answer: the resource's model, and its fields other than those every

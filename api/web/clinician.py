@@ -17,6 +17,7 @@ routes (api/web/routing.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -55,6 +56,7 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.events import now
+from domain.history import LabOrder
 from domain.messaging import MessageAcknowledged
 from domain.record import RecordEvent
 from domain.users import User
@@ -259,14 +261,14 @@ async def patient_page(
 def form_options(
     view: Mapping[str, Any],
     entries: Iterable[Mapping[str, Any]],
-    orders: Mapping[str, Mapping[str, Any]],
+    orders: Mapping[str, LabOrder],
 ) -> dict[str, list[tuple[str, str]]]:
     """The choices the forms offer, as (value, label) pairs, all from the audited reads."""
     return {
         "sessions": [
             (
-                s["session_id"],
-                f"{format_time(s['starts_at'])}, {s.get('modality') or ''} ({s.get('mode') or ''})",
+                s.session_id,
+                f"{format_moment(s.starts_at)}, {s.modality or ''} ({s.mode or ''})",
             )
             for s in open_sessions(entries)
         ],
@@ -277,12 +279,11 @@ def form_options(
         ],
         "orders": [
             (
-                o["order_id"],
-                f"{o['test_name']} (LOINC {o['loinc']})"
-                + (f", due by {o['due_by']}" if o.get("due_by") else ""),
+                o.order_id,
+                f"{o.test_name} (LOINC {o.loinc})" + (f", due by {o.due_by}" if o.due_by else ""),
             )
             for o in orders.values()
-            if o["open"]
+            if o.open
         ],
         "modalities": [(m.value, m.value) for m in Modality],
         "dose_units": [(u.value, u.value) for u in DoseUnit],
@@ -292,7 +293,11 @@ def form_options(
 
 def format_time(iso: str | None) -> str:
     moment = charts.when(iso)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else (iso or "")
+    return format_moment(moment) if moment is not None else (iso or "")
+
+
+def format_moment(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else ""
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
@@ -339,7 +344,7 @@ async def submit(
     values = form_values(form, action)
     data = unflatten(values)
     try:
-        orders: dict[str, dict[str, Any]] = {}
+        orders: dict[str, LabOrder] = {}
         if action.name == "lab":  # the order's LOINC and name, as the record holds them
             events = await read(
                 services, user, ReadRequest(viewer_of(user), found, "events", Purpose.TREATMENT)

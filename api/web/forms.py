@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,8 @@ from domain.errors import (
     FieldError,
     InvalidInput,
 )
+from domain.history import LabOrder, Session, sessions
+from domain.history import lab_orders as history_lab_orders
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.labs import LabResulted
 from domain.measures import QuestionnaireAnswered
@@ -32,6 +35,7 @@ from domain.record import RecordEvent
 from domain.safety import LapseReported
 from domain.therapy import ProgressNoteWritten, SessionAttended
 from domain.users import User
+from projections.role_views import facts_of_entries
 
 # --- forms ----------------------------------------------------------------------------------
 
@@ -288,7 +292,7 @@ def bind(user: User, run: RecordCommand, data: Mapping[str, Any], item: UUID | N
 
 
 def build_command(
-    action: Action, user: User, data: dict[str, Any], orders: Mapping[str, dict[str, Any]]
+    action: Action, user: User, data: dict[str, Any], orders: Mapping[str, LabOrder]
 ) -> Command:
     """The command a submitted form runs. Every schema is tried before anything is refused,
     so that the person sees every problem at once."""
@@ -323,7 +327,11 @@ def build_command(
         order = orders.get(str(item)) if item is not None else None
         if item is not None and order is None:
             problems.append(FieldError("order_id", "is not one of this record's lab orders"))
-        given = {**data, **{k: (order or {}).get(k) for k in ("loinc", "test_name")}}
+        given = {
+            **data,
+            "loinc": order.loinc if order else None,
+            "test_name": order.test_name if order else None,
+        }
         attempt(PatientRecord.record_lab_result, given, item)
         if order is None:  # already said: the order is missing or unknown
             problems = [p for p in problems if p.field not in ("loinc", "test_name")]
@@ -358,35 +366,12 @@ def form_values(form: Any, action: Action) -> dict[str, Any]:
 # --- what the events read offers the forms --------------------------------------------------
 
 
-def open_sessions(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    sessions: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        p = e.get("payload") or {}
-        if e["kind"] == "SessionScheduled":
-            sessions[p["session_id"]] = {
-                "session_id": p["session_id"],
-                "starts_at": p["starts_at"],
-                "modality": p.get("modality"),
-                "mode": p.get("mode"),
-            }
-        elif e["kind"] in ("SessionAttended", "SessionMissed", "SessionCancelled"):
-            sessions.pop(str(p.get("session_id")), None)
-    return sorted(sessions.values(), key=lambda s: str(s["starts_at"]))
+def open_sessions(entries: Iterable[Mapping[str, Any]]) -> list[Session]:
+    """The sessions scheduled and not yet attended, missed or cancelled, soonest first."""
+    found = [s for s in sessions(facts_of_entries(entries)).values() if s.open]
+    return sorted(found, key=lambda s: s.starts_at or datetime.min.replace(tzinfo=UTC))
 
 
-def lab_orders(entries: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def lab_orders(entries: Iterable[Mapping[str, Any]]) -> dict[str, LabOrder]:
     """Every lab order the reader may see, each with whether a final result closed it."""
-    orders: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        p = e.get("payload") or {}
-        if e["kind"] == "LabOrdered":
-            orders[p["order_id"]] = {
-                "order_id": p["order_id"],
-                "loinc": p["loinc"],
-                "test_name": p["test_name"],
-                "due_by": p.get("due_by"),
-                "open": True,
-            }
-        elif e["kind"] == "LabResulted" and p.get("order_id") in orders and p.get("final", True):
-            orders[p["order_id"]]["open"] = False
-    return orders
+    return history_lab_orders(facts_of_entries(entries))

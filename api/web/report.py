@@ -17,7 +17,9 @@ from typing import Any
 
 from fpdf import FPDF
 
+from domain.careplan import GoalSet, PhaseChanged
 from domain.instruments import INSTRUMENTS, InstrumentCode
+from domain.record import kind_of
 from domain.rules.outcomes import OUTCOMES
 from domain.rules.scoring import SCORING, UNBANDED
 
@@ -146,9 +148,9 @@ def plan_of(view: dict[str, Any]) -> dict[str, Any]:
     goals: list[str] = []
     phase: str | None = None
     for entry in view.get("entries") or []:
-        if entry.get("kind") == "GoalSet":
+        if entry.get("kind") == kind_of(GoalSet):
             goals.append(str(entry["summary"]).removeprefix("goal: "))
-        elif entry.get("kind") == "PhaseChanged":
+        elif entry.get("kind") == kind_of(PhaseChanged):
             phase = str(entry["summary"]).removeprefix("phase of care: ")
     return {
         "goals": goals,

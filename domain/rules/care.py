@@ -22,11 +22,12 @@ DueStatus = Literal["due", "overdue", "met"]
 @dataclass(frozen=True)
 class Fact:
     position: int  # log position: the order of the record
-    kind: str  # the event class's name, e.g. "QuestionnaireAnswered"
+    kind: str  # the event class's name: domain.record.kind_of(QuestionnaireAnswered)
     at: datetime  # clinical time
     author: str
     author_role: str
     payload: Mapping[str, Any]
+    version: int = 0  # the event's place in the patient's record (0 where not known)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,18 @@ definitions"). The review is a coordination task for both prescriber and therapi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from domain.careplan import PhaseChanged
+from domain.history import DoseStep, MedicationCourse, medication_courses
 from domain.instruments import InstrumentCode
+from domain.measures import QuestionnaireAnswered
+from domain.medication import DoseChanged, MedicationReassessed, MedicationSwitched
+from domain.record import kind_of, kinds
 from domain.rules.care import DueItem, DueStatus, Fact, RuleRef
 from domain.rules.outcomes import series
 from domain.rules.scoring import score
@@ -35,9 +41,7 @@ ADEQUATE_DOSE_RULE = RuleRef(
     "adequate-antidepressant-dose", "1", "product labels (usual effective dose)", False
 )
 REVIEW_WINDOW = timedelta(days=14)
-SATISFIED_BY = frozenset(
-    {"MedicationReassessed", "PhaseChanged", "DoseChanged", "MedicationSwitched"}
-)
+SATISFIED_BY = kinds(MedicationReassessed, PhaseChanged, DoseChanged, MedicationSwitched)
 
 
 @dataclass(frozen=True)
@@ -46,25 +50,27 @@ class Settings:
 
 
 def _adequate_since(facts: Sequence[Fact]) -> datetime | None:
-    """When the current antidepressant reached an adequate dose (None if it has not)."""
+    """When the current antidepressant reached an adequate dose (None if it has not): each
+    start, switch or dose change of any medication, in the record's order, sets or clears
+    it, and a stop clears it."""
+    moments: list[tuple[Fact, MedicationCourse, DoseStep | None]] = []
+    for course in medication_courses(facts).values():
+        moments += [(step.fact, course, step) for step in course.doses]
+        if course.stopped is not None and course.switched_to is None:
+            moments.append((course.stopped, course, None))
     since: datetime | None = None
-    drugs: dict[str, str] = {}
-    for f in facts:
-        p = f.payload
-        if f.kind in ("MedicationStarted", "MedicationSwitched"):
-            med = str(p.get("to_medication_id") or p["medication_id"])
-            drugs[med] = str(p["drug"]).lower()
-            since = f.at if _adequate(drugs[med], p["dose"]) else None
-        elif f.kind == "DoseChanged" and str(p["medication_id"]) in drugs:
-            adequate = _adequate(drugs[str(p["medication_id"])], p["dose"])
-            since = (since or f.at) if adequate else None
-        elif f.kind == "MedicationStopped" and str(p["medication_id"]) in drugs:
+    for fact, course, step in sorted(moments, key=lambda moment: moment[0].position):
+        if step is None:
             since = None
+        elif step is course.doses[0]:  # the course began (a start, or a switch to it)
+            since = fact.at if _adequate(course.drug, step.dose) else None
+        else:
+            since = (since or fact.at) if _adequate(course.drug, step.dose) else None
     return since
 
 
-def _adequate(drug: str, dose: dict[str, str]) -> bool:
-    floor = ADEQUATE_DOSE_MG.get(drug)
+def _adequate(drug: str, dose: Mapping[str, Any]) -> bool:
+    floor = ADEQUATE_DOSE_MG.get(drug.lower())
     return floor is not None and dose.get("unit") == "mg" and Decimal(str(dose["amount"])) >= floor
 
 
@@ -82,7 +88,7 @@ def not_improving(
         points = [
             (f.at, score(code, {k: int(v) for k, v in f.payload["answers"].items()}))
             for f in facts
-            if f.kind == "QuestionnaireAnswered" and f.payload["instrument"] == code.value
+            if f.kind == kind_of(QuestionnaireAnswered) and f.payload["instrument"] == code.value
         ]
         if len(points) < 2:
             continue

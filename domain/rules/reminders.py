@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from domain.history import medication_courses, sessions
+from domain.medication import STOPPED
+from domain.messaging import ReminderSent
+from domain.record import kind_of
 from domain.rules.care import DueItem, Fact, RuleRef
 
 APPOINTMENT_LEAD = timedelta(hours=24)
@@ -35,27 +39,18 @@ class Reminder:
     body: str
 
 
-def _closed_sessions(facts: Sequence[Fact]) -> set[str]:
-    return {
-        str(f.payload["session_id"])
-        for f in facts
-        if f.kind in ("SessionAttended", "SessionMissed", "SessionCancelled")
-    }
-
-
 def appointment_reminders(facts: Sequence[Fact], now: datetime) -> list[Reminder]:
-    closed = _closed_sessions(facts)
     found = []
-    for f in facts:
-        if f.kind != "SessionScheduled" or str(f.payload["session_id"]) in closed:
+    for session in sessions(facts).values():
+        starts = session.starts_at
+        if not session.open or starts is None:
             continue
-        starts = datetime.fromisoformat(str(f.payload["starts_at"]))
         send_at = starts - APPOINTMENT_LEAD
         if send_at <= now < starts:
-            how = "by video" if f.payload.get("mode") == "telehealth" else "in person"
+            how = "by video" if session.mode == "telehealth" else "in person"
             found.append(
                 Reminder(
-                    key=f"appointment:{f.payload['session_id']}",
+                    key=f"appointment:{session.session_id}",
                     kind="appointment",
                     send_at=send_at,
                     subject="Reminder: your appointment tomorrow",
@@ -82,24 +77,13 @@ def questionnaire_reminders(due: Sequence[DueItem], now: datetime) -> list[Remin
 def dose_reminders(facts: Sequence[Fact], now: datetime) -> list[Reminder]:
     """Today's scheduled dose times that have come (within the lookback) for each active
     medication whose schedule names times."""
-    active: dict[str, tuple[str, list[str]]] = {}  # medication -> (drug, times)
-    for f in facts:
-        p = f.payload
-        if f.kind == "MedicationStarted":
-            active[str(p["medication_id"])] = (str(p["drug"]), list(p["schedule"].get("times", [])))
-        elif f.kind == "MedicationSwitched":
-            active.pop(str(p["medication_id"]), None)
-            active[str(p["to_medication_id"])] = (
-                str(p["drug"]),
-                list(p["schedule"].get("times", [])),
-            )
-        elif f.kind == "DoseTimingChanged" and str(p["medication_id"]) in active:
-            drug = active[str(p["medication_id"])][0]
-            active[str(p["medication_id"])] = (drug, list(p["schedule"].get("times", [])))
-        elif f.kind == "MedicationStopped":
-            active.pop(str(p["medication_id"]), None)
+    active = {
+        course.medication_id: list(course.schedule.get("times", []))
+        for course in medication_courses(facts).values()
+        if course.status != STOPPED
+    }
     found = []
-    for medication_id, (_drug, times) in active.items():
+    for medication_id, times in active.items():
         for text in times:
             at = datetime.combine(now.date(), time.fromisoformat(text), tzinfo=now.tzinfo)
             if at <= now < at + DOSE_LOOKBACK:
@@ -119,7 +103,7 @@ def dose_reminders(facts: Sequence[Fact], now: datetime) -> list[Reminder]:
 
 def due_reminders(facts: Sequence[Fact], due: Sequence[DueItem], now: datetime) -> list[Reminder]:
     """Every reminder that should have gone out by `now` and has not yet been sent."""
-    sent = {str(f.payload["key"]) for f in facts if f.kind == "ReminderSent"}
+    sent = {str(f.payload["key"]) for f in facts if f.kind == kind_of(ReminderSent)}
     candidates = [
         *appointment_reminders(facts, now),
         *questionnaire_reminders(due, now),

@@ -13,31 +13,27 @@ from adapters.fhir.codes import RESOURCE_IDS, security_labels
 from adapters.fhir.context import RenderContext, Renderer
 from adapters.fhir.errors import FhirRenderError, validated
 from adapters.fhir.resources import careplan, labs, measures, medication, safety, therapy
+from domain.careplan import ConditionRecorded, FunctionalRecommendationMade
+from domain.labs import LabResulted
+from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, VitalsRecorded
+from domain.record import kind_of
+from domain.safety import LapseReported, RiskAssessed
+from domain.therapy import ProgressNoteWritten, PsychotherapyNoteWritten
 from projections.record_index import EventRow
 
 RENDERERS: dict[str, Renderer] = {
-    **dict.fromkeys(
-        (
-            "MedicationStarted",
-            "DoseChanged",
-            "DoseTimingChanged",
-            "MedicationSwitched",
-            "TaperStarted",
-            "MedicationStopped",
-        ),
-        medication.medication,
-    ),
-    "LabResulted": labs.lab_result,
-    "VitalsRecorded": measures.vitals,
-    "QuestionnaireAnswered": measures.questionnaire,
-    "ConditionRecorded": careplan.condition,
-    "FunctionalRecommendationMade": careplan.functional_recommendation,
-    "FunctionalOutcomeRecorded": measures.functional_outcome,
+    **dict.fromkeys((kind_of(c) for c in medication.MEDICATION_STEPS), medication.medication),
+    kind_of(LabResulted): labs.lab_result,
+    kind_of(VitalsRecorded): measures.vitals,
+    kind_of(QuestionnaireAnswered): measures.questionnaire,
+    kind_of(ConditionRecorded): careplan.condition,
+    kind_of(FunctionalRecommendationMade): careplan.functional_recommendation,
+    kind_of(FunctionalOutcomeRecorded): measures.functional_outcome,
     **dict.fromkeys(therapy.APPOINTMENT_STATUS, therapy.session),
-    "ProgressNoteWritten": therapy.note,
-    "PsychotherapyNoteWritten": therapy.note,
-    "LapseReported": safety.lapse,
-    "RiskAssessed": safety.risk,
+    kind_of(ProgressNoteWritten): therapy.note,
+    kind_of(PsychotherapyNoteWritten): therapy.note,
+    kind_of(LapseReported): safety.lapse,
+    kind_of(RiskAssessed): safety.risk,
 }
 RENDERED_KINDS: frozenset[str] = frozenset(RENDERERS)
 

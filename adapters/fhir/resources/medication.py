@@ -10,10 +10,29 @@ from uuid import UUID
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 
 from adapters.fhir.codes import DOSE_UCUM, ONE_ADMINISTRATION_PER_DOSING_DAY, RXNORM, TIMING, UCUM
-from adapters.fhir.context import RenderContext, Rendered
+from adapters.fhir.context import RenderContext, Rendered, frequency_at
 from adapters.fhir.datatypes import author, coding, subject, uuid_identifier
 from adapters.fhir.errors import FhirRenderError
+from domain.medication import (
+    DoseChanged,
+    DoseTimingChanged,
+    MedicationStarted,
+    MedicationStopped,
+    MedicationSwitched,
+    TaperStarted,
+)
+from domain.record import kind_of
 from projections.record_index import EventRow
+
+# The kinds rendered here: each step of a course.
+MEDICATION_STEPS = (
+    MedicationStarted,
+    DoseChanged,
+    DoseTimingChanged,
+    MedicationSwitched,
+    TaperStarted,
+    MedicationStopped,
+)
 
 
 def medication(row: EventRow, ctx: RenderContext) -> Rendered:
@@ -21,9 +40,12 @@ def medication(row: EventRow, ctx: RenderContext) -> Rendered:
     switched (as the new medication), tapered or stopped. The steps after a start name
     their medication only by id: its drug and frequency come from the context."""
     p = row.payload
-    switched = row.kind == "MedicationSwitched"
+    started, switched = (
+        row.kind == kind_of(MedicationStarted),
+        row.kind == kind_of(MedicationSwitched),
+    )
     med = UUID(str(p["to_medication_id" if switched else "medication_id"]))
-    if row.kind in ("MedicationStarted", "MedicationSwitched"):
+    if started or switched:
         drug, rxnorm = str(p["drug"]), str(p["rxnorm"])
         frequency: str | None = str(p["schedule"]["frequency"])
     else:
@@ -34,10 +56,11 @@ def medication(row: EventRow, ctx: RenderContext) -> Rendered:
                 f"medication {med} is not started in the rows given; "
                 "pass RenderContext.from_rows(the patient's rows)",
             )
-        drug, rxnorm, frequency = course.drug, course.rxnorm, course.frequency_at(row.version)
+        drug, rxnorm = course.drug, str(course.rxnorm)
+        frequency = frequency_at(course, row.version)
     resource: dict[str, Any] = {
         "identifier": [uuid_identifier(med)],
-        "status": "stopped" if row.kind == "MedicationStopped" else "active",
+        "status": "stopped" if row.kind == kind_of(MedicationStopped) else "active",
         "medicationCodeableConcept": {"coding": [coding(RXNORM, rxnorm, drug)], "text": drug},
         "subject": subject(row),
         "effectiveDateTime": row.clinical_time,
@@ -45,7 +68,7 @@ def medication(row: EventRow, ctx: RenderContext) -> Rendered:
         "informationSource": author(row),
     }
     notes: list[str] = []
-    if row.kind == "MedicationStarted":
+    if started:
         resource["reasonCode"] = [{"text": p["indication"]}]
         resource["dosage"] = [
             _dosage(p["dose"], frequency, p["schedule"].get("times", []), route=p.get("route"))
@@ -60,15 +83,15 @@ def medication(row: EventRow, ctx: RenderContext) -> Rendered:
         resource["dosage"] = [_dosage(p["dose"], frequency, p["schedule"].get("times", []))]
         if p.get("cross_taper"):
             notes.append("started with a cross-taper from the previous medication")
-    elif row.kind == "DoseChanged":
+    elif row.kind == kind_of(DoseChanged):
         resource["reasonCode"] = [{"text": p["reason"]}]
         resource["dosage"] = [_dosage(p["dose"], frequency, [])]
         if p.get("override_reason"):
             notes.append(f"titration schedule overridden: {p['override_reason']}")
-    elif row.kind == "DoseTimingChanged":
+    elif row.kind == kind_of(DoseTimingChanged):
         resource["reasonCode"] = [{"text": p["reason"]}]
         resource["dosage"] = [_timing_dosage(p["schedule"], p.get("dose_per_administration"))]
-    elif row.kind == "TaperStarted":
+    elif row.kind == kind_of(TaperStarted):
         resource["reasonCode"] = [{"text": p["reason"]}]
         resource["dosage"] = [
             _dosage(step["dose"], frequency, [], sequence=n, from_date=step["on_or_after"])

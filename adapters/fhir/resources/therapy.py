@@ -12,16 +12,26 @@ from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.documentreference import DocumentReference
 
 from adapters.fhir.codes import PROGRESS_NOTE, security_labels
-from adapters.fhir.context import RenderContext, Rendered, SessionSlot
+from adapters.fhir.context import RenderContext, Rendered
 from adapters.fhir.datatypes import author, loinc_concept, subject, uuid_identifier
 from adapters.fhir.errors import FhirRenderError
+from domain.history import Session
+from domain.record import kind_of
+from domain.therapy import (
+    ProgressNoteWritten,
+    SessionAttended,
+    SessionCancelled,
+    SessionMissed,
+    SessionScheduled,
+)
+from projections.care import fact_of
 from projections.record_index import EventRow
 
 APPOINTMENT_STATUS = {
-    "SessionScheduled": "booked",
-    "SessionAttended": "fulfilled",
-    "SessionMissed": "noshow",
-    "SessionCancelled": "cancelled",
+    kind_of(SessionScheduled): "booked",
+    kind_of(SessionAttended): "fulfilled",
+    kind_of(SessionMissed): "noshow",
+    kind_of(SessionCancelled): "cancelled",
 }
 
 
@@ -32,9 +42,8 @@ def session(row: EventRow, ctx: RenderContext) -> Rendered:
     p = row.payload
     session_id = UUID(str(p["session_id"]))
     status = APPOINTMENT_STATUS[row.kind]
-    slot = (
-        SessionSlot.scheduled(p) if row.kind == "SessionScheduled" else ctx.sessions.get(session_id)
-    )
+    booking = row.kind == kind_of(SessionScheduled)
+    slot = Session.booked(fact_of(row)) if booking else ctx.sessions.get(session_id)
     # app-3: only a proposed or cancelled appointment may lack its start and end.
     if slot is None and status != "cancelled":
         raise FhirRenderError(
@@ -47,17 +56,19 @@ def session(row: EventRow, ctx: RenderContext) -> Rendered:
         "status": status,
         "participant": [{"actor": subject(row), "status": "accepted"}],
     }
-    if slot is not None:
-        resource["description"] = slot.description
+    if slot is not None and slot.starts_at is not None and slot.duration_minutes is not None:
+        resource["description"] = (
+            f"{slot.kind} {slot.modality} session ({slot.mode}, {slot.duration_minutes} min)"
+        )
         resource["start"] = slot.starts_at
         resource["end"] = slot.starts_at + timedelta(minutes=slot.duration_minutes)
         resource["minutesDuration"] = slot.duration_minutes
-    if row.kind == "SessionScheduled":
+    if booking:
         resource["serviceType"] = [{"text": p["modality"]}]
         resource["created"] = row.clinical_time
-    elif row.kind == "SessionMissed" and p.get("reason"):
+    elif row.kind == kind_of(SessionMissed) and p.get("reason"):
         resource["cancelationReason"] = {"text": p["reason"]}
-    elif row.kind == "SessionCancelled":
+    elif row.kind == kind_of(SessionCancelled):
         resource["cancelationReason"] = {"text": f"cancelled by {p['cancelled_by']}: {p['reason']}"}
     return Appointment, resource
 
@@ -66,7 +77,7 @@ def note(row: EventRow, ctx: RenderContext) -> Rendered:
     """A DocumentReference holding the note's text. A psychotherapy note is labelled
     PSYTHPN by its data class; which rows reach an export is the access policy's call."""
     p = row.payload
-    if row.kind == "ProgressNoteWritten":
+    if row.kind == kind_of(ProgressNoteWritten):
         kind: dict[str, Any] = loinc_concept(PROGRESS_NOTE, "Progress note")
         title = "Progress note"
     else:

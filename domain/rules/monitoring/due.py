@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 
+from domain.history import MedicationCourse
 from domain.rules.care import DueItem, Fact, PatientContext
-from domain.rules.monitoring.facts import _Medication, _number, _satisfies, _status
+from domain.rules.monitoring.facts import _number, _satisfies, _status, _triggers
 from domain.rules.monitoring.rows import MonitoringRule, Stable, days
 
 
@@ -24,14 +25,14 @@ class _Occurrence:
 
 def _scheduled(
     rule: MonitoringRule,
-    med: _Medication,
+    med: MedicationCourse,
     facts: Sequence[Fact],
     patient: PatientContext,
     now: datetime,
 ) -> list[DueItem]:
     anchors = [
         fact
-        for trigger, fact in med.triggers
+        for trigger, fact in _triggers(med)
         if trigger in rule.triggers and rule.population.applies(patient, fact.at.date())
     ]
     meeting = [f for f in facts if _satisfies(rule.need, f, med.medication_id)]

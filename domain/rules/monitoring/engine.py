@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from domain.history import medication_courses
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.monitoring.due import _scheduled
-from domain.rules.monitoring.facts import _medications
 from domain.rules.monitoring.rows import MonitoringTable
 from domain.rules.monitoring.table import MONITORING
 from domain.rules.monitoring.thresholds import _effect_alerts, _level_alerts, _weight_gain
@@ -31,7 +31,7 @@ def monitoring_picture(
     """The monitoring due items and alerts of one patient's record at `now`: for every
     medication on the record, each row of `table` its drug matches."""
     ordered = sorted(facts, key=lambda f: f.position)
-    medications = _medications(ordered)
+    medications = medication_courses(ordered)
     items: list[DueItem] = []
     alerts: list[Alert] = []
     for med in medications.values():

@@ -1,22 +1,19 @@
-"""How the monitoring engine reads a patient's facts: the medications on the record and
-their triggers, which facts meet a need, the decisions that answer a review, and the
-numbers in results."""
+"""How the monitoring engine reads a patient's facts: the triggers of each medication
+course (domain.history), which facts meet a need, the decisions that answer a review, and
+the numbers in results."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from domain.history import MedicationCourse
 from domain.labs import LabResulted
 from domain.measures import QuestionnaireAnswered, VitalsRecorded
 from domain.medication import (
-    DoseChanged,
     EvaluationRecorded,
     MedicationReassessed,
-    MedicationStarted,
     MedicationStopped,
     MedicationSwitched,
 )
@@ -32,46 +29,16 @@ MEDICATION_DECISIONS = frozenset(
 )
 
 
-@dataclass
-class _Medication:
-    medication_id: str
-    drug: str
-    rxnorm: str | None
-    started: Fact
-    triggers: list[tuple[Trigger, Fact]]
-    stopped_at: datetime | None = None
-
-
-def _medications(facts: Sequence[Fact]) -> dict[str, _Medication]:
-    meds: dict[str, _Medication] = {}
-    for fact in facts:
-        p = fact.payload
-        med = meds.get(str(p.get("medication_id")))
-        if fact.kind == MedicationStarted.__name__:
-            meds[str(p["medication_id"])] = _new_medication(str(p["medication_id"]), fact, "start")
-        elif fact.kind == MedicationSwitched.__name__:
-            if med is not None and med.stopped_at is None:
-                med.stopped_at = fact.at
-            to = str(p["to_medication_id"])
-            meds[to] = _new_medication(to, fact, "switch-to")
-        elif med is None or med.stopped_at is not None:
-            continue
-        elif fact.kind == DoseChanged.__name__:
-            med.triggers.append(("dose-change", fact))
-        elif fact.kind == MedicationStopped.__name__:
-            med.stopped_at = fact.at
-    return meds
-
-
-def _new_medication(medication_id: str, fact: Fact, trigger: Trigger) -> _Medication:
-    rxnorm = fact.payload.get("rxnorm")
-    return _Medication(
-        medication_id,
-        str(fact.payload.get("drug", "")),
-        None if rxnorm is None else str(rxnorm),
-        fact,
-        [(trigger, fact)],
-    )
+def _triggers(med: MedicationCourse) -> list[tuple[Trigger, Fact]]:
+    """What starts a monitoring series of a medication: its start (or the switch to it),
+    and each dose change before it stopped."""
+    began: Trigger = "start" if med.switched_from is None else "switch-to"
+    changes = [
+        step.fact
+        for step in med.doses[1:]
+        if med.stopped is None or step.fact.position < med.stopped.position
+    ]
+    return [(began, med.started), *(("dose-change", fact) for fact in changes)]
 
 
 def _satisfies(need: Need, fact: Fact, medication_id: str) -> bool:

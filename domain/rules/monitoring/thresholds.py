@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from domain.history import MedicationCourse
 from domain.labs import LabResulted
 from domain.measures import VitalsRecorded
 from domain.medication import DoseChanged, SideEffectReported
@@ -15,7 +16,6 @@ from domain.rules.care import Alert, DueItem, Fact
 from domain.rules.monitoring.facts import (
     MEDICATION_DECISIONS,
     _decides,
-    _Medication,
     _number,
     _satisfies,
     _status,
@@ -32,7 +32,7 @@ _REVIEW = Need("review", "review")
 
 
 def _weight_gain(
-    rule: WeightGainRule, med: _Medication, facts: Sequence[Fact], now: datetime
+    rule: WeightGainRule, med: MedicationCourse, facts: Sequence[Fact], now: datetime
 ) -> list[DueItem]:
     """One review, at the first weight `percent` over baseline while the medication is
     taken. Baseline: the last weight in the 30 days up to the start, else the first after."""
@@ -79,7 +79,7 @@ def _weight_gain(
 
 
 def _level_alerts(
-    rule: LevelAlertRule, facts: Sequence[Fact], medications: Mapping[str, _Medication]
+    rule: LevelAlertRule, facts: Sequence[Fact], medications: Mapping[str, MedicationCourse]
 ) -> list[Alert]:
     def level(fact: Fact) -> Decimal | None:
         p = fact.payload
@@ -120,7 +120,7 @@ def _level_alerts(
 
 
 def _effect_alerts(
-    rule: EffectAlertRule, facts: Sequence[Fact], medications: Mapping[str, _Medication]
+    rule: EffectAlertRule, facts: Sequence[Fact], medications: Mapping[str, MedicationCourse]
 ) -> list[Alert]:
     alerts = []
     for fact in facts:
