@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from domain.events import now
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.rules.scoring import SCORING, Band
 
@@ -326,3 +327,33 @@ def dose_chart(medication: Mapping[str, Any], end: datetime, chart_id: str) -> M
             + "."
         )
     return _svg(chart_id, title, desc, body, "doses")
+
+
+def patient_charts(
+    outcomes: Mapping[str, Any] | None, medications: Mapping[str, Any] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The instrument charts and the dose charts, drawn from the audited reads' answers."""
+    current = now()
+    series = (outcomes or {}).get("series") or {}
+    timeline = (medications or {}).get("medication_timeline") or []
+    instrument_charts = [
+        {
+            "code": code,
+            "label": instrument_label(code),
+            "summary": summary,
+            "svg": instrument_chart(code, points, f"chart-{slug(code)}")
+            if any(p.get("total") is not None for p in points)
+            else None,
+        }
+        for code, summary in series.items()
+        for points in [summary.get("points") or []]
+    ]
+    dose_charts = [
+        {
+            "medication": med,
+            "svg": dose_chart(med, current, f"doses-{index}"),
+            "changes": [{**d, "label": dose_label(d.get("dose"))} for d in med.get("doses") or []],
+        }
+        for index, med in enumerate(timeline)
+    ]
+    return instrument_charts, dose_charts

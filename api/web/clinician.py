@@ -17,6 +17,7 @@ routes (api/web/routing.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -55,7 +56,6 @@ from domain.errors import (
     AccessDenied,
     InvalidInput,
 )
-from domain.events import now
 from domain.history import LabOrder
 from domain.messaging import MessageAcknowledged
 from domain.record import RecordEvent
@@ -137,6 +137,33 @@ def may_record(user: User, events: Iterable[type[RecordEvent]]) -> bool:
     return all(user.role in e.authors for e in events)
 
 
+Section = dict[str, Any] | None
+
+
+async def sections(
+    services: Services, user: User, base: ReadRequest, view: Mapping[str, Any]
+) -> tuple[Section, Section, Section, Section]:
+    """The care, outcomes, medications and events sections the view's basis and classes
+    call for, each its own audited read (none on an emergency read: the view is enough)."""
+    classes = set(view.get("classes") or [])
+    treating = view["basis"] == "treating-team"
+
+    async def section(kind: str) -> Section:
+        try:
+            return await read(services, user, replace(base, kind=kind))
+        except AccessDenied:  # a consent ended between two reads: show less, never more
+            return None
+
+    if view["basis"] == "break-the-glass":
+        return None, None, None, None
+    # Due items and alerts are the treating team's work (`for_roles`).
+    care = await section("care") if treating else None
+    outcomes = await section("outcomes") if classes & OUTCOME_CLASSES else None
+    medications = await section("medications") if classes & MEDICATION_CLASSES else None
+    events = await section("events") if treating else None
+    return care, outcomes, medications, events
+
+
 async def patient_page(
     request: Request,
     services: Any,
@@ -152,15 +179,6 @@ async def patient_page(
 ) -> HTMLResponse:
     """Read the patient through the policy (each read recorded) and show what came back."""
     viewer = viewer_of(user)
-
-    async def section(kind: str) -> dict[str, Any] | None:
-        try:
-            return await read(
-                services, user, ReadRequest(viewer, patient_id, kind, purpose, None, min_position)
-            )
-        except AccessDenied:  # a consent ended between two reads: show less, never more
-            return None
-
     try:
         view = await read(
             services,
@@ -178,46 +196,14 @@ async def patient_page(
             "Not ready yet",
             "The record is still catching up with your last change. Reload in a moment.",
         )
-    classes = set(view.get("classes") or [])
     emergency = view["basis"] == "break-the-glass"
     treating = view["basis"] == "treating-team"
-    care = outcomes = medications = events = None
-    if not emergency:
-        if treating:  # due items and alerts are the treating team's work (`for_roles`)
-            care = await section("care")
-        if classes & OUTCOME_CLASSES:
-            outcomes = await section("outcomes")
-        if classes & MEDICATION_CLASSES:
-            medications = await section("medications")
-        if treating:
-            events = await section("events")
+    care, outcomes, medications, events = await sections(
+        services, user, ReadRequest(viewer, patient_id, "view", purpose, None, min_position), view
+    )
     entries = (events or {}).get("entries") or []
     orders = lab_orders(entries)
-    current = now()
-    series = (outcomes or {}).get("series") or {}
-    timeline = (medications or {}).get("medication_timeline") or []
-    instrument_charts = [
-        {
-            "code": code,
-            "label": charts.instrument_label(code),
-            "summary": summary,
-            "svg": charts.instrument_chart(code, points, f"chart-{charts.slug(code)}")
-            if any(p.get("total") is not None for p in points)
-            else None,
-        }
-        for code, summary in series.items()
-        for points in [summary.get("points") or []]
-    ]
-    dose_charts = [
-        {
-            "medication": med,
-            "svg": charts.dose_chart(med, current, f"doses-{index}"),
-            "changes": [
-                {**d, "label": charts.dose_label(d.get("dose"))} for d in med.get("doses") or []
-            ],
-        }
-        for index, med in enumerate(timeline)
-    ]
+    instrument_charts, dose_charts = charts.patient_charts(outcomes, medications)
     forms = {}
     if treating:
         forms = {
