@@ -6,9 +6,9 @@
 #   bash scripts/apt.sh install -y -qq PACKAGE...      (the same, from a Makefile)
 #
 # Runs as root (sudo if not root), noninteractive. DPkg::Lock::Timeout makes apt-get wait for
-# the dpkg locks; apt (2.6 at least) does not wait for the package lists' lock that
-# `apt-get update` takes, nor the archives' lock, so a refusal to get any lock is retried
-# until the same deadline. TANDEM_APT_LOCK_WAIT: seconds to wait (default 600).
+# the dpkg locks, but apt (2.6 at least) does not wait for the package lists' lock that
+# `apt-get update` takes; so a refusal to get any lock is retried until the same deadline.
+# TANDEM_APT_LOCK_WAIT: seconds to wait (default 600).
 
 apt_lock_wait=${TANDEM_APT_LOCK_WAIT:-600}
 
