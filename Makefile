@@ -37,8 +37,8 @@ test: install services lint
 	$(BIN)/pytest -q
 
 bench: install services
-	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
-	  || { sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; }
+	@command -v wrk >/dev/null || { bash scripts/apt.sh update -qq \
+	  && bash scripts/apt.sh install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
 
 clean:

@@ -6,21 +6,18 @@
 set -euo pipefail
 
 CHROMIUM=/usr/bin/chromium
-
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
+# apt_get: apt-get as root that waits for another apt's lock instead of failing
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 if [ ! -x "$CHROMIUM" ]; then
   echo "chromium.sh: installing Chromium from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
   if ! apt-cache show chromium >/dev/null 2>&1; then
-    as_root apt-get update -qq
+    apt_get update -qq
   fi
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; then
+  if ! apt_get install -y -qq chromium >/dev/null; then
     # stale package lists (a mirror moved on): refresh once and retry
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt_get update -qq
+    apt_get install -y -qq chromium >/dev/null
   fi
 fi
 

@@ -38,9 +38,8 @@ wait_seconds=${TANDEM_KAFKA_WAIT:-60}
 say() { echo "kafka.sh: $*"; }
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
+# apt_get: apt-get as root that waits for another apt's lock instead of failing
+source "$here/apt.sh"
 
 # A TCP connect to the PLAINTEXT listener: it accepts only once the broker is unfenced.
 answering() {
@@ -72,8 +71,8 @@ ensure_packages() {
   [ ${#missing[@]} = 0 ] && return
   command -v apt-get >/dev/null || die "need ${missing[*]} (Java 17+ and Maven); install them"
   say "installing ${missing[*]} from Debian's packages"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_get update -qq
+  apt_get install -y -qq "${missing[@]}" >/dev/null
   [ "$(java_major)" -ge 17 ] || die "the broker needs Java 17 or newer; java -version says $(java_major)"
 }
 

@@ -10,11 +10,13 @@ as_postgres() {
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
+# apt_get: apt-get as root that waits for another apt's lock instead of failing
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   echo "postgres.sh: installing PostgreSQL from Debian's packages"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+  apt_get update -qq
+  apt_get install -y -qq postgresql >/dev/null
 fi
 
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)

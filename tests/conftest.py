@@ -156,3 +156,13 @@ def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
     topic = create_kafka_topic(kafka_bootstrap)
     yield topic
     delete_kafka_topic(kafka_bootstrap, topic)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The tests run in random order (pytest-randomly): name the seed even under -q, so that
+    a failure's order can be run again."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"random order: --randomly-seed={seed} runs it again")

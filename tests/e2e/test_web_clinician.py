@@ -8,6 +8,7 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -392,15 +393,34 @@ def test_an_out_of_range_answer_is_refused_on_its_item_and_nothing_is_recorded(w
 
 
 def test_a_questionnaire_through_the_form_reaches_the_chart(web: Web) -> None:
+    # A patient of its own: Ava's chart keeps the demo's nine PHQ-9s for the tests that read it.
+    patient = web.services.clinic.register_patient(
+        THERAPIST,
+        now() - timedelta(days=30),
+        join_team=True,
+        mrn=f"T-{uuid4().hex[:10]}",
+        given_name="Quinn",
+        family_name="Synthetic",
+        birth_date=date(1990, 5, 6),
+        sex_at_birth="female",
+    ).aggregate_id
+    baseline = {str(n): 1 for n in range(1, 9)} | {"9": 0}  # no item-9 alert
+    web.services.clinic.act(
+        patient,
+        lambda r: r.answer_questionnaire(
+            THERAPIST, now() - timedelta(days=14), instrument="phq-9", answers=baseline
+        ),
+    )
     web.sign_in("therapist@demo")
-    page = web.page(f"/patients/{AVA}")
-    points_before = svg(page, "chart-phq-9").count("<circle")
+    page = web.page(f"/patients/{patient}?min_position={web.position()}")
+    assert svg(page, "chart-phq-9").count("<circle") == 1
     answers = {f"answers.{n}": "0" for n in range(1, 10)}
     answer = web.client.post(
-        f"/patients/{AVA}/forms/phq-9", data={"csrf": csrf_of(page), **answers, "answers.10": ""}
+        f"/patients/{patient}/forms/phq-9",
+        data={"csrf": csrf_of(page), **answers, "answers.10": ""},
     )
     assert answer.status_code == 200 and "PHQ-9 recorded." in answer.text  # after the 303
-    assert svg(answer.text, "chart-phq-9").count("<circle") == points_before + 1
+    assert svg(answer.text, "chart-phq-9").count("<circle") == 2
 
 
 def test_attendance_and_its_note_are_validated_together_then_recorded_together(web: Web) -> None:
