@@ -64,6 +64,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
         emergency_reason=request.emergency_reason,
         reason=request.reason,
         part2=DataClass.SUD.value in prepared.classes,
+        team_position=prepared.team_position,
     )
 
 

@@ -64,6 +64,9 @@ class PreparedRead:
     position: int
     consents_version: int
     at: datetime
+    # The log position whose care team decided the read, when it differs from `position`
+    # (an "as of" read: the data as it stood then, decided by the team of now).
+    team_position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,23 +103,28 @@ class Reader:
         target = max(request.min_position or 0, request.as_of or 0)
         if target and not self.index.wait_for(target):
             raise IndexBehind(f"the index has not reached position {target} yet")
-        if request.as_of is not None:
-            position = request.as_of
-            rows = self.index.view.patient_events(request.patient_id, up_to=position)
-            consent_rows = self.index.view.consent_events(request.patient_id, up_to=position)
-            consents_version = len(consent_rows)
-            consents = self.consents(request.patient_id, consents_version)
-            times = [r.recorded_at for r in rows] + [c.clinical_time for c in consent_rows]
-            at = max(times) if times else now()
-        else:
-            position = self.index.position
-            rows = self.index.view.patient_events(request.patient_id, up_to=position)
-            # Consents are read from the store itself, not the index: a revocation counts
-            # from the very next read, however far the index has got.
-            consents = self.consents(request.patient_id)
-            consents_version = consents.version if consents else 0
-            at = now()
-        return self._build(request, rows, consents, consents_version, position, at)
+        # Who may read is decided by the team, the consents and the time of this moment,
+        # whatever the read looks back at: a revoked, expired or not-yet-started consent, or
+        # a team one has left, never opens anything again. `as_of` only chooses which
+        # version of the data is shown.
+        now_position = self.index.position
+        team_rows = self.index.view.patient_events(request.patient_id, up_to=now_position)
+        # Consents are read from the store itself, not the index: a revocation counts from
+        # the very next read, however far the index has got.
+        consents = self.consents(request.patient_id)
+        consents_version = consents.version if consents else 0
+        if request.as_of is None or request.as_of >= now_position:
+            return self._build(request, team_rows, consents, consents_version, now_position, now())
+        rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
+        return self._build(
+            request,
+            rows,
+            consents,
+            consents_version,
+            request.as_of,
+            now(),
+            team=(team_rows, now_position),
+        )
 
     def _build(
         self,
@@ -126,18 +134,22 @@ class Reader:
         consents_version: int,
         position: int,
         at: datetime,
+        team: tuple[list[EventRow], int] | None = None,
     ) -> PreparedRead:
+        """The read decided on `team`'s rows (default: the rows shown) and built from
+        `rows`, as the log stood at `position`."""
         consent_rows = (
             self.index.view.consent_events(request.patient_id, up_to=position)
             if request.kind in role_views.CONSENT_KINDS
             else None
         )
-        if not rows:
+        team_rows, team_position = team if team is not None else (rows, None)
+        if not rows or not team_rows:
             raise denied(request.patient_id)
         decision = decide(
             request.viewer,
             request.patient_id,
-            team_from(rows),
+            team_from(team_rows),
             consents,
             at,
             request.purpose,
@@ -159,6 +171,7 @@ class Reader:
             position,
             consents_version,
             at,
+            team_position,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -176,6 +189,10 @@ class Reader:
         )
         rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
         consents = self.consents(event.patient_id, event.consents_version)
+        team = None
+        if event.team_position is not None:
+            team_rows = self.index.view.patient_events(event.patient_id, up_to=event.team_position)
+            team = (team_rows, event.team_position)
         prepared = self._build(
             request,
             rows,
@@ -183,5 +200,6 @@ class Reader:
             event.consents_version,
             event.reflected_position,
             event.clinical_time,
+            team,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
 
     patient_id: UUID
     view: ShortText
@@ -47,9 +47,17 @@ class AccessRecorded(Aggregate.Created):
     # Why an operator outside the care workflow read the record (`tandem events --reason`).
     reason: Text | None = None
 
+    # An "as of" read shows the data at `reflected_position`, decided by the care team at
+    # this later position (None: the same position).
+    team_position: int | None = Field(default=None, ge=0)
+
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["reason"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["team_position"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -96,6 +104,7 @@ class AccessRecord(Aggregate):
         emergency_reason: str | None = None,
         reason: str | None = None,
         part2: bool = False,
+        team_position: int | None = None,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -117,6 +126,7 @@ class AccessRecord(Aggregate):
                 emergency_reason=emergency_reason,
                 reason=reason,
                 part2=part2,
+                team_position=team_position,
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:
