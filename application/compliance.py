@@ -86,27 +86,8 @@ class Verification(BaseModel):
 
 
 def _public(row: AccessRow) -> AccessPublic:
-    return AccessPublic(
-        access_id=row.access_id,
-        position=row.position,
-        at=row.at,
-        user_id=row.user_id,
-        role=row.role,
-        organisation=row.organisation,
-        patient_id=row.patient_id,
-        view=row.view,
-        purpose=row.purpose,
-        basis=row.basis,
-        classes=list(row.classes),
-        consents=list(row.consents),
-        reflected_position=row.reflected_position,
-        response_sha256=row.response_sha256,
-        emergency_reason=row.emergency_reason,
-        part2=row.part2,
-        reviewed_by=row.reviewed_by,
-        reviewed_at=row.reviewed_at,
-        review_outcome=row.review_outcome,
-    )
+    """An access record as compliance sees it: the index row, field for field."""
+    return AccessPublic.model_validate(row, from_attributes=True)
 
 
 def _disclosure(row: AccessRow) -> Disclosure:

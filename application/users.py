@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from typing import Any
 
 from application.clinic import Clinic, Receipt
 from application.ports import Passwords
@@ -10,34 +10,11 @@ from application.writer import CommandWriter
 from domain.errors import Conflict
 from domain.events import Actor, now
 from domain.users import User, user_id_for
-from domain.vocabulary import Role
 
 
-def new_user(
-    by: Actor,
-    *,
-    email: str,
-    display_name: str,
-    role: Role,
-    organisation: str,
-    password_hash: str,
-    patient_id: UUID | None = None,
-) -> User:
-    return User.create(
-        by,
-        now(),
-        email=email,
-        display_name=display_name,
-        role=role,
-        organisation=organisation,
-        password_hash=password_hash,
-        patient_id=patient_id,
-    )
-
-
-def create_user_now(writer: CommandWriter, by: Actor, **account: object) -> Receipt:
+def create_user_now(writer: CommandWriter, by: Actor, **account: Any) -> Receipt:
     """Open an account (its password already hashed); Conflict if the email has one."""
-    user = new_user(by, **account)  # type: ignore[arg-type]
+    user = User.create(by, now(), **account)
     try:
         return writer.create(user)
     except Conflict:
