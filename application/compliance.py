@@ -14,7 +14,9 @@ from pydantic import BaseModel
 
 from application.consents import viewer_of
 from application.services import Services
+from application.writer import Target
 from domain.access import check_auditor
+from domain.audit import AccessRecord
 from domain.errors import NotFound
 from domain.events import now
 from domain.users import User
@@ -169,9 +171,8 @@ async def review(services: Services, user: User, access_id: UUID, body: ReviewBo
     """Record a reviewer's finding on a break-the-glass read (through the write path)."""
     check_auditor(viewer_of(user))
     receipt = await services.writer.submit(
-        access_id,
+        Target(access_id, AccessRecord, lambda: services.clinic.access_record(access_id)),
         lambda r: r.review(user.actor, now(), outcome=body.outcome, note=body.note),
-        load=lambda: services.clinic.access_record(access_id),
     )
     await to_thread.run_sync(services.reader.index.wait_for, receipt.position)
     return access(services, user, access_id)

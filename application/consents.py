@@ -13,7 +13,7 @@ from application.clinic import Clinic
 from application.recording import receipt_of
 from application.schemas.base import CommandReceipt
 from application.schemas.consents import ConsentAmendment, ConsentCreate, ConsentRevocation
-from application.writer import CommandWriter
+from application.writer import CommandWriter, Target
 from domain.access import Viewer, denied, may_manage_consents
 from domain.consent import PatientConsents, consents_id_for
 from domain.errors import NotFound
@@ -52,7 +52,8 @@ class Consents:
             found = self.clinic.consents(patient_id)
             return found or PatientConsents.open(user.actor, now(), patient_id)
 
-        receipt = await self.writer.submit(consents_id_for(patient_id), command, load=load)
+        target = Target(consents_id_for(patient_id), PatientConsents, load)
+        receipt = await self.writer.submit(target, command)
         return receipt_of(receipt, created).model_copy(update={"patient_id": patient_id})
 
     async def grant(self, user: User, patient_id: UUID, body: ConsentCreate) -> CommandReceipt:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from application.clinic import Receipt
 from application.schemas.base import CommandReceipt
-from application.writer import CommandWriter
+from application.writer import CommandWriter, Target
 from domain.access import check_treating_member, denied
 from domain.errors import Conflict, NotFound, NotPermittedAuthor
 from domain.events import Actor, now
@@ -31,12 +31,10 @@ def receipt_of(receipt: Receipt, created_id: UUID | None = None) -> CommandRecei
     )
 
 
-def _guarded(actor: Actor, command: RecordCommand) -> RecordCommand:
-    def guarded(record: PatientRecord) -> None:
-        check_treating_member(record, actor)
-        command(record)
-
-    return guarded
+def _treating(actor: Actor, patient_id: UUID) -> Target:
+    """A patient's record, written only by an active treating-team member in role (checked
+    on the state the command runs on, before anything else about the record is told)."""
+    return Target(patient_id, PatientRecord, guard=lambda r: check_treating_member(r, actor))
 
 
 async def record(
@@ -52,7 +50,7 @@ async def record(
     does not exist is refused exactly as one that is not the user's to change."""
     try:
         receipt = await writer.submit(
-            patient_id, _guarded(user.actor, command), expected_version=expected_version
+            _treating(user.actor, patient_id), command, expected_version=expected_version
         )
     except NotFound:
         raise denied(patient_id) from None
@@ -63,7 +61,7 @@ def record_now(
     writer: CommandWriter, actor: Actor, patient_id: UUID, command: RecordCommand
 ) -> Receipt:
     """The same, for callers without an event loop (the demo loader, imports)."""
-    return writer.write(patient_id, _guarded(actor, command))
+    return writer.write(_treating(actor, patient_id), command)
 
 
 def new_record(

@@ -6,7 +6,7 @@ from typing import Any
 
 from application.clinic import Clinic, Receipt
 from application.ports import Passwords
-from application.writer import CommandWriter
+from application.writer import CommandWriter, Target
 from domain.errors import Conflict
 from domain.events import Actor, now
 from domain.users import User, user_id_for
@@ -27,9 +27,8 @@ def deactivate_now(
     """Close an account: its tokens stop working at once in this process."""
     try:
         return writer.write(
-            user_id_for(email),
+            Target(user_id_for(email), User, lambda: clinic.user(email)),
             lambda u: u.deactivate(by, max(now(), u.modified_on), reason=reason),
-            load=lambda: clinic.user(email),
         )
     finally:
         clinic.forget_user(email)

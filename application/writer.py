@@ -45,7 +45,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 from application.clinic import Clinic, Receipt
 from application.errors import StoreUnavailable
 from application.health import StoreHealth
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
+from domain.patient import PatientRecord
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
 Command = Callable[[Any], None]
@@ -63,14 +64,42 @@ def check_version(aggregate: Any, expected_version: int | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Target:
+    """Which aggregate a command runs on: its id, its type (the cache keeps each type apart:
+    an id of another type's aggregate is never taken for this one), how to load it (default:
+    a patient's record), and a guard that decides, on the very state the command will run
+    on, whether the actor may act at all (before the version is even compared: a refusal
+    must not tell whether the record exists, or how far it has got)."""
+
+    aggregate_id: UUID
+    kind: type = PatientRecord
+    load: Loader | None = None
+    guard: Command | None = None
+
+
 @dataclass
 class _Write:
-    aggregate_id: UUID
+    target: Target
     command: Command | None  # None: a new aggregate, whose events are final as built
-    load: Loader | None
+    expected_version: int | None
     stored: list[StoredEvent]
     version: int
     done: asyncio.Future[Receipt]
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.target.aggregate_id
+
+
+def _run(target: Target, aggregate: Any, command: Command, expected_version: int | None) -> None:
+    """Guard, then the one expected-version check, then the command."""
+    if not isinstance(aggregate, target.kind):
+        raise NotFound(target.kind.__name__, target.aggregate_id)
+    if target.guard is not None:
+        target.guard(aggregate)
+    check_version(aggregate, expected_version)
+    command(aggregate)
 
 
 class CommandWriter:
@@ -78,7 +107,7 @@ class CommandWriter:
         self, clinic: Clinic, cache_size: int = 4096, health: StoreHealth | None = None
     ) -> None:
         self._clinic = clinic
-        self._cache: OrderedDict[UUID, Any] = OrderedDict()
+        self._cache: OrderedDict[tuple[type, UUID], Any] = OrderedDict()
         self._cache_size = cache_size
         self._queued: list[_Write] = []
         self.health = health or StoreHealth()
@@ -90,57 +119,58 @@ class CommandWriter:
 
     async def submit(
         self,
-        aggregate_id: UUID,
+        target: UUID | Target,
         command: Command,
         *,
-        load: Loader | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        """Run `command` on the aggregate (a patient's record unless `load` says how to get
-        another); return once its events are durable. Whatever the command raises is raised
-        here, and then nothing is stored."""
-        aggregate = await self._checkout(aggregate_id, load)
+        """Run `command` on the aggregate (a patient's record unless the target says
+        otherwise); return once its events are durable. Whatever the guard or the command
+        raises is raised here, and then nothing is stored."""
+        target = target if isinstance(target, Target) else Target(target)
+        aggregate = await self._checkout(target)
         try:
-            check_version(aggregate, expected_version)
-            command(aggregate)
+            _run(target, aggregate, command, expected_version)
         except BaseException:
             # Even a refusal may come after an earlier part of the command recorded: drop
             # the copy, so nothing it recorded can ride along with a later write.
             if aggregate.pending_events:
-                self._evict(aggregate_id)
+                self._evict(target)
             raise
         if not aggregate.pending_events:
-            return Receipt(aggregate_id, aggregate.version, self._clinic.position())
+            return Receipt(target.aggregate_id, aggregate.version, self._clinic.position())
         stored = self._serialise(aggregate)
         return await self._enqueue(
-            _Write(aggregate_id, command, load, stored, aggregate.version, self._future())
+            _Write(target, command, expected_version, stored, aggregate.version, self._future())
         )
 
     async def append(self, aggregate: BaseAggregate[UUID]) -> Receipt:
         """Store a new aggregate's events (an access record, a user) in the next group
         commit; a Conflict if one with that id exists."""
         stored = self._serialise(aggregate)
+        target = Target(aggregate.id, type(aggregate))
         return await self._enqueue(
-            _Write(aggregate.id, None, None, stored, aggregate.version, self._future())
+            _Write(target, None, None, stored, aggregate.version, self._future())
         )
 
     # --- the blocking door ----------------------------------------------------------------
 
     def write(
         self,
-        aggregate_id: UUID,
+        target: UUID | Target,
         command: Command,
         *,
-        load: Loader | None = None,
         expected_version: int | None = None,
     ) -> Receipt:
-        """`submit` for callers without an event loop: load, check, run, commit on its own."""
-        self._evict(aggregate_id)  # whatever this process cached is about to be stale
-        aggregate = self._guarded(load or self._loader(aggregate_id))
-        check_version(aggregate, expected_version)
-        command(aggregate)
+        """`submit` for callers without an event loop (the CLI, the demo loader, imports:
+        never beside the event loop's door in one process): load, guard, check, run, commit
+        on its own."""
+        target = target if isinstance(target, Target) else Target(target)
+        self._evict(target)  # whatever this process cached is about to be stale
+        aggregate = self._guarded(self._loader(target))
+        _run(target, aggregate, command, expected_version)
         if not aggregate.pending_events:
-            return Receipt(aggregate_id, aggregate.version, self._clinic.position())
+            return Receipt(target.aggregate_id, aggregate.version, self._clinic.position())
         return self._insert_alone(aggregate.id, aggregate.version, self._serialise(aggregate))
 
     def create(self, aggregate: BaseAggregate[UUID]) -> Receipt:
@@ -149,8 +179,8 @@ class CommandWriter:
 
     # --- inside ------------------------------------------------------------------------
 
-    def _loader(self, aggregate_id: UUID) -> Loader:
-        return lambda: self._clinic.patient(aggregate_id)
+    def _loader(self, target: Target) -> Loader:
+        return target.load or (lambda: self._clinic.patient(target.aggregate_id))
 
     def _guarded(self, read: Callable[[], A]) -> A:
         try:
@@ -173,22 +203,24 @@ class CommandWriter:
         self._queued.append(write)
         return await write.done
 
-    async def _checkout(self, aggregate_id: UUID, load: Loader | None = None) -> Any:
-        aggregate = self._cache.get(aggregate_id)
+    async def _checkout(self, target: UUID | Target) -> Any:
+        target = target if isinstance(target, Target) else Target(target)
+        key = (target.kind, target.aggregate_id)
+        aggregate = self._cache.get(key)
         if aggregate is None:
-            loaded = await to_thread.run_sync(self._guarded, load or self._loader(aggregate_id))
+            loaded = await to_thread.run_sync(self._guarded, self._loader(target))
             # Another request may have cached (and advanced) it while this one waited.
-            aggregate = self._cache.get(aggregate_id)
+            aggregate = self._cache.get(key)
             if aggregate is None:
                 aggregate = loaded
-                self._cache[aggregate_id] = aggregate
+                self._cache[key] = aggregate
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        self._cache.move_to_end(aggregate_id)
+        self._cache.move_to_end(key)
         return aggregate
 
-    def _evict(self, aggregate_id: UUID) -> None:
-        self._cache.pop(aggregate_id, None)
+    def _evict(self, target: Target) -> None:
+        self._cache.pop((target.kind, target.aggregate_id), None)
 
     def _insert(self, stored: list[StoredEvent]) -> Sequence[int]:
         """Insert-and-commit; a storage fault becomes StoreUnavailable (health noted)."""
@@ -219,13 +251,13 @@ class CommandWriter:
             positions = self._insert(stored)
         except IntegrityError:
             for write in batch:
-                self._evict(write.aggregate_id)
+                self._evict(write.target)
             for write in batch:
                 self._retry_alone(write)
             return
         except BaseException as exc:
             for write in batch:
-                self._evict(write.aggregate_id)
+                self._evict(write.target)
                 if not write.done.done():
                     write.done.set_exception(exc)
             return
@@ -248,8 +280,10 @@ class CommandWriter:
             if write.command is None:  # a new aggregate: nothing stale to rebuild
                 receipt = self._insert_alone(write.aggregate_id, write.version, write.stored)
             else:
-                aggregate = self._guarded(write.load or self._loader(write.aggregate_id))
-                write.command(aggregate)
+                aggregate = self._guarded(self._loader(write.target))
+                # The same guard and version check as the first run: state that moved on
+                # since the caller read it is a Conflict now as it would have been then.
+                _run(write.target, aggregate, write.command, write.expected_version)
                 if not aggregate.pending_events:
                     receipt = Receipt(
                         write.aggregate_id, aggregate.version, self._clinic.position()
@@ -258,7 +292,7 @@ class CommandWriter:
                     receipt = self._insert_alone(
                         aggregate.id, aggregate.version, self._serialise(aggregate)
                     )
-                    self._cache[write.aggregate_id] = aggregate
+                    self._cache[(write.target.kind, write.aggregate_id)] = aggregate
         except BaseException as exc:
             if not write.done.done():
                 write.done.set_exception(exc)

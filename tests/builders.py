@@ -13,10 +13,10 @@ from application.clinic import Clinic, Receipt
 from application.ports import Passwords
 from application.recording import register_now
 from application.users import create_user_now
-from application.writer import CommandWriter
+from application.writer import CommandWriter, Target
 from domain.errors import Conflict
 from domain.events import Actor, now
-from domain.users import user_id_for
+from domain.users import User, user_id_for
 from domain.vocabulary import Role
 
 SYSTEM = Actor.system("tests")
@@ -101,7 +101,7 @@ def create_user(clinic: Clinic, by: Actor, **account):  # type: ignore[no-untype
 def update_user(clinic: Clinic, email: str, command):  # type: ignore[no-untyped-def]
     try:
         return CommandWriter(clinic).write(
-            user_id_for(email), command, load=lambda: clinic.user(email)
+            Target(user_id_for(email), User, lambda: clinic.user(email)), command
         )
     finally:
         clinic.forget_user(email)

@@ -88,7 +88,9 @@ def test_the_treating_team_looks_back_and_compliance_replays_it_exactly(api: Api
     )
     assert replay.status_code == 200 and replay.json()["matches"] is True
     (record,) = [
-        r for r in access_records_since(api, earlier) if str(r.originator_id) == then.headers["X-Access-Id"]
+        r
+        for r in access_records_since(api, earlier)
+        if str(r.originator_id) == then.headers["X-Access-Id"]
     ]
     assert record.reflected_position == earlier
     assert record.team_position is not None and record.team_position > earlier

@@ -29,7 +29,7 @@ from api.app import create_app
 from application.services import Services
 from application.writer import CommandWriter
 from bootstrap import Overrides, Settings, bootstrap, bootstrap_services
-from domain.errors import Conflict, RuleViolation
+from domain.errors import Conflict, NotFound, NotOnCareTeam, RuleViolation
 from domain.events import Actor
 from domain.therapy import ProgressNoteWritten
 from domain.vocabulary import Role
@@ -296,3 +296,79 @@ def test_a_command_that_fails_half_way_leaves_no_changed_record_in_the_cache(
     run_loop(run())
     texts = [e.text for e in clinic.patient_events(patient) if isinstance(e, ProgressNoteWritten)]
     assert texts == ["whole"]
+
+
+# --- the write path's refusals tell nothing, and a retry keeps the version check ----------
+
+
+def test_an_outsiders_conditional_write_is_refused_before_the_version_is_compared(
+    tmp_path: Path,
+) -> None:
+    clinic = bootstrap(Settings(data_dir=tmp_path))
+    writer = CommandWriter(clinic)
+    patient = register_with_team(clinic).aggregate_id
+    outsider = THERAPIST.model_copy(update={"user_id": "outsider@test"})
+
+    async def run() -> list[BaseException]:
+        from application.recording import record
+        from domain.errors import AccessDenied
+
+        user: Any = type("U", (), {"actor": outsider})()
+        refusals = []
+        for target in (patient, __import__("uuid").uuid4()):
+            with pytest.raises((AccessDenied, NotOnCareTeam)) as caught:
+                await record(writer, user, target, lambda r: None, expected_version=999)
+            refusals.append(caught.value)
+        return refusals
+
+    existing, missing = run_loop(run())
+    # The same refusal whether or not the record exists, and no version in it.
+    assert "version" not in str(existing) and "version" not in str(missing)
+
+
+def test_a_retry_after_a_collision_still_checks_the_expected_version(tmp_path: Path) -> None:
+    clinic = bootstrap(Settings(data_dir=tmp_path))
+    writer = CommandWriter(clinic)
+    other_process = CommandWriter(clinic)
+    patient = register_with_team(clinic).aggregate_id
+
+    def note(text: str) -> Any:
+        return lambda r: r.write_progress_note(THERAPIST, ago(minutes=1), text=text, modality="cbt")
+
+    async def run() -> None:
+        cached = await writer._checkout(patient)
+        seen = cached.version
+        other_process.write(patient, note("written elsewhere"))  # the cached copy is stale now
+        with pytest.raises(Conflict):
+            await writer.submit(patient, note("based on what I saw"), expected_version=seen)
+
+    run_loop(run())
+    texts = [e.text for e in clinic.patient_events(patient) if isinstance(e, ProgressNoteWritten)]
+    assert texts == ["written elsewhere"]
+
+
+def test_an_id_of_another_kind_of_aggregate_is_never_taken_for_a_record(tmp_path: Path) -> None:
+    from application.writer import Target
+    from domain.consent import PatientConsents, consents_id_for
+
+    clinic = bootstrap(Settings(data_dir=tmp_path))
+    writer = CommandWriter(clinic)
+    patient = register_with_team(clinic).aggregate_id
+    consents_id = consents_id_for(patient)
+
+    async def run() -> None:
+        opened = Target(
+            consents_id,
+            PatientConsents,
+            lambda: PatientConsents.open(THERAPIST, ago(minutes=1), patient),
+        )
+        await writer.submit(opened, lambda c: None)  # a consents aggregate is in the cache
+        with pytest.raises(NotFound):
+            await writer.submit(
+                consents_id,
+                lambda r: r.write_progress_note(
+                    THERAPIST, ago(minutes=1), text="x", modality="cbt"
+                ),
+            )
+
+    run_loop(run())
