@@ -26,7 +26,7 @@ from demo.common import THERAPIST
 from domain.events import Actor, now
 from domain.registration import patient_id_for
 from domain.vocabulary import Role
-from tests.builders import act, create_user
+from tests.builders import act, create_user, register_patient
 
 PASSWORD = "demo-password-1"
 AVA = patient_id_for("DEMO-1001")  # recurrent depression: sertraline, PHQ-9 every 2 weeks
@@ -394,7 +394,8 @@ def test_an_out_of_range_answer_is_refused_on_its_item_and_nothing_is_recorded(w
 
 def test_a_questionnaire_through_the_form_reaches_the_chart(web: Web) -> None:
     # A patient of its own: Ava's chart keeps the demo's nine PHQ-9s for the tests that read it.
-    patient = web.services.clinic.register_patient(
+    patient = register_patient(
+        web.services.clinic,
         THERAPIST,
         now() - timedelta(days=30),
         join_team=True,
@@ -405,7 +406,8 @@ def test_a_questionnaire_through_the_form_reaches_the_chart(web: Web) -> None:
         sex_at_birth="female",
     ).aggregate_id
     baseline = {str(n): 1 for n in range(1, 9)} | {"9": 0}  # no item-9 alert
-    web.services.clinic.act(
+    act(
+        web.services.clinic,
         patient,
         lambda r: r.answer_questionnaire(
             THERAPIST, now() - timedelta(days=14), instrument="phq-9", answers=baseline
