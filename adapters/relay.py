@@ -145,9 +145,15 @@ class Relay:
         self._topics.add(topic)
 
     def close(self) -> None:
-        if self._producer is not None:
-            self._producer.close(timeout=5)
-            self._producer = None
+        """Drop the producer. Closing one whose broker is gone can time out flushing what it
+        still holds: those envelopes were never acknowledged, so the checkpoint did not move
+        and they go out again with the next producer (receivers drop duplicates)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=5)
+            except KafkaError as exc:
+                logger.warning("closing the producer left unacknowledged envelopes: %s", exc)
 
     # --- relaying ---------------------------------------------------------------------
 

@@ -21,7 +21,14 @@ from eventsourcing.persistence import Tracking
 
 from domain.record import kind_of
 from domain.registration import CareTeamMemberAdded, CareTeamMemberRemoved
-from projections.record_index import AccessRow, ConsentRow, EventRow, IndexView, Review
+from projections.record_index import (
+    AccessRow,
+    ConsentRow,
+    EventRow,
+    IndexView,
+    RefusalRow,
+    Review,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking (application_name TEXT PRIMARY KEY, notification_id INTEGER);
@@ -44,8 +51,13 @@ CREATE TABLE IF NOT EXISTS access_log (
   review_outcome TEXT);
 CREATE INDEX IF NOT EXISTS access_patient ON access_log (patient_id, at);
 CREATE INDEX IF NOT EXISTS access_user ON access_log (user_id, at);
+CREATE TABLE IF NOT EXISTS refused_reads (
+  position INTEGER PRIMARY KEY, refusal_id TEXT UNIQUE NOT NULL, at TEXT NOT NULL,
+  user_id TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT NOT NULL,
+  patient_id TEXT NOT NULL, view TEXT NOT NULL, purpose TEXT NOT NULL, why TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refused_user ON refused_reads (user_id, at);
 """
-TABLES = ("tracking", "record_events", "consent_events", "access_log")
+TABLES = ("tracking", "record_events", "consent_events", "access_log", "refused_reads")
 
 
 class SQLiteIndexView(IndexView):
@@ -213,6 +225,58 @@ class SQLiteIndexView(IndexView):
                     str(review.access_id),
                 ),
             )
+
+    def add_refusal(self, row: RefusalRow, tracking: Tracking) -> None:
+        with self._transaction(tracking) as conn:
+            conn.execute(
+                "INSERT INTO refused_reads VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    row.position,
+                    str(row.refusal_id),
+                    row.at.isoformat(),
+                    row.user_id,
+                    row.role,
+                    row.organisation,
+                    str(row.patient_id),
+                    row.view,
+                    row.purpose,
+                    row.why,
+                ),
+            )
+
+    def refusals(
+        self, *, user_id: str | None = None, since: datetime | None = None
+    ) -> list[RefusalRow]:
+        clauses, params = ["1 = 1"], []
+        if user_id is not None:
+            clauses.append("user_id = ?")
+            params.append(user_id)
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since.isoformat())
+        found = (
+            self._reader()
+            .execute(
+                f"SELECT * FROM refused_reads WHERE {' AND '.join(clauses)} ORDER BY position",
+                params,
+            )
+            .fetchall()
+        )
+        return [
+            RefusalRow(
+                position=r["position"],
+                refusal_id=UUID(r["refusal_id"]),
+                at=datetime.fromisoformat(r["at"]),
+                user_id=r["user_id"],
+                role=r["role"],
+                organisation=r["organisation"],
+                patient_id=UUID(r["patient_id"]),
+                view=r["view"],
+                purpose=r["purpose"],
+                why=r["why"],
+            )
+            for r in found
+        ]
 
     def clear(self) -> None:
         with self._write_lock:

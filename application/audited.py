@@ -24,8 +24,9 @@ from eventsourcing.persistence import PersistenceError
 from application.reading import PreparedRead, Reader, ReadRequest
 from application.writer import CommandWriter
 from domain.access import Basis, denied
-from domain.audit import AccessRecord
-from domain.events import Actor
+from domain.audit import AccessRecord, RefusedRead
+from domain.errors import AccessDenied
+from domain.events import Actor, now
 from domain.vocabulary import DataClass
 
 
@@ -68,6 +69,18 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
     )
 
 
+def refusal(request: ReadRequest, actor: Actor, exc: AccessDenied) -> RefusedRead:
+    """The record of a refused read: who, role, the patient id asked for, when, why."""
+    return RefusedRead.record(
+        actor,
+        now(),
+        patient_id=request.patient_id,
+        view=request.kind,
+        purpose=request.purpose.value,
+        why=exc.why,
+    )
+
+
 class AuditedReads:
     def __init__(self, reader: Reader, writer: CommandWriter) -> None:
         self.reader = reader
@@ -79,15 +92,28 @@ class AuditedReads:
         except PersistenceError as exc:
             raise self.writer.health.failed(exc) from exc
         if bases is not None and prepared.decision.basis not in set(bases):
-            raise denied(request.patient_id)  # nothing disclosed: nothing to record
+            raise denied(request.patient_id, f"not shown on a {prepared.decision.basis} basis")
         return prepared
 
     async def read(
-        self, request: ReadRequest, actor: Actor, *, bases: Iterable[Basis] | None = None
+        self,
+        request: ReadRequest,
+        actor: Actor,
+        *,
+        bases: Iterable[Basis] | None = None,
+        listing: bool = False,
     ) -> AuditedAnswer:
         """Decide, build, hash, record, answer (for the API and the pages). With `bases`,
-        a read the policy allows on any other basis is refused, and not recorded."""
-        prepared = await to_thread.run_sync(self._prepare, request, bases)
+        a read the policy allows on any other basis is refused. A refusal is recorded too
+        (a refused read is an attempted access), the same way whether or not the patient
+        exists, and answered as before; `listing` marks the board's and the shared list's
+        reads of every candidate, whose refusals are the listing working, not an attempt."""
+        try:
+            prepared = await to_thread.run_sync(self._prepare, request, bases)
+        except AccessDenied as exc:
+            if not listing:
+                await self.writer.append(refusal(request, actor, exc))
+            raise
         record = access_record(request, prepared, actor)
         receipt = await self.writer.append(record)
         return AuditedAnswer(
@@ -98,7 +124,11 @@ class AuditedReads:
         self, request: ReadRequest, actor: Actor, *, bases: Iterable[Basis] | None = None
     ) -> AuditedAnswer:
         """`read` for callers without an event loop (the CLI)."""
-        prepared = self._prepare(request, bases)
+        try:
+            prepared = self._prepare(request, bases)
+        except AccessDenied as exc:
+            self.writer.create(refusal(request, actor, exc))
+            raise
         record = access_record(request, prepared, actor)
         receipt = self.writer.create(record)
         return AuditedAnswer(

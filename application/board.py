@@ -112,7 +112,7 @@ async def board(
             continue
         request = ReadRequest(viewer, pid, "care", Purpose.TREATMENT, min_position=min_position)
         try:
-            found = await services.reads.read(request, user.actor)
+            found = await services.reads.read(request, user.actor, listing=True)
         except AccessDenied:
             continue  # on the team in a role that may not see this: not on my board
         entry = entry_for(pid, found.json(), user, filters)

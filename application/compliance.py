@@ -6,7 +6,7 @@ here first checks that the user is a compliance reviewer."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from anyio import to_thread
@@ -87,6 +87,37 @@ class Verification(BaseModel):
     reason: str
 
 
+class RefusalPublic(BaseModel):
+    """A refused read, as compliance reviews it (the caller was told only "403")."""
+
+    refusal_id: UUID
+    position: int
+    at: datetime
+    user_id: str
+    role: str
+    organisation: str
+    patient_id: UUID
+    view: str
+    purpose: str
+    why: str
+
+
+class Flagged(BaseModel):
+    """A user refused again and again in a short window: worth a look."""
+
+    user_id: str
+    role: str
+    refusals: int
+    first: datetime
+    last: datetime
+
+
+# Repeated refusals: this many within this window flag the user (login-monitoring style,
+# 164.308(a)(5)(ii)(C), applied to reads).
+FLAG_REFUSALS = 5
+FLAG_WINDOW = timedelta(minutes=10)
+
+
 def _public(row: AccessRow) -> AccessPublic:
     """An access record as compliance sees it: the index row, field for field."""
     return AccessPublic.model_validate(row, from_attributes=True)
@@ -148,6 +179,56 @@ def accounting_of_disclosures(
         disclosures=[_disclosure(r) for r in rows if not r.part2],
         part2_disclosures=[_disclosure(r) for r in rows if r.part2],
     )
+
+
+def refused_reads(
+    services: Services,
+    user: User,
+    *,
+    user_id: str | None = None,
+    since: datetime | None = None,
+    min_position: int | None = None,
+) -> list[RefusalPublic]:
+    """Every refused read (attempted access), oldest first, by user and since a moment."""
+    check_auditor(viewer_of(user))
+    services.reflect(min_position)
+    rows = services.reader.index.view.refusals(
+        user_id=user_id.lower() if user_id else None, since=since
+    )
+    return [RefusalPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+def flagged_users(
+    services: Services, user: User, *, since: datetime | None = None
+) -> list[Flagged]:
+    """Users with at least FLAG_REFUSALS refused reads within FLAG_WINDOW (the last 30
+    days by default), the busiest window of each."""
+    check_auditor(viewer_of(user))
+    rows = services.reader.index.view.refusals(since=since or now() - timedelta(days=30))
+    by_user: dict[str, list[Any]] = {}
+    for row in rows:
+        by_user.setdefault(row.user_id, []).append(row)
+    found = []
+    for who, refused in by_user.items():
+        best: tuple[int, int] = (0, 0)
+        start = 0
+        for end, row in enumerate(refused):
+            while row.at - refused[start].at > FLAG_WINDOW:
+                start += 1
+            if end - start + 1 > best[1] - best[0]:
+                best = (start, end + 1)
+        if best[1] - best[0] >= FLAG_REFUSALS:
+            window = refused[best[0] : best[1]]
+            found.append(
+                Flagged(
+                    user_id=who,
+                    role=window[0].role,
+                    refusals=len(window),
+                    first=window[0].at,
+                    last=window[-1].at,
+                )
+            )
+    return sorted(found, key=lambda f: -f.refusals)
 
 
 def review_queue(

@@ -145,7 +145,7 @@ class Reader:
         )
         team_rows, team_position = team if team is not None else (rows, None)
         if not rows or not team_rows:
-            raise denied(request.patient_id)
+            raise denied(request.patient_id, "no such patient (as far as the index has got)")
         decision = decide(
             request.viewer,
             request.patient_id,
@@ -156,7 +156,11 @@ class Reader:
             request.emergency_reason,
         )
         if not decision.allowed:
-            raise denied(request.patient_id)
+            raise denied(
+                request.patient_id,
+                f"no basis for a {request.viewer.role.value} reading for "
+                f"{request.purpose.value}: not on the team and no consent in force",
+            )
         wants_terms = consents is not None and request.kind == "consent-terms"
         terms = consents.in_force(at) if consents is not None and wants_terms else []
         body, classes = role_views.build(

@@ -22,7 +22,7 @@ async def shared_with(services: Services, user: User, purpose: Purpose) -> list[
     for patient_id in await to_thread.run_sync(services.reader.index.view.patients):
         read = ReadRequest(viewer_of(user), patient_id, "summary", purpose)
         try:
-            body = (await services.reads.read(read, user.actor)).json()
+            body = (await services.reads.read(read, user.actor, listing=True)).json()
         except AccessDenied:
             continue
         name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"

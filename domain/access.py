@@ -291,9 +291,10 @@ def check_auditor(viewer: Viewer) -> None:
         raise NotAnAuditor(viewer.user_id)
 
 
-def denied(patient_id: UUID) -> AccessDenied:
-    """The one refusal for 'no such patient' and 'not yours to see': indistinguishable."""
-    return AccessDenied(patient_id)
+def denied(patient_id: UUID, why: str = "not permitted by the access policy") -> AccessDenied:
+    """The one refusal for 'no such patient' and 'not yours to see': indistinguishable to
+    the caller (`why` is kept only for compliance's record of refused reads)."""
+    return AccessDenied(patient_id, why)
 
 
 def check_treating_member(record: RecordBase, actor: Actor) -> None:

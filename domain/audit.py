@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import Field
 
@@ -142,4 +142,45 @@ class AccessRecord(Aggregate):
                 clinical_time=at,
                 outcome=outcome,
                 note=note,
+            )
+
+
+class ReadRefused(Aggregate.Created):
+    """A read the access policy refused: an attempted access to log (45 CFR 164.304
+    "security incident", 164.308(a)(6), 164.312(b)). The caller was told nothing more than
+    any other refusal; compliance sees who asked for which patient id, when and why."""
+
+    class_version: ClassVar[int] = 1
+
+    patient_id: UUID
+    view: ShortText
+    purpose: ShortText
+    why: ShortText
+
+    def apply(self, aggregate: Any) -> None:
+        return None
+
+    def summary(self) -> str:
+        return (
+            f"{self.actor.user_id} ({self.actor.role.value}) was refused {self.view} of "
+            f"patient {self.patient_id}: {self.why}"
+        )
+
+
+class RefusedRead(Aggregate):
+    @classmethod
+    def record(
+        cls, by: Actor, at: datetime, *, patient_id: UUID, view: str, purpose: str, why: str
+    ) -> RefusedRead:
+        with refused_fields():
+            return cls._create(
+                ReadRefused,
+                id=uuid4(),
+                actor=by,
+                data_class=DataClass.AUDIT,
+                clinical_time=at,
+                patient_id=patient_id,
+                view=view,
+                purpose=purpose,
+                why=why,
             )

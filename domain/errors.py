@@ -139,8 +139,10 @@ class NotFound(TandemError):
 class AccessDenied(TandemError):
     """The access policy refuses; says nothing about whether the patient exists."""
 
-    def __init__(self, patient_id: Any) -> None:
+    def __init__(self, patient_id: Any, why: str = "not permitted by the access policy") -> None:
         self.patient_id = patient_id
+        # For the refused-read record compliance sees, never for the caller's answer.
+        self.why = why
         super().__init__(f"patient {patient_id} does not exist or is not yours to see")
 
 

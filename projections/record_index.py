@@ -23,7 +23,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
-from domain.audit import AccessRecorded, BreakGlassReviewed
+from domain.audit import AccessRecorded, BreakGlassReviewed, ReadRefused
 from domain.consent import ConsentEvent
 from domain.events import DomainEvent
 from domain.record import RecordEvent
@@ -92,6 +92,20 @@ class AccessRow:
 
 
 @dataclass(frozen=True)
+class RefusalRow:
+    position: int
+    refusal_id: UUID
+    at: datetime
+    user_id: str
+    role: str
+    organisation: str
+    patient_id: UUID
+    view: str
+    purpose: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Review:
     access_id: UUID
     reviewed_by: str
@@ -132,6 +146,15 @@ class IndexView(TrackingRecorder):
 
     @abstractmethod
     def add_review(self, review: Review, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def add_refusal(self, row: RefusalRow, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def refusals(
+        self, *, user_id: str | None = None, since: datetime | None = None
+    ) -> list[RefusalRow]:
+        """Refused reads, oldest first."""
 
     @abstractmethod
     def patient_events(self, patient_id: UUID, up_to: int | None = None) -> list[EventRow]: ...
@@ -226,6 +249,24 @@ class RecordIndex(Projection[IndexView]):
     def _review(self, event: BreakGlassReviewed, tracking: Tracking) -> None:
         self.view.add_review(
             Review(event.originator_id, event.actor.user_id, event.clinical_time, event.outcome),
+            tracking,
+        )
+
+    @process_event.register
+    def _refusal(self, event: ReadRefused, tracking: Tracking) -> None:
+        self.view.add_refusal(
+            RefusalRow(
+                position=tracking.notification_id,
+                refusal_id=event.originator_id,
+                at=event.clinical_time,
+                user_id=event.actor.user_id,
+                role=event.actor.role.value,
+                organisation=event.actor.organisation,
+                patient_id=event.patient_id,
+                view=event.view,
+                purpose=event.purpose,
+                why=event.why,
+            ),
             tracking,
         )
 

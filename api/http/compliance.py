@@ -17,6 +17,8 @@ from application import compliance as use
 from application.compliance import (
     AccessPublic,
     Accounting,
+    Flagged,
+    RefusalPublic,
     ReplayPublic,
     ReviewBody,
     Verification,
@@ -70,6 +72,29 @@ def accounting_of_disclosures(
     if format == "csv":
         return csv_response([*found.disclosures, *found.part2_disclosures])
     return found
+
+
+@router.get("/refused", response_model=list[RefusalPublic], responses=ERRORS)
+def refused_reads(
+    user: CurrentUser,
+    services: ServicesDep,
+    user_id: str | None = None,
+    since: datetime | None = None,
+    format: Format = "json",
+    min_position: MinPosition = None,
+) -> Any:
+    """Every refused read (an attempted access: who, role, the patient id asked for, when,
+    why), oldest first; the callers were told only 403."""
+    found = use.refused_reads(
+        services, user, user_id=user_id, since=since, min_position=min_position
+    )
+    return csv_response(found) if format == "csv" else found
+
+
+@router.get("/refused/flagged", response_model=list[Flagged], responses=ERRORS)
+def flagged_users(user: CurrentUser, services: ServicesDep) -> list[Flagged]:
+    """Users refused again and again in a short window (5 within 10 minutes, last 30 days)."""
+    return use.flagged_users(services, user)
 
 
 @router.get("/break-glass", response_model=list[AccessPublic], responses=ERRORS)

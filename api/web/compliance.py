@@ -127,6 +127,7 @@ async def _index_page(
         verification=verification,
         problem=problem,
         queue=len(queue),
+        flagged=await run_in_threadpool(api.flagged_users, services, user),
         **extra,
     )
     response.status_code = status

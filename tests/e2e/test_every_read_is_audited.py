@@ -517,6 +517,8 @@ API: dict[tuple[str, str], list[Way]] = {
         Way("a break-glass read", {"access_id": "break-glass for the page"})
     ],
     ("GET", "/compliance/verify"): [Way("verify")],
+    ("GET", "/compliance/refused"): [Way("all"), Way("csv", query={"format": "csv"})],
+    ("GET", "/compliance/refused/flagged"): [Way("flagged")],
     # reads by POST
     ("POST", f"{P_PATH}/break-glass"): [
         Way("P", P, json={"reason": "Found unresponsive"}),
