@@ -105,3 +105,9 @@ def update_user(clinic: Clinic, email: str, command):  # type: ignore[no-untyped
         )
     finally:
         clinic.forget_user(email)
+
+
+def appended_since(clinic: Clinic, position: int) -> list[type]:
+    """The types of the events stored after `position` (a refused read leaves one
+    ReadRefused; nothing else may appear when nothing was disclosed or written)."""
+    return [type(e) for _, e in clinic.all_events(start=position + 1)]

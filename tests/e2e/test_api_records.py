@@ -6,6 +6,8 @@ import re
 import uuid
 from typing import Any
 
+from domain.audit import ReadRefused
+from tests.builders import appended_since
 from tests.e2e.conftest import Api
 
 PATIENT = {
@@ -114,7 +116,8 @@ def test_someone_off_the_team_can_neither_read_nor_write(api: Api) -> None:
     assert api.client.get(f"/patients/{patient}/timeline", headers=outsider).status_code == 403
     note = post(api, "other.therapist@test", f"/patients/{patient}/progress-notes", {"text": "x"})
     assert note.status_code == 403
-    assert api.position() == before
+    # Three refused reads, each recorded for compliance; the refused write records nothing.
+    assert appended_since(api.services.clinic, before) == [ReadRefused] * 3
 
 
 def test_primary_care_on_the_team_is_not_treating_and_is_refused(api: Api) -> None:
@@ -132,7 +135,7 @@ def test_primary_care_on_the_team_is_not_treating_and_is_refused(api: Api) -> No
         {"icd10": "F33.1", "description": "major depressive disorder, recurrent"},
     )
     assert answer.status_code == 403
-    assert api.position() == before
+    assert appended_since(api.services.clinic, before) == [ReadRefused]  # the refused read
 
 
 def test_a_patient_that_does_not_exist_looks_like_one_you_may_not_see(api: Api) -> None:
