@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
-from application.consents import viewer_of
 from application.errors import Unauthorized
 from application.ports import InvalidToken
+from application.reading import viewer_of
 from application.services import Services
 from domain.users import User
 

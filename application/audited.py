@@ -19,13 +19,15 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from anyio import to_thread
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 
+from application.clinic import Clinic
 from application.reading import PreparedRead, Reader, ReadRequest
-from application.writer import CommandWriter
+from application.writer import CommandWriter, Target
 from domain.access import Basis, denied
 from domain.audit import AccessRecord, RefusedRead
-from domain.errors import AccessDenied
+from domain.errors import AccessDenied, NotFound
 from domain.events import Actor, now
 from domain.vocabulary import DataClass
 
@@ -79,6 +81,21 @@ def refusal(request: ReadRequest, actor: Actor, exc: AccessDenied) -> RefusedRea
         purpose=request.purpose.value,
         why=exc.why,
     )
+
+
+def review_target(clinic: Clinic, access_id: UUID) -> Target:
+    """An access record as the write path's target, for its compliance review."""
+
+    def load() -> AccessRecord:
+        try:
+            found: object = clinic.repository.get(access_id)
+        except AggregateNotFoundError:
+            raise NotFound("access record", access_id) from None
+        if not isinstance(found, AccessRecord):
+            raise NotFound("access record", access_id)
+        return found
+
+    return Target(access_id, AccessRecord, load)
 
 
 class AuditedReads:

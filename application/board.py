@@ -11,8 +11,7 @@ from uuid import UUID
 from anyio import to_thread
 from pydantic import BaseModel
 
-from application.consents import viewer_of
-from application.reading import ReadRequest
+from application.reading import ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
 from domain.errors import AccessDenied

@@ -17,7 +17,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder
 
-from domain.audit import AccessRecord
 from domain.consent import PatientConsents, consents_id_for
 from domain.errors import NotFound
 from domain.events import DomainEvent
@@ -145,12 +144,3 @@ class Clinic(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, PatientConsents) else None
-
-    def access_record(self, access_id: UUID) -> AccessRecord:
-        try:
-            found: object = self.repository.get(access_id)
-        except AggregateNotFoundError:
-            raise NotFound("access record", access_id) from None
-        if not isinstance(found, AccessRecord):
-            raise NotFound("access record", access_id)
-        return found

@@ -12,11 +12,10 @@ from uuid import UUID
 from anyio import to_thread
 from pydantic import BaseModel
 
-from application.consents import viewer_of
+from application.audited import review_target
+from application.reading import viewer_of
 from application.services import Services
-from application.writer import Target
 from domain.access import check_auditor
-from domain.audit import AccessRecord
 from domain.errors import NotFound
 from domain.events import now
 from domain.users import User
@@ -252,7 +251,7 @@ async def review(services: Services, user: User, access_id: UUID, body: ReviewBo
     """Record a reviewer's finding on a break-the-glass read (through the write path)."""
     check_auditor(viewer_of(user))
     receipt = await services.writer.submit(
-        Target(access_id, AccessRecord, lambda: services.clinic.access_record(access_id)),
+        review_target(services.clinic, access_id),
         lambda r: r.review(user.actor, now(), outcome=body.outcome, note=body.note),
     )
     await to_thread.run_sync(services.reader.index.wait_for, receipt.position)

@@ -10,26 +10,18 @@ from uuid import UUID
 from anyio import to_thread
 
 from application.clinic import Clinic
+from application.reading import viewer_of
 from application.recording import receipt_of
 from application.schemas.base import CommandReceipt
 from application.schemas.consents import ConsentAmendment, ConsentCreate, ConsentRevocation
 from application.writer import CommandWriter, Target
-from domain.access import Viewer, denied, may_manage_consents
+from domain.access import denied, may_manage_consents
 from domain.consent import PatientConsents, consents_id_for
 from domain.errors import NotFound
 from domain.events import now
 from domain.users import User
 
 ConsentCommand = Callable[[PatientConsents], None]
-
-
-def viewer_of(user: User) -> Viewer:
-    return Viewer(
-        user_id=user.email,
-        role=user.role,
-        organisation=user.organisation,
-        patient_id=user.patient_id,
-    )
 
 
 class Consents:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.audited import AuditedAnswer
-from application.consents import viewer_of
 from application.errors import Unauthorized
-from application.reading import ReadRequest
+from application.reading import ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
 from domain.errors import InvalidInput

@@ -25,6 +25,7 @@ from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
 from domain.record import Membership
+from domain.users import User
 from domain.vocabulary import Role
 from projections import role_views
 from projections.care import facts_of
@@ -41,6 +42,16 @@ DEFAULT_PURPOSE = {
 
 def default_purpose(role: Role) -> Purpose:
     return DEFAULT_PURPOSE.get(role, Purpose.TREATMENT)
+
+
+def viewer_of(user: User) -> Viewer:
+    """Who is reading, as the access policy sees them."""
+    return Viewer(
+        user_id=user.email,
+        role=user.role,
+        organisation=user.organisation,
+        patient_id=user.patient_id,
+    )
 
 
 @dataclass(frozen=True)

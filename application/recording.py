@@ -82,13 +82,8 @@ def new_record(
     return record
 
 
-def _registered(record: PatientRecord, write: Callable[[], Receipt]) -> Receipt:
-    try:
-        return write()
-    except Conflict:
-        raise Conflict(
-            record.id, f"a patient with MRN {record.state.mrn} is already registered"
-        ) from None
+def already_registered(record: PatientRecord) -> Conflict:
+    return Conflict(record.id, f"a patient with MRN {record.state.mrn} is already registered")
 
 
 async def register(
@@ -103,9 +98,7 @@ async def register(
     try:
         receipt = await writer.append(record)
     except Conflict:
-        raise Conflict(
-            record.id, f"a patient with MRN {record.state.mrn} is already registered"
-        ) from None
+        raise already_registered(record) from None
     return receipt_of(receipt, receipt.aggregate_id)
 
 
@@ -119,4 +112,7 @@ def register_now(
 ) -> Receipt:
     """Registration for callers without an event loop (the demo loader, tests, imports)."""
     record = new_record(by, at, join_team=join_team, **demographics)
-    return _registered(record, lambda: writer.create(record))
+    try:
+        return writer.create(record)
+    except Conflict:
+        raise already_registered(record) from None

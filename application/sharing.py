@@ -6,8 +6,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from application.consents import viewer_of
-from application.reading import ReadRequest
+from application.reading import ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
 from domain.errors import AccessDenied

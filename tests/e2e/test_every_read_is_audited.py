@@ -959,19 +959,8 @@ def sweep(world: World) -> Sweep:
 
 # --- the tests -------------------------------------------------------------------------------
 
-# Holes the sweep finds in today's code, each named; the lead flips them when fixing.
-KNOWN_HOLES: dict[str, str] = {}
 
-
-@pytest.mark.parametrize(
-    "case_id",
-    [
-        pytest.param(c.id, marks=pytest.mark.xfail(strict=True, reason=KNOWN_HOLES[c.id]))
-        if c.id in KNOWN_HOLES
-        else c.id
-        for c in CASES
-    ],
-)
+@pytest.mark.parametrize("case_id", [c.id for c in CASES])
 def test_an_answer_with_patient_data_left_an_access_record_for_it(
     sweep: Sweep, case_id: str
 ) -> None:
