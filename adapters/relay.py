@@ -64,10 +64,19 @@ def envelope_id(event_id: UUID, recipient: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{event_id}:{recipient.strip().lower()}"))
 
 
-SECURITY_LABELS = {
-    DataClass.PSYCHOTHERAPY_NOTE.value: ["R", "PSYTHPN"],
-    DataClass.SUD.value: ["R", "ETH", "42CFRPart2", "NORDSCLCD"],
-}
+# HL7 security labels: confidentiality R (restricted), the sensitivity and the obligation.
+PSYCHOTHERAPY_LABELS = ["R", "PSYTHPN"]
+PART2_LABELS = ["R", "ETH", "42CFRPart2", "NORDSCLCD"]
+
+
+def security_labels(event: RecordEvent) -> list[str]:
+    """A Part 2 record is labelled as one (and a Part 2 psychotherapy note as both)."""
+    labels = ["R"]
+    if event.data_class == DataClass.PSYCHOTHERAPY_NOTE:
+        labels = list(PSYCHOTHERAPY_LABELS)
+    if event.part2:
+        labels += [label for label in PART2_LABELS if label not in labels]
+    return labels
 
 
 class Checkpoint:
@@ -230,7 +239,10 @@ class Relay:
                 self._batch_cache.pop(event.originator_id, None)
         decisions = self._decisions(event.originator_id)
         facts = EventFacts(
-            event.data_class, event.actor.user_id, bool(getattr(event, "sud_counseling", False))
+            event.data_class,
+            event.actor.user_id,
+            bool(getattr(event, "sud_counseling", False)),
+            event.part2,
         )
         shared: set[str] = set()
         for terms, decision in decisions:
@@ -253,7 +265,8 @@ class Relay:
                     "purpose": terms.purpose.value,
                     "kind": type(event).__name__,
                     "data_class": event.data_class.value,
-                    "security_labels": SECURITY_LABELS.get(event.data_class.value, ["R"]),
+                    "part2": event.part2,
+                    "security_labels": security_labels(event),
                     "clinical_time": event.clinical_time.isoformat(),
                     "recorded_at": event.timestamp.isoformat(),
                     "summary": event.summary(),
@@ -262,7 +275,7 @@ class Relay:
                     if isinstance(event, MedicationSwitched)
                     else None,
                     "resource": resource,
-                    "notice": REDISCLOSURE_NOTICE if event.data_class == DataClass.SUD else None,
+                    "notice": REDISCLOSURE_NOTICE if event.part2 else None,
                 },
             )
 

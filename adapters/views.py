@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS record_events (
   position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
   kind TEXT NOT NULL, data_class TEXT NOT NULL, author TEXT NOT NULL, author_role TEXT NOT NULL,
   author_org TEXT NOT NULL, sud_counseling INTEGER NOT NULL, clinical_time TEXT NOT NULL,
-  recorded_at TEXT NOT NULL, summary TEXT NOT NULL, payload TEXT NOT NULL);
+  recorded_at TEXT NOT NULL, summary TEXT NOT NULL, payload TEXT NOT NULL,
+  part2 INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS record_events_patient ON record_events (patient_id, position);
 CREATE TABLE IF NOT EXISTS consent_events (
   position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -58,6 +59,9 @@ CREATE TABLE IF NOT EXISTS refused_reads (
 CREATE INDEX IF NOT EXISTS refused_user ON refused_reads (user_id, at);
 """
 TABLES = ("tracking", "record_events", "consent_events", "access_log", "refused_reads")
+# The layout of these tables. An index written in an older layout is dropped on opening and
+# rebuilt from the store (it holds nothing the store does not): 2 added the Part 2 label.
+LAYOUT = 2
 
 
 class SQLiteIndexView(IndexView):
@@ -67,8 +71,16 @@ class SQLiteIndexView(IndexView):
         self._write_lock = threading.RLock()
         self._batching = False
         self._writer = self._connect()
-        self._writer.executescript(SCHEMA)
+        self._open_layout()
         self._readers = threading.local()
+
+    def _open_layout(self) -> None:
+        (layout,) = self._writer.execute("PRAGMA user_version").fetchone()
+        if layout != LAYOUT:
+            for table in TABLES:
+                self._writer.execute(f"DROP TABLE IF EXISTS {table}")
+        self._writer.executescript(SCHEMA)
+        self._writer.execute(f"PRAGMA user_version = {LAYOUT}")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -153,7 +165,7 @@ class SQLiteIndexView(IndexView):
     def add_event(self, row: EventRow, tracking: Tracking) -> None:
         with self._transaction(tracking) as conn:
             conn.execute(
-                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     row.position,
                     str(row.patient_id),
@@ -168,6 +180,7 @@ class SQLiteIndexView(IndexView):
                     row.recorded_at.isoformat(),
                     row.summary,
                     json.dumps(row.payload, separators=(",", ":"), sort_keys=True),
+                    int(row.part2),
                 ),
             )
 
@@ -309,6 +322,7 @@ class SQLiteIndexView(IndexView):
                 recorded_at=datetime.fromisoformat(r["recorded_at"]),
                 summary=r["summary"],
                 payload=json.loads(r["payload"]),
+                part2=bool(r["part2"]),
             )
             for r in rows
         ]

@@ -78,6 +78,7 @@ class PreparedRead:
     # The log position whose care team decided the read, when it differs from `position`
     # (an "as of" read: the data as it stood then, decided by the team of now).
     team_position: int | None = None
+    view_format: int = role_views.VIEW_FORMAT
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,11 @@ class Reader:
     def consents(self, patient_id: UUID, version: int | None = None) -> PatientConsents | None:
         return self.clinic.consents(patient_id, version)
 
-    def prepare(self, request: ReadRequest) -> PreparedRead:
-        """Decide and build a read (blocking: run it off the event loop)."""
+    def prepare(
+        self, request: ReadRequest, view_format: int = role_views.VIEW_FORMAT
+    ) -> PreparedRead:
+        """Decide and build a read (blocking: run it off the event loop), laid out in
+        `view_format` (an older layout only to compare with answers given in it)."""
         head = self.clinic.position()
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
             if value is not None and value > head:
@@ -125,7 +129,15 @@ class Reader:
         consents = self.consents(request.patient_id)
         consents_version = consents.version if consents else 0
         if request.as_of is None or request.as_of >= now_position:
-            return self._build(request, team_rows, consents, consents_version, now_position, now())
+            return self._build(
+                request,
+                team_rows,
+                consents,
+                consents_version,
+                now_position,
+                now(),
+                view_format=view_format,
+            )
         rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
         return self._build(
             request,
@@ -135,6 +147,7 @@ class Reader:
             request.as_of,
             now(),
             team=(team_rows, now_position),
+            view_format=view_format,
         )
 
     def _build(
@@ -146,6 +159,7 @@ class Reader:
         position: int,
         at: datetime,
         team: tuple[list[EventRow], int] | None = None,
+        view_format: int = role_views.VIEW_FORMAT,
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
         `rows`, as the log stood at `position`."""
@@ -175,7 +189,14 @@ class Reader:
         wants_terms = consents is not None and request.kind == "consent-terms"
         terms = consents.in_force(at) if consents is not None and wants_terms else []
         body, classes = role_views.build(
-            request.kind, request.patient_id, rows, decision, position, consent_rows, terms
+            request.kind,
+            request.patient_id,
+            rows,
+            decision,
+            position,
+            consent_rows,
+            terms,
+            view_format,
         )
         data = role_views.canonical(body)
         return PreparedRead(
@@ -187,6 +208,7 @@ class Reader:
             consents_version,
             at,
             team_position,
+            view_format,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -216,5 +238,6 @@ class Reader:
             event.reflected_position,
             event.clinical_time,
             team,
+            event.view_format,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

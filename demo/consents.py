@@ -3,9 +3,10 @@
 - Ava: her medication list to her primary-care practice (treatment); functional
   recommendations to her employer's occupational health (return to work).
 - Ben: measures and functional outcomes to his partner, his supporter (family support).
-- Cara: nothing yet. Her records come from a Part 2 program and carry the single data
-  class `sud`, so a Part 2 consent would open her whole SUD record, not just a medication
-  list; she has not chosen that.
+- Cara: her medication list to her primary-care practice (treatment), under a 42 CFR
+  Part 2 consent: her records come from a Part 2 program, and Part 2 is a label beside each
+  record's data class, so the practice gets her buprenorphine doses (with the 2.32 notice)
+  and nothing else of the program's: no counseling note, drug screen or lapse.
 - Dev: functional recommendations and progress markers to his college counseling centre
   (education support; FERPA keeps anything else away from a school).
 """
@@ -60,6 +61,16 @@ GRANTS: tuple[
         Purpose.FAMILY_SUPPORT,
         False,
         14,
+    ),
+    (
+        "cara@demo",
+        "cara-maple-part2",
+        "organisation",
+        MAPLE,
+        (DataClass.MEDICATION,),
+        Purpose.TREATMENT,
+        True,
+        3,
     ),
     (
         "dev@demo",

@@ -51,8 +51,8 @@ _NOTES = DataClass.PSYCHOTHERAPY_NOTE
 _SUD = DataClass.SUD
 
 # The treating therapist: the whole treating record (DESIGN.md). Psychotherapy notes are in
-# the set for the therapist's own notes; others' need a consent (Decision.permits). SUD
-# records need a Part 2 program or consent (42 CFR 2.12, 2.31).
+# the set for the therapist's own notes; others' need a consent (Decision.permits). Part 2
+# records need a Part 2 program or consent (42 CFR 2.12, 2.31: Decision.part2_classes).
 THERAPIST_CLASSES = RECORD_CLASSES - {_SUD}
 # The treating prescriber: what prescribing and monitoring need (DESIGN.md; minimum
 # necessary, 164.502(b)); never psychotherapy notes without their own consent.
@@ -78,10 +78,10 @@ TEAM_CLASSES: Mapping[Role, frozenset[DataClass]] = {
 }
 # The patient's right of access excludes psychotherapy notes (164.524(a)(1)(i)); it
 # includes their SUD records (42 CFR 2.23).
-OWN_RECORD_CLASSES = RECORD_CLASSES - {_NOTES}
+OWN_RECORD_CLASSES = RECORD_CLASSES - {_NOTES, _SUD}
 # An emergency read (42 CFR 2.51) opens everything but psychotherapy notes, which need their
-# own authorization even for treatment (164.508(a)(2)).
-EMERGENCY_CLASSES = RECORD_CLASSES - {_NOTES}
+# own authorization even for treatment (164.508(a)(2)); Part 2 records of those classes too.
+EMERGENCY_CLASSES = RECORD_CLASSES - {_NOTES, _SUD}
 # The most a consent can open for each role, whatever it lists. A school's copy becomes an
 # education record that parents may see (FERPA, 20 USC 1232g; 34 CFR Part 99): functional
 # recommendations and progress markers only, never a diagnosis (care plan) or a note. An
@@ -120,6 +120,8 @@ class EventFacts:
     data_class: DataClass
     author: str
     sud_counseling: bool = False
+    # A 42 CFR Part 2 record (RecordEvent.part2): it needs a Part 2 basis for its class.
+    part2: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,9 @@ class Decision:
     sud_counseling_consent: bool
     # The 42 CFR 2.32 notice, when SUD records may be disclosed under consent.
     notice: str | None
+    # The classes whose Part 2 records this viewer may see: Part 2 program staff, the
+    # patient, an emergency reader, or a Part 2 consent naming the class (42 CFR 2.31(a)(3)).
+    part2_classes: frozenset[DataClass] = frozenset()
 
     @property
     def allowed(self) -> bool:
@@ -157,6 +162,8 @@ class Decision:
             if _NOTES not in self.classes or not self.psychotherapy_consent:
                 return False
             return self.sud_counseling_consent or not facts.sud_counseling
+        if facts.part2:
+            return facts.data_class in self.part2_classes
         return facts.data_class in self.classes
 
 
@@ -185,6 +192,7 @@ def decide(
         notes: bool = False,
         sud_notes: bool = False,
         notice: str | None = None,
+        part2_classes: frozenset[DataClass] | None = None,
     ) -> Decision:
         return Decision(
             patient_id,
@@ -197,6 +205,7 @@ def decide(
             notes,
             sud_notes,
             notice,
+            classes if part2_classes is None else part2_classes,
         )
 
     if emergency_reason is not None and not emergency_reason.strip():
@@ -216,43 +225,50 @@ def decide(
     member = team.get(viewer.user_id)
     if member is not None and not (member.active and member.role == viewer.role):
         member = None
+    part2_base: frozenset[DataClass] = frozenset()
     if member is not None and viewer.role in TREATING_ROLES:
         basis: Basis = "treating-team"
         base = TEAM_CLASSES[viewer.role]
         if member.part2_program:
             # Staff of a Part 2 program use its records to treat (42 CFR 2.12(c)(3)).
-            base = base | {_SUD}
+            part2_base = base
     elif viewer.role == Role.SUPPORTER and member is None:
         return decision("none")  # a supporter acts only as a member of the team (DESIGN.md)
     else:
         basis, base = "consent", frozenset()
 
     granted = consents.in_force(at) if consents is not None else []
+    cap = CONSENT_CAPS[viewer.role]
     offered = [
-        (terms, _opened_by(terms, CONSENT_CAPS[viewer.role]))
+        (terms, _opened_by(terms, cap), _part2_opened_by(terms, cap))
         for terms in granted
         if _names(terms, viewer) and terms.purpose == purpose
     ]
-    classes = set(base)
+    classes, part2_classes = set(base), set(part2_base)
     relied: list[UUID] = []
     notes = sud_notes = False
     notice = None
     # Psychotherapy-note consents first, a Part 2 one before others: it covers more.
-    for terms, opens in sorted(offered, key=lambda o: (_NOTES not in o[1], not o[0].part2)):
+    for terms, opens, part2_opens in sorted(
+        offered, key=lambda o: (_NOTES not in o[1], not o[0].part2)
+    ):
         if _NOTES in opens:
             if notes and (sud_notes or not terms.part2):
                 continue  # adds nothing to a consent already relied on
             notes, sud_notes = True, sud_notes or terms.part2
-        elif not opens - classes:
+        elif not opens - classes and not part2_opens - part2_classes:
             continue
         relied.append(terms.consent_id)
-        classes |= opens
-        if _SUD in opens - base or (_NOTES in opens and terms.part2):
+        if part2_opens - part2_base or (_NOTES in opens and terms.part2):
             # 42 CFR 2.32: every disclosure under a Part 2 consent carries the notice.
             notice = terms.notice or REDISCLOSURE_NOTICE
-    if basis == "consent" and not classes:
+        classes |= opens
+        part2_classes |= part2_opens
+    if basis == "consent" and not classes and not part2_classes:
         return decision("none")
-    return decision(basis, frozenset(classes), relied, notes, sud_notes, notice)
+    return decision(
+        basis, frozenset(classes), relied, notes, sud_notes, notice, frozenset(part2_classes)
+    )
 
 
 def _names(terms: ConsentTerms, viewer: Viewer) -> bool:
@@ -264,10 +280,30 @@ def _names(terms: ConsentTerms, viewer: Viewer) -> bool:
 
 
 def _opened_by(terms: ConsentTerms, cap: frozenset[DataClass]) -> frozenset[DataClass]:
-    opens = terms.data_classes & cap
-    if not terms.part2:
-        opens -= {_SUD}  # never without Part 2 wording (42 CFR 2.31), whatever was stored
-    return opens
+    """The classes whose ordinary (not Part 2) records a consent opens to this role.
+
+    The policy defends itself against stored terms the consents aggregate would refuse
+    (an older or altered event): psychotherapy notes combined with anything else make the
+    whole authorization invalid (45 CFR 164.508(b)(3)(ii)), so it opens nothing.
+    """
+    if _NOTES in terms.data_classes and len(terms.data_classes) > 1:
+        return frozenset()
+    return terms.data_classes & cap - {_SUD}
+
+
+def _part2_opened_by(terms: ConsentTerms, cap: frozenset[DataClass]) -> frozenset[DataClass]:
+    """The classes whose Part 2 records a consent opens: only a consent with Part 2's
+    required elements (42 CFR 2.31), whatever was stored, and only the kinds it names
+    (2.31(a)(3)). `sud` names every kind a Part 2 program makes; an SUD counseling note
+    still needs a psychotherapy-note consent of its own (`Decision.permits`). A role whose
+    cap leaves `sud` out (a school, an employer) gets no Part 2 record under any consent."""
+    if not terms.part2 or _SUD not in cap:
+        return frozenset()
+    if _NOTES in terms.data_classes and len(terms.data_classes) > 1:
+        return frozenset()
+    if _SUD in terms.data_classes:
+        return cap - {_SUD, _NOTES}
+    return terms.data_classes & cap - {_SUD, _NOTES}
 
 
 def may_manage_consents(viewer: Viewer, patient_id: UUID, team: Mapping[str, Membership]) -> bool:

@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 3
+    class_version: ClassVar[int] = 4
 
     patient_id: UUID
     view: ShortText
@@ -50,6 +50,9 @@ class AccessRecorded(Aggregate.Created):
     # An "as of" read shows the data at `reflected_position`, decided by the care team at
     # this later position (None: the same position).
     team_position: int | None = Field(default=None, ge=0)
+    # The layout the answer was given in (projections.role_views.VIEW_FORMAT), so that a
+    # replay lays it out the same way.
+    view_format: int = Field(ge=1)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -58,6 +61,11 @@ class AccessRecorded(Aggregate.Created):
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         state["team_position"] = None
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Version 3 answers showed a Part 2 record's class as `sud` (layout 1)."""
+        state["view_format"] = 1
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -105,6 +113,7 @@ class AccessRecord(Aggregate):
         reason: str | None = None,
         part2: bool = False,
         team_position: int | None = None,
+        view_format: int,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -127,6 +136,7 @@ class AccessRecord(Aggregate):
                 reason=reason,
                 part2=part2,
                 team_position=team_position,
+                view_format=view_format,
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:

@@ -30,7 +30,7 @@ class LabOrdered(RecordEvent):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.lab_orders[self.order_id] = OPEN
-        if self.data_class == DataClass.SUD:
+        if self.part2:
             aggregate.state.sud_orders.add(self.order_id)
 
     def summary(self) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError, model_validator
 
 from domain.errors import (
     FieldError,
@@ -46,6 +46,7 @@ ENVELOPE = frozenset(
         "originator_version",
         "originator_topic",
         "event_id",
+        "part2",
     }
 )
 # ...and the keywords of recording itself: the aggregate id, the event class, and the Part 2
@@ -93,6 +94,25 @@ class RecordEvent(Aggregate.Event):
     authors: ClassVar[frozenset[Role]] = TREATING
     # False for events that never identify substance-use treatment on their own.
     part2_eligible: ClassVar[bool] = True
+
+    # 42 CFR Part 2: a record made by a Part 2 program, or about SUD treatment. A label
+    # beside the data class, so a Part 2 consent can say what kind of record it covers
+    # (2.31(a)(3)): a buprenorphine dose change is `medication` and Part 2.
+    part2: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _part2_was_a_class(cls, state: Any) -> Any:
+        """Upcast: before Part 2 was a label, a Part 2 record's data class was `sud` in
+        place of its own (`data_class_for` put it there), and an SUD counseling note was
+        flagged only by `sud_counseling`. Its own class is the event class's default."""
+        if not isinstance(state, dict) or "part2" in state:
+            return state
+        if state.get("data_class") in (DataClass.SUD, DataClass.SUD.value):
+            return {**state, "data_class": cls.default_class, "part2": True}
+        if state.get("sud_counseling") is True:
+            return {**state, "part2": True}
+        return state
 
     @property
     def patient_id(self) -> UUID:
@@ -204,22 +224,16 @@ class RecordBase(Aggregate):
 
     # --- recording ----------------------------------------------------------------
 
-    def data_class_for(
+    def part2_for(
         self, event_class: type[RecordEvent], member: Membership | None, sud_context: bool
-    ) -> DataClass:
-        """The data class of a new event.
-
-        42 CFR Part 2 (2.11, 2.12): records made by a federally assisted SUD program, or
-        about SUD treatment, are SUD records. A psychotherapy note keeps its own class
-        (45 CFR 164.501) and is never merged into another; it is flagged by its author's
-        program instead (an SUD counseling note).
-        """
-        default = event_class.default_class
-        if default == DataClass.PSYCHOTHERAPY_NOTE or not event_class.part2_eligible:
-            return default
-        if sud_context or (member is not None and member.part2_program):
-            return DataClass.SUD
-        return default
+    ) -> bool:
+        """Whether a new event is a Part 2 record: 42 CFR Part 2 (2.11, 2.12) covers
+        records made by a federally assisted SUD program, or about SUD treatment. It keeps
+        its own data class beside the label; a psychotherapy note made in a program is an
+        SUD counseling note (its author's program says so, `sud_counseling`)."""
+        if not event_class.part2_eligible:
+            return False
+        return sud_context or (member is not None and member.part2_program)
 
     def _record(
         self,
@@ -232,8 +246,13 @@ class RecordBase(Aggregate):
     ) -> None:
         refuse_reserved(fields)
         member = self.check_may_author(event_class, by)
-        data_class = self.data_class_for(event_class, member, sud_context)
+        part2 = self.part2_for(event_class, member, sud_context)
         with refused_fields():
             self.trigger_event(
-                event_class, actor=by, data_class=data_class, clinical_time=at, **fields
+                event_class,
+                actor=by,
+                data_class=event_class.default_class,
+                part2=part2,
+                clinical_time=at,
+                **fields,
             )

@@ -45,6 +45,8 @@ class DataClass(StrEnum):
     MEASURE = "measure"
     FUNCTIONAL = "functional"
     SAFETY = "safety"
+    # In a consent: every kind of record a Part 2 program made (42 CFR 2.31(a)(3)). On a
+    # stored event only before Part 2 became a label beside the class (RecordEvent.part2).
     SUD = "sud"
     MESSAGE = "message"
     CONSENT = "consent"

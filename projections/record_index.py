@@ -55,6 +55,8 @@ class EventRow:
     recorded_at: datetime
     summary: str
     payload: dict[str, Any]
+    # A 42 CFR Part 2 record (RecordEvent.part2), beside its data class.
+    part2: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def event_row(position: int, event: RecordEvent) -> EventRow:
         clinical_time=event.clinical_time,
         recorded_at=event.timestamp,
         summary=event.summary(),
-        payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS)),
+        payload=json.loads(event.model_dump_json(exclude=BASE_FIELDS | {"part2"})),
+        part2=event.part2,
     )
 
 

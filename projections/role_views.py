@@ -62,10 +62,38 @@ KINDS = (
 CONSENT_KINDS = ("consents", "consent-terms")
 
 
+# How an answer is laid out; each access record keeps the layout it was answered in, so a
+# replay rebuilds it in that layout. 1: a Part 2 record showed the class `sud` in place of
+# its own (and so fell out of the sections built by class, the care team among them);
+# 2: it shows its own class, with `part2: true` beside it.
+VIEW_FORMAT = 2
+
+
 def facts(row: EventRow) -> EventFacts:
     return EventFacts(
-        data_class=DataClass(row.data_class), author=row.author, sud_counseling=row.sud_counseling
+        data_class=DataClass(row.data_class),
+        author=row.author,
+        sud_counseling=row.sud_counseling,
+        part2=row.part2,
     )
+
+
+def shown_class(row: EventRow, view_format: int) -> str:
+    """A row's data class as an answer in `view_format` names it."""
+    if view_format < 2 and row.part2 and row.data_class != DataClass.PSYCHOTHERAPY_NOTE.value:
+        return DataClass.SUD.value
+    return row.data_class
+
+
+def accounted(rows: Iterable[EventRow], view_format: int) -> set[str]:
+    """The classes an access record accounts for: each row's class, and `sud` for any
+    Part 2 record disclosed (42 CFR 2.25, 2.32: Part 2 disclosures are listed apart)."""
+    found = set()
+    for r in rows:
+        found.add(shown_class(r, view_format))
+        if r.part2 and r.data_class != DataClass.PSYCHOTHERAPY_NOTE.value:
+            found.add(DataClass.SUD.value)
+    return found
 
 
 def permitted(rows: Iterable[EventRow], decision: Decision) -> list[EventRow]:
@@ -112,12 +140,12 @@ def _medications(rows: list[EventRow]) -> list[dict[str, Any]]:
     return shown
 
 
-def _entry(r: EventRow, with_payload: bool) -> dict[str, Any]:
+def _entry(r: EventRow, with_payload: bool, view_format: int) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "position": r.position,
         "version": r.version,
         "kind": r.kind,
-        "data_class": r.data_class,
+        "data_class": shown_class(r, view_format),
         "clinical_time": r.clinical_time.isoformat(),
         "recorded_at": r.recorded_at.isoformat(),
         "author": r.author,
@@ -125,6 +153,8 @@ def _entry(r: EventRow, with_payload: bool) -> dict[str, Any]:
         "author_org": r.author_org,
         "summary": r.summary,
     }
+    if view_format >= 2:
+        entry["part2"] = r.part2
     if with_payload:
         entry["payload"] = r.payload
     return entry
@@ -155,8 +185,9 @@ def build(
     position: int,
     consent_rows: list[ConsentRow] | None = None,
     consent_terms: Sequence[ConsentTerms] = (),
+    view_format: int = VIEW_FORMAT,
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """The view, and the data classes it actually contains."""
+    """The view, and the data classes it actually contains (`accounted`)."""
     shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     sections = SECTIONS.get(decision.viewer.role, ("timeline",))
     if decision.basis == "break-the-glass":
@@ -183,24 +214,25 @@ def build(
         # The writers' version for conditional writes (?expected_version=). Only the
         # treating team gets it: to others the count of events would say how much is hidden.
         body["record_version"] = rows[-1].version
+    used_rows: list[EventRow] = []
     used: set[str] = set()
-    by_class = {r.data_class for r in shown}
+    by_class = {shown_class(r, view_format) for r in shown}
     if "patient" in sections and DataClass.DEMOGRAPHICS.value in by_class:
         body["patient"] = _patient(shown, patient_id)
         used.add(DataClass.DEMOGRAPHICS.value)
     if "team" in sections and DataClass.CARE_TEAM.value in by_class:
-        team_rows = [r for r in shown if r.data_class == DataClass.CARE_TEAM.value]
+        team_rows = [r for r in shown if shown_class(r, view_format) == DataClass.CARE_TEAM.value]
         body["team"] = [
             {"user_id": m.user_id, "role": m.role.value, "organisation": m.organisation}
             for m in care_team(care.facts_of(team_rows)).values()
             if m.active
         ]
-        used.add(DataClass.CARE_TEAM.value)
+        used_rows += team_rows
     if "medications" in sections:
         med_rows = [r for r in shown if r.kind in MEDICATION_KINDS]
         if med_rows:
             body["medications"] = _medications(med_rows)
-            used.update(r.data_class for r in med_rows)
+            used_rows += med_rows
     if "functional" in sections:
         recs = [r for r in shown if r.kind == kind_of(FunctionalRecommendationMade)]
         if recs:
@@ -213,37 +245,53 @@ def build(
                 }
                 for r in recs
             ]
-            used.update(r.data_class for r in recs)
+            used_rows += recs
     if "timeline" in sections or "events" in sections:
-        body["entries"] = [_entry(r, "events" in sections) for r in shown]
-        used.update(r.data_class for r in shown)
-    if kind in CONSENT_KINDS:
-        consent_facts = [
-            c
-            for c in consent_rows or []
-            if decision.permits(EventFacts(data_class=DataClass.CONSENT, author=c.author))
-        ]
-        body["consent_events"] = [
-            {
-                "position": c.position,
-                "version": c.version,
-                "kind": c.kind,
-                "author": c.author,
-                "clinical_time": c.clinical_time.isoformat(),
-                "summary": c.summary,
-            }
-            for c in consent_facts
-        ]
-        if kind == "consent-terms" and decision.permits(
-            EventFacts(data_class=DataClass.CONSENT, author="")
-        ):
-            body["in_force"] = [_terms(t) for t in consent_terms]
-        if consent_facts or body.get("in_force"):
-            used.add(DataClass.CONSENT.value)
+        body["entries"] = [_entry(r, "events" in sections, view_format) for r in shown]
+        used_rows += shown
+    if kind in CONSENT_KINDS and _consent_section(
+        body, kind, decision, consent_rows or [], consent_terms
+    ):
+        used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
-        used.update(CARE_KINDS[kind](body, patient_id, shown, decision))
+        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
+    used.update(shown_class(r, view_format) for r in used_rows)
     body["classes"] = sorted(used)
-    return body, frozenset(used)
+    if view_format >= 2:
+        body["part2"] = any(r.part2 for r in used_rows)
+    return body, frozenset(used | accounted(used_rows, view_format))
+
+
+def _consent_section(
+    body: dict[str, Any],
+    kind: str,
+    decision: Decision,
+    consent_rows: list[ConsentRow],
+    consent_terms: Sequence[ConsentTerms],
+) -> bool:
+    """The consent history (and for consent-terms the terms in force), if the viewer may
+    see consents; whether it shows anything."""
+    consent_facts = [
+        c
+        for c in consent_rows
+        if decision.permits(EventFacts(data_class=DataClass.CONSENT, author=c.author))
+    ]
+    body["consent_events"] = [
+        {
+            "position": c.position,
+            "version": c.version,
+            "kind": c.kind,
+            "author": c.author,
+            "clinical_time": c.clinical_time.isoformat(),
+            "summary": c.summary,
+        }
+        for c in consent_facts
+    ]
+    if kind == "consent-terms" and decision.permits(
+        EventFacts(data_class=DataClass.CONSENT, author="")
+    ):
+        body["in_force"] = [_terms(t) for t in consent_terms]
+    return bool(consent_facts or body.get("in_force"))
 
 
 def _terms(terms: ConsentTerms) -> dict[str, Any]:
@@ -261,9 +309,13 @@ def _terms(terms: ConsentTerms) -> dict[str, Any]:
 
 
 def _care(
-    body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
-) -> set[str]:
-    care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
+    body: dict[str, Any],
+    patient_id: UUID,
+    shown: list[EventRow],
+    decision: Decision,
+    view_format: int,
+) -> list[EventRow]:
+    care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
     entry = care.board_entry(patient_id, care_rows, decision.at)
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
@@ -272,12 +324,16 @@ def _care(
     body["alerts"] = [_alert(a) for a in entry.alerts]
     body["missed_sessions"] = entry.missed_sessions
     body["unacknowledged_messages"] = entry.unacknowledged
-    return {r.data_class for r in care_rows}
+    return care_rows
 
 
 def _outcomes(
-    body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
-) -> set[str]:
+    body: dict[str, Any],
+    patient_id: UUID,
+    shown: list[EventRow],
+    decision: Decision,
+    view_format: int,
+) -> list[EventRow]:
     outcome_rows = [r for r in shown if r.kind in OUTCOME_KINDS]
     # Scored with the sex at birth the registration gave, as this view always has been (a
     # replay must rebuild the bytes it recorded; the care picture reads the latest).
@@ -288,15 +344,19 @@ def _outcomes(
     body["series"] = found.series
     body["functional_outcomes"] = found.functional
     body["sleep"] = found.sleep
-    return {r.data_class for r in outcome_rows}
+    return outcome_rows
 
 
 def _medication_timeline(
-    body: dict[str, Any], patient_id: UUID, shown: list[EventRow], decision: Decision
-) -> set[str]:
+    body: dict[str, Any],
+    patient_id: UUID,
+    shown: list[EventRow],
+    decision: Decision,
+    view_format: int,
+) -> list[EventRow]:
     med_rows = [r for r in shown if r.kind in MEDICATION_TIMELINE_KINDS]
     body["medication_timeline"] = care.medication_timeline(med_rows)
-    return {r.data_class for r in med_rows}
+    return med_rows
 
 
 CARE_CLASSES = frozenset(

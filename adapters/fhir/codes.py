@@ -187,12 +187,13 @@ PART2_LABELS: tuple[Mapping[str, str], ...] = (
 )
 
 
-def security_labels(data_class: str, *, sud_counseling: bool = False) -> list[dict[str, str]]:
-    """meta.security for a record event of `data_class` (an SUD counseling note is a
-    psychotherapy note made in a Part 2 program: it carries both sets of labels)."""
+def security_labels(data_class: str, *, part2: bool = False) -> list[dict[str, str]]:
+    """meta.security for a record event of `data_class`, a Part 2 record (42 CFR Part 2)
+    or not (an SUD counseling note is a psychotherapy note made in a Part 2 program: it
+    carries both sets of labels)."""
     labels = [dict(RESTRICTED)]
     if data_class == DataClass.PSYCHOTHERAPY_NOTE:
         labels.append(dict(PSYCHOTHERAPY_NOTE_LABEL))
-    if data_class == DataClass.SUD or sud_counseling:
+    if data_class == DataClass.SUD or part2:
         labels.extend(dict(label) for label in PART2_LABELS)
     return labels

@@ -67,11 +67,11 @@ def consent_to_fhir(patient_id: UUID, terms: Mapping[str, Any]) -> dict[str, Any
         raise FhirRenderError("Consent", f"the consent terms lack or garble {exc}") from exc
     # What an ordinary consent does not reach, whatever else it names: psychotherapy notes
     # need their own authorization (45 CFR 164.508(a)(2)), Part 2 records a Part 2 consent
-    # naming them (42 CFR 2.31).
+    # (42 CFR 2.31), which reaches the Part 2 records of the kinds it names.
     denied = []
     if DataClass.PSYCHOTHERAPY_NOTE not in classes:
         denied.append(dict(PSYCHOTHERAPY_NOTE_LABEL))
-    if DataClass.SUD not in classes:
+    if not part2:
         denied.append(dict(PART2_LABEL))
     if denied:
         provision["provision"] = [{"type": "deny", "securityLabel": [label]} for label in denied]

@@ -52,7 +52,7 @@ CLASS_WORDS: dict[str, str] = {
     DataClass.MEASURE: "Questionnaire scores and sleep logs",
     DataClass.FUNCTIONAL: "Functional (school and work) recommendations",
     DataClass.SAFETY: "Safety assessments",
-    DataClass.SUD: "Substance use treatment records (42 CFR Part 2)",
+    DataClass.SUD: "Every kind of record from your substance use program (42 CFR Part 2)",
     DataClass.MESSAGE: "Messages between your clinicians",
     DataClass.CONSENT: "Your consents",
 }

@@ -37,30 +37,32 @@ def sign_in(client: TestClient, email: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("email", "mrn"),
+    ("email", "mrns"),
     [
-        ("counselor@demo", "DEMO-1004"),
-        ("employer@demo", "DEMO-1001"),
-        ("pcp@demo", "DEMO-1001"),
-        ("supporter@demo", "DEMO-1002"),
+        ("counselor@demo", ("DEMO-1004",)),
+        ("employer@demo", ("DEMO-1001",)),
+        ("pcp@demo", ("DEMO-1001", "DEMO-1003")),  # Cara's under a Part 2 consent
+        ("supporter@demo", ("DEMO-1002",)),
     ],
 )
 def test_each_outside_reader_lands_on_the_patients_sharing_with_them(
-    client: TestClient, email: str, mrn: str
+    client: TestClient, email: str, mrns: tuple[str, ...]
 ) -> None:
     assert sign_in(client, email) == "/shared"
     page = client.get("/shared")
     assert page.status_code == 200
-    patient = str(patient_id_for(mrn))
-    assert f'href="/patients/{patient}"' in page.text
+    patients = {str(patient_id_for(mrn)) for mrn in mrns}
+    for patient in patients:
+        assert f'href="/patients/{patient}"' in page.text
     others = {
         str(patient_id_for(m)) for m in ("DEMO-1001", "DEMO-1002", "DEMO-1003", "DEMO-1004")
-    } - {patient}
+    } - patients
     assert not any(o in page.text for o in others)
     # None of them was given demographics, so the listing names no one.
     listing = page.text.split("<tbody>")[1].split("</tbody>")[0]
     assert not any(n in listing for n in ("Moreno", "Okafor", "Doyle", "Shah"))
-    assert client.get(f"/patients/{patient}").status_code == 200
+    for patient in patients:
+        assert client.get(f"/patients/{patient}").status_code == 200
 
 
 def test_a_school_counselor_sees_functional_recommendations_and_no_diagnosis(

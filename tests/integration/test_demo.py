@@ -388,11 +388,14 @@ def test_buprenorphine_and_the_lapse_are_sud_records(loaded: Loaded) -> None:
     events = timeline(loaded, OPIOID)
     [start] = of(events, MedicationStarted)
     assert (start.drug, start.rxnorm, start.sud_treatment) == ("buprenorphine", "1819", True)
-    assert start.data_class == DataClass.SUD
-    assert all(e.data_class == DataClass.SUD for e in of(events, DoseChanged))
+    # Part 2 records, each keeping its own class beside the label (42 CFR 2.31(a)(3)).
+    assert (start.data_class, start.part2) == (DataClass.MEDICATION, True)
+    assert all(
+        (e.data_class, e.part2) == (DataClass.MEDICATION, True) for e in of(events, DoseChanged)
+    )
     [lapse] = of(events, LapseReported)
     assert lapse.actor.user_id == "cara@demo"
-    assert lapse.data_class == DataClass.SUD
+    assert (lapse.data_class, lapse.part2) == (DataClass.SAFETY, True)
 
 
 def test_the_oud_prescriber_treats_inside_a_part_2_program(loaded: Loaded) -> None:
@@ -400,7 +403,8 @@ def test_the_oud_prescriber_treats_inside_a_part_2_program(loaded: Loaded) -> No
     prescriber = next(e for e in of(events, CareTeamMemberAdded) if e.role == Role.PRESCRIBER)
     assert prescriber.part2_program
     by_clinicians = [e for e in events if e.actor.role in (Role.PRESCRIBER, Role.THERAPIST)]
-    assert {e.data_class for e in by_clinicians} <= {DataClass.SUD, DataClass.PSYCHOTHERAPY_NOTE}
+    assert all(e.part2 for e in by_clinicians)
+    assert DataClass.SUD not in {e.data_class for e in events}  # a label now, not a class
     [note] = of(events, PsychotherapyNoteWritten)
     assert note.sud_counseling
 
@@ -410,7 +414,7 @@ def test_urine_drug_tests_are_ordered_and_resulted_as_sud_records(loaded: Loaded
     orders = of(events, LabOrdered)
     results = of(events, LabResulted)
     assert len(orders) == len(results) >= 12
-    assert all(e.data_class == DataClass.SUD for e in [*orders, *results])
+    assert all((e.data_class, e.part2) == (DataClass.LAB, True) for e in [*orders, *results])
     assert all(r.value_text for r in results)
     assert any(r.loinc == "19295-5" and r.value_text == "negative" for r in results)
 

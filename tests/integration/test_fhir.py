@@ -417,10 +417,13 @@ def test_sud_records_carry_the_part2_labels(record: Record) -> None:
     bup = next(
         r for r in record.rows if r.kind == "MedicationStarted" and r.payload["rxnorm"] == "1010600"
     )
-    assert bup.data_class == "sud"
+    assert (bup.data_class, bup.part2) == ("medication", True)
     assert labels(to_fhir(bup)) == {RESTRICTED} | PART2_LABELS
     lapse = record.render("LapseReported")
-    assert record.row("LapseReported").data_class == "sud"
+    assert (record.row("LapseReported").data_class, record.row("LapseReported").part2) == (
+        "safety",
+        True,
+    )
     assert labels(lapse) == {RESTRICTED} | PART2_LABELS
     drug_screen = record.render("LabResulted", 1)
     assert labels(drug_screen) == {RESTRICTED} | PART2_LABELS

@@ -44,14 +44,15 @@ def hash_chain(services: Any) -> Any:
 
 
 def prepare(services: Any, read: dict[str, Any], viewer: Viewer, patient_id: UUID, at: int) -> Any:
-    """The audited read's answer as of log position `at` (nothing is recorded)."""
+    """The audited read's answer as of log position `at` (nothing is recorded), laid out
+    as the previous layout laid its answers out (layout 1: a Part 2 record shown as `sud`)."""
     from application.reading import ReadRequest
 
     request = ReadRequest(
         viewer, patient_id, read["kind"], Purpose(read["purpose"]), read["emergency_reason"],
         None, at,
     )  # fmt: skip
-    return services.reader.prepare(request)
+    return services.reader.prepare(request, view_format=1)
 
 
 # --- the store, opened by the current code ----------------------------------------------------

@@ -22,7 +22,7 @@ from adapters.relay import Checkpoint, Relay
 from application.clinic import Clinic
 from bootstrap import bootstrap
 from bootstrap.settings import Settings
-from domain.consent import Purpose, consents_id_for
+from domain.consent import REDISCLOSURE_NOTICE, Purpose, consents_id_for
 from domain.events import now
 from domain.vocabulary import DataClass, Role
 from tests.builders import (
@@ -282,15 +282,23 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
     monkeypatch.setattr(f"{Relay.__module__}.TOPIC_PREFIX", prefix)
     relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
     receiver = Receiver(kafka_bootstrap, MAPLE, ReceiverStore(tmp_path / "maple.sqlite"))
-    ava = patient_id_for("DEMO-1001")
+    ava, cara = patient_id_for("DEMO-1001"), patient_id_for("DEMO-1003")
     try:
         relay.run_once()
         drain(receiver)
         mine = receiver.store.events()
         assert mine, "nothing was shared"
-        assert {e["patient_id"] for e in mine} == {str(ava)}
+        assert {e["patient_id"] for e in mine} == {str(ava), str(cara)}
         assert {e["data_class"] for e in mine} == {"medication"}
         assert [m["drug"] for m in receiver.store.medication_list()[str(ava)]] == ["sertraline"]
+        # Cara's Part 2 consent names her medications: those alone, each labelled Part 2
+        # and carrying the 42 CFR 2.32 notice; none of Ava's is.
+        assert [m["drug"] for m in receiver.store.medication_list()[str(cara)]] == ["buprenorphine"]
+        for e in mine:
+            part2 = e["patient_id"] == str(cara)
+            assert e["part2"] is part2
+            assert ("42CFRPart2" in e["security_labels"]) is part2
+            assert (e["notice"] == REDISCLOSURE_NOTICE) is part2
         kinds = {e["kind"] for e in mine}
         assert kinds <= {
             "MedicationStarted",

@@ -268,6 +268,7 @@ def test_a_new_aggregate_colliding_on_the_retry_is_a_conflict(tmp_path: Path) ->
         consents_version=0,
         viewer_patient_id=None,
         response_sha256="0" * 64,
+        view_format=2,
     )
     with pytest.raises(Conflict):
         run_loop(writer.append(access))

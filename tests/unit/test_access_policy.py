@@ -136,7 +136,19 @@ def decision(
 
 
 def event(data_class: DataClass, author: Actor = THERAPIST, *, sud: bool = False) -> EventFacts:
-    return EventFacts(data_class, author.user_id, sud)
+    return EventFacts(data_class, author.user_id, sud, part2=sud)
+
+
+def part2_event(
+    data_class: DataClass = DataClass.MEDICATION, author: Actor = THERAPIST
+) -> EventFacts:
+    """A Part 2 record (42 CFR Part 2) of `data_class`: a buprenorphine dose change, say."""
+    return EventFacts(data_class, author.user_id, part2=True)
+
+
+def permitted_part2_classes(made: Decision, author: Actor = THERAPIST) -> set[DataClass]:
+    """The classes whose Part 2 records by `author` the decision lets through."""
+    return {c for c in DataClass if c != NOTE and made.permits(part2_event(c, author))}
 
 
 def permitted_classes(made: Decision, author: Actor = THERAPIST) -> set[DataClass]:
@@ -187,7 +199,7 @@ def test_a_therapist_in_a_part2_program_sees_sud_records_without_a_consent() -> 
     made = decision(PART2_COUNSELOR)
 
     assert made.basis == "treating-team"
-    assert made.permits(event(SUD, PRESCRIBER))
+    assert made.permits(part2_event(author=PRESCRIBER))
     assert made.notice is None  # use inside the program is not a disclosure under consent
     # ...and its own SUD counseling notes, but not another counselor's.
     assert made.permits(event(NOTE, PART2_COUNSELOR, sud=True))
@@ -200,7 +212,7 @@ def test_a_treating_therapist_sees_sud_records_under_a_part2_consent_with_the_no
 
     made = decision(THERAPIST, given_consents)
 
-    assert made.permits(event(SUD))
+    assert made.permits(part2_event())
     assert made.consents == (consent_id,)
     assert made.notice == REDISCLOSURE_NOTICE
 
@@ -279,8 +291,8 @@ def test_a_part2_psychotherapy_note_consent_covers_sud_counseling_notes_with_the
 
 
 def test_a_prescriber_in_a_part2_program_sees_sud_records() -> None:
-    assert decision(PART2_PRESCRIBER).permits(event(SUD))
-    assert not decision(PRESCRIBER).permits(event(SUD))
+    assert decision(PART2_PRESCRIBER).permits(part2_event())
+    assert not decision(PRESCRIBER).permits(part2_event())
 
 
 def test_a_member_acting_in_another_role_falls_back_to_consents() -> None:
@@ -319,8 +331,9 @@ def test_a_patient_sees_their_own_record_except_psychotherapy_notes() -> None:
     made = decision(PATIENT)
 
     assert made.basis == "own-record"
-    assert permitted_classes(made) == RECORD_CLASSES - {NOTE}
-    assert made.permits(event(SUD, PART2_COUNSELOR))  # 42 CFR 2.23
+    assert permitted_classes(made) == RECORD_CLASSES - {NOTE, SUD}
+    # Their Part 2 records of every class too (42 CFR 2.23).
+    assert permitted_part2_classes(made, PART2_COUNSELOR) == RECORD_CLASSES - {NOTE, SUD}
 
 
 def test_a_patient_never_sees_psychotherapy_notes_even_under_a_consent_naming_them() -> None:
@@ -348,7 +361,7 @@ def test_primary_care_with_a_medication_consent_sees_medications_and_nothing_els
 
     assert (made.basis, made.consents, made.notice) == ("consent", (consent_id,), None)
     assert permitted_classes(made) == {DataClass.MEDICATION}
-    assert not made.permits(event(SUD, PART2_PRESCRIBER))
+    assert not made.permits(part2_event(author=PART2_PRESCRIBER))
     assert not made.permits(event(NOTE))
 
 
@@ -548,22 +561,50 @@ def test_a_psychotherapy_note_consent_for_another_purpose_does_not_apply() -> No
 # --- SUD records ----------------------------------------------------------------------------
 
 
-def test_sud_records_reach_a_consent_recipient_only_under_a_part2_consent_with_the_notice() -> None:
+def test_part2_records_reach_a_consent_recipient_only_under_a_part2_consent_with_the_notice() -> (
+    None
+):
     given_consents = consents()
-    without_sud = grant(given_consents, PRIMARY_CARE, [DataClass.MEDICATION], part2=True)
+    ordinary = grant(given_consents, PRIMARY_CARE, [DataClass.MEDICATION])
     made = decision(PRIMARY_CARE, given_consents)
-    assert not made.permits(event(SUD, PART2_PRESCRIBER))
-    assert made.notice is None and made.consents == (without_sud,)
+    assert made.permits(event(DataClass.MEDICATION))
+    assert not made.permits(part2_event(author=PART2_PRESCRIBER))
+    assert made.notice is None and made.consents == (ordinary,)
 
-    with_sud = grant(given_consents, PRIMARY_CARE, [SUD], part2=True)
+    part2 = grant(given_consents, PRIMARY_CARE, [DataClass.MEDICATION], part2=True)
     made = decision(PRIMARY_CARE, given_consents)
-    assert made.permits(event(SUD, PART2_PRESCRIBER))
+    assert made.permits(part2_event(author=PART2_PRESCRIBER))
     assert made.notice == REDISCLOSURE_NOTICE
-    assert set(made.consents) == {without_sud, with_sud}
+    assert made.consents == (part2,)  # it covers all the ordinary one did, and more
+
+
+def test_a_part2_consent_for_medications_discloses_medications_only() -> None:
+    """42 CFR 2.31(a)(3): the consent says how much and what kind; Part 2 is a label beside
+    the data class, so a Part 2 medication consent opens no counseling note, lab or lapse."""
+    given_consents = consents()
+    grant(given_consents, PRIMARY_CARE, [DataClass.MEDICATION], part2=True)
+
+    made = decision(PRIMARY_CARE, given_consents)
+
+    assert permitted_part2_classes(made, PART2_PRESCRIBER) == {DataClass.MEDICATION}
+    assert permitted_classes(made, PART2_PRESCRIBER) == {DataClass.MEDICATION}
+    assert not made.permits(event(NOTE, PART2_COUNSELOR, sud=True))
+    assert made.notice == REDISCLOSURE_NOTICE
+
+
+def test_a_part2_consent_naming_sud_covers_every_kind_of_part2_record_but_notes() -> None:
+    given_consents = consents()
+    grant(given_consents, PRIMARY_CARE, [SUD], part2=True)
+
+    made = decision(PRIMARY_CARE, given_consents)
+
+    assert permitted_part2_classes(made, PART2_PRESCRIBER) == RECORD_CLASSES - {NOTE, SUD}
+    assert permitted_classes(made, PART2_PRESCRIBER) == set()  # Part 2 records only
+    assert made.notice == REDISCLOSURE_NOTICE
 
 
 def test_sud_records_stay_with_the_part2_program_the_patient_and_consent_recipients() -> None:
-    sud = event(SUD, PART2_PRESCRIBER)
+    sud = part2_event(author=PART2_PRESCRIBER)
     assert decision(PART2_COUNSELOR).permits(sud)
     assert decision(PART2_PRESCRIBER).permits(sud)
     assert decision(PATIENT).permits(sud)
@@ -575,7 +616,7 @@ def test_an_employer_never_gets_sud_records_even_under_a_part2_consent() -> None
     given_consents = consents()
     grant(given_consents, EMPLOYER, [SUD, DataClass.FUNCTIONAL], part2=True)
     made = decision(EMPLOYER, given_consents)
-    assert not made.permits(event(SUD))
+    assert not made.permits(part2_event())
     assert made.notice is None
 
 
@@ -587,8 +628,9 @@ def test_a_clinician_breaks_the_glass_for_everything_but_psychotherapy_notes(act
     made = decision(actor, emergency_reason="unresponsive after suspected overdose", team={})
 
     assert made.basis == "break-the-glass" and made.allowed
-    assert permitted_classes(made, actor) == RECORD_CLASSES - {NOTE}
-    assert made.permits(event(SUD, PART2_PRESCRIBER))  # 42 CFR 2.51
+    assert permitted_classes(made, actor) == RECORD_CLASSES - {NOTE, SUD}
+    # Part 2 records of every class too (42 CFR 2.51): the team to call among them.
+    assert permitted_part2_classes(made, PART2_PRESCRIBER) == RECORD_CLASSES - {NOTE, SUD}
     assert made.consents == () and made.notice is None
 
 

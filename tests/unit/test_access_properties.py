@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from domain.access import Decision, EventFacts, Viewer, decide
@@ -128,6 +128,8 @@ class Digits:
 
 
 ORDINARY = sorted(RECORD - {NOTE})
+# The classes an event can have (every one but `sud`, which only a consent names).
+LABELLED = sorted(RECORD - {SUD})
 MASKS = 2 ** (len(ORDINARY) + 1)
 
 
@@ -278,6 +280,8 @@ def oracle(
     clinician = role in (Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE)
     if what not in RECORD or role in (Role.COMPLIANCE, Role.SYSTEM):
         return False
+    # No event carries the class `sud`: a Part 2 record keeps its own class, labelled.
+    assert what != SUD
     if emergency is not None and clinician:
         return what != NOTE
     if role == Role.PATIENT:
@@ -293,28 +297,33 @@ def oracle(
         Role.SCHOOL_COUNSELOR: {DataClass.FUNCTIONAL, DataClass.MEASURE},
         Role.EMPLOYER: {DataClass.FUNCTIONAL},
     }.get(role, RECORD)
+    # Schools and employers never receive Part 2 records, under any consent.
+    part2_reaches = role not in (Role.SCHOOL_COUNSELOR, Role.EMPLOYER)
     mine = []
     for g in grants.values():
         classes = in_force(g, at)
         named = g.to == who if g.kind == "user" else g.to == viewer.organisation
         if classes is not None and named and g.purpose == purpose:
-            mine.append((classes & cap, g.part2))
+            if NOTE in classes and len(classes) > 1:
+                continue  # notes combined with anything: not a valid authorization at all
+            mine.append((classes & cap, g.part2 and part2_reaches, SUD in classes))
 
     if what == NOTE:
         if treating and facts.author == who:  # their own note, while treating
             return True
-        note_consents = [part2 for classes, part2 in mine if NOTE in classes]
+        note_consents = [part2 for classes, part2, _ in mine if NOTE in classes]
         if facts.sud_counseling:
             return any(note_consents)
         return bool(note_consents)
-    by_consent = any(what in classes and (what != SUD or part2) for classes, part2 in mine)
+    if facts.part2:
+        # A Part 2 record: only under a Part 2 consent naming its kind, or `sud` (every kind).
+        by_consent = any(part2 and (what in classes or sud) for classes, part2, sud in mine)
+    else:
+        by_consent = any(what in classes for classes, _, _ in mine)
     if treating:
         assert membership is not None
-        if role == Role.THERAPIST and what != SUD:
-            return True
-        if role == Role.PRESCRIBER and what in PRESCRIBER_SEES:
-            return True
-        if what == SUD and membership.part2_program:
+        sees = role == Role.THERAPIST or what in PRESCRIBER_SEES
+        if sees and (not facts.part2 or membership.part2_program):
             return True
     return by_consent
 
@@ -387,7 +396,12 @@ def read_from(code: int, ops: list[Op]) -> Read:
         days.append(until if until is not None else when)
         when = days[moment] if moment < len(days) else when
     viewer = Viewer(who.user_id, role or who.role, who.organisation, patient)
-    return viewer, when, purpose, emergency, EventFacts(what, author, counseling)
+    part2, kind_of_part2 = d.flag(), d.pick(LABELLED)
+    if what == SUD:  # aimed at "SUD records": a Part 2 record of some kind
+        what, part2 = kind_of_part2, True
+    if what == NOTE:
+        part2 = counseling  # an SUD counseling note is a Part 2 psychotherapy note
+    return viewer, when, purpose, emergency, EventFacts(what, author, counseling, part2)
 
 
 @st.composite
@@ -419,12 +433,17 @@ def test_no_read_ever_opens_an_event_the_rules_forbid(scenario: Any) -> None:
         event(f"{made.basis}: {'permitted' if expected else 'refused'}")
         if made.consents and expected:
             event("permitted under a consent")
-        if made.permits(EventFacts(SUD, "someone@else.example")) and not (
+        part2_shown = any(
+            made.permits(EventFacts(c, "someone@else.example", part2=True))
+            for c in LABELLED
+            if c != NOTE
+        )
+        if part2_shown and not (
             made.basis in ("own-record", "break-the-glass") or in_program(made, team)
         ):
-            # 42 CFR 2.32: SUD records disclosed under consent carry the notice.
+            # 42 CFR 2.32: Part 2 records disclosed under consent carry the notice.
             assert made.notice == REDISCLOSURE_NOTICE
-            event("SUD records under a Part 2 consent")
+            event("Part 2 records under a Part 2 consent")
 
 
 def in_program(made: Decision, team: dict[str, Membership]) -> bool:
@@ -438,14 +457,33 @@ def test_a_revoked_consent_never_contributes_after_its_revocation(
     scenario: Any, data: st.DataObject
 ) -> None:
     ops, team, codes = scenario
-    granted = [op for op in ops if op.kind == "grant"] or [op_from(data.draw(CODES), "grant")]
-    target = data.draw(st.sampled_from(granted))
-    revoked = Op("revoke", target.consent, data.draw(st.integers(target.when, YEAR)))
-    ops = sorted([*ops, revoked], key=lambda o: o.when)
     ids = [uuid4() for _ in range(4)]
+    # A revocation the aggregate accepts: of a granted consent, on a day after its last
+    # change and before it ended or ran out (a later change of it is dropped).
+    extra = op_from(data.draw(CODES), "grant")
+    if not any(op.kind == "grant" for op in ops):
+        ops = sorted([*ops, extra], key=lambda o: o.when)
+    history, accepted = recorded(ops, ids)
+    open_days = {}
+    for op in accepted:
+        if op.kind != "grant" or op.consent in open_days:
+            continue
+        first = op.when
+        ended = history.consents[ids[op.consent]].ended_at
+        last = YEAR if ended is None else (ended - BASE).days - 1
+        for _, terms in history.consents[ids[op.consent]].versions:
+            if terms.valid_until is not None:
+                last = min(last, (terms.valid_until - BASE).days - 1)
+        if last >= first:
+            open_days[op.consent] = (op, first, last)
+    assume(open_days)
+    consent = data.draw(st.sampled_from(sorted(open_days)))
+    granted, first, last = open_days[consent]
+    revoked = Op("revoke", consent, data.draw(st.integers(first, last)))
+    ops = [op for op in ops if op.consent != consent or op.when < revoked.when or op is granted]
+    ops = sorted([*ops, revoked], key=lambda o: o.when)
     consents, accepted = recorded(ops, ids)
-    if revoked not in accepted:
-        return  # refused: the consent had already ended, or was never granted
+    assume(revoked in accepted)
     # The same history without that consent at all: after its revocation, nothing differs.
     without, _ = recorded([op for op in ops if op.consent != revoked.consent], ids)
     grant = next(op for op in accepted if op.kind == "grant" and op.consent == revoked.consent)

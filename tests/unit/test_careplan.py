@@ -161,7 +161,7 @@ def test_a_functional_recommendation_by_a_part2_counselor_is_sud(
         PART2_COUNSELOR, at, setting="work", recommendation="Time off for daily dosing visits"
     )
 
-    assert only_event(part2_record, FunctionalRecommendationMade).data_class == DataClass.SUD
+    assert only_event(part2_record, FunctionalRecommendationMade).part2
 
 
 def test_a_functional_recommendation_names_a_known_setting(

@@ -291,7 +291,7 @@ def test_a_result_inherits_sud_from_an_order_by_a_part2_program(at: datetime) ->
         SYSTEM, at, order_id=order_id, loinc="19295-5", test_name="opiates", value_text="negative"
     )
 
-    assert only_event(record, LabResulted).data_class == DataClass.SUD
+    assert only_event(record, LabResulted).part2
 
 
 def test_a_result_inherits_sud_from_an_order_made_in_sud_treatment(
@@ -306,7 +306,7 @@ def test_a_result_inherits_sud_from_an_order_made_in_sud_treatment(
         reason="buprenorphine monitoring",
         sud_context=True,
     )
-    assert only_event(record, LabOrdered).data_class == DataClass.SUD
+    assert only_event(record, LabOrdered).part2
 
     record.record_lab_result(
         PRESCRIBER,
@@ -317,7 +317,7 @@ def test_a_result_inherits_sud_from_an_order_made_in_sud_treatment(
         value_text="negative",
     )
 
-    assert only_event(record, LabResulted).data_class == DataClass.SUD
+    assert only_event(record, LabResulted).part2
 
 
 def test_a_result_on_an_ordinary_order_stays_a_lab_record_on_a_part2_record(

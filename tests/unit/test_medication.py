@@ -213,7 +213,7 @@ def test_a_medication_for_a_substance_use_disorder_is_an_sud_record(
 
     started = only_event(record, MedicationStarted)
     assert started.sud_treatment is True
-    assert started.data_class == DataClass.SUD
+    assert started.part2
     assert started.route == "sublingual"
     assert record.state.medications[medication_id].sud is True
 
@@ -242,7 +242,7 @@ def test_every_event_about_an_sud_medication_is_an_sud_record(
     command(record, medication_id, at)
 
     [event] = recorded(record)
-    assert event.data_class == DataClass.SUD
+    assert event.part2
 
 
 @pytest.mark.parametrize("flag", ["false", "no", "0", 0])
@@ -269,7 +269,7 @@ def test_a_sud_flag_that_says_yes_is_an_sud_record(
     )
 
     started = only_event(record, MedicationStarted)
-    assert (started.sud_treatment, started.data_class) == (True, DataClass.SUD)
+    assert (started.sud_treatment, started.part2) == (True, True)
 
 
 @pytest.mark.parametrize("flag", ["maybe", 2, None, [True]])
@@ -289,7 +289,7 @@ def test_a_part2_prescribers_antidepressant_is_an_sud_record(at: datetime) -> No
 
     started = only_event(record, MedicationStarted)
     assert started.sud_treatment is False
-    assert started.data_class == DataClass.SUD
+    assert started.part2
 
 
 # --- titration and dose changes -------------------------------------------------------
@@ -536,13 +536,13 @@ def test_a_medication_switched_from_sud_treatment_stays_sud(
         indication="opioid use disorder",
         reason="daily sublingual dosing missed often",
     )
-    assert only_event(record, MedicationSwitched).data_class == DataClass.SUD
+    assert only_event(record, MedicationSwitched).part2
 
     record.change_dose(
         PRESCRIBER, at, medication_id=to_medication_id, dose=mg("100"), reason="maintenance"
     )
 
-    assert only_event(record, DoseChanged).data_class == DataClass.SUD
+    assert only_event(record, DoseChanged).part2
 
 
 ESCITALOPRAM: dict[str, Any] = {
@@ -570,7 +570,7 @@ def test_a_switch_to_sud_treatment_makes_the_new_medication_sud(
     )
 
     switched = only_event(record, MedicationSwitched)
-    assert (switched.sud_treatment, switched.data_class) == (True, DataClass.SUD)
+    assert (switched.sud_treatment, switched.part2) == (True, True)
     assert record.state.medications[to_medication_id].sud is True
     assert record.state.medications[medication_id].sud is False
 
@@ -593,7 +593,7 @@ def test_a_switch_from_sud_treatment_to_other_treatment_is_sud_but_what_follows_
 
     # The switch names the buprenorphine, so it stays an SUD record...
     switched = only_event(record, MedicationSwitched)
-    assert (switched.sud_treatment, switched.data_class) == (False, DataClass.SUD)
+    assert (switched.sud_treatment, switched.part2) == (False, True)
     # ...but the escitalopram is ordinary treatment from now on.
     record.change_dose(
         PRESCRIBER, at, medication_id=to_medication_id, dose=mg("15"), reason="partial response"
@@ -895,7 +895,7 @@ def test_withdrawal_symptoms_are_reported_after_a_stop(record: PatientRecord, at
     effect = only_event(record, SideEffectReported)
     assert (effect.medication_id, effect.severity) == (medication_id, Severity.MODERATE)
     # Still about an SUD medication after its stop, so still an SUD record.
-    assert effect.data_class == DataClass.SUD
+    assert effect.part2
     assert record.state.medications[medication_id].status == STOPPED
 
 

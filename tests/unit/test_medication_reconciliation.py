@@ -215,7 +215,7 @@ def test_a_reconciliation_naming_sud_treatment_is_an_sud_record(
 ) -> None:
     record.reconcile_medications(PRESCRIBER, at, items=[SERTRALINE_FROM_PCP, METHADONE_FROM_OTP])
 
-    assert only_event(record, MedicationsReconciled).data_class == DataClass.SUD
+    assert only_event(record, MedicationsReconciled).part2
     assert record.state.reconciled["methadone"].sud
 
 
@@ -224,7 +224,7 @@ def test_a_part2_prescribers_reconciliation_is_an_sud_record(at: datetime) -> No
 
     record.reconcile_medications(PART2_PRESCRIBER, at, items=[SERTRALINE_FROM_PCP])
 
-    assert only_event(record, MedicationsReconciled).data_class == DataClass.SUD
+    assert only_event(record, MedicationsReconciled).part2
 
 
 def test_the_reported_schedule_is_kept_as_given(record: PatientRecord, at: datetime) -> None:

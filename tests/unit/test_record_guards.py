@@ -371,6 +371,7 @@ def test_no_command_lets_its_details_set_what_the_record_sets(
         "timestamp": at,
         "actor": PRESCRIBER,
         "data_class": DataClass.SUD,
+        "part2": False,
         "clinical_time": at,
         "originator_id": record.id,
         "originator_version": record.version + 1,
@@ -417,7 +418,14 @@ def test_events_by_a_part2_program_member_are_sud(at: datetime) -> None:
     record.assess_risk(PART2_COUNSELOR, at, level=RiskLevel.LOW, method="c-ssrs", plan="x")
     record.record_condition(PART2_PRESCRIBER, at, icd10="F11.20", description="OUD, moderate")
 
-    assert {e.data_class for e in recorded(record)} == {DataClass.SUD}
+    events = recorded(record)
+    assert all(e.part2 for e in events)
+    assert [e.data_class for e in events] == [
+        DataClass.MEDICATION,
+        DataClass.PROGRESS_NOTE,
+        DataClass.SAFETY,
+        DataClass.CARE_PLAN,
+    ]
 
 
 def test_events_by_other_members_of_a_part2_record_keep_their_class(
@@ -427,10 +435,11 @@ def test_events_by_other_members_of_a_part2_record_keep_their_class(
     part2_record.write_progress_note(THERAPIST, at, text="x")
     part2_record.assess_risk(THERAPIST, at, level=RiskLevel.LOW, method="c-ssrs", plan="x")
 
-    assert [e.data_class for e in recorded(part2_record)] == [
-        DataClass.MEDICATION,
-        DataClass.PROGRESS_NOTE,
-        DataClass.SAFETY,
+    events = recorded(part2_record)
+    assert [(e.data_class, e.part2) for e in events] == [
+        (DataClass.MEDICATION, False),
+        (DataClass.PROGRESS_NOTE, False),
+        (DataClass.SAFETY, False),
     ]
 
 
@@ -441,7 +450,7 @@ def test_sud_treatment_makes_a_medication_sud_whoever_prescribes_it(
 
     record.start_medication(PRESCRIBER, at, medication_id=uuid4(), **BUPRENORPHINE)
 
-    assert only_event(record, MedicationStarted).data_class == DataClass.SUD
+    assert only_event(record, MedicationStarted).part2
 
 
 def test_a_psychotherapy_note_is_never_merged_into_sud(
@@ -469,10 +478,10 @@ def test_demographics_never_become_sud(at: datetime) -> None:
     del update["mrn"]
     record.update_demographics(PART2_COUNSELOR, at, **update)
 
-    assert [e.data_class for e in recorded(record)] == [
-        DataClass.DEMOGRAPHICS,
-        DataClass.SUD,
-        DataClass.DEMOGRAPHICS,
+    assert [(e.data_class, e.part2) for e in recorded(record)] == [
+        (DataClass.DEMOGRAPHICS, False),
+        (DataClass.CARE_TEAM, True),  # joining a Part 2 program's team says SUD treatment
+        (DataClass.DEMOGRAPHICS, False),
     ]
 
 

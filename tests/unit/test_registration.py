@@ -270,7 +270,7 @@ def test_adding_a_part2_program_member_is_itself_an_sud_record(
 
     added = only_event(record, CareTeamMemberAdded)
     assert added.part2_program is True
-    assert added.data_class == DataClass.SUD
+    assert added.part2
     assert record.in_part2_program()
 
 
@@ -366,7 +366,7 @@ def test_removing_a_part2_program_member_is_itself_an_sud_record(
         THERAPIST, at, user_id=PART2_COUNSELOR.user_id, reason="completed the program"
     )
 
-    assert only_event(part2_record, CareTeamMemberRemoved).data_class == DataClass.SUD
+    assert only_event(part2_record, CareTeamMemberRemoved).part2
 
 
 # --- guards that answer an outsider -------------------------------------------------

@@ -59,7 +59,7 @@ def test_a_lapse_is_sud_when_the_patient_has_an_active_part2_team_member(
         PATIENT, at, substance="opioids", occurred_on=at.date(), circumstances="old friend"
     )
 
-    assert only_event(part2_record, LapseReported).data_class == DataClass.SUD
+    assert only_event(part2_record, LapseReported).part2
 
 
 def test_a_lapse_is_not_sud_once_the_part2_member_has_left(
@@ -202,7 +202,7 @@ def test_a_message_from_a_part2_counselor_is_an_sud_record(
         PART2_COUNSELOR, at, message_id=uuid4(), to=[PRESCRIBER.user_id], subject="s", body="b"
     )
 
-    assert only_event(part2_record, MessageSent).data_class == DataClass.SUD
+    assert only_event(part2_record, MessageSent).part2
 
 
 def test_a_message_goes_only_to_members_of_the_team(record: PatientRecord, at: datetime) -> None:

@@ -390,7 +390,7 @@ def test_a_part2_counselors_progress_note_is_an_sud_record(
 ) -> None:
     part2_record.write_progress_note(PART2_COUNSELOR, at, text="Attended group; no use reported.")
 
-    assert only_event(part2_record, ProgressNoteWritten).data_class == DataClass.SUD
+    assert only_event(part2_record, ProgressNoteWritten).part2
 
 
 def test_an_ordinary_therapists_note_stays_a_progress_note_on_a_part2_record(

@@ -81,7 +81,7 @@ def test_vitals_taken_in_a_part2_program_are_sud_records(at: datetime) -> None:
 
     record.record_vitals(PART2_COUNSELOR, at, heart_rate_bpm=104)
 
-    assert only_event(record, VitalsRecorded).data_class == DataClass.SUD
+    assert only_event(record, VitalsRecorded).part2
 
 
 def test_vitals_without_any_measurement_are_refused(record: PatientRecord, at: datetime) -> None:

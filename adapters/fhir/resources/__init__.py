@@ -58,7 +58,9 @@ def to_fhir(row: EventRow, context: RenderContext | None = None) -> dict[str, An
     resource = {
         "resourceType": model.get_resource_type(),
         "id": resource_id(row),
-        "meta": {"security": security_labels(row.data_class, sud_counseling=row.sud_counseling)},
+        "meta": {
+            "security": security_labels(row.data_class, part2=row.part2 or row.sud_counseling)
+        },
         "text": {
             "status": "generated",
             "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{escape(row.summary)}</div>',

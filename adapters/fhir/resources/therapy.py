@@ -91,7 +91,7 @@ def note(row: EventRow, ctx: RenderContext) -> Rendered:
         "author": [author(row)],
         "securityLabel": [
             {"coding": [label]}
-            for label in security_labels(row.data_class, sud_counseling=row.sud_counseling)
+            for label in security_labels(row.data_class, part2=row.part2 or row.sud_counseling)
         ],
         "content": [
             {
