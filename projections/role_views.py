@@ -55,6 +55,7 @@ KINDS = (
     "care",
     "outcomes",
     "medications",
+    "care-items",
 )
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
 # the ids their revocation names). An existing kind's answer never changes shape: a replay of
@@ -167,7 +168,7 @@ def build(
         sections = ("events",)
     elif kind == "summary":
         sections = tuple(s for s in sections if s != "timeline")
-    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications"):
+    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications", CARE_ITEMS):
         sections = ()
     body: dict[str, Any] = {
         "patient_id": str(patient_id),
@@ -242,6 +243,8 @@ def build(
             used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
         used.update(CARE_KINDS[kind](body, patient_id, shown, decision))
+    if kind == CARE_ITEMS:
+        used.update(_care_items(body, patient_id, rows, shown, decision))
     body["classes"] = sorted(used)
     return body, frozenset(used)
 
@@ -273,6 +276,52 @@ def _care(
     body["missed_sessions"] = entry.missed_sessions
     body["unacknowledged_messages"] = entry.unacknowledged
     return {r.data_class for r in care_rows}
+
+
+def _care_items(
+    body: dict[str, Any],
+    patient_id: UUID,
+    rows: list[EventRow],
+    shown: list[EventRow],
+    decision: Decision,
+) -> set[str]:
+    """The care view with the rules run on the whole record: a reader gets each due item
+    and alert only if the decision permits every row it was computed from and every class
+    whose absence it reports, with those classes and whether a Part 2 record was among its
+    inputs. ("care" ran them on the rows the reader may see, so a partial view made items
+    the treating team does not have; it is kept to replay the reads made with it.)"""
+    care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
+    seen = care.board_entry(patient_id, care_rows, decision.at)
+    whole = care.board_entry(patient_id, rows, decision.at)
+    by_position = {r.position: r for r in rows}
+    used = {r.data_class for r in care_rows}
+
+    def kept(items: Sequence[Any], render: Any) -> list[dict[str, Any]]:
+        found = []
+        for item in items:
+            source = care.provenance(item, by_position)
+            if _opens(decision, source):
+                found.append(
+                    {**render(item), "classes": sorted(source.classes), "part2": source.part2}
+                )
+                used.update(source.classes)
+        return found
+
+    body["name"] = seen.name or None
+    body["due"] = kept(whole.due, _due)
+    body["overdue"] = kept(whole.overdue, _due)
+    body["upcoming"] = kept(whole.upcoming, _due)
+    body["alerts"] = kept(whole.alerts, _alert)
+    body["missed_sessions"] = seen.missed_sessions
+    body["unacknowledged_messages"] = seen.unacknowledged
+    return used
+
+
+def _opens(decision: Decision, source: care.Provenance) -> bool:
+    """Whether the reader may see everything an item was computed from."""
+    return all(decision.permits(facts(r)) for r in source.rows) and all(
+        decision.permits(EventFacts(data_class=c, author="")) for c in source.awaits
+    )
 
 
 def _outcomes(
@@ -325,6 +374,8 @@ MEDICATION_TIMELINE_KINDS = kinds(
 )
 
 
+# The care view whose rules read the whole record (see `_care_items`).
+CARE_ITEMS = "care-items"
 CARE_KINDS = {"care": _care, "outcomes": _outcomes, "medications": _medication_timeline}
 
 
