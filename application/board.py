@@ -11,7 +11,7 @@ from uuid import UUID
 from anyio import to_thread
 from pydantic import BaseModel
 
-from application.reading import ReadRequest, viewer_of
+from application.reading import CARE_ITEMS, ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
 from domain.errors import AccessDenied
@@ -109,7 +109,7 @@ async def board(
     for pid, _role in caseload:
         if patient_id is not None and pid != patient_id:
             continue
-        request = ReadRequest(viewer, pid, "care", Purpose.TREATMENT, min_position=min_position)
+        request = ReadRequest(viewer, pid, CARE_ITEMS, Purpose.TREATMENT, min_position=min_position)
         try:
             found = await services.reads.read(request, user.actor, listing=True)
         except AccessDenied:

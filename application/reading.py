@@ -40,6 +40,11 @@ DEFAULT_PURPOSE = {
 }
 
 
+# The care view (due items, alerts, missed sessions, waiting messages) every page, route
+# and board row reads: its rules run on the whole record (projections.role_views).
+CARE_ITEMS = role_views.CARE_ITEMS
+
+
 def default_purpose(role: Role) -> Purpose:
     return DEFAULT_PURPOSE.get(role, Purpose.TREATMENT)
 

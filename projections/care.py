@@ -4,13 +4,14 @@ and a time, so the board is always what the rules say of the record as it stands
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from domain.history import care_team, demographics, medication_courses, messages, sessions
+from domain.history.demographics import DETAILS
 from domain.instruments import InstrumentCode
 from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, SleepLogged
 from domain.record import kind_of
@@ -21,6 +22,7 @@ from domain.rules.outcomes import series
 from domain.rules.safety import safety_picture
 from domain.rules.scoring import score
 from domain.therapy import MISSED
+from domain.vocabulary import DataClass
 from projections.record_index import EventRow
 
 
@@ -42,10 +44,39 @@ def facts_of(rows: Iterable[EventRow]) -> list[Fact]:
 
 
 def context_of(rows: Iterable[EventRow]) -> PatientContext:
+    rows = list(rows)
     details = demographics(facts_of(rows))
+    sources = frozenset(r.position for r in rows if r.kind in DETAILS)
     if details is None:
-        return PatientContext(None, None)
-    return PatientContext(details.birth_date, details.sex_at_birth)
+        return PatientContext(None, None, sources)
+    return PatientContext(details.birth_date, details.sex_at_birth, sources)
+
+
+# --- what an item was computed from -------------------------------------------------------
+
+
+def is_part2(row: EventRow) -> bool:
+    """Whether a row is a Part 2 record (42 CFR 2.11, 2.12), as the care items flag their
+    inputs: the label beside its data class."""
+    return row.part2
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What one due item or alert was computed from: the rows it read, the data classes
+    of those and of the events whose absence it reports, and whether any input row is a
+    Part 2 record."""
+
+    rows: tuple[EventRow, ...]
+    awaits: frozenset[DataClass]
+    classes: frozenset[str]
+    part2: bool
+
+
+def provenance(item: DueItem | Alert, by_position: Mapping[int, EventRow]) -> Provenance:
+    rows = tuple(by_position[p] for p in sorted(item.inputs) if p in by_position)
+    classes = {r.data_class for r in rows} | {c.value for c in item.awaits}
+    return Provenance(rows, item.awaits, frozenset(classes), any(is_part2(r) for r in rows))
 
 
 @dataclass(frozen=True)

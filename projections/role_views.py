@@ -55,6 +55,7 @@ KINDS = (
     "care",
     "outcomes",
     "medications",
+    "care-items",
 )
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
 # the ids their revocation names). An existing kind's answer never changes shape: a replay of
@@ -177,6 +178,22 @@ def facts_of_entries(entries: Iterable[Mapping[str, Any]]) -> list[Fact]:
     ]
 
 
+def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
+    """The sections an answer of `kind` holds for this reader."""
+    sections = SECTIONS.get(decision.viewer.role, ("timeline",))
+    if decision.basis == "break-the-glass":
+        sections = SECTIONS[Role.THERAPIST]
+    if kind == "timeline":
+        sections = ("timeline",)
+    elif kind == "events":
+        sections = ("events",)
+    elif kind == "summary":
+        sections = tuple(s for s in sections if s != "timeline")
+    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications", CARE_ITEMS):
+        sections = ()
+    return sections
+
+
 def build(
     kind: str,
     patient_id: UUID,
@@ -189,17 +206,7 @@ def build(
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The view, and the data classes it actually contains (`accounted`)."""
     shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
-    sections = SECTIONS.get(decision.viewer.role, ("timeline",))
-    if decision.basis == "break-the-glass":
-        sections = SECTIONS[Role.THERAPIST]
-    if kind == "timeline":
-        sections = ("timeline",)
-    elif kind == "events":
-        sections = ("events",)
-    elif kind == "summary":
-        sections = tuple(s for s in sections if s != "timeline")
-    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications"):
-        sections = ()
+    sections = _sections(kind, decision)
     body: dict[str, Any] = {
         "patient_id": str(patient_id),
         "view": kind,
@@ -255,6 +262,10 @@ def build(
         used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
         used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
+    if kind == CARE_ITEMS:
+        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision)
+        used_rows += item_rows
+        used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
     body["classes"] = sorted(used)
     if view_format >= 2:
@@ -327,6 +338,55 @@ def _care(
     return care_rows
 
 
+def _care_items(
+    body: dict[str, Any],
+    patient_id: UUID,
+    rows: list[EventRow],
+    shown: list[EventRow],
+    decision: Decision,
+) -> tuple[list[EventRow], set[str]]:
+    """The care view with the rules run on the whole record: a reader gets each due item
+    and alert only if the decision permits every row it was computed from and every class
+    whose absence it reports, with those classes and whether a Part 2 record was among its
+    inputs. ("care" ran them on the rows the reader may see, so a partial view made items
+    the treating team does not have; it is kept to replay the reads made with it.) Returns
+    the rows the answer rests on and the classes whose absence its items report."""
+    care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
+    seen = care.board_entry(patient_id, care_rows, decision.at)
+    whole = care.board_entry(patient_id, rows, decision.at)
+    by_position = {r.position: r for r in rows}
+    used_rows = list(care_rows)
+    awaited: set[str] = set()
+
+    def kept(items: Sequence[Any], render: Any) -> list[dict[str, Any]]:
+        found = []
+        for item in items:
+            source = care.provenance(item, by_position)
+            if _opens(decision, source):
+                found.append(
+                    {**render(item), "classes": sorted(source.classes), "part2": source.part2}
+                )
+                used_rows.extend(source.rows)
+                awaited.update(c.value for c in source.awaits)
+        return found
+
+    body["name"] = seen.name or None
+    body["due"] = kept(whole.due, _due)
+    body["overdue"] = kept(whole.overdue, _due)
+    body["upcoming"] = kept(whole.upcoming, _due)
+    body["alerts"] = kept(whole.alerts, _alert)
+    body["missed_sessions"] = seen.missed_sessions
+    body["unacknowledged_messages"] = seen.unacknowledged
+    return used_rows, awaited
+
+
+def _opens(decision: Decision, source: care.Provenance) -> bool:
+    """Whether the reader may see everything an item was computed from."""
+    return all(decision.permits(facts(r)) for r in source.rows) and all(
+        decision.permits(EventFacts(data_class=c, author="")) for c in source.awaits
+    )
+
+
 def _outcomes(
     body: dict[str, Any],
     patient_id: UUID,
@@ -385,6 +445,8 @@ MEDICATION_TIMELINE_KINDS = kinds(
 )
 
 
+# The care view whose rules read the whole record (see `_care_items`).
+CARE_ITEMS = "care-items"
 CARE_KINDS = {"care": _care, "outcomes": _outcomes, "medications": _medication_timeline}
 
 

@@ -19,7 +19,7 @@ from api.deps import CurrentUser, ServicesDep, viewer_of
 from api.errors import PATIENT_ERRORS, ErrorBody
 from api.http.deps import MinPosition
 from application.audited import AuditedAnswer
-from application.reading import ReadRequest, default_purpose
+from application.reading import CARE_ITEMS, ReadRequest, default_purpose
 from application.schemas.reads import BreakGlassRequest
 from domain.consent import Purpose
 
@@ -86,6 +86,10 @@ def answer(found: AuditedAnswer) -> Response:
     )
 
 
+# The operation keeps its name when its route moves to a newer view kind.
+OPERATION = {CARE_ITEMS: "care"}
+
+
 def _read(kind: str, summary: str) -> Any:
     async def endpoint(
         patient_id: UUID,
@@ -99,7 +103,7 @@ def _read(kind: str, summary: str) -> Any:
         request = ReadRequest(viewer_of(user), patient_id, kind, chosen, None, min_position, as_of)
         return answer(await services.reads.read(request, user.actor))
 
-    endpoint.__name__ = f"read_{kind}"
+    endpoint.__name__ = f"read_{OPERATION.get(kind, kind)}"
     endpoint.__doc__ = summary
     return endpoint
 
@@ -110,7 +114,7 @@ for _path, _kind, _summary in (
     ("/timeline", "timeline", "The events this user may see, in log order."),
     ("/events", "events", "The events this user may see, with their payloads."),
     ("/consents", "consents", "The patient's consent history, as this user may see it."),
-    ("/care", "care", "Due and overdue items, open alerts, missed sessions, waiting messages."),
+    ("/care", CARE_ITEMS, "Due and overdue items, open alerts, missed sessions, waiting messages."),
     (
         "/outcomes",
         "outcomes",
@@ -129,7 +133,7 @@ for _path, _kind, _summary in (
         methods=["GET"],
         response_model=ViewPublic,
         responses=READ_ERRORS,
-        operation_id=f"read_{_kind}",
+        operation_id=f"read_{OPERATION.get(_kind, _kind)}",
     )
 
 

@@ -65,6 +65,13 @@ class MedicationCourse:
     def stopped_at(self) -> datetime | None:
         return None if self.stopped is None else self.stopped.at
 
+    @property
+    def course_facts(self) -> list[Fact]:
+        """The facts that make the course what it is: its start, doses, schedules and end
+        (what a rule about the medication reads)."""
+        found = [self.started, *(s.fact for s in self.doses), *(f for f, _ in self.schedules)]
+        return found + ([self.stopped] if self.stopped is not None else [])
+
 
 def medication_courses(facts: Iterable[Fact]) -> dict[str, MedicationCourse]:
     """Every course the facts begin, by medication id, in the order they began."""

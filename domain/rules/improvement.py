@@ -16,7 +16,7 @@ from domain.instruments import InstrumentCode
 from domain.measures import QuestionnaireAnswered
 from domain.medication import DoseChanged, MedicationReassessed, MedicationSwitched
 from domain.record import kind_of, kinds
-from domain.rules.care import DueItem, DueStatus, Fact, RuleRef
+from domain.rules.care import DueItem, DueStatus, Fact, RuleRef, classes_of, positions
 from domain.rules.outcomes import series
 from domain.rules.scoring import score
 from domain.vocabulary import Role
@@ -42,6 +42,7 @@ ADEQUATE_DOSE_RULE = RuleRef(
 )
 REVIEW_WINDOW = timedelta(days=14)
 SATISFIED_BY = kinds(MedicationReassessed, PhaseChanged, DoseChanged, MedicationSwitched)
+AWAITS = classes_of(MedicationReassessed, PhaseChanged, DoseChanged, MedicationSwitched)
 
 
 @dataclass(frozen=True)
@@ -83,19 +84,26 @@ def not_improving(
     trial_end = since + timedelta(weeks=settings.weeks)
     if now < trial_end:
         return []
+    # Every course was read to find the trial (`_adequate_since`).
+    courses = [f for course in medication_courses(facts).values() for f in course.course_facts]
     items = []
     for code in (InstrumentCode.PHQ9, InstrumentCode.GAD7):
-        points = [
-            (f.at, score(code, {k: int(v) for k, v in f.payload["answers"].items()}))
+        answered = [
+            f
             for f in facts
             if f.kind == kind_of(QuestionnaireAnswered) and f.payload["instrument"] == code.value
+        ]
+        points = [
+            (f.at, score(code, {k: int(v) for k, v in f.payload["answers"].items()}))
+            for f in answered
         ]
         if len(points) < 2:
             continue
         summary = series(points)
         if summary.response or summary.baseline.total is None or summary.baseline.total < 5:
             continue
-        met = next((f.at for f in facts if f.kind in SATISFIED_BY and f.at >= trial_end), None)
+        meeting = next((f for f in facts if f.kind in SATISFIED_BY and f.at >= trial_end), None)
+        met = meeting.at if meeting is not None else None
         status: DueStatus = (
             "met" if met else ("overdue" if now > trial_end + REVIEW_WINDOW else "due")
         )
@@ -113,6 +121,8 @@ def not_improving(
                 status=status,
                 rule=RULE,
                 met_at=met,
+                inputs=positions([*courses, *answered, meeting]),
+                awaits=AWAITS,
             )
         )
     return items

@@ -21,11 +21,12 @@ from domain.instruments import InstrumentCode
 from domain.measures import QuestionnaireAnswered
 from domain.medication import DoseChanged, MedicationReassessed
 from domain.messaging import MessageSent
-from domain.rules.care import Alert, DueItem, DueKind, Fact, RuleRef
+from domain.record import RecordEvent, kind_of
+from domain.rules.care import Alert, DueItem, DueKind, Fact, RuleRef, classes_of, positions
 from domain.rules.scoring import score
 from domain.safety import LapseReported, RiskAssessed
 from domain.therapy import SessionAttended
-from domain.vocabulary import TREATING_ROLES, Role
+from domain.vocabulary import TREATING_ROLES, DataClass, Role
 
 TREATING_CLINICIANS = (Role.THERAPIST, Role.PRESCRIBER)
 SHEET = "clinical/instruments.md, 'Safety rules'"
@@ -36,8 +37,12 @@ class AnsweredBy:
     """A fact that answers a rule: one of this kind, by one of these author roles (None:
     whoever the event's own author table allows)."""
 
-    kind: str
+    event: type[RecordEvent]
     author_roles: frozenset[str] | None = None
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.event)
 
     def matches(self, fact: Fact) -> bool:
         return fact.kind == self.kind and (
@@ -46,6 +51,10 @@ class AnsweredBy:
 
 
 Answers = tuple[AnsweredBy, ...]
+
+
+def awaited(answers: Answers) -> frozenset[DataClass]:
+    return classes_of(*(a.event for a in answers))
 
 
 @dataclass(frozen=True)
@@ -113,18 +122,18 @@ def lapse(fact: Fact) -> bool:
     return fact.kind == LapseReported.__name__
 
 
-RISK_ASSESSED: Answers = (AnsweredBy(RiskAssessed.__name__),)
+RISK_ASSESSED: Answers = (AnsweredBy(RiskAssessed),)
 RISK_ASSESSMENT_DUE_TODAY = TaskSpec(
     "assessment", "assessment", "suicide-risk assessment", Deadline(), RISK_ASSESSED
 )
 CONTACT: Answers = (
     # Anyone on the team may message; only a treating clinician's message is the contact.
-    AnsweredBy(MessageSent.__name__, frozenset(TREATING_ROLES)),
-    AnsweredBy(SessionAttended.__name__),
-    AnsweredBy(RiskAssessed.__name__),
+    AnsweredBy(MessageSent, frozenset(TREATING_ROLES)),
+    AnsweredBy(SessionAttended),
+    AnsweredBy(RiskAssessed),
 )
 PLAN_ADJUSTED: Answers = tuple(
-    AnsweredBy(kind.__name__) for kind in (PhaseChanged, DoseChanged, GoalSet, MedicationReassessed)
+    AnsweredBy(kind) for kind in (PhaseChanged, DoseChanged, GoalSet, MedicationReassessed)
 )
 
 SAFETY_RULES: tuple[SafetyRule, ...] = (
@@ -239,6 +248,8 @@ def safety_picture(facts: Sequence[Fact], now: datetime) -> tuple[list[Alert], l
                         rule=rule.ref,
                         closed_at=closing.at if closing else None,
                         anchor_position=fact.position,
+                        inputs=positions((fact, closing)),
+                        awaits=awaited(rule.alert.closed_by),
                     )
                 )
             due.extend(_task(rule, task, fact, ordered, now) for task in rule.tasks)
@@ -264,6 +275,8 @@ def _task(
         rule=rule.ref,
         met_at=meeting.at if meeting else None,
         anchor_position=trigger.position,
+        inputs=positions((trigger, meeting)),
+        awaits=awaited(task.met_by),
     )
 
 

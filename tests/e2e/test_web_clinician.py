@@ -187,7 +187,7 @@ def test_the_caseload_leaves_one_care_access_record_per_patient_read(web: Web) -
     web.page("/caseload")
     new = [a for a in web.accesses(user_id="therapist@demo") if a.position > before]
     caseload = web.services.reader.index.view.caseload("therapist@demo")
-    assert sorted(a.view for a in new) == ["care"] * len(caseload)
+    assert sorted(a.view for a in new) == ["care-items"] * len(caseload)
 
 
 # --- the patient page -----------------------------------------------------------------------
@@ -224,7 +224,13 @@ def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
     before = web.position()
     web.page(f"/patients/{AVA}")
     new = [a for a in web.accesses(patient_id=AVA, user_id="therapist@demo") if a.position > before]
-    assert sorted(a.view for a in new) == ["care", "events", "medications", "outcomes", "view"]
+    assert sorted(a.view for a in new) == [
+        "care-items",
+        "events",
+        "medications",
+        "outcomes",
+        "view",
+    ]
     assert {a.basis for a in new} == {"treating-team"}
     assert web.clinical_since(before) == []
 

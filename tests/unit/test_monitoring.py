@@ -16,7 +16,7 @@ from domain.patient import PatientRecord
 from domain.record import RecordEvent
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.monitoring import MONITORING, Need, Phase, Stable, monitoring_picture
-from domain.vocabulary import LabUnit, luhn_check_digit
+from domain.vocabulary import DataClass, LabUnit, luhn_check_digit
 from tests.unit.builders import PRESCRIBER, SYSTEM, THERAPIST, demographics
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
@@ -649,6 +649,20 @@ def born_years_before(years: int, day: float = 0, days_after: int = 0) -> Patien
 
 
 UNDER_25 = {"ssri-under-25-contact", "ssri-under-25-visit", "ssri-under-25-phq9"}
+
+
+def test_an_under_25_item_names_the_facts_it_read_the_birth_date_among_them() -> None:
+    chart = Chart()
+    medication_id = chart.start(ESCITALOPRAM)
+    dose = chart.change_dose(medication_id, 2)
+    chart.session(3)
+    chart.lab(LITHIUM_LEVEL, 4, "0.8")  # read by no SSRI rule: not an input
+    young = born_years_before(20)
+    patient = PatientContext(young.birth_date, young.sex_at_birth, frozenset({99}))
+
+    [visit, *_] = chart.items(5, "ssri-under-25-visit", patient)
+    assert visit.inputs == {1, dose.position, 3, 99}  # the course, the visit, the details
+    assert visit.awaits == {DataClass.APPOINTMENT, DataClass.DEMOGRAPHICS}
 
 
 def test_an_ssri_started_at_24_brings_contact_visit_and_phq9() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from domain.rules.care import Fact
 from domain.rules.safety import SAFETY_RULES, safety_picture
-from domain.vocabulary import Role
+from domain.vocabulary import DataClass, Role
 
 MONDAY_10AM = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 MIDNIGHT = datetime(2025, 3, 4, 0, 0, tzinfo=UTC)
@@ -126,6 +126,16 @@ def test_a_risk_assessment_after_the_answer_closes_the_alert_and_meets_the_task(
     assert alert.closed_at == assessed
     assert not alert.open
     assert (task.status, task.met_at) == ("met", assessed)
+
+
+def test_an_alert_and_its_task_name_the_answer_and_what_would_close_them() -> None:
+    facts = [phq9(3, MONDAY_10AM, item9=1), lapse(5, MONDAY_10AM)]
+    [alert], [task, *_] = safety_picture(facts, MONDAY_10AM + timedelta(hours=1))
+    assert (alert.inputs, alert.awaits) == ({3}, {DataClass.SAFETY})
+    assert (task.inputs, task.awaits) == ({3}, {DataClass.SAFETY})
+    assessed = risk_assessed(4, MONDAY_10AM + timedelta(hours=2))
+    [closed], _ = safety_picture([*facts, assessed], MONDAY_10AM + timedelta(hours=3))
+    assert closed.inputs == {3, 4}
 
 
 def test_a_risk_assessment_at_the_same_time_closes_the_alert() -> None:

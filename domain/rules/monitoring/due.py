@@ -10,9 +10,10 @@ from datetime import datetime
 from itertools import count
 
 from domain.history import MedicationCourse
-from domain.rules.care import DueItem, Fact, PatientContext
-from domain.rules.monitoring.facts import _number, _satisfies, _status, _triggers
-from domain.rules.monitoring.rows import MonitoringRule, Stable, days
+from domain.rules.care import DueItem, Fact, PatientContext, positions
+from domain.rules.monitoring.facts import _awaits, _number, _satisfies, _status, _triggers
+from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Stable, days
+from domain.vocabulary import DataClass
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,13 @@ def _scheduled(
         if trigger in rule.triggers and rule.population.applies(patient, fact.at.date())
     ]
     meeting = [f for f in facts if _satisfies(rule.need, f, med.medication_id)]
+    # Read: the course, every fact that could meet the need, and the patient's details
+    # when the row is for an age or a sex.
+    inputs = positions([*med.course_facts, *meeting])
+    awaits = _awaits(rule.need)
+    if rule.population != EVERYONE:
+        inputs |= patient.sources
+        awaits |= {DataClass.DEMOGRAPHICS}
     items = []
     for index, anchor in enumerate(anchors):
         # A later trigger of the same row replaces what this one had not yet opened.
@@ -62,6 +70,8 @@ def _scheduled(
                     rule=rule.ref,
                     met_at=met_at,
                     anchor_position=anchor.position,
+                    inputs=inputs,
+                    awaits=awaits,
                 )
             )
     return items

@@ -18,15 +18,16 @@ from domain.medication import (
     MedicationSwitched,
 )
 from domain.messaging import MessageSent
-from domain.rules.care import DueStatus, Fact
+from domain.rules.care import DueStatus, Fact, classes_of
 from domain.rules.monitoring.rows import Need, Trigger
 from domain.therapy import SessionAttended
-from domain.vocabulary import TREATING_ROLES
+from domain.vocabulary import TREATING_ROLES, DataClass
 
 # Events that answer a review of a medication (or an alert about it).
 MEDICATION_DECISIONS = frozenset(
     kind.__name__ for kind in (MedicationReassessed, MedicationSwitched, MedicationStopped)
 )
+DECISION_CLASSES = classes_of(MedicationReassessed, MedicationSwitched, MedicationStopped)
 
 
 def _triggers(med: MedicationCourse) -> list[tuple[Trigger, Fact]]:
@@ -61,6 +62,21 @@ def _satisfies(need: Need, fact: Fact, medication_id: str) -> bool:
         return by_clinician or fact.kind == SessionAttended.__name__
     # A review or assessment: the prescriber's evaluation, or a decision on the medication.
     return fact.kind == EvaluationRecorded.__name__ or _decides(fact, medication_id)
+
+
+def _awaits(need: Need) -> frozenset[DataClass]:
+    """The classes of the events that would meet `need` (as `_satisfies` reads them)."""
+    if need.kind == "lab":
+        return classes_of(LabResulted)
+    if need.kind == "vitals":
+        return classes_of(VitalsRecorded)
+    if need.kind == "questionnaire":
+        return classes_of(QuestionnaireAnswered)
+    if need.kind == "visit":
+        return classes_of(SessionAttended)
+    if need.kind == "contact":
+        return classes_of(MessageSent, SessionAttended)
+    return classes_of(EvaluationRecorded) | DECISION_CLASSES
 
 
 def _decides(fact: Fact, medication_id: str) -> bool:

@@ -12,9 +12,11 @@ from domain.history import MedicationCourse
 from domain.labs import LabResulted
 from domain.measures import VitalsRecorded
 from domain.medication import DoseChanged, SideEffectReported
-from domain.rules.care import Alert, DueItem, Fact
+from domain.rules.care import Alert, DueItem, Fact, classes_of, positions
 from domain.rules.monitoring.facts import (
+    DECISION_CLASSES,
     MEDICATION_DECISIONS,
+    _awaits,
     _decides,
     _number,
     _satisfies,
@@ -52,10 +54,12 @@ def _weight_gain(
             break
         if fact.at <= baseline[0].at or weight < threshold:
             continue
-        met_at = min(
-            (f.at for f in facts if f.at >= fact.at and _satisfies(_REVIEW, f, med.medication_id)),
+        meeting = min(
+            (f for f in facts if f.at >= fact.at and _satisfies(_REVIEW, f, med.medication_id)),
+            key=lambda f: f.at,
             default=None,
         )
+        met_at = meeting.at if meeting is not None else None
         due_by = fact.at + days(rule.within_days)
         gain = (weight / baseline[1] - 1) * 100
         return [
@@ -73,6 +77,8 @@ def _weight_gain(
                 rule=rule.ref,
                 met_at=met_at,
                 anchor_position=fact.position,
+                inputs=positions([*med.course_facts, *(f for f, _ in weights), meeting]),
+                awaits=_awaits(_REVIEW) | classes_of(VitalsRecorded),
             )
         ]
     return []
@@ -100,10 +106,17 @@ def _level_alerts(
         value = level(fact)
         if value is None or value < rule.at_or_above:
             continue
-        closed_at = min(
-            (f.at for f in facts if f.position > fact.position and f.at >= fact.at and answers(f)),
+        closing = min(
+            (f for f in facts if f.position > fact.position and f.at >= fact.at and answers(f)),
+            key=lambda f: f.at,
             default=None,
         )
+        closed_at = closing.at if closing is not None else None
+        # A decision closes it by being about one of `drugs`: its course was read too.
+        course: list[Fact] = []
+        if closing is not None and level(closing) is None:
+            decided = medications.get(str(closing.payload.get("medication_id")))
+            course = decided.course_facts if decided is not None else []
         alerts.append(
             Alert(
                 key=f"{rule.rule_id}:{fact.position}",
@@ -114,6 +127,8 @@ def _level_alerts(
                 rule=rule.ref,
                 closed_at=closed_at,
                 anchor_position=fact.position,
+                inputs=positions([fact, closing, *course]),
+                awaits=classes_of(LabResulted, DoseChanged) | DECISION_CLASSES,
             )
         )
     return alerts
@@ -130,14 +145,16 @@ def _effect_alerts(
         said = re.findall(r"[a-z]+", str(fact.payload.get("effect", "")).lower())
         if not rule.drugs.match(med.drug, med.rxnorm) or rule.words.isdisjoint(said):
             continue
-        closed_at = min(
+        closing = min(
             (
-                f.at
+                f
                 for f in facts
                 if f.position > fact.position and f.at >= fact.at and _decides(f, med.medication_id)
             ),
+            key=lambda f: f.at,
             default=None,
         )
+        closed_at = closing.at if closing is not None else None
         alerts.append(
             Alert(
                 key=f"{rule.rule_id}:{fact.position}",
@@ -148,6 +165,8 @@ def _effect_alerts(
                 rule=rule.ref,
                 closed_at=closed_at,
                 anchor_position=fact.position,
+                inputs=positions([fact, closing, *med.course_facts]),
+                awaits=DECISION_CLASSES,
             )
         )
     return alerts
