@@ -68,6 +68,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
         reason=request.reason,
         part2=DataClass.SUD.value in prepared.classes,
         team_position=prepared.team_position,
+        directory_version=prepared.directory_version,
     )
 
 

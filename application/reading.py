@@ -21,6 +21,7 @@ from application.index_runner import IndexRunner
 from domain.access import Decision, Viewer, decide, denied
 from domain.audit import AccessRecorded
 from domain.consent import PatientConsents, Purpose
+from domain.directory import Directory
 from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
@@ -78,6 +79,9 @@ class PreparedRead:
     # The log position whose care team decided the read, when it differs from `position`
     # (an "as of" read: the data as it stood then, decided by the team of now).
     team_position: int | None = None
+    # The directory version that decided it (None: the rule before the directory, for
+    # replays of reads recorded then).
+    directory_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,13 @@ class Reader:
         # the very next read, however far the index has got.
         consents = self.consents(request.patient_id)
         consents_version = consents.version if consents else 0
+        # So is the directory of recipients: a consent opens something only through the
+        # entry it names (domain.directory).
+        directory = self.clinic.directory()
         if request.as_of is None or request.as_of >= now_position:
-            return self._build(request, team_rows, consents, consents_version, now_position, now())
+            return self._build(
+                request, team_rows, consents, consents_version, now_position, now(), directory
+            )
         rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
         return self._build(
             request,
@@ -134,6 +143,7 @@ class Reader:
             consents_version,
             request.as_of,
             now(),
+            directory,
             team=(team_rows, now_position),
         )
 
@@ -145,6 +155,7 @@ class Reader:
         consents_version: int,
         position: int,
         at: datetime,
+        directory: Directory | None,
         team: tuple[list[EventRow], int] | None = None,
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
@@ -165,6 +176,7 @@ class Reader:
             at,
             request.purpose,
             request.emergency_reason,
+            directory,
         )
         if not decision.allowed:
             raise denied(
@@ -174,8 +186,15 @@ class Reader:
             )
         wants_terms = consents is not None and request.kind == "consent-terms"
         terms = consents.in_force(at) if consents is not None and wants_terms else []
+        if directory is not None:
+            terms = directory.resolve_all(terms)  # one that names no entry is not in force
+        listed = (
+            role_views.listed_consents(consents, directory, at)
+            if consents is not None and request.kind == "consent-list"
+            else []
+        )
         body, classes = role_views.build(
-            request.kind, request.patient_id, rows, decision, position, consent_rows, terms
+            request.kind, request.patient_id, rows, decision, position, consent_rows, terms, listed
         )
         data = role_views.canonical(body)
         return PreparedRead(
@@ -187,6 +206,7 @@ class Reader:
             consents_version,
             at,
             team_position,
+            directory.version if directory is not None else None,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -208,6 +228,11 @@ class Reader:
         if event.team_position is not None:
             team_rows = self.index.view.patient_events(event.patient_id, up_to=event.team_position)
             team = (team_rows, event.team_position)
+        directory = (
+            self.clinic.directory(event.directory_version)
+            if event.directory_version is not None
+            else None
+        )
         prepared = self._build(
             request,
             rows,
@@ -215,6 +240,7 @@ class Reader:
             event.consents_version,
             event.reflected_position,
             event.clinical_time,
+            directory,
             team,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

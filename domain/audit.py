@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 3
+    class_version: ClassVar[int] = 4
 
     patient_id: UUID
     view: ShortText
@@ -50,6 +50,11 @@ class AccessRecorded(Aggregate.Created):
     # An "as of" read shows the data at `reflected_position`, decided by the care team at
     # this later position (None: the same position).
     team_position: int | None = Field(default=None, ge=0)
+    # The version of the directory of recipients the read was decided with
+    # (domain.directory; 0: nothing registered yet). None in records made before the
+    # directory, whose consents named recipients in free text: a replay decides those by
+    # that earlier rule.
+    directory_version: int | None = Field(default=None, ge=0)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -58,6 +63,10 @@ class AccessRecorded(Aggregate.Created):
     @staticmethod
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         state["team_position"] = None
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        state["directory_version"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -105,6 +114,7 @@ class AccessRecord(Aggregate):
         reason: str | None = None,
         part2: bool = False,
         team_position: int | None = None,
+        directory_version: int | None = None,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -127,6 +137,7 @@ class AccessRecord(Aggregate):
                 reason=reason,
                 part2=part2,
                 team_position=team_position,
+                directory_version=directory_version,
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:

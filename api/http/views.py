@@ -99,7 +99,7 @@ def _read(kind: str, summary: str) -> Any:
         request = ReadRequest(viewer_of(user), patient_id, kind, chosen, None, min_position, as_of)
         return answer(await services.reads.read(request, user.actor))
 
-    endpoint.__name__ = f"read_{kind}"
+    endpoint.__name__ = f"read_{kind.replace('-', '_')}"
     endpoint.__doc__ = summary
     return endpoint
 
@@ -109,7 +109,12 @@ for _path, _kind, _summary in (
     ("/view", "view", "The role's view of the patient: the sections its work needs."),
     ("/timeline", "timeline", "The events this user may see, in log order."),
     ("/events", "events", "The events this user may see, with their payloads."),
-    ("/consents", "consents", "The patient's consent history, as this user may see it."),
+    (
+        "/consents",
+        "consent-list",
+        "The patient's consents, as this user may see them: the history, and every consent "
+        "given with its id, the directory entry it names and whether it is in force.",
+    ),
     ("/care", "care", "Due and overdue items, open alerts, missed sessions, waiting messages."),
     (
         "/outcomes",
@@ -129,7 +134,8 @@ for _path, _kind, _summary in (
         methods=["GET"],
         response_model=ViewPublic,
         responses=READ_ERRORS,
-        operation_id=f"read_{_kind}",
+        # The consents route reads the consent-list kind now; its operation keeps its name.
+        operation_id=f"read_{'consents' if _kind == 'consent-list' else _kind}",
     )
 
 

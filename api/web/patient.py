@@ -70,7 +70,7 @@ FLASH = {
     "granted": "Your consent is recorded. It counts from the next time anyone reads your record.",
     "revoked": "Your consent is revoked. Nothing new is shared under it from now on.",
 }
-FORM_FIELDS = ("recipient_kind", "recipient", "data_classes", "purpose", "valid_until", "part2")
+FORM_FIELDS = ("recipient", "data_classes", "purpose", "valid_until", "part2")
 DEFAULT_REVOCATION = "Revoked by the patient on the Tandem web page."
 
 
@@ -187,7 +187,8 @@ async def my_page(
         in_force=in_force,
         classes=[(c, CLASS_WORDS[c]) for c in CLASS_ORDER],
         purposes=list(PURPOSE_WORDS.items()),
-        form=form or {"recipient_kind": "organisation", "data_classes": [], "purpose": "treatment"},
+        form=form or {"recipient": "", "data_classes": [], "purpose": "treatment"},
+        recipients=await services.directory.listing(),
         errors=errors or {},
         general_errors=general_errors or [],
         revoke_errors=revoke_errors or {},
@@ -257,7 +258,6 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
         return forbidden(request, services, user, "Only the patient grants consents here.")
     until_text = str(form.get("valid_until") or "")
     entered: dict[str, Any] = {
-        "recipient_kind": str(form.get("recipient_kind") or ""),
         "recipient": str(form.get("recipient") or "").strip(),
         "data_classes": [str(c) for c in form.getlist("data_classes")],
         "purpose": str(form.get("purpose") or ""),
@@ -277,10 +277,7 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
     if not errors:
         try:
             body = ConsentCreate.model_validate(
-                {
-                    key: entered[key]
-                    for key in ("recipient_kind", "recipient", "data_classes", "purpose", "part2")
-                }
+                {key: entered[key] for key in ("recipient", "data_classes", "purpose", "part2")}
                 | {"valid_until": until}
             )
             receipt = await services.consents.grant(user, patient_id, body)
