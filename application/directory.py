@@ -18,6 +18,7 @@ from domain.consent import Purpose
 from domain.directory import DIRECTORY_ID, Directory, Recipient, RecipientDirectory
 from domain.errors import AccessDenied, NotPermittedAuthor
 from domain.events import Actor, now
+from domain.record import refused_fields
 from domain.users import User
 from domain.vocabulary import TREATING_ROLES
 
@@ -67,7 +68,8 @@ class DirectoryUseCases:
 
     def register_now(self, by: Actor, **entry: object) -> DirectoryReceipt:
         """`register` for callers without an event loop (the CLI, the demo loader)."""
-        body = RecipientCreate.model_validate(entry)
+        with refused_fields():
+            body = RecipientCreate.model_validate(entry)
         created: list[object] = []
 
         def command(d: RecipientDirectory) -> None:

@@ -10,18 +10,21 @@ side of a resolution replay to the bytes they answered.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
+from fastapi.testclient import TestClient
 
+from domain.audit import AccessRecorded
 from domain.consent import PatientConsents, consents_id_for
 from domain.directory import RecipientRegistered
 from domain.events import Actor, now
 from domain.vocabulary import Role
 from tests.builders import appended_since, create_user
-from tests.e2e.conftest import Api, directory_entry
+from tests.e2e.conftest import PASSWORD, Api, directory_entry
 from tests.e2e.test_api_records import post
 from tests.e2e.test_consent_views import get, last_position, shared_record
 
@@ -330,3 +333,46 @@ def test_the_patients_json_consent_list_carries_each_consents_id(api: Api) -> No
     assert given[0]["recipient_id"] == practice and given[0]["recipient_name"] == PRACTICE
     assert answer.json()["view"] == "consent-list"
     assert replays(api, answer)
+
+
+# --- the treating team's page ---------------------------------------------------------------
+
+
+def test_the_treating_team_resolves_a_waiting_consent_on_its_page(api: Api) -> None:
+    patient, _ = shared_record(api)
+    practice = directory_entry(api, PRACTICE, kind="organisation", role="primary-care")
+    typo = store_legacy_grant(api, patient, "organisation", "Test Family Pratice", ["medication"])
+    browser = TestClient(api.client.app)
+    signed_in = browser.post(
+        "/login",
+        data={"email": "therapist@test", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+
+    listed = browser.get("/consents/unresolved")
+
+    assert listed.status_code == 200, listed.text
+    assert "Test Family Pratice" in listed.text
+    action = f'action="/consents/unresolved/{patient}/{typo}"'
+    assert action in listed.text
+    assert f'<option value="{practice}">{PRACTICE}, primary care</option>' in listed.text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', listed.text)
+    assert csrf
+    path = f"/consents/unresolved/{patient}/{typo}"
+    before = last_position(api)
+    refused = browser.post(path, data={"csrf": csrf.group(1), "recipient": ""})
+    assert refused.status_code == 422, refused.text
+    assert "recipient: names no directory entry" in refused.text
+    # Nothing but the records of the page's own reads (it lists the consents again).
+    assert set(appended_since(api.services.clinic, before)) == {AccessRecorded}
+
+    resolved = browser.post(
+        path, data={"csrf": csrf.group(1), "recipient": practice}, follow_redirects=False
+    )
+
+    assert resolved.status_code == 303, resolved.text
+    after = browser.get(resolved.headers["location"])
+    assert "The consent now names its recipient." in after.text
+    assert "No consent is waiting for a recipient." in after.text
+    assert view_of(api, "pcp@test", patient).status_code == 200

@@ -722,6 +722,14 @@ PAGES: dict[tuple[str, str], list[Way]] = {
     ("GET", "/"): [Way("home")],
     ("GET", "/shared"): [Way("shared with me")],
     ("GET", "/caseload"): [Way("mine"), Way("team", query={"scope": "team"})],
+    ("GET", "/consents/unresolved"): [Way("mine")],
+    ("POST", "/consents/unresolved/{patient_id}/{consent_id}"): [
+        Way(
+            "a consent that names its entry",
+            on_p(consent_id="consent to revoke"),
+            form=lambda w, c: {"recipient": w.ids["entry user spare@nowhere.test"]},
+        )
+    ],
     ("GET", P_PATH): [
         Way("P", P),
         Way("Q", Q),
@@ -824,6 +832,8 @@ CLI_ALLOWED = {
     "demo": "loads the demo stories; prints counts, the demo users' emails and the password",
     "user add": "creates an account; prints its email, role and organisation",
     "user deactivate": "closes an account; prints its email",
+    "directory add": "registers a consent recipient; prints its kind, name, role and id",
+    "directory list": "lists the directory of consent recipients (no patient's data)",
     "rebuild": "rebuilds the record index; prints a position and a duration",
     "project": "keeps the record index; prints a position",
     "verify": "checks the hash chain; prints intact or the first broken position",
