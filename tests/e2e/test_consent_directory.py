@@ -228,6 +228,9 @@ def test_a_stored_free_text_grant_that_names_an_entry_exactly_keeps_working(api:
         (str(consent), True, practice, True)
     ]
     assert unresolved(api) == []
+    # The directory grows; the read replays with the directory it was decided with.
+    directory_entry(api, "Another Practice", kind="organisation")
+    assert replays(api, view)
 
 
 def test_a_stored_grant_naming_no_entry_opens_nothing_until_resolved(api: Api) -> None:
@@ -376,3 +379,19 @@ def test_the_treating_team_resolves_a_waiting_consent_on_its_page(api: Api) -> N
     assert "The consent now names its recipient." in after.text
     assert "No consent is waiting for a recipient." in after.text
     assert view_of(api, "pcp@test", patient).status_code == 200
+
+
+def test_a_read_replays_with_the_directory_it_was_decided_with(api: Api) -> None:
+    patient, _ = shared_record(api)
+    waiting = store_legacy_grant(api, patient, "organisation", "Harbour Clinic", ["medication"])
+    before = get(api, "therapist@test", f"/patients/{patient}/consents")
+    assert [c["resolved"] for c in before.json()["given"]] == [False]
+
+    # Registering an entry its text names exactly: from now on the consent names it...
+    directory_entry(api, "Harbour Clinic", kind="organisation")
+    after = get(api, "therapist@test", f"/patients/{patient}/consents")
+    assert [(c["consent_id"], c["resolved"]) for c in after.json()["given"]] == [
+        (str(waiting), True)
+    ]
+    # ...and each read still replays to what it answered then.
+    assert replays(api, before) and replays(api, after)
