@@ -292,22 +292,25 @@ def test_a_stored_grant_to_a_user_entry_matches_by_email_without_regard_to_case(
 # --- the patient's JSON consent list ---------------------------------------------------------
 
 
-def test_the_patients_json_consent_list_carries_each_consents_id(api: Api) -> None:
-    patient, _ = shared_record(api)
+def patient_account(api: Api, patient: str, email: str = "patient.list@test") -> None:
+    """An account for the patient, signed in to the API."""
     create_user(
         api.services.clinic,
         Actor.system("tests"),
-        email="patient.list@test",
+        email=email,
         display_name="Pat",
         role=Role.PATIENT,
         organisation="self",
-        password_hash=api.services.passwords.hash("synthetic-password-1"),
+        password_hash=api.services.passwords.hash(PASSWORD),
         patient_id=uuid.UUID(patient),
     )
-    token = api.client.post(
-        "/auth/token", data={"username": "patient.list@test", "password": "synthetic-password-1"}
-    ).json()["access_token"]
-    api.tokens["patient.list@test"] = token
+    token = api.client.post("/auth/token", data={"username": email, "password": PASSWORD})
+    api.tokens[email] = token.json()["access_token"]
+
+
+def test_the_patients_json_consent_list_carries_each_consents_id(api: Api) -> None:
+    patient, _ = shared_record(api)
+    patient_account(api, patient)
     practice = directory_entry(api, PRACTICE, kind="organisation", role="primary-care")
     first = post(api, "patient.list@test", f"/patients/{patient}/consents", grant_body(practice))
     second = post(
@@ -395,3 +398,36 @@ def test_a_read_replays_with_the_directory_it_was_decided_with(api: Api) -> None
     ]
     # ...and each read still replays to what it answered then.
     assert replays(api, before) and replays(api, after)
+
+
+def test_the_patient_sees_a_waiting_consent_apart_from_those_in_force_and_may_revoke_it(
+    api: Api,
+) -> None:
+    patient, _ = shared_record(api)
+    patient_account(api, patient, "patient.page@test")
+    # Stored before this process wrote the patient's consents, as old grants are.
+    typo = store_legacy_grant(api, patient, "organisation", "Mapel Family Pratice", ["lab"])
+    practice = directory_entry(api, PRACTICE, kind="organisation", role="primary-care")
+    granted = post(api, "therapist@test", f"/patients/{patient}/consents", grant_body(practice))
+    assert granted.status_code == 201, granted.text
+    browser = TestClient(api.client.app)
+    signed_in = browser.post(
+        "/login", data={"email": "patient.page@test", "password": PASSWORD}, follow_redirects=False
+    )
+    assert signed_in.status_code == 303, signed_in.text
+
+    page = browser.get("/me", headers={"accept": "text/html"})
+
+    assert page.status_code == 200, page.text
+    in_force, waiting = page.text.split("Waiting for your clinic")
+    assert f'action="/me/consents/{granted.json()["created_id"]}/revoke"' in in_force
+    assert "Mapel Family Pratice" not in in_force
+    assert "Mapel Family Pratice" in waiting
+    assert f'action="/me/consents/{typo}/revoke"' in waiting
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert csrf
+    revoked = browser.post(
+        f"/me/consents/{typo}/revoke", data={"csrf": csrf.group(1)}, follow_redirects=False
+    )
+    assert revoked.status_code == 303, revoked.text
+    assert "Waiting for your clinic" not in browser.get("/me").text

@@ -147,7 +147,7 @@ def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherap
     # Every section came from an audited read, recorded like the API's.
     after = demo.accesses(user_id="ava@demo")
     assert sorted(r.view for r in after[before:]) == [
-        "consent-terms",
+        "consent-list",
         "medications",
         "outcomes",
         "view",
