@@ -42,6 +42,7 @@ from domain.consent import (
     PatientConsents,
     consents_id_for,
 )
+from domain.directory import Recipient
 from domain.events import now
 from domain.medication import MedicationSwitched
 from domain.record import Membership, RecordEvent
@@ -213,7 +214,9 @@ class Relay:
         if isinstance(event, ConsentRevoked):
             patient_consents = self._consents(event.patient_id)
             history = patient_consents.consents.get(event.consent_id) if patient_consents else None
-            recipient = history.current.recipient if history else None
+            # Only a consent that named a directory entry ever shared anything.
+            named = self.clinic.directory().resolved(history.current) if history else None
+            recipient = named.recipient if named else None
             if recipient:
                 yield Envelope(
                     topic_for(recipient),
@@ -295,9 +298,15 @@ class Relay:
                 record = self.clinic.patient(patient_id)
                 known = self._teams[patient_id] = (record.version, record.state.team)
             team = known[1]
-            for terms in consents.in_force(at):
-                viewer = self._viewer(terms.recipient_kind, terms.recipient, team)
-                decision = decide(viewer, patient_id, team, consents, at, terms.purpose)
+            # As every read: a consent counts through the directory entry it names, and one
+            # that names none (a free-text grant from before the directory) shares nothing.
+            directory = self.clinic.directory()
+            for terms in directory.resolve_all(consents.in_force(at)):
+                entry = directory.entries[terms.recipient_id] if terms.recipient_id else None
+                viewer = self._viewer(terms.recipient_kind, terms.recipient, team, entry)
+                decision = decide(
+                    viewer, patient_id, team, consents, at, terms.purpose, directory=directory
+                )
                 if terms.consent_id in decision.consents:
                     decisions.append((terms, decision))
         self._batch_cache[patient_id] = decisions
@@ -328,15 +337,23 @@ class Relay:
             return None
         return found if isinstance(found, PatientConsents) else None
 
-    def _viewer(self, kind: str, recipient: str, team: dict[str, Membership]) -> Viewer:
+    def _viewer(
+        self,
+        kind: str,
+        recipient: str,
+        team: dict[str, Membership],
+        entry: Recipient | None = None,
+    ) -> Viewer:
         """The recipient as the policy sees it: a user with their account's role, or an
-        organisation with the role its members hold on this patient's team."""
+        organisation with the role its directory entry registers (else the role its members
+        hold on this patient's team)."""
+        registered = entry.role if entry is not None else None
         if kind == "user":
             user = self.clinic.find_user(recipient)
             if user is not None:
                 return Viewer(user.email, user.role, user.organisation, user.patient_id)
-            return Viewer(recipient, Role.PRIMARY_CARE, recipient)
-        role = next(
+            return Viewer(recipient, registered or Role.PRIMARY_CARE, recipient)
+        role = registered or next(
             (m.role for m in team.values() if m.active and m.organisation == recipient),
             Role.PRIMARY_CARE,
         )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api import errors, web
-from api.http import auth, board, clinical, compliance, consents, patients, views
+from api.http import auth, board, clinical, compliance, consents, directory, patients, views
 from application.services import Services
 from bootstrap import Settings, bootstrap_services
 
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(patients.router)
     app.include_router(views.router)
     app.include_router(consents.router)
+    app.include_router(directory.router)
     app.include_router(compliance.router)
     app.include_router(board.router)
     app.include_router(auth.router)

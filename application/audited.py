@@ -69,6 +69,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
         part2=DataClass.SUD.value in prepared.classes,
         team_position=prepared.team_position,
         view_format=prepared.view_format,
+        directory_version=prepared.directory_version,
     )
 
 

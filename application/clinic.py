@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import ApplicationRecorder
 
 from domain.consent import PatientConsents, consents_id_for
+from domain.directory import DIRECTORY_ID, EMPTY_DIRECTORY, Directory, RecipientDirectory
 from domain.errors import NotFound
 from domain.events import DomainEvent
 from domain.patient import PatientRecord
@@ -144,3 +145,22 @@ class Clinic(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, PatientConsents) else None
+
+    def recipient_directory(self) -> RecipientDirectory | None:
+        """The directory of recipients as an aggregate (to register in), None before any."""
+        try:
+            found: object = self.repository.get(DIRECTORY_ID)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, RecipientDirectory) else None
+
+    def directory(self, version: int | None = None) -> Directory:
+        """The directory of recipients (at a version; empty before anything was
+        registered), read from the store itself like the consents."""
+        if version == 0:
+            return EMPTY_DIRECTORY
+        try:
+            found: object = self.repository.get(DIRECTORY_ID, version=version)
+        except AggregateNotFoundError:
+            return EMPTY_DIRECTORY
+        return found.listing if isinstance(found, RecipientDirectory) else EMPTY_DIRECTORY

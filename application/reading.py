@@ -21,6 +21,7 @@ from application.index_runner import IndexRunner
 from domain.access import Decision, Viewer, decide, denied
 from domain.audit import AccessRecorded
 from domain.consent import PatientConsents, Purpose
+from domain.directory import Directory
 from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
@@ -84,6 +85,9 @@ class PreparedRead:
     # (an "as of" read: the data as it stood then, decided by the team of now).
     team_position: int | None = None
     view_format: int = role_views.VIEW_FORMAT
+    # The directory version that decided it (None: the rule before the directory, for
+    # replays of reads recorded then).
+    directory_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,9 @@ class Reader:
         # the very next read, however far the index has got.
         consents = self.consents(request.patient_id)
         consents_version = consents.version if consents else 0
+        # So is the directory of recipients: a consent opens something only through the
+        # entry it names (domain.directory).
+        directory = self.clinic.directory()
         if request.as_of is None or request.as_of >= now_position:
             return self._build(
                 request,
@@ -141,6 +148,7 @@ class Reader:
                 consents_version,
                 now_position,
                 now(),
+                directory,
                 view_format=view_format,
             )
         rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
@@ -151,6 +159,7 @@ class Reader:
             consents_version,
             request.as_of,
             now(),
+            directory,
             team=(team_rows, now_position),
             view_format=view_format,
         )
@@ -163,6 +172,7 @@ class Reader:
         consents_version: int,
         position: int,
         at: datetime,
+        directory: Directory | None,
         team: tuple[list[EventRow], int] | None = None,
         view_format: int = role_views.VIEW_FORMAT,
     ) -> PreparedRead:
@@ -184,6 +194,7 @@ class Reader:
             at,
             request.purpose,
             request.emergency_reason,
+            directory,
         )
         if not decision.allowed:
             raise denied(
@@ -193,6 +204,13 @@ class Reader:
             )
         wants_terms = consents is not None and request.kind == "consent-terms"
         terms = consents.in_force(at) if consents is not None and wants_terms else []
+        if directory is not None:
+            terms = directory.resolve_all(terms)  # one that names no entry is not in force
+        listed = (
+            role_views.listed_consents(consents, directory, at)
+            if consents is not None and request.kind == "consent-list"
+            else []
+        )
         body, classes = role_views.build(
             request.kind,
             request.patient_id,
@@ -201,6 +219,7 @@ class Reader:
             position,
             consent_rows,
             terms,
+            listed,
             view_format,
         )
         data = role_views.canonical(body)
@@ -214,6 +233,7 @@ class Reader:
             at,
             team_position,
             view_format,
+            directory.version if directory is not None else None,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -235,6 +255,11 @@ class Reader:
         if event.team_position is not None:
             team_rows = self.index.view.patient_events(event.patient_id, up_to=event.team_position)
             team = (team_rows, event.team_position)
+        directory = (
+            self.clinic.directory(event.directory_version)
+            if event.directory_version is not None
+            else None
+        )
         prepared = self._build(
             request,
             rows,
@@ -242,6 +267,7 @@ class Reader:
             event.consents_version,
             event.reflected_position,
             event.clinical_time,
+            directory,
             team,
             event.view_format,
         )

@@ -15,6 +15,7 @@ from anyio import to_thread
 from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.consents import Consents
+from application.directory import DirectoryUseCases
 from application.errors import IndexBehind
 from application.hash_chain import HashChain
 from application.ports import Passwords, Sender, Tokens
@@ -41,10 +42,12 @@ class Services:
     sender: Sender
     chain_seconds: float = 2.0
     consents: Consents = field(init=False)
+    directory: DirectoryUseCases = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.consents = Consents(self.clinic, self.writer)
+        self.directory = DirectoryUseCases(self.clinic, self.writer)
 
     def reflect(self, min_position: int | None) -> None:
         """Read-your-writes for the index-backed answers (the board, compliance): wait until

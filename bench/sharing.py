@@ -23,7 +23,16 @@ from bootstrap.settings import Settings
 from domain.consent import PatientConsents, Purpose
 from domain.events import Actor, now
 from domain.vocabulary import DataClass, Role
-from tests.builders import PRESCRIBER, SYSTEM, THERAPIST, act, ago, commit, register_with_team
+from tests.builders import (
+    PRESCRIBER,
+    SYSTEM,
+    THERAPIST,
+    act,
+    ago,
+    commit,
+    register_recipient,
+    register_with_team,
+)
 
 BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 EVENTS = 3000
@@ -43,6 +52,19 @@ def consented(clinic: object, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
             organisation=organisation,
         ),
     )
+    # The practice is in the directory of recipients (registered once); the grant names it.
+    known = clinic.directory().match("organisation", organisation)  # type: ignore[attr-defined]
+    entry_id = (
+        known.entry_id
+        if known is not None
+        else register_recipient(
+            clinic,  # type: ignore[arg-type]
+            SYSTEM,
+            kind="organisation",
+            name=organisation,
+            role=Role.PRIMARY_CARE,
+        )
+    )
     consents = PatientConsents.open(THERAPIST, ago(days=19), patient)
     consents.grant(
         THERAPIST,
@@ -50,6 +72,7 @@ def consented(clinic: object, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
         consent_id=uuid.uuid4(),
         recipient_kind="organisation",
         recipient=organisation,
+        recipient_id=entry_id,
         data_classes=[DataClass.MEDICATION],
         purpose=Purpose.TREATMENT,
         valid_from=ago(days=19),

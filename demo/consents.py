@@ -9,6 +9,9 @@
   and nothing else of the program's: no counseling note, drug screen or lapse.
 - Dev: functional recommendations and progress markers to his college counseling centre
   (education support; FERPA keeps anything else away from a school).
+
+Every outside recipient they name is first registered in the directory of recipients
+(domain/directory.py), with the role it acts in, and each grant names its entry.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from typing import Literal
 from uuid import UUID, uuid5
 
 from application.writer import CommandWriter
-from demo.common import HARBOR, MAPLE, NORTHFIELD, patient_actor
+from demo.common import HARBOR, MAPLE, NORTHFIELD, SYSTEM, patient_actor
 from domain.consent import PatientConsents, Purpose
+from domain.directory import RecipientDirectory
 from domain.events import now
-from domain.vocabulary import DataClass
+from domain.vocabulary import DataClass, Role
 
 _DEMO = UUID("0b6f4a9e-41c4-4a0e-8f0e-3d1b8f6f2a11")
 
@@ -85,12 +89,40 @@ GRANTS: tuple[
 )
 
 
+# The directory of recipients: the organisations the grants name, and the outside people with
+# demo accounts (so that a patient's consent form can offer them too): (kind, name, role,
+# email).
+RECIPIENTS: tuple[tuple[Literal["user", "organisation"], str, Role, str | None], ...] = (
+    ("organisation", MAPLE, Role.PRIMARY_CARE, None),
+    ("organisation", HARBOR, Role.EMPLOYER, None),
+    ("organisation", NORTHFIELD, Role.SCHOOL_COUNSELOR, None),
+    ("user", "Sam Okafor (partner)", Role.SUPPORTER, "supporter@demo"),
+    ("user", "Dr. Paul Chen, MD", Role.PRIMARY_CARE, "pcp@demo"),
+    ("user", "Casey Morgan, LPC", Role.SCHOOL_COUNSELOR, "counselor@demo"),
+    ("user", "Erin Walsh, RN (occupational health)", Role.EMPLOYER, "employer@demo"),
+)
+
+
+def register_demo_recipients(writer: CommandWriter) -> dict[str, UUID]:
+    """The directory entries, by the text each grant names (an email or a name)."""
+    directory = RecipientDirectory.open(SYSTEM, now() - timedelta(weeks=30))
+    ids = {
+        email or name: directory.register(
+            SYSTEM, directory.modified_on, kind=kind, name=name, role=role, email=email
+        )
+        for kind, name, role, email in RECIPIENTS
+    }
+    writer.create(directory)
+    return ids
+
+
 def consent_id(name: str) -> UUID:
     return uuid5(_DEMO, name)
 
 
 def grant_demo_consents(writer: CommandWriter, patients: dict[str, UUID]) -> None:
     """`patients` maps each demo patient's email to their patient id."""
+    entries = register_demo_recipients(writer)
     opened: dict[UUID, PatientConsents] = {}
     for email, name, kind, recipient, classes, purpose, part2, weeks in GRANTS:
         patient_id = patients[email]
@@ -105,6 +137,7 @@ def grant_demo_consents(writer: CommandWriter, patients: dict[str, UUID]) -> Non
             consent_id=consent_id(name),
             recipient_kind=kind,
             recipient=recipient,
+            recipient_id=entries[recipient],
             data_classes=list(classes),
             purpose=purpose,
             valid_from=at,

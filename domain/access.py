@@ -38,6 +38,7 @@ from domain.consent import (
     PatientConsents,
     Purpose,
 )
+from domain.directory import Directory
 from domain.errors import AccessDenied, InvalidInput, NotAnAuditor
 from domain.events import Actor
 from domain.vocabulary import CLINICIAN_ROLES, TREATING_ROLES, DataClass, Role
@@ -175,12 +176,18 @@ def decide(
     at: datetime,
     purpose: Purpose = Purpose.TREATMENT,
     emergency_reason: str | None = None,
+    directory: Directory | None = None,
 ) -> Decision:
     """Decide what `viewer` may read of the patient's record at `at`, for `purpose`.
 
     `team` is the patient's care team (RecordState.team) and `consents` their consents as
     they stand now (or None if they have given none); both are read fresh for every access,
     so a revocation counts from the very next read. A blank emergency reason is refused.
+
+    `directory` is the directory of recipients (domain.directory): a consent counts only
+    through the entry it names, and one that names none opens nothing. Every read and the
+    relay pass it; None is the rule that held before the directory (free-text recipients),
+    kept for replaying the reads recorded then.
     """
     if consents is not None and consents.patient_id != patient_id:
         raise ValueError(f"consents of patient {consents.patient_id} used for {patient_id}")
@@ -238,6 +245,8 @@ def decide(
         basis, base = "consent", frozenset()
 
     granted = consents.in_force(at) if consents is not None else []
+    if directory is not None:
+        granted = directory.resolve_all(granted)
     cap = CONSENT_CAPS[viewer.role]
     offered = [
         (terms, _opened_by(terms, cap), _part2_opened_by(terms, cap))

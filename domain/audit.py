@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 4
+    class_version: ClassVar[int] = 5
 
     patient_id: UUID
     view: ShortText
@@ -53,6 +53,11 @@ class AccessRecorded(Aggregate.Created):
     # The layout the answer was given in (projections.role_views.VIEW_FORMAT), so that a
     # replay lays it out the same way.
     view_format: int = Field(ge=1)
+    # The version of the directory of recipients the read was decided with
+    # (domain.directory; 0: nothing registered yet). None in records made before the
+    # directory, whose consents named recipients in free text: a replay decides those by
+    # that earlier rule.
+    directory_version: int | None = Field(default=None, ge=0)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -66,6 +71,11 @@ class AccessRecorded(Aggregate.Created):
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         """Version 3 answers showed a Part 2 record's class as `sud` (layout 1)."""
         state["view_format"] = 1
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """Version 4 was decided before the directory of recipients."""
+        state["directory_version"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -114,6 +124,7 @@ class AccessRecord(Aggregate):
         part2: bool = False,
         team_position: int | None = None,
         view_format: int,
+        directory_version: int | None = None,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -137,6 +148,7 @@ class AccessRecord(Aggregate):
                 part2=part2,
                 team_position=team_position,
                 view_format=view_format,
+                directory_version=directory_version,
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:

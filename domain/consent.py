@@ -37,7 +37,7 @@ from domain.consent_terms import (
     RecipientKind,
     check_may_keep_consents,
 )
-from domain.errors import InvalidInput
+from domain.errors import ConsentRefused, InvalidInput
 from domain.events import Actor, Aggregate, Value
 from domain.record import refused_fields
 from domain.vocabulary import DataClass, ShortText
@@ -53,6 +53,7 @@ __all__ = [
     "ConsentExpired",
     "ConsentGranted",
     "ConsentHistory",
+    "ConsentRecipientResolved",
     "ConsentRevoked",
     "ConsentTerms",
     "ConsentsOpened",
@@ -108,6 +109,9 @@ class _GrantFields(BaseModel):
     consent_id: UUID
     recipient_kind: RecipientKind
     recipient: ShortText
+    # The directory entry it names (domain.directory): set by every grant made since the
+    # directory; None in grants stored before it (see ConsentGranted.upcast_v1_v2).
+    recipient_id: UUID | None = None
     data_classes: list[DataClass] = Field(min_length=1, max_length=len(DataClass))
     purpose: Purpose
     valid_from: AwareDatetime
@@ -117,7 +121,7 @@ class _GrantFields(BaseModel):
 
 
 class ConsentGranted(ConsentEvent, _GrantFields):
-    class_version: ClassVar[int] = 1
+    class_version: ClassVar[int] = 2
 
     # The 42 CFR 2.32 notice, stored with a Part 2 consent so that every disclosure made
     # under it can carry the wording that held when it was given.
@@ -128,6 +132,13 @@ class ConsentGranted(ConsentEvent, _GrantFields):
         if self.part2 and not self.notice:
             raise ValueError("a Part 2 consent carries the 42 CFR 2.32 notice")
         return self
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        # Before the directory a grant named its recipient in free text only. Which entry
+        # (if any) that text names is known only where the directory is: at decision time
+        # (domain.directory.Directory.resolved), or by a recorded resolution.
+        state["recipient_id"] = None
 
     def apply(self, aggregate: Any) -> None:
         terms = ConsentTerms(
@@ -140,6 +151,7 @@ class ConsentGranted(ConsentEvent, _GrantFields):
             valid_until=self.valid_until,
             part2=self.part2,
             notice=self.notice,
+            recipient_id=self.recipient_id,
         )
         aggregate.consents[self.consent_id] = ConsentHistory(
             granted_at=self.clinical_time,
@@ -184,6 +196,38 @@ class ConsentAmended(ConsentEvent):
         if self.valid_until is not None:
             changes.append(f"valid until {self.valid_until.date().isoformat()}")
         return "consent amended: " + "; ".join(changes)
+
+
+class ConsentRecipientResolved(ConsentEvent):
+    """The clinic resolved a consent stored before the directory, whose free-text recipient
+    matched no entry, to the directory entry it meant. From then on it names that entry (in
+    every version: the recipient is what the patient meant all along); before, it opened
+    nothing, and a replay of a read made then still loads the consents without this."""
+
+    class_version: ClassVar[int] = 1
+
+    consent_id: UUID
+    recipient_id: UUID
+    recipient_kind: RecipientKind
+    recipient: ShortText
+
+    def apply(self, aggregate: Any) -> None:
+        history: ConsentHistory = aggregate.consents[self.consent_id]
+        history.versions = [
+            (
+                at,
+                replace(
+                    terms,
+                    recipient_kind=self.recipient_kind,
+                    recipient=self.recipient,
+                    recipient_id=self.recipient_id,
+                ),
+            )
+            for at, terms in history.versions
+        ]
+
+    def summary(self) -> str:
+        return f"consent recipient resolved to {self.recipient_kind} {self.recipient}"
 
 
 class ConsentRevoked(ConsentEvent):
@@ -277,6 +321,7 @@ class PatientConsents(ConsentRules, Aggregate):
         consent_id: UUID,
         recipient_kind: RecipientKind,
         recipient: str,
+        recipient_id: UUID | None = None,
         data_classes: Sequence[DataClass],
         purpose: Purpose,
         valid_from: datetime,
@@ -284,12 +329,15 @@ class PatientConsents(ConsentRules, Aggregate):
         until_end_of_treatment: bool = False,
         part2: bool,
     ) -> None:
+        """Record a consent. The use case (application.consents) names the recipient by a
+        directory entry: its id and the text it is named by (Recipient.names)."""
         check_may_keep_consents(by)
         with refused_fields():
             terms = _GrantInput(
                 consent_id=consent_id,
                 recipient_kind=recipient_kind,
                 recipient=recipient,
+                recipient_id=recipient_id,
                 data_classes=list(data_classes),
                 purpose=purpose,
                 valid_from=valid_from,
@@ -357,6 +405,39 @@ class PatientConsents(ConsentRules, Aggregate):
             consent_id=consent_id,
             data_classes=change.data_classes,
             valid_until=change.valid_until,
+        )
+
+    def resolve_recipient(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        consent_id: UUID,
+        recipient_id: UUID,
+        recipient_kind: RecipientKind,
+        recipient: str,
+    ) -> None:
+        """Name the directory entry a consent stored before the directory meant (the use
+        case passes the entry's id, kind and the text it is named by)."""
+        check_may_keep_consents(by)
+        history = self.check_known_consent(consent_id)
+        self.check_not_ended(consent_id, history)
+        if history.current.recipient_id is not None:
+            raise self._refusal(
+                ConsentRefused,
+                consent_id,
+                "consent_id",
+                f"consent {consent_id} already names directory entry "
+                f"{history.current.recipient_id}; to change the recipient, grant a new one",
+            )
+        self._trigger(
+            ConsentRecipientResolved,
+            by,
+            at,
+            consent_id=consent_id,
+            recipient_id=recipient_id,
+            recipient_kind=recipient_kind,
+            recipient=recipient,
         )
 
     def revoke(self, by: Actor, at: datetime, *, consent_id: UUID, reason: str) -> None:

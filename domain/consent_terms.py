@@ -96,6 +96,9 @@ class ConsentTerms:
     valid_until: datetime | None
     part2: bool
     notice: str | None
+    # The directory entry the consent names (domain.directory); None for a grant stored
+    # before the directory, matched by its text until the clinic resolves it.
+    recipient_id: UUID | None = None
 
 
 @dataclass

@@ -16,7 +16,9 @@ from uuid import UUID
 
 from domain.access import Decision, EventFacts
 from domain.careplan import FunctionalRecommendationMade
+from domain.consent import PatientConsents
 from domain.consent_terms import ConsentTerms
+from domain.directory import Directory
 from domain.history import care_team, demographics, medication_courses
 from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, SleepLogged
 from domain.medication import (
@@ -52,15 +54,18 @@ KINDS = (
     "events",
     "consents",
     "consent-terms",
+    "consent-list",
     "care",
     "outcomes",
     "medications",
     "care-items",
 )
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
-# the ids their revocation names). An existing kind's answer never changes shape: a replay of
-# a past read must rebuild the very bytes it recorded.
-CONSENT_KINDS = ("consents", "consent-terms")
+# the ids their revocation names; consent-list adds every consent given, in force or not, with
+# its id, the directory entry it names and whether it is still waiting for one). An existing
+# kind's answer never changes shape: a replay of a past read must rebuild the very bytes it
+# recorded.
+CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
 
 
 # How an answer is laid out; each access record keeps the layout it was answered in, so a
@@ -202,6 +207,7 @@ def build(
     position: int,
     consent_rows: list[ConsentRow] | None = None,
     consent_terms: Sequence[ConsentTerms] = (),
+    listed: Sequence[dict[str, Any]] = (),
     view_format: int = VIEW_FORMAT,
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The view, and the data classes it actually contains (`accounted`)."""
@@ -257,7 +263,7 @@ def build(
         body["entries"] = [_entry(r, "events" in sections, view_format) for r in shown]
         used_rows += shown
     if kind in CONSENT_KINDS and _consent_section(
-        body, kind, decision, consent_rows or [], consent_terms
+        body, kind, decision, consent_rows or [], consent_terms, listed
     ):
         used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
@@ -279,6 +285,7 @@ def _consent_section(
     decision: Decision,
     consent_rows: list[ConsentRow],
     consent_terms: Sequence[ConsentTerms],
+    listed: Sequence[dict[str, Any]],
 ) -> bool:
     """The consent history (and for consent-terms the terms in force), if the viewer may
     see consents; whether it shows anything."""
@@ -302,7 +309,11 @@ def _consent_section(
         EventFacts(data_class=DataClass.CONSENT, author="")
     ):
         body["in_force"] = [_terms(t) for t in consent_terms]
-    return bool(consent_facts or body.get("in_force"))
+    if kind == "consent-list" and decision.permits(
+        EventFacts(data_class=DataClass.CONSENT, author="")
+    ):
+        body["given"] = list(listed)
+    return bool(consent_facts or body.get("in_force") or body.get("given"))
 
 
 def _terms(terms: ConsentTerms) -> dict[str, Any]:
@@ -317,6 +328,45 @@ def _terms(terms: ConsentTerms) -> dict[str, Any]:
         "valid_until": terms.valid_until.isoformat() if terms.valid_until else None,
         "part2": terms.part2,
     }
+
+
+def listed_consents(
+    consents: PatientConsents, directory: Directory | None, at: datetime
+) -> list[dict[str, Any]]:
+    """Every consent the patient has given, in the order given, as the consent-list view
+    shows it at `at`: its id (which its amendment, revocation or resolution names), the
+    recipient as the consent names it, the directory entry that is (None while it names
+    none: then it opens nothing and the clinic is asked to resolve it), and whether it is in
+    force."""
+    listed = []
+    for consent_id, history in consents.consents.items():
+        terms = history.version_at(at) or history.current
+        resolved = directory.resolved(terms) if directory is not None else terms
+        entry = (
+            directory.entries.get(resolved.recipient_id)
+            if directory is not None and resolved is not None and resolved.recipient_id
+            else None
+        )
+        listed.append(
+            {
+                "consent_id": str(consent_id),
+                "recipient_kind": terms.recipient_kind,
+                "recipient": terms.recipient,
+                "recipient_id": str(entry.entry_id) if entry else None,
+                "recipient_name": entry.name if entry else None,
+                "recipient_role": entry.role.value if entry else None,
+                "resolved": resolved is not None,
+                "in_force": resolved is not None and history.in_force_at(at) is not None,
+                "ended": history.ended_how,
+                "granted_at": history.granted_at.isoformat(),
+                "data_classes": sorted(c.value for c in terms.data_classes),
+                "purpose": terms.purpose.value,
+                "valid_from": terms.valid_from.isoformat(),
+                "valid_until": terms.valid_until.isoformat() if terms.valid_until else None,
+                "part2": terms.part2,
+            }
+        )
+    return listed
 
 
 def _care(

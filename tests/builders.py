@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from adapters.passwords import Argon2Passwords
 from application.clinic import Clinic, Receipt
+from application.directory import DirectoryUseCases
 from application.ports import Passwords
 from application.recording import register_now
 from application.users import create_user_now
@@ -105,6 +106,11 @@ def update_user(clinic: Clinic, email: str, command):  # type: ignore[no-untyped
         )
     finally:
         clinic.forget_user(email)
+
+
+def register_recipient(clinic: Clinic, by: Actor, **entry) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """A directory entry (kind, name, role, email), through the write path; its id."""
+    return DirectoryUseCases(clinic, CommandWriter(clinic)).register_now(by, **entry).entry_id
 
 
 def appended_since(clinic: Clinic, position: int) -> list[type]:

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from application.clinic import Clinic
+from application.directory import listing
 from application.errors import Unauthorized
 from application.operator import read_as_operator
 from application.users import add_account, deactivate_now
@@ -36,6 +37,8 @@ from domain.vocabulary import Role
 app = typer.Typer(help="Tandem: care coordination for behavioral health.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+directory_app = typer.Typer(help="The directory of consent recipients.", no_args_is_help=True)
+app.add_typer(directory_app, name="directory")
 console = Console()
 err = Console(stderr=True)
 CLI_ACTOR = Actor.system("cli")
@@ -143,6 +146,35 @@ def user_add(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from None
     console.print(f"Created {role.value} {email.lower()} ({organisation}).")
+
+
+@directory_app.command("add")
+def directory_add(
+    kind: Annotated[str, typer.Argument(help="organisation or user.")],
+    name: Annotated[str, typer.Argument(help="The organisation's or the person's name.")],
+    role: Annotated[Role, typer.Option(help="The role the recipient acts in.")],
+    email: Annotated[str | None, typer.Option(help="A user entry's sign-in email.")] = None,
+) -> None:
+    """Register an outside recipient that consents may name; prints its entry id."""
+    services = bootstrap_services(Settings(), with_tokens=False)
+    try:
+        receipt = services.directory.register_now(
+            CLI_ACTOR, kind=kind, name=name, role=role, email=email
+        )
+    except TandemError as exc:
+        _fail(exc)
+    console.print(f"Registered {kind} {name} ({role.value}): {receipt.entry_id}")
+
+
+@directory_app.command("list")
+def directory_list() -> None:
+    """The directory of recipients: each entry's id, kind, name, role and email."""
+    table = Table("entry id", "kind", "name", "role", "email")
+    for entry in listing(_clinic().directory()):
+        table.add_row(
+            str(entry.entry_id), entry.kind, entry.name, entry.role.value, entry.email or ""
+        )
+    console.print(table)
 
 
 @user_app.command("deactivate")

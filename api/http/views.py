@@ -87,7 +87,8 @@ def answer(found: AuditedAnswer) -> Response:
 
 
 # The operation keeps its name when its route moves to a newer view kind.
-OPERATION = {CARE_ITEMS: "care"}
+# Kinds whose route keeps the operation id of the kind it read before.
+OPERATION = {CARE_ITEMS: "care", "consent-list": "consents"}
 
 
 def _read(kind: str, summary: str) -> Any:
@@ -113,7 +114,12 @@ for _path, _kind, _summary in (
     ("/view", "view", "The role's view of the patient: the sections its work needs."),
     ("/timeline", "timeline", "The events this user may see, in log order."),
     ("/events", "events", "The events this user may see, with their payloads."),
-    ("/consents", "consents", "The patient's consent history, as this user may see it."),
+    (
+        "/consents",
+        "consent-list",
+        "The patient's consents, as this user may see them: the history, and every consent "
+        "given with its id, the directory entry it names and whether it is in force.",
+    ),
     ("/care", CARE_ITEMS, "Due and overdue items, open alerts, missed sessions, waiting messages."),
     (
         "/outcomes",

@@ -17,10 +17,10 @@ jinja = Jinja2Templates(directory=HERE / "templates")
 
 
 def install(app: FastAPI) -> None:
-    from api.web import caseload, clinician, compliance, pages, patient  # they use `jinja`
+    from api.web import caseload, clinician, compliance, directory, pages, patient  # use `jinja`
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (pages, clinician, caseload, patient, compliance):
+    for module in (pages, clinician, caseload, directory, patient, compliance):
         app.include_router(module.router)
 
     async def to_login(request: Request, exc: Exception) -> Response:

@@ -70,7 +70,7 @@ FLASH = {
     "granted": "Your consent is recorded. It counts from the next time anyone reads your record.",
     "revoked": "Your consent is revoked. Nothing new is shared under it from now on.",
 }
-FORM_FIELDS = ("recipient_kind", "recipient", "data_classes", "purpose", "valid_until", "part2")
+FORM_FIELDS = ("recipient", "data_classes", "purpose", "valid_until", "part2")
 DEFAULT_REVOCATION = "Revoked by the patient on the Tandem web page."
 
 
@@ -131,12 +131,16 @@ def progress(outcomes: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def consents_in_force(consent_view: dict[str, Any]) -> list[dict[str, Any]]:
-    """The consents in force, as the audited consents view gives them, in words."""
-    return [
-        {
+def consents_given(consent_view: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The consents the audited consent-list view gives, in words: those in force, and
+    those waiting for the clinic to name their recipient's directory entry (recorded before
+    the directory, they share nothing until then; the patient may still revoke them)."""
+    shown: dict[str, list[dict[str, Any]]] = {"in_force": [], "waiting": []}
+    for t in consent_view.get("given") or []:
+        words = {
             "id": t["consent_id"],
-            "recipient": t["recipient"],
+            "recipient": t["recipient_name"] or t["recipient"],
+            "email": t["recipient"] if t["recipient_kind"] == "user" else None,
             "recipient_kind": t["recipient_kind"],
             "classes": [CLASS_WORDS.get(c, c) for c in CLASS_ORDER if c in t["data_classes"]],
             "purpose": PURPOSE_WORDS.get(t["purpose"], t["purpose"]),
@@ -144,8 +148,11 @@ def consents_in_force(consent_view: dict[str, Any]) -> list[dict[str, Any]]:
             "until": t["valid_until"][:10] if t["valid_until"] else None,
             "part2": t["part2"],
         }
-        for t in consent_view.get("in_force") or []
-    ]
+        if t["in_force"]:
+            shown["in_force"].append(words)
+        elif not t["resolved"] and t["ended"] is None:
+            shown["waiting"].append(words)
+    return shown
 
 
 async def my_page(
@@ -164,8 +171,8 @@ async def my_page(
     view = await audited_read(services, user, patient_id, "view")
     outcomes = await audited_read(services, user, patient_id, "outcomes")
     medications = await audited_read(services, user, patient_id, "medications")
-    consent_view = await audited_read(services, user, patient_id, "consent-terms")
-    in_force = consents_in_force(consent_view)
+    consent_view = await audited_read(services, user, patient_id, "consent-list")
+    given = consents_given(consent_view)
     response = render(
         request,
         services,
@@ -184,10 +191,12 @@ async def my_page(
         dose_text=report.dose_text,
         team=view.get("team") or [],
         consent_events=consent_view.get("consent_events") or [],
-        in_force=in_force,
+        in_force=given["in_force"],
+        waiting=given["waiting"],
         classes=[(c, CLASS_WORDS[c]) for c in CLASS_ORDER],
         purposes=list(PURPOSE_WORDS.items()),
-        form=form or {"recipient_kind": "organisation", "data_classes": [], "purpose": "treatment"},
+        form=form or {"recipient": "", "data_classes": [], "purpose": "treatment"},
+        recipients=await services.directory.listing(),
         errors=errors or {},
         general_errors=general_errors or [],
         revoke_errors=revoke_errors or {},
@@ -257,7 +266,6 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
         return forbidden(request, services, user, "Only the patient grants consents here.")
     until_text = str(form.get("valid_until") or "")
     entered: dict[str, Any] = {
-        "recipient_kind": str(form.get("recipient_kind") or ""),
         "recipient": str(form.get("recipient") or "").strip(),
         "data_classes": [str(c) for c in form.getlist("data_classes")],
         "purpose": str(form.get("purpose") or ""),
@@ -277,10 +285,7 @@ async def grant(request: Request, services: ServicesDep, user: WebUser) -> Respo
     if not errors:
         try:
             body = ConsentCreate.model_validate(
-                {
-                    key: entered[key]
-                    for key in ("recipient_kind", "recipient", "data_classes", "purpose", "part2")
-                }
+                {key: entered[key] for key in ("recipient", "data_classes", "purpose", "part2")}
                 | {"valid_until": until}
             )
             receipt = await services.consents.grant(user, patient_id, body)

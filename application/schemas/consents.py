@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.consent import Purpose
-from domain.vocabulary import DataClass, ShortText, Text
+from domain.vocabulary import DataClass, Text
 
 
 class Body(BaseModel):
@@ -18,8 +18,13 @@ class Body(BaseModel):
 
 class ConsentCreate(Body):
     consent_id: UUID = Field(default_factory=uuid4)
-    recipient_kind: Literal["user", "organisation"]
-    recipient: ShortText = Field(description="The recipient's sign-in email, or an organisation.")
+    recipient: str = Field(
+        max_length=200,
+        description="The directory entry the consent names: its entry_id (GET /directory).",
+    )
+    recipient_kind: Literal["user", "organisation"] | None = Field(
+        default=None, description="Optional; when given, it must be the entry's kind."
+    )
     data_classes: list[DataClass] = Field(min_length=1, max_length=len(DataClass))
     purpose: Purpose
     valid_from: AwareDatetime | None = None
@@ -37,3 +42,9 @@ class ConsentAmendment(Body):
 
 class ConsentRevocation(Body):
     reason: Text
+
+
+class RecipientResolution(Body):
+    """The directory entry a consent stored before the directory meant."""
+
+    recipient: str = Field(max_length=200, description="The entry's entry_id (GET /directory).")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Locator, Page, expect
 
+from domain.directory import entry_id_for
 from tests.browser.conftest import (
     ARTIFACTS,
     LiveServer,
@@ -304,7 +305,7 @@ def test_patient_consent_form_refusal_is_shown_beside_the_field(page: Page) -> N
     consents = page.get_by_role("region", name="Who I share my record with")
     in_force = consents.get_by_role("row").count()
     form = consents.get_by_role("form", name="Give a new consent")
-    form.get_by_label("Organisation name, or the person's sign-in email").fill("Lakeside Pharmacy")
+    form.get_by_label("Who receives it").select_option(label="Maple Family Practice, primary care")
     form.get_by_label("Why").select_option(label="Treatment")
     form.get_by_role("button", name="Give consent").click()  # nothing chosen to share
 
@@ -315,14 +316,13 @@ def test_patient_consent_form_refusal_is_shown_beside_the_field(page: Page) -> N
     group = page.get_by_role("group", name="What they may see")
     expect(group.get_by_role("alert")).to_contain_text("choose at least one")
     expect(group).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_label("Organisation name, or the person's sign-in email")).to_have_value(
-        "Lakeside Pharmacy"
+    expect(page.get_by_label("Who receives it")).to_have_value(
+        str(entry_id_for("organisation", "Maple Family Practice"))
     )
     assert_labelled(page)
     page.goto("/me")
     consents = page.get_by_role("region", name="Who I share my record with")
     expect(consents.get_by_role("row")).to_have_count(in_force)
-    assert "Lakeside Pharmacy" not in page.content()
 
 
 def test_revoking_primary_care_consent_closes_the_medication_list(

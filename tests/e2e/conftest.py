@@ -66,3 +66,31 @@ def api(tmp_path: Path, password_hash: str) -> Iterator[Api]:
             assert answer.status_code == 200, answer.text
             tokens[email] = answer.json()["access_token"]
         yield Api(client, services, tokens)
+
+
+def directory_entry(
+    api: Api,
+    names: str,
+    kind: str = "user",
+    role: str | None = None,
+    by: str = "therapist@test",
+) -> str:
+    """The id of the directory entry a consent names `names` by (a user's email, or an
+    organisation's name), registered through the API if it is not there yet; a user of
+    USERS is registered in their account's role, anyone else as primary care."""
+    listed = api.client.get("/directory", headers=api.auth(by))
+    assert listed.status_code == 200, listed.text
+    for entry in listed.json():
+        if entry["kind"] == kind and (entry["email"] if kind == "user" else entry["name"]) == names:
+            return str(entry["entry_id"])
+    if role is None:
+        role = USERS[names][0].value if names in USERS else Role.PRIMARY_CARE.value
+    body = {
+        "kind": kind,
+        "name": names if kind == "organisation" else names.split("@", maxsplit=1)[0],
+        "role": role,
+        "email": names if kind == "user" else None,
+    }
+    answer = api.client.post("/directory", json=body, headers=api.auth(by))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["entry_id"])

@@ -74,6 +74,33 @@ def test_user_add_stores_an_argon2_hash_and_refuses_a_duplicate(data_dir: Path) 
     assert "already exists" in again.output
 
 
+def test_directory_add_registers_an_entry_lists_it_and_refuses_a_bad_one(
+    data_dir: Path,
+) -> None:
+    added = runner.invoke(
+        app, ["directory", "add", "organisation", "Lakeside Practice", "--role", "primary-care"]
+    )
+    assert added.exit_code == 0, added.output
+    clinic = bootstrap(Settings(data_dir=data_dir))
+    (entry,) = clinic.directory().entries.values()
+    assert (entry.kind, entry.name, entry.role) == (
+        "organisation",
+        "Lakeside Practice",
+        "primary-care",
+    )
+    assert str(entry.entry_id) in added.output
+    position = clinic.position()
+    clinic.close()
+
+    no_email = runner.invoke(app, ["directory", "add", "user", "Dr Lake", "--role", "primary-care"])
+    assert no_email.exit_code == 1
+    assert "email: a user entry names the account's email" in no_email.output
+    listed = runner.invoke(app, ["directory", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "Lakeside Practice" in listed.output and "primary-care" in listed.output
+    assert bootstrap(Settings(data_dir=data_dir)).position() == position
+
+
 def test_user_add_refuses_a_short_password_and_records_nothing(data_dir: Path) -> None:
     result = runner.invoke(
         app,

@@ -10,7 +10,7 @@ from adapters.passwords import hash_password
 from domain.events import Actor
 from domain.vocabulary import Role
 from tests.builders import create_user
-from tests.e2e.conftest import PASSWORD, Api
+from tests.e2e.conftest import PASSWORD, Api, directory_entry
 from tests.e2e.test_api_records import SERTRALINE, post, registered
 
 
@@ -38,8 +38,7 @@ def grant(api: Api, patient: str, recipient: str, classes: list[str], **extra: A
         "therapist@test",
         f"/patients/{patient}/consents",
         {
-            "recipient_kind": "user",
-            "recipient": recipient,
+            "recipient": directory_entry(api, recipient),
             "data_classes": classes,
             "purpose": extra.pop("purpose", "treatment"),
             **extra,
@@ -284,14 +283,14 @@ def test_compliance_sees_audit_records_not_clinical_content(api: Api) -> None:
 
 def test_a_psychotherapy_note_consent_cannot_be_combined_and_nothing_is_recorded(api: Api) -> None:
     patient, _ = shared_record(api)
+    prescriber = directory_entry(api, "prescriber@test")
     before = last_position(api)
     answer = post(
         api,
         "therapist@test",
         f"/patients/{patient}/consents",
         {
-            "recipient_kind": "user",
-            "recipient": "prescriber@test",
+            "recipient": prescriber,
             "data_classes": ["psychotherapy-note", "medication"],
             "purpose": "treatment",
         },
@@ -311,8 +310,7 @@ def test_a_consent_including_sud_requires_part2_and_carries_the_redisclosure_not
         "therapist@test",
         f"/patients/{patient}/consents",
         {
-            "recipient_kind": "user",
-            "recipient": "pcp@test",
+            "recipient": directory_entry(api, "pcp@test"),
             "data_classes": ["sud"],
             "purpose": "treatment",
         },

@@ -320,12 +320,30 @@ def seed_medication(w: World) -> None:
     )
 
 
+def entry(w: World, names: str, kind: str = "user") -> str:
+    """The directory entry a consent names `names` by (an email or an organisation's name),
+    registered by the therapist the first time, in the role USERS gives it."""
+    key = f"entry {kind} {names}"
+    if key not in w.ids:
+        role = next(
+            (r.value for r, (email, org) in USERS.items() if names in (email, org)),
+            Role.PRIMARY_CARE.value,
+        )
+        registration = {
+            "kind": kind,
+            "name": names if kind == "organisation" else names.split("@", maxsplit=1)[0],
+            "role": role,
+            "email": names if kind == "user" else None,
+        }
+        w.ids[key] = str(w.write(T, "/directory", registration)["entry_id"])
+    return w.ids[key]
+
+
 def grant(
     w: World, caller: str, patient: str, recipient: str, classes: list[str], **extra: Any
 ) -> str:
     body = {
-        "recipient_kind": extra.pop("kind", "user"),
-        "recipient": recipient,
+        "recipient": entry(w, recipient, extra.pop("kind", "user")),
         "data_classes": classes,
         "purpose": extra.pop("purpose", "treatment"),
         **extra,
@@ -334,9 +352,10 @@ def grant(
 
 
 def seed_consents(w: World) -> None:
-    """Outside readers see some classes of P; the consent marker is a recipient that is no
-    user (so no read relies on it), and a revocation's reason. That consent's id is a
-    second consent marker: nothing but the consent itself holds it."""
+    """Outside readers see some classes of P; the consent marker is a revocation's reason,
+    and the id of a consent to a recipient that is no user (so no read relies on it):
+    nothing but the consent itself holds it. (Not a recipient's name: the directory of
+    recipients, which is no patient's data, lists every name.)"""
     m, p = MARKERS, w.ids["P"]
     outside = [c for c in RECORD_CLASSES if c not in ("psychotherapy-note", "sud")]
     grant(w, PT, p, USERS[Role.PRIMARY_CARE][0], outside)
@@ -348,13 +367,16 @@ def seed_consents(w: World) -> None:
     classes = ["medication", "appointment", "measure"]
     grant(w, PT, p, USERS[Role.SUPPORTER][0], classes, purpose="family-support")
     marked = str(uuid4())
-    grant(w, PT, p, f"{m['consent']}@nowhere.test", ["medication"], consent_id=marked)
+    grant(w, PT, p, "marked@nowhere.test", ["medication"], consent_id=marked)
     w.markers[marked] = "consent"
     gone = grant(w, PT, p, "gone@nowhere.test", ["lab"])
     w.write(PT, f"/patients/{p}/consents/{gone}/revocation", {"reason": f"{m['consent']} moved"})
     w.ids["revoked consent"] = gone
     w.ids["consent to change"] = grant(w, PT, p, "spare@nowhere.test", ["lab"])
     w.ids["consent to revoke"] = grant(w, PT, p, "spare.two@nowhere.test", ["lab"])
+    for caller in CALLERS:  # the recipients the consent routes and pages are called with
+        entry(w, f"enum.{caller}@nowhere.test")
+        entry(w, f"page.{caller}@nowhere.test")
 
 
 def seed_part2(w: World) -> None:
@@ -464,10 +486,9 @@ def new_patient(_: World, caller: str) -> dict[str, Any]:
     }
 
 
-def consent_body(_: World, caller: str) -> dict[str, Any]:
+def consent_body(w: World, caller: str) -> dict[str, Any]:
     return {
-        "recipient_kind": "user",
-        "recipient": f"enum.{caller}@nowhere.test",
+        "recipient": w.ids[f"entry user enum.{caller}@nowhere.test"],
         "data_classes": ["lab"],
         "purpose": "treatment",
     }
@@ -556,6 +577,24 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/consents/{{consent_id}}/revocation"): body(
         "a spare consent", {"reason": "No longer needed"}, consent_id="consent to change"
     ),
+    ("POST", f"{P_PATH}/consents/{{consent_id}}/recipient"): body(
+        "a consent that names its entry",
+        lambda w, c: {"recipient": w.ids["entry user spare@nowhere.test"]},
+        consent_id="consent to revoke",
+    ),
+    # the directory of recipients
+    ("GET", "/directory"): [Way("all")],
+    ("POST", "/directory"): [
+        Way(
+            "an entry",
+            json=lambda w, c: {
+                "kind": "organisation",
+                "name": f"Enum Registered {c}",
+                "role": "primary-care",
+            },
+        )
+    ],
+    ("GET", "/directory/unresolved-consents"): [Way("mine")],
     # compliance
     ("POST", "/compliance/break-glass/{access_id}/review"): [
         Way(
@@ -683,6 +722,14 @@ PAGES: dict[tuple[str, str], list[Way]] = {
     ("GET", "/"): [Way("home")],
     ("GET", "/shared"): [Way("shared with me")],
     ("GET", "/caseload"): [Way("mine"), Way("team", query={"scope": "team"})],
+    ("GET", "/consents/unresolved"): [Way("mine")],
+    ("POST", "/consents/unresolved/{patient_id}/{consent_id}"): [
+        Way(
+            "a consent that names its entry",
+            on_p(consent_id="consent to revoke"),
+            form=lambda w, c: {"recipient": w.ids["entry user spare@nowhere.test"]},
+        )
+    ],
     ("GET", P_PATH): [
         Way("P", P),
         Way("Q", Q),
@@ -724,13 +771,12 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         Way(
             "a grant",
             form=lambda w, c: {
-                "recipient_kind": "user",
-                "recipient": f"page.{c}@nowhere.test",
+                "recipient": w.ids[f"entry user page.{c}@nowhere.test"],
                 "data_classes": ["lab"],
                 "purpose": "treatment",
             },
         ),
-        Way("no classes", form={"recipient_kind": "user", "recipient": "x@nowhere.test"}),
+        Way("no classes", form={"recipient": "x@nowhere.test"}),
     ],
     ("POST", "/me/consents/{consent_id}/revoke"): [
         Way("in force", {"consent_id": "consent to revoke"}, form={"reason": "Changed my mind"}),
@@ -786,6 +832,8 @@ CLI_ALLOWED = {
     "demo": "loads the demo stories; prints counts, the demo users' emails and the password",
     "user add": "creates an account; prints its email, role and organisation",
     "user deactivate": "closes an account; prints its email",
+    "directory add": "registers a consent recipient; prints its kind, name, role and id",
+    "directory list": "lists the directory of consent recipients (no patient's data)",
     "rebuild": "rebuilds the record index; prints a position and a duration",
     "project": "keeps the record index; prints a position",
     "verify": "checks the hash chain; prints intact or the first broken position",

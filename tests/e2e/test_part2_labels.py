@@ -26,6 +26,7 @@ from bootstrap.settings import Settings
 from demo import load_demo
 from demo.common import patient_actor
 from domain.consent import REDISCLOSURE_NOTICE, ConsentGranted, Purpose
+from domain.directory import entry_id_for
 from domain.events import now
 from domain.labs import LabResulted
 from domain.medication import DoseChanged, MedicationStarted
@@ -135,8 +136,7 @@ def test_an_outside_reader_without_a_part2_consent_sees_nothing_of_the_program(
         f"/patients/{CARA}/consents",
         headers=demo.bearer("cara@demo"),
         json={
-            "recipient_kind": "user",
-            "recipient": "pcp@demo",
+            "recipient": str(entry_id_for("user", "pcp@demo")),
             "data_classes": ["care-team", "demographics", "lab", "safety", "progress-note"],
             "purpose": "care-coordination",
         },
@@ -171,8 +171,7 @@ def test_an_employer_gets_no_part2_record_under_any_consent(demo: Demo) -> None:
         f"/patients/{CARA}/consents",
         headers=demo.bearer("cara@demo"),
         json={
-            "recipient_kind": "user",
-            "recipient": "employer@demo",
+            "recipient": str(entry_id_for("user", "employer@demo")),
             "data_classes": ["functional"],
             "purpose": "return-to-work",
             "part2": True,

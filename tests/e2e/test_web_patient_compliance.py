@@ -25,6 +25,7 @@ from bootstrap.settings import Settings
 from demo import load_demo
 from demo.common import THERAPIST
 from domain.consent import Purpose
+from domain.directory import entry_id_for
 from domain.events import now
 from domain.registration import patient_id_for
 from domain.vocabulary import DataClass
@@ -91,10 +92,14 @@ def csrf_of(page: Response) -> str:
     return found.group(1)
 
 
+# The demo registers pcp@demo in the directory of recipients; an entry's id follows from
+# the email it names.
+PCP_ENTRY = str(entry_id_for("user", "pcp@demo"))
+
+
 def grant_form(**fields: Any) -> dict[str, Any]:
     form: dict[str, Any] = {
-        "recipient_kind": "user",
-        "recipient": "pcp@demo",
+        "recipient": PCP_ENTRY,
         "data_classes": ["measure", "demographics"],
         "purpose": "treatment",
         "valid_until": "",
@@ -142,7 +147,7 @@ def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherap
     # Every section came from an audited read, recorded like the API's.
     after = demo.accesses(user_id="ava@demo")
     assert sorted(r.view for r in after[before:]) == [
-        "consent-terms",
+        "consent-list",
         "medications",
         "outcomes",
         "view",
@@ -241,7 +246,7 @@ def test_a_psychotherapy_note_consent_combined_with_medications_is_refused_on_th
     assert 'aria-describedby="err-data_classes"' in answer.text
     # The form keeps what was entered.
     assert re.search(r'id="dc-psychotherapy-note"[^>]*checked', answer.text)
-    assert 'value="pcp@demo"' in answer.text
+    assert f'value="{PCP_ENTRY}" selected' in answer.text
     # Nothing recorded: the consents aggregate did not move.
     consents_after = demo.services.reader.consents(AVA)
     assert consents_after is not None and consents_after.version == consents_before.version
@@ -251,7 +256,8 @@ def test_a_psychotherapy_note_consent_combined_with_medications_is_refused_on_th
     ("fields", "field", "words"),
     [
         ({"data_classes": ["sud"]}, "part2", "42 CFR Part 2 consent"),
-        ({"recipient": "not an email"}, "recipient", "named by their email"),
+        ({"recipient": "Mapel Family Pratice"}, "recipient", "is not an entry of the directory"),
+        ({"recipient": ""}, "recipient", "names no directory entry"),
         ({"data_classes": []}, "data_classes", "choose at least one"),
         ({"valid_until": "2001-01-01"}, "valid_until", "is not after valid_from"),
         ({"valid_until": "soon"}, "valid_until", "is not a date"),

@@ -39,6 +39,14 @@ def open_services(data_dir: Path) -> Any:
     return bootstrap_services(Settings(data_dir=data_dir))
 
 
+def register_recipients(services: Any) -> None:
+    """What a clinic upgrading to the directory of recipients does: register the outside
+    recipients its consents name (here the demo's, as its loader now registers them)."""
+    from demo.consents import register_demo_recipients
+
+    register_demo_recipients(services.writer)
+
+
 def hash_chain(services: Any) -> Any:
     return services.chain
 
@@ -78,6 +86,20 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
     unzipped("events.sqlite.gz", data_dir / "events.sqlite")
     saved = json.loads(gzip.decompress((FIXTURE / "views.json.gz").read_bytes()))
     services = open_services(data_dir)
+    indexed_to = services.reader.index.rebuild()
+    yield Opened(services, saved, indexed_to)
+    services.close()
+
+
+@pytest.fixture(scope="module")
+def upgraded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
+    """Another copy of the store, with the directory of recipients registered in it: the
+    free-text recipients of its consents are matched to their entries exactly."""
+    data_dir = tmp_path_factory.mktemp("previous-layout-upgraded")
+    unzipped("events.sqlite.gz", data_dir / "events.sqlite")
+    saved = json.loads(gzip.decompress((FIXTURE / "views.json.gz").read_bytes()))
+    services = open_services(data_dir)
+    register_recipients(services)
     indexed_to = services.reader.index.rebuild()
     yield Opened(services, saved, indexed_to)
     services.close()
@@ -139,9 +161,12 @@ def test_the_hash_chain_the_previous_layout_wrote_verifies_intact(opened: Opened
     assert (result.checked, result.head, result.unlinked) == (position, position, 0)
 
 
-def test_the_record_index_rebuilds_to_the_same_views_byte_for_byte(opened: Opened) -> None:
-    services, saved = opened.services, opened.saved
-    assert opened.indexed_to == services.clinic.position()
+def test_the_record_index_rebuilds_to_the_same_views_byte_for_byte(upgraded: Opened) -> None:
+    """Decided now, so with the directory of recipients: once the clinic has registered
+    the recipients its old consents name, every view is the same as before, byte for byte
+    (and the consents shared with no registered recipient would open nothing)."""
+    services, saved = upgraded.services, upgraded.saved
+    assert upgraded.indexed_to == services.clinic.position()
     changed, answered = [], 0
     for read in saved["reads"]:
         user = services.clinic.find_user(read["user"])
@@ -177,3 +202,29 @@ def test_the_previous_layouts_access_records_replay_to_the_answers_they_recorded
             read["sha256"],
             read["body"].encode("utf-8"),
         )
+
+
+def test_before_the_directory_is_registered_the_old_consents_open_nothing(
+    opened: Opened,
+) -> None:
+    """A consent that names no directory entry opens nothing: on the store as the previous
+    layout left it (no directory yet), every read it answered under a consent is refused
+    when decided now, and every other read is answered as before."""
+    services, saved = opened.services, opened.saved
+    under_consent, other = 0, 0
+    for read in saved["reads"]:
+        if read.get("denied"):
+            continue
+        user = services.clinic.find_user(read["user"])
+        viewer = Viewer(user.email, user.role, user.organisation, user.patient_id)
+        patient_id = services.clinic.find_patient(read["mrn"]).id
+        if json.loads(read["body"])["basis"] == "consent":
+            under_consent += 1
+            with pytest.raises(AccessDenied):
+                prepare(services, read, viewer, patient_id, saved["head"])
+        else:
+            other += 1
+            assert (
+                prepare(services, read, viewer, patient_id, saved["head"]).sha256 == read["sha256"]
+            )
+    assert under_consent > 5 and other > 50

@@ -33,6 +33,7 @@ from tests.builders import (
     ago,
     commit,
     demo_services,
+    register_recipient,
     register_with_team,
 )
 
@@ -60,6 +61,15 @@ def shared_patient(clinic: Clinic, organisation: str) -> tuple[uuid.UUID, uuid.U
             organisation=organisation,
         ),
     )
+    # The practice is in the directory of recipients; the consent names its entry.
+    known = clinic.directory().match("organisation", organisation)
+    entry_id = (
+        known.entry_id
+        if known is not None
+        else register_recipient(
+            clinic, SYSTEM, kind="organisation", name=organisation, role=Role.PRIMARY_CARE
+        )
+    )
     consent_id = uuid.uuid4()
     from domain.consent import PatientConsents
 
@@ -70,6 +80,7 @@ def shared_patient(clinic: Clinic, organisation: str) -> tuple[uuid.UUID, uuid.U
         consent_id=consent_id,
         recipient_kind="organisation",
         recipient=organisation,
+        recipient_id=entry_id,
         data_classes=[DataClass.MEDICATION],
         purpose=Purpose.TREATMENT,
         valid_from=ago(days=19),

@@ -1,0 +1,135 @@
+"""The directory of recipients: the clinic registers the organisations and people outside
+it that consents may name, through the one write path, and anyone signed in may list them
+(an entry holds no patient data; the consent form offers them as choices)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from anyio import to_thread
+from pydantic import BaseModel
+
+from application.clinic import Clinic
+from application.reading import ReadRequest, viewer_of
+from application.schemas.directory import DirectoryReceipt, RecipientCreate, RecipientPublic
+from application.writer import CommandWriter, Target
+from domain.consent import Purpose
+from domain.directory import DIRECTORY_ID, Directory, Recipient, RecipientDirectory
+from domain.errors import AccessDenied, NotPermittedAuthor
+from domain.events import Actor, now
+from domain.record import refused_fields
+from domain.users import User
+from domain.vocabulary import TREATING_ROLES
+
+if TYPE_CHECKING:
+    from application.services import Services
+
+
+def _target(clinic: Clinic, by: Actor) -> Target:
+    def load() -> RecipientDirectory:
+        return clinic.recipient_directory() or RecipientDirectory.open(by, now())
+
+    return Target(DIRECTORY_ID, RecipientDirectory, load)
+
+
+def public(entry: Recipient) -> RecipientPublic:
+    return RecipientPublic(
+        entry_id=entry.entry_id,
+        kind=entry.kind,
+        name=entry.name,
+        role=entry.role,
+        email=entry.email,
+    )
+
+
+def listing(directory: Directory) -> list[RecipientPublic]:
+    """The entries, by name."""
+    return [public(e) for e in sorted(directory.entries.values(), key=lambda e: (e.name, e.names))]
+
+
+class DirectoryUseCases:
+    def __init__(self, clinic: Clinic, writer: CommandWriter) -> None:
+        self.clinic = clinic
+        self.writer = writer
+
+    async def register(self, by: Actor, body: RecipientCreate) -> DirectoryReceipt:
+        """Add an entry; refused with the field and the reason, and nothing appended, when
+        it is incomplete, in a role no consent opens anything to, or already registered."""
+        created: list[object] = []
+
+        def command(d: RecipientDirectory) -> None:
+            created.append(d.register(by, now(), **body.model_dump()))
+
+        receipt = await self.writer.submit(_target(self.clinic, by), command)
+        return DirectoryReceipt(
+            entry_id=created[-1], version=receipt.version, position=receipt.position
+        )
+
+    def register_now(self, by: Actor, **entry: object) -> DirectoryReceipt:
+        """`register` for callers without an event loop (the CLI, the demo loader)."""
+        with refused_fields():
+            body = RecipientCreate.model_validate(entry)
+        created: list[object] = []
+
+        def command(d: RecipientDirectory) -> None:
+            created.append(d.register(by, now(), **body.model_dump()))
+
+        receipt = self.writer.write(_target(self.clinic, by), command)
+        return DirectoryReceipt(
+            entry_id=created[-1], version=receipt.version, position=receipt.position
+        )
+
+    async def listing(self) -> list[RecipientPublic]:
+        return listing(await to_thread.run_sync(self.clinic.directory))
+
+
+class UnresolvedConsent(BaseModel):
+    """A consent stored before the directory whose recipient text names no entry: it opens
+    nothing until the clinic resolves it
+    (POST /patients/{patient_id}/consents/{consent_id}/recipient)."""
+
+    patient_id: UUID
+    consent_id: UUID
+    recipient_kind: str
+    recipient: str
+    granted_at: str
+    data_classes: list[str]
+    purpose: str
+
+
+async def unresolved_consents(services: Services, user: User) -> list[UnresolvedConsent]:
+    """The consents waiting for a directory entry, on the patients of the reader's caseload.
+
+    For the treating team, who keep the consents with the patient (domain.access.
+    may_manage_consents) and can resolve them; compliance sees audit records, never a
+    patient's consents. Each patient's consents are read, and recorded, through the one
+    audited read (its consent-list view), as the board reads each patient's care view."""
+    if user.role not in TREATING_ROLES:
+        raise NotPermittedAuthor(
+            f"a {user.role.value} keeps no patient's consents", field="actor.role"
+        )
+    viewer = viewer_of(user)
+    caseload = await to_thread.run_sync(services.reader.index.view.caseload, user.email)
+    found: list[UnresolvedConsent] = []
+    for patient_id, _role in caseload:
+        request = ReadRequest(viewer, patient_id, "consent-list", Purpose.TREATMENT)
+        try:
+            answer = await services.reads.read(request, user.actor, listing=True)
+        except AccessDenied:
+            continue
+        given: list[dict[str, Any]] = answer.json().get("given") or []
+        found.extend(
+            UnresolvedConsent(
+                patient_id=patient_id,
+                consent_id=UUID(c["consent_id"]),
+                recipient_kind=c["recipient_kind"],
+                recipient=c["recipient"],
+                granted_at=c["granted_at"],
+                data_classes=c["data_classes"],
+                purpose=c["purpose"],
+            )
+            for c in given
+            if not c["resolved"] and c["ended"] is None
+        )
+    return found
