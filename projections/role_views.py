@@ -55,7 +55,10 @@ KINDS = (
     "care",
     "outcomes",
     "medications",
+    "identity",
 )
+# "identity" (added for patient search) is the patient section alone (name, MRN, birth
+# date, language), for the roles whose views show it.
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
 # the ids their revocation names). An existing kind's answer never changes shape: a replay of
 # a past read must rebuild the very bytes it recorded.
@@ -167,6 +170,8 @@ def build(
         sections = ("events",)
     elif kind == "summary":
         sections = tuple(s for s in sections if s != "timeline")
+    elif kind == "identity":
+        sections = tuple(s for s in sections if s == "patient")
     elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications"):
         sections = ()
     body: dict[str, Any] = {
