@@ -5,6 +5,11 @@ Delivery is at least once (the relay re-sends after a crash); the receiver store
 envelope once (its id is the key), keeps each patient's events in log order, commits its
 Kafka offsets only after the rows are stored, and on a revocation shows the revocation and
 accepts nothing newer under that consent.
+
+With a key of its own (`Sealer.keyed(key, "receiver")`), each shared event's summary and
+envelope are kept as one sealed blob: only ids, positions, kinds, classes and times are in
+the clear. A store written without a key is sealed in place when a key is first given; a
+store sealed under another key is refused (it cannot be read, and Kafka has moved on).
 """
 
 from __future__ import annotations
@@ -19,16 +24,22 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from adapters.relay import topic_for
+from adapters.sealing import Sealer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS shared (
   envelope_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, position INTEGER NOT NULL,
   kind TEXT NOT NULL, data_class TEXT NOT NULL, consent_ids TEXT NOT NULL,
-  clinical_time TEXT NOT NULL, summary TEXT NOT NULL, envelope TEXT NOT NULL);
+  clinical_time TEXT NOT NULL, summary TEXT NOT NULL, envelope TEXT NOT NULL, sealed BLOB);
 CREATE INDEX IF NOT EXISTS shared_patient ON shared (patient_id, position);
 CREATE TABLE IF NOT EXISTS revocations (
   consent_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, position INTEGER NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+class ReceiverKeyMismatch(Exception):
+    """The receiver's store was sealed under another key (or a key is now missing)."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +50,52 @@ class Stored:
 
 
 class ReceiverStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.sealer = sealer or Sealer.plain()
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA secure_delete=ON")
+        names = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if names and "sealed" not in {
+            r[1] for r in self.conn.execute("PRAGMA table_info(shared)")
+        }:  # the layout before sealing: same rows, no sealed column
+            self.conn.execute("ALTER TABLE shared ADD COLUMN sealed BLOB")
         self.conn.executescript(SCHEMA)
+        found = self.conn.execute("SELECT value FROM meta WHERE name = 'key'").fetchone()
+        was = found[0] if found else "plain"
+        if was != self.sealer.fingerprint:
+            if was != "plain" or not self.sealer.sealed:
+                raise ReceiverKeyMismatch(
+                    f"{path} was written {'without a key' if was == 'plain' else 'under another key'}"
+                    f" and cannot be opened {'without' if not self.sealer.sealed else 'with'} "
+                    "this one: give the receiver the key it was written under"
+                )
+            self._seal_existing()
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.sealer.fingerprint,)
+        )
+
+    def _seal_existing(self) -> None:
+        """Seal the rows a keyless receiver stored, then compact the file and empty its WAL
+        so that no plain row is left in any byte."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        rows = self.conn.execute(
+            "SELECT envelope_id, summary, envelope FROM shared WHERE sealed IS NULL"
+        ).fetchall()
+        for envelope_id, summary, envelope in rows:
+            self.conn.execute(
+                "UPDATE shared SET summary = '', envelope = '', sealed = ? WHERE envelope_id = ?",
+                (self.sealer.seal({"summary": summary, "envelope": envelope}), envelope_id),
+            )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.sealer.fingerprint,)
+        )
+        self.conn.execute("COMMIT")
+        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def store(self, envelopes: list[dict[str, Any]]) -> Stored:
         new = duplicates = refused = 0
@@ -64,8 +116,13 @@ class ReceiverStore:
                 if revoked:
                     refused += 1
                     continue
+                summary, envelope = e["summary"], json.dumps(e, sort_keys=True)
+                sealed = None
+                if self.sealer.sealed:
+                    sealed = self.sealer.seal({"summary": summary, "envelope": envelope})
+                    summary = envelope = ""
                 cursor = self.conn.execute(
-                    "INSERT OR IGNORE INTO shared VALUES (?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO shared VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         e["envelope_id"],
                         e["patient_id"],
@@ -74,8 +131,9 @@ class ReceiverStore:
                         e["data_class"],
                         ",".join(e["consent_ids"]),
                         e["clinical_time"],
-                        e["summary"],
-                        json.dumps(e, sort_keys=True),
+                        summary,
+                        envelope,
+                        sealed,
                     ),
                 )
                 if cursor.rowcount:
@@ -90,13 +148,15 @@ class ReceiverStore:
 
     def events(self, patient_id: str | None = None) -> list[dict[str, Any]]:
         """Shared events in each patient's log order (the order they were recorded)."""
-        query = "SELECT envelope FROM shared"
+        query = "SELECT envelope, sealed FROM shared"
         params: tuple[Any, ...] = ()
         if patient_id:
             query += " WHERE patient_id = ?"
             params = (patient_id,)
         rows = self.conn.execute(query + " ORDER BY patient_id, position", params).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [
+            json.loads(r[0] if r[1] is None else self.sealer.open(r[1])["envelope"]) for r in rows
+        ]
 
     def revocations(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(

@@ -3,6 +3,14 @@
 Each change and its tracking position are written in one transaction: after a crash the
 index resumes from its own position, never skipping or repeating an event. Reads use their
 own connections (WAL lets them run beside the writer).
+
+With a cipher key (`Sealer.keyed`), no patient text is kept in the clear: each row's private
+fields (summaries, payloads, user ids, reasons) are one sealed blob, and what queries need
+(a user id, a patient's search terms) is kept as a keyed hash beside it. Positions, patient
+ids, kinds, data classes, roles, organisations and times stay in the clear: the queries
+select by them. The file names the layout and the key it was written under (`meta`); an
+index written by another layout or under another key (or none) is dropped, its pages
+overwritten, and rebuilt from the log.
 """
 
 from __future__ import annotations
@@ -19,8 +27,14 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from adapters.sealing import Sealer
 from domain.record import kind_of
-from domain.registration import CareTeamMemberAdded, CareTeamMemberRemoved
+from domain.registration import (
+    CareTeamMemberAdded,
+    CareTeamMemberRemoved,
+    DemographicsUpdated,
+    PatientRegistered,
+)
 from projections.record_index import (
     AccessRow,
     ConsentRow,
@@ -28,7 +42,12 @@ from projections.record_index import (
     IndexView,
     RefusalRow,
     Review,
+    search_terms,
 )
+
+# The layout of these tables: an index another layout (or key) wrote is dropped and rebuilt
+# from the log (it holds nothing the log does not). 3 added the Part 2 label.
+LAYOUT = "3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking (application_name TEXT PRIMARY KEY, notification_id INTEGER);
@@ -36,12 +55,13 @@ CREATE TABLE IF NOT EXISTS record_events (
   position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
   kind TEXT NOT NULL, data_class TEXT NOT NULL, author TEXT NOT NULL, author_role TEXT NOT NULL,
   author_org TEXT NOT NULL, sud_counseling INTEGER NOT NULL, clinical_time TEXT NOT NULL,
-  recorded_at TEXT NOT NULL, summary TEXT NOT NULL, payload TEXT NOT NULL,
+  recorded_at TEXT NOT NULL, summary TEXT NOT NULL, payload TEXT NOT NULL, sealed BLOB,
   part2 INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS record_events_patient ON record_events (patient_id, position);
 CREATE TABLE IF NOT EXISTS consent_events (
   position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, version INTEGER NOT NULL,
-  kind TEXT NOT NULL, author TEXT NOT NULL, clinical_time TEXT NOT NULL, summary TEXT NOT NULL);
+  kind TEXT NOT NULL, author TEXT NOT NULL, clinical_time TEXT NOT NULL, summary TEXT NOT NULL,
+  sealed BLOB);
 CREATE INDEX IF NOT EXISTS consent_events_patient ON consent_events (patient_id, position);
 CREATE TABLE IF NOT EXISTS access_log (
   position INTEGER PRIMARY KEY, access_id TEXT UNIQUE NOT NULL, at TEXT NOT NULL,
@@ -49,24 +69,40 @@ CREATE TABLE IF NOT EXISTS access_log (
   view TEXT NOT NULL, purpose TEXT NOT NULL, basis TEXT NOT NULL, classes TEXT NOT NULL,
   consents TEXT NOT NULL, reflected_position INTEGER NOT NULL, response_sha256 TEXT NOT NULL,
   emergency_reason TEXT, part2 INTEGER NOT NULL, reviewed_by TEXT, reviewed_at TEXT,
-  review_outcome TEXT);
+  review_outcome TEXT, sealed BLOB);
 CREATE INDEX IF NOT EXISTS access_patient ON access_log (patient_id, at);
 CREATE INDEX IF NOT EXISTS access_user ON access_log (user_id, at);
 CREATE TABLE IF NOT EXISTS refused_reads (
   position INTEGER PRIMARY KEY, refusal_id TEXT UNIQUE NOT NULL, at TEXT NOT NULL,
   user_id TEXT NOT NULL, role TEXT NOT NULL, organisation TEXT NOT NULL,
-  patient_id TEXT NOT NULL, view TEXT NOT NULL, purpose TEXT NOT NULL, why TEXT NOT NULL);
+  patient_id TEXT NOT NULL, view TEXT NOT NULL, purpose TEXT NOT NULL, why TEXT NOT NULL,
+  sealed BLOB);
 CREATE INDEX IF NOT EXISTS refused_user ON refused_reads (user_id, at);
+CREATE TABLE IF NOT EXISTS team_members (
+  position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, member TEXT NOT NULL,
+  kind TEXT NOT NULL, role TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS team_member ON team_members (member, position);
+CREATE TABLE IF NOT EXISTS search_terms (
+  term TEXT NOT NULL, field TEXT NOT NULL, patient_id TEXT NOT NULL,
+  PRIMARY KEY (term, patient_id));
+CREATE INDEX IF NOT EXISTS search_patient ON search_terms (patient_id);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-TABLES = ("tracking", "record_events", "consent_events", "access_log", "refused_reads")
-# The layout of these tables. An index written in an older layout is dropped on opening and
-# rebuilt from the store (it holds nothing the store does not): 2 added the Part 2 label.
-LAYOUT = 2
+TABLES = (
+    "tracking",
+    "record_events",
+    "consent_events",
+    "access_log",
+    "refused_reads",
+    "team_members",
+    "search_terms",
+)
 
 
 class SQLiteIndexView(IndexView):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
         self.path = path
+        self.sealer = sealer or Sealer.plain()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
         self._batching = False
@@ -75,17 +111,30 @@ class SQLiteIndexView(IndexView):
         self._readers = threading.local()
 
     def _open_layout(self) -> None:
-        (layout,) = self._writer.execute("PRAGMA user_version").fetchone()
-        if layout != LAYOUT:
-            for table in TABLES:
-                self._writer.execute(f"DROP TABLE IF EXISTS {table}")
-        self._writer.executescript(SCHEMA)
-        self._writer.execute(f"PRAGMA user_version = {LAYOUT}")
+        """Use the file as it is if this layout wrote it under this key; else drop every
+        table (deleted pages overwritten, the file compacted and its WAL emptied, so no row
+        of the old layout survives in any byte) and start empty: the runner then rebuilds
+        the index from the log's first event."""
+        conn = self._writer
+        want = {"layout": LAYOUT, "key": self.sealer.fingerprint}
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        found = (
+            dict(conn.execute("SELECT name, value FROM meta").fetchall()) if "meta" in names else {}
+        )
+        if names and found != want:
+            conn.execute("PRAGMA secure_delete=ON")
+            for name in names:
+                conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.executescript(SCHEMA)
+        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", want.items())
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # rebuildable from the store: no fsync per row
+        conn.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes do not stay behind
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -162,52 +211,107 @@ class SQLiteIndexView(IndexView):
 
     # --- changes ------------------------------------------------------------------------
 
+    def _private(self, **fields: Any) -> tuple[dict[str, Any], bytes | None]:
+        """The private columns as stored (blanked when sealed) and the sealed blob (none
+        when plain)."""
+        if not self.sealer.sealed:
+            return fields, None
+        return {k: "" for k in fields}, self.sealer.seal(fields)
+
+    def _opened(self, r: sqlite3.Row, *names: str) -> dict[str, Any]:
+        return self._opened_all([r], *names)[0]
+
+    def _opened_all(self, rows: list[sqlite3.Row], *names: str) -> list[dict[str, Any]]:
+        """Each row's private fields: its columns, or its blob opened (all of them at once,
+        which is what keeps a read of a hundred sealed rows fast)."""
+        sealed = [r["sealed"] for r in rows if r["sealed"] is not None]
+        opened = iter(self.sealer.open_many(sealed) if sealed else [])
+        return [{n: r[n] for n in names} if r["sealed"] is None else next(opened) for r in rows]
+
     def add_event(self, row: EventRow, tracking: Tracking) -> None:
+        if self.sealer.sealed:  # the payload as it is, in the blob: one JSON parse to open
+            shown, sealed = self._private(
+                author=row.author, summary=row.summary, payload=row.payload
+            )
+        else:
+            payload = json.dumps(row.payload, separators=(",", ":"), sort_keys=True)
+            shown, sealed = self._private(author=row.author, summary=row.summary, payload=payload)
         with self._transaction(tracking) as conn:
             conn.execute(
-                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO record_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     row.position,
                     str(row.patient_id),
                     row.version,
                     row.kind,
                     row.data_class,
-                    row.author,
+                    self.sealer.token(row.author) if sealed else row.author,
                     row.author_role,
                     row.author_org,
                     int(row.sud_counseling),
                     row.clinical_time.isoformat(),
                     row.recorded_at.isoformat(),
-                    row.summary,
-                    json.dumps(row.payload, separators=(",", ":"), sort_keys=True),
+                    shown["summary"],
+                    shown["payload"],
+                    sealed,
                     int(row.part2),
                 ),
             )
+            if row.kind in (kind_of(CareTeamMemberAdded), kind_of(CareTeamMemberRemoved)):
+                conn.execute(
+                    "INSERT INTO team_members VALUES (?,?,?,?,?)",
+                    (
+                        row.position,
+                        str(row.patient_id),
+                        self.sealer.token(row.payload["user_id"]),
+                        row.kind,
+                        row.payload.get("role", ""),
+                    ),
+                )
+            if row.kind in (kind_of(PatientRegistered), kind_of(DemographicsUpdated)):
+                terms = search_terms(row.payload)
+                # An update replaces the name and birth date a patient is found by.
+                conn.execute(
+                    "DELETE FROM search_terms WHERE patient_id = ? AND field IN "
+                    f"({','.join('?' * len(terms))})",
+                    (str(row.patient_id), *terms),
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO search_terms VALUES (?,?,?)",
+                    [
+                        (self.sealer.token(term), field, str(row.patient_id))
+                        for field, found in terms.items()
+                        for term in found
+                    ],
+                )
 
     def add_consent_event(self, row: ConsentRow, tracking: Tracking) -> None:
+        shown, sealed = self._private(author=row.author, summary=row.summary)
         with self._transaction(tracking) as conn:
             conn.execute(
-                "INSERT INTO consent_events VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO consent_events VALUES (?,?,?,?,?,?,?,?)",
                 (
                     row.position,
                     str(row.patient_id),
                     row.version,
                     row.kind,
-                    row.author,
+                    shown["author"],
                     row.clinical_time.isoformat(),
-                    row.summary,
+                    shown["summary"],
+                    sealed,
                 ),
             )
 
     def add_access(self, row: AccessRow, tracking: Tracking) -> None:
+        shown, sealed = self._private(user_id=row.user_id, emergency_reason=row.emergency_reason)
         with self._transaction(tracking) as conn:
             conn.execute(
-                "INSERT INTO access_log VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO access_log VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     row.position,
                     str(row.access_id),
                     row.at.isoformat(),
-                    row.user_id,
+                    self.sealer.token(row.user_id),
                     row.role,
                     row.organisation,
                     str(row.patient_id),
@@ -218,11 +322,12 @@ class SQLiteIndexView(IndexView):
                     ",".join(str(c) for c in row.consents),
                     row.reflected_position,
                     row.response_sha256,
-                    row.emergency_reason,
+                    shown["emergency_reason"] or None,
                     int(row.part2),
                     None,
                     None,
                     None,
+                    sealed,
                 ),
             )
 
@@ -240,20 +345,22 @@ class SQLiteIndexView(IndexView):
             )
 
     def add_refusal(self, row: RefusalRow, tracking: Tracking) -> None:
+        shown, sealed = self._private(user_id=row.user_id, why=row.why)
         with self._transaction(tracking) as conn:
             conn.execute(
-                "INSERT INTO refused_reads VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO refused_reads VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     row.position,
                     str(row.refusal_id),
                     row.at.isoformat(),
-                    row.user_id,
+                    self.sealer.token(row.user_id),
                     row.role,
                     row.organisation,
                     str(row.patient_id),
                     row.view,
                     row.purpose,
-                    row.why,
+                    shown["why"],
+                    sealed,
                 ),
             )
 
@@ -263,7 +370,7 @@ class SQLiteIndexView(IndexView):
         clauses, params = ["1 = 1"], []
         if user_id is not None:
             clauses.append("user_id = ?")
-            params.append(user_id)
+            params.append(self.sealer.token(user_id))
         if since is not None:
             clauses.append("at >= ?")
             params.append(since.isoformat())
@@ -275,21 +382,22 @@ class SQLiteIndexView(IndexView):
             )
             .fetchall()
         )
-        return [
-            RefusalRow(
-                position=r["position"],
-                refusal_id=UUID(r["refusal_id"]),
-                at=datetime.fromisoformat(r["at"]),
-                user_id=r["user_id"],
-                role=r["role"],
-                organisation=r["organisation"],
-                patient_id=UUID(r["patient_id"]),
-                view=r["view"],
-                purpose=r["purpose"],
-                why=r["why"],
-            )
-            for r in found
-        ]
+        return [self._refusal(r) for r in found]
+
+    def _refusal(self, r: sqlite3.Row) -> RefusalRow:
+        private = self._opened(r, "user_id", "why")
+        return RefusalRow(
+            position=r["position"],
+            refusal_id=UUID(r["refusal_id"]),
+            at=datetime.fromisoformat(r["at"]),
+            user_id=private["user_id"],
+            role=r["role"],
+            organisation=r["organisation"],
+            patient_id=UUID(r["patient_id"]),
+            view=r["view"],
+            purpose=r["purpose"],
+            why=private["why"],
+        )
 
     def clear(self) -> None:
         with self._write_lock:
@@ -307,25 +415,26 @@ class SQLiteIndexView(IndexView):
             )
             .fetchall()
         )
-        return [
-            EventRow(
-                position=r["position"],
-                patient_id=UUID(r["patient_id"]),
-                version=r["version"],
-                kind=r["kind"],
-                data_class=r["data_class"],
-                author=r["author"],
-                author_role=r["author_role"],
-                author_org=r["author_org"],
-                sud_counseling=bool(r["sud_counseling"]),
-                clinical_time=datetime.fromisoformat(r["clinical_time"]),
-                recorded_at=datetime.fromisoformat(r["recorded_at"]),
-                summary=r["summary"],
-                payload=json.loads(r["payload"]),
-                part2=bool(r["part2"]),
-            )
-            for r in rows
-        ]
+        opened = self._opened_all(rows, "author", "summary", "payload")
+        return [self._event(r, private) for r, private in zip(rows, opened, strict=True)]
+
+    def _event(self, r: sqlite3.Row, private: dict[str, Any]) -> EventRow:
+        return EventRow(
+            position=r["position"],
+            patient_id=UUID(r["patient_id"]),
+            version=r["version"],
+            kind=r["kind"],
+            data_class=r["data_class"],
+            author=private["author"],
+            author_role=r["author_role"],
+            author_org=r["author_org"],
+            sud_counseling=bool(r["sud_counseling"]),
+            clinical_time=datetime.fromisoformat(r["clinical_time"]),
+            recorded_at=datetime.fromisoformat(r["recorded_at"]),
+            summary=private["summary"],
+            payload=private["payload"] if r["sealed"] else json.loads(private["payload"]),
+            part2=bool(r["part2"]),
+        )
 
     def consent_events(self, patient_id: UUID, up_to: int | None = None) -> list[ConsentRow]:
         rows = (
@@ -336,18 +445,19 @@ class SQLiteIndexView(IndexView):
             )
             .fetchall()
         )
-        return [
-            ConsentRow(
-                position=r["position"],
-                patient_id=UUID(r["patient_id"]),
-                version=r["version"],
-                kind=r["kind"],
-                author=r["author"],
-                clinical_time=datetime.fromisoformat(r["clinical_time"]),
-                summary=r["summary"],
-            )
-            for r in rows
-        ]
+        opened = self._opened_all(rows, "author", "summary")
+        return [self._consent(r, private) for r, private in zip(rows, opened, strict=True)]
+
+    def _consent(self, r: sqlite3.Row, private: dict[str, Any]) -> ConsentRow:
+        return ConsentRow(
+            position=r["position"],
+            patient_id=UUID(r["patient_id"]),
+            version=r["version"],
+            kind=r["kind"],
+            author=private["author"],
+            clinical_time=datetime.fromisoformat(r["clinical_time"]),
+            summary=private["summary"],
+        )
 
     def accesses(
         self,
@@ -365,7 +475,7 @@ class SQLiteIndexView(IndexView):
             params.append(str(patient_id))
         if user_id is not None:
             where.append("user_id = ?")
-            params.append(user_id)
+            params.append(self.sealer.token(user_id))
         if since is not None:
             where.append("at >= ?")
             params.append(since.isoformat())
@@ -385,7 +495,7 @@ class SQLiteIndexView(IndexView):
             )
             .fetchall()
         )
-        return [_access(r) for r in rows]
+        return [self._access(r) for r in rows]
 
     def access(self, access_id: UUID) -> AccessRow | None:
         r = (
@@ -393,7 +503,7 @@ class SQLiteIndexView(IndexView):
             .execute("SELECT * FROM access_log WHERE access_id = ?", (str(access_id),))
             .fetchone()
         )
-        return None if r is None else _access(r)
+        return None if r is None else self._access(r)
 
     def patients(self) -> list[UUID]:
         rows = (
@@ -410,10 +520,9 @@ class SQLiteIndexView(IndexView):
         rows = (
             self._reader()
             .execute(
-                "SELECT patient_id, kind, payload FROM record_events "
-                "WHERE kind IN (?, ?) "
-                "AND json_extract(payload, '$.user_id') = ? ORDER BY position",
-                (kind_of(CareTeamMemberAdded), kind_of(CareTeamMemberRemoved), user_id),
+                "SELECT patient_id, kind, role FROM team_members WHERE member = ? "
+                "ORDER BY position",
+                (self.sealer.token(user_id),),
             )
             .fetchall()
         )
@@ -421,31 +530,49 @@ class SQLiteIndexView(IndexView):
         for r in rows:
             patient = UUID(r["patient_id"])
             if r["kind"] == kind_of(CareTeamMemberAdded):
-                current[patient] = json.loads(r["payload"])["role"]
+                current[patient] = r["role"]
             else:
                 current.pop(patient, None)
         return list(current.items())
 
+    def find_patients(self, terms: frozenset[str]) -> list[UUID]:
+        """Patients found by every one of `terms` (see `projections.record_index.query_terms`),
+        by exact term: with a key, the terms are compared as keyed hashes."""
+        if not terms:
+            return []
+        tokens = [self.sealer.token(t) for t in sorted(terms)]
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT patient_id FROM search_terms "
+                f"WHERE term IN ({','.join('?' * len(tokens))}) "
+                "GROUP BY patient_id HAVING COUNT(DISTINCT term) = ? ORDER BY patient_id",
+                (*tokens, len(tokens)),
+            )
+            .fetchall()
+        )
+        return [UUID(r[0]) for r in rows]
 
-def _access(r: Any) -> AccessRow:
-    return AccessRow(
-        position=r["position"],
-        access_id=UUID(r["access_id"]),
-        at=datetime.fromisoformat(r["at"]),
-        user_id=r["user_id"],
-        role=r["role"],
-        organisation=r["organisation"],
-        patient_id=UUID(r["patient_id"]),
-        view=r["view"],
-        purpose=r["purpose"],
-        basis=r["basis"],
-        classes=tuple(c for c in r["classes"].split(",") if c),
-        consents=tuple(UUID(c) for c in r["consents"].split(",") if c),
-        reflected_position=r["reflected_position"],
-        response_sha256=r["response_sha256"],
-        emergency_reason=r["emergency_reason"],
-        part2=bool(r["part2"]),
-        reviewed_by=r["reviewed_by"],
-        reviewed_at=datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
-        review_outcome=r["review_outcome"],
-    )
+    def _access(self, r: sqlite3.Row) -> AccessRow:
+        private = self._opened(r, "user_id", "emergency_reason")
+        return AccessRow(
+            position=r["position"],
+            access_id=UUID(r["access_id"]),
+            at=datetime.fromisoformat(r["at"]),
+            user_id=private["user_id"],
+            role=r["role"],
+            organisation=r["organisation"],
+            patient_id=UUID(r["patient_id"]),
+            view=r["view"],
+            purpose=r["purpose"],
+            basis=r["basis"],
+            classes=tuple(c for c in r["classes"].split(",") if c),
+            consents=tuple(UUID(c) for c in r["consents"].split(",") if c),
+            reflected_position=r["reflected_position"],
+            response_sha256=r["response_sha256"],
+            emergency_reason=private["emergency_reason"],
+            part2=bool(r["part2"]),
+            reviewed_by=r["reviewed_by"],
+            reviewed_at=datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
+            review_outcome=r["review_outcome"],
+        )

@@ -2,7 +2,9 @@
 built from the record index, response hashed, access record durably appended).
 
 Sizes from the environment: BENCH_PATIENTS (default 10,000) x BENCH_EVENTS_PER_PATIENT
-(default 100) = 1,000,000 events; smaller runs are for a quick look."""
+(default 100) = 1,000,000 events; smaller runs are for a quick look. BENCH_CIPHER=1 sets
+a (fresh) cipher key: the store and the record index are then encrypted at rest.
+Just this bench: `python -m bench.reads`."""
 
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
 
+from eventsourcing.cipher import AESCipher
+from pydantic import SecretStr
+
+from application.audited import access_record
 from application.reading import ReadRequest
 from bootstrap import Services, bootstrap_services
 from bootstrap.settings import Settings
@@ -28,6 +34,7 @@ from domain.vocabulary import Role
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "10000"))
 PER_PATIENT = int(os.environ.get("BENCH_EVENTS_PER_PATIENT", "100"))
 READS = 2000
+CIPHER = os.environ.get("BENCH_CIPHER", "") not in ("", "0")
 SYSTEM = Actor.system("bench")
 THERAPIST = Actor(user_id="bench@therapist", role=Role.THERAPIST, organisation="Bench Clinic")
 
@@ -76,15 +83,19 @@ async def read_all(services: Services, patients: list[UUID]) -> list[float]:
         request = ReadRequest(viewer, random.choice(patients), "view")
         started = time.perf_counter()
         prepared = reader.prepare(request)
-        await writer.append(prepared.access_record(request, THERAPIST))
+        await writer.append(access_record(request, prepared, THERAPIST))
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        services = bootstrap_services(Settings(data_dir=Path(tmp)))
-        print(f"\nAudited role-view read, {PATIENTS:,} patients x {PER_PATIENT} events")
+        key = SecretStr(AESCipher.create_key(32)) if CIPHER else None
+        services = bootstrap_services(Settings(data_dir=Path(tmp), cipher_key=key))
+        print(
+            f"\nAudited role-view read, {PATIENTS:,} patients x {PER_PATIENT} events"
+            f"{', encrypted at rest' if CIPHER else ''}"
+        )
         fill(services)
         patients = [patient_id_for(f"BR-{n:07d}") for n in range(PATIENTS)]
         timings = asyncio.run(read_all(services, patients))

@@ -24,6 +24,7 @@ from adapters.notify import LoggingSender, SmtpSender
 from adapters.passwords import Argon2Passwords
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
+from adapters.sealing import Sealer
 from adapters.tokens import TokenService, new_secret
 from adapters.views import SQLiteIndexView
 from application.audited import AuditedReads
@@ -52,6 +53,7 @@ __all__ = [
     "receiver_store_for",
     "relay_for",
     "reminders_for",
+    "sealer_for",
     "sender_for",
     "store_env",
 ]
@@ -155,6 +157,14 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def sealer_for(settings: Settings, purpose: str = "index") -> Sealer:
+    """How the stores beside the event store keep patient text: sealed under a key derived
+    from TANDEM_CIPHER_KEY when one is set, else as plain text."""
+    if settings.cipher_key is None:
+        return Sealer.plain()
+    return Sealer.keyed(settings.cipher_key.get_secret_value(), purpose)
+
+
 def index_runner(
     settings: Settings,
     clinic: Clinic,
@@ -166,7 +176,7 @@ def index_runner(
     view = overrides.index_view if overrides and overrides.index_view else None
     return IndexRunner(
         clinic,
-        view or SQLiteIndexView(settings.data_dir / "views.sqlite"),
+        view or SQLiteIndexView(settings.data_dir / "views.sqlite", sealer_for(settings)),
         poll_seconds,
         projects=settings.index_worker == "inline",
     )
@@ -182,7 +192,7 @@ def sender_for(settings: Settings) -> Sender:
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         )
-    return LoggingSender()
+    return LoggingSender(private=settings.cipher_key is not None)
 
 
 def bootstrap_services(
@@ -238,9 +248,12 @@ def relay_for(settings: Settings, overrides: Overrides | None = None) -> Relay:
 def receiver_store_for(
     settings: Settings, recipient: str, folder: Path | None = None
 ) -> ReceiverStore:
-    """A recipient's own store (default DATA_DIR/receivers/<topic>.sqlite)."""
+    """A recipient's own store (default DATA_DIR/receivers/<topic>.sqlite), sealed under
+    TANDEM_RECEIVER_CIPHER_KEY when set (the receiver's key, not the clinic's)."""
     folder = folder or settings.data_dir / "receivers"
-    return ReceiverStore(folder / f"{topic_for(recipient)}.sqlite")
+    key = settings.receiver_cipher_key
+    sealer = Sealer.keyed(key.get_secret_value(), "receiver") if key else Sealer.plain()
+    return ReceiverStore(folder / f"{topic_for(recipient)}.sqlite", sealer)
 
 
 def receiver_for(settings: Settings, recipient: str, store: ReceiverStore) -> Receiver:

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # AES-GCM key (base64 of 16, 24 or 32 bytes) for encryption at rest; unset = plaintext.
     cipher_key: SecretStr | None = None
     compress: bool = False
+    # The receiver's own key (`tandem receive`: another organisation's store), same format;
+    # unset = its store keeps what it receives as plain text.
+    receiver_cipher_key: SecretStr | None = None
 
     # Signing key for API tokens. Required with the postgres store; the embedded default
     # generates one on first start and keeps it in the data directory (mode 0600).

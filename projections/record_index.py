@@ -11,11 +11,13 @@ same rows. Rows carry their log position, so any view can be produced "as of" a 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -25,8 +27,10 @@ from eventsourcing.projection import Projection
 
 from domain.audit import AccessRecorded, BreakGlassReviewed, ReadRefused
 from domain.consent import ConsentEvent
+from domain.errors import InvalidInput
 from domain.events import DomainEvent
 from domain.record import RecordEvent
+from domain.registration import MRN_PATTERN
 
 BASE_FIELDS = {
     "originator_id",
@@ -135,6 +139,47 @@ def event_row(position: int, event: RecordEvent) -> EventRow:
     )
 
 
+def _words(text: str) -> list[str]:
+    """A name's words, compared without case or accents ("José" finds "jose")."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return [w for w in re.split(r"[^\w]+", plain) if w]
+
+
+def search_terms(payload: dict[str, Any]) -> dict[str, set[str]]:
+    """What a registration or demographics update lets the patient be found by, per field:
+    each word of the name, the MRN (registration only) and the birth date."""
+    terms: dict[str, set[str]] = {
+        "name": {f"name:{w}" for w in _words(f"{payload['given_name']} {payload['family_name']}")},
+        "born": {f"born:{payload['birth_date']}"},
+    }
+    if payload.get("mrn"):
+        terms["mrn"] = {f"mrn:{payload['mrn'].strip().casefold()}"}
+    return terms
+
+
+def query_terms(text: str, field: str = "q") -> frozenset[str]:
+    """The terms a search finds patients by: a birth date (year-month-day), an MRN (it has
+    a digit), or else the words of a name, every one of which must match a whole word of
+    the patient's name (no prefixes or parts of words: with a key, the index keeps only
+    keyed hashes of whole words)."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput.single(field, "is empty: enter a name, an MRN or a birth date")
+    if len(text) > 200:
+        raise InvalidInput.single(field, "is longer than 200 characters")
+    try:
+        return frozenset({f"born:{date.fromisoformat(text).isoformat()}"})
+    except ValueError:
+        pass
+    if re.fullmatch(MRN_PATTERN, text) and any(c.isdigit() for c in text):
+        return frozenset({f"mrn:{text.casefold()}"})
+    words = _words(text)
+    if not words:
+        raise InvalidInput.single(field, "has no letters: enter a name, an MRN or a birth date")
+    return frozenset(f"name:{w}" for w in words)
+
+
 class IndexView(TrackingRecorder):
     """The port a store implements for the record index (adapters.views)."""
 
@@ -185,6 +230,10 @@ class IndexView(TrackingRecorder):
 
     @abstractmethod
     def patients(self) -> list[UUID]: ...
+
+    @abstractmethod
+    def find_patients(self, terms: frozenset[str]) -> list[UUID]:
+        """Patients matching every one of `terms` (made by `query_terms`)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:

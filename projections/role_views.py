@@ -59,7 +59,10 @@ KINDS = (
     "outcomes",
     "medications",
     "care-items",
+    "identity",
 )
+# "identity" (added for patient search) is the patient section alone (name, MRN, birth
+# date, language), for the roles whose views show it.
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
 # the ids their revocation names; consent-list adds every consent given, in force or not, with
 # its id, the directory entry it names and whether it is still waiting for one). An existing
@@ -194,6 +197,8 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
         sections = ("events",)
     elif kind == "summary":
         sections = tuple(s for s in sections if s != "timeline")
+    elif kind == "identity":
+        sections = tuple(s for s in sections if s == "patient")
     elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications", CARE_ITEMS):
         sections = ()
     return sections

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from api.deps import CurrentUser, ServicesDep
@@ -13,6 +13,7 @@ from api.errors import AUTH_ERRORS, WRITE_ERRORS, ErrorBody
 from api.http.deps import ExpectedVersion
 from application.recording import record, register
 from application.schemas.base import CommandBody, CommandReceipt
+from application.search import SearchResult, search_patients
 from domain.registration import MRN_PATTERN
 from domain.vocabulary import Role, Sex, ShortText, TelehealthPreference
 
@@ -45,6 +46,24 @@ class TeamMemberCreate(CommandBody):
 
 class TeamMemberRemoval(CommandBody):
     reason: ShortText
+
+
+@router.get(
+    "",
+    response_model=SearchResult,
+    responses={**AUTH_ERRORS, 422: {"model": ErrorBody, "description": "Empty or unusable query"}},
+)
+async def find_patients(
+    user: CurrentUser,
+    services: ServicesDep,
+    q: str = Query(
+        description="A name (every word must match a whole word of the patient's name, "
+        "without case or accents), an MRN, or a birth date (year-month-day)."
+    ),
+) -> SearchResult:
+    """Patients found by name, MRN or birth date that I may see; each one shown is an
+    audited read of that patient's identity."""
+    return await search_patients(services, user, q)
 
 
 @router.post(

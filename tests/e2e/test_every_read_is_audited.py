@@ -521,6 +521,11 @@ API: dict[tuple[str, str], list[Way]] = {
     ("GET", f"{P_PATH}/outcomes"): reads(),
     ("GET", f"{P_PATH}/medication-timeline"): reads(),
     ("GET", "/board"): [Way("mine"), Way("team", query={"scope": "team"})],
+    ("GET", "/patients"): [
+        Way("P by name", query={"q": f"{MARKERS['demographics']} Synthetic"}),
+        Way("P by MRN", query=lambda w, c: {"q": w.ids["MRN of P"]}),
+        Way("by birth date", query={"q": "1990-04-02"}),
+    ],
     ("GET", "/me"): [Way("who am I")],
     ("GET", "/health"): [Way("health")],
     ("GET", "/compliance/access"): [
