@@ -41,16 +41,20 @@ class IndexRunner:
     def catch_up(self, batch: int = 500) -> int:
         """Process every stored event after the index's position; return the new position."""
         with self._lock:
-            start = self.position + 1
             while True:
-                notifications = self.clinic.recorder.select_notifications(start=start, limit=batch)
                 with self.view.batch():
+                    # Read inside the batch's write transaction: another process projecting
+                    # into the same index (a CLI command beside the API) may have moved it on
+                    # since, and nothing it wrote may be written twice.
+                    start = self.position + 1
+                    notifications = self.clinic.recorder.select_notifications(
+                        start=start, limit=batch
+                    )
                     for n in notifications:
                         event = self.clinic.mapper.to_domain_event(n)
                         self.projection.process(event, Tracking(self.clinic.name, n.id))  # type: ignore[arg-type]
                 if len(notifications) < batch:
                     break
-                start = notifications[-1].id + 1
         with self._caught_up:
             self._caught_up.notify_all()
         return self.position
