@@ -51,16 +51,16 @@ class Consents:
         return directory, directory.entry(recipient, "recipient")
 
     async def _act(
-        self,
-        user: User,
-        patient_id: UUID,
-        command: ConsentCommand,
-        created: UUID | None = None,
-        checked: bool = False,
+        self, user: User, patient_id: UUID, command: ConsentCommand, created: UUID | None = None
     ) -> CommandReceipt:
         """Check who may keep this patient's consents, then act through the write path."""
-        if not checked:
-            await self._check(user, patient_id)
+        await self._check(user, patient_id)
+        return await self._write(user, patient_id, command, created)
+
+    async def _write(
+        self, user: User, patient_id: UUID, command: ConsentCommand, created: UUID | None = None
+    ) -> CommandReceipt:
+        """Act through the write path, for a command whose caller has run `_check`."""
 
         def load() -> PatientConsents:
             found = self.clinic.consents(patient_id)
@@ -84,7 +84,7 @@ class Consents:
         fields = body.model_dump(
             exclude={"clinical_time", "valid_from", "recipient", "recipient_kind"}
         )
-        return await self._act(
+        return await self._write(
             user,
             patient_id,
             lambda c: c.grant(
@@ -97,7 +97,6 @@ class Consents:
                 **fields,
             ),
             body.consent_id,
-            checked=True,
         )
 
     async def resolve_recipient(
@@ -129,7 +128,7 @@ class Consents:
                 recipient=entry.names,
             )
 
-        return await self._act(user, patient_id, command, checked=True)
+        return await self._write(user, patient_id, command)
 
     async def amend(
         self, user: User, patient_id: UUID, consent_id: UUID, body: ConsentAmendment

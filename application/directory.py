@@ -4,6 +4,7 @@ it that consents may name, through the one write path, and anyone signed in may 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -33,6 +34,17 @@ def _target(clinic: Clinic, by: Actor) -> Target:
     return Target(DIRECTORY_ID, RecipientDirectory, load)
 
 
+def _registration(
+    by: Actor, body: RecipientCreate, created: list[UUID]
+) -> Callable[[RecipientDirectory], None]:
+    """The command that registers `body`, putting the new entry's id in `created`."""
+
+    def command(directory: RecipientDirectory) -> None:
+        created.append(directory.register(by, now(), **body.model_dump()))
+
+    return command
+
+
 def public(entry: Recipient) -> RecipientPublic:
     return RecipientPublic(
         entry_id=entry.entry_id,
@@ -56,12 +68,10 @@ class DirectoryUseCases:
     async def register(self, by: Actor, body: RecipientCreate) -> DirectoryReceipt:
         """Add an entry; refused with the field and the reason, and nothing appended, when
         it is incomplete, in a role no consent opens anything to, or already registered."""
-        created: list[object] = []
-
-        def command(d: RecipientDirectory) -> None:
-            created.append(d.register(by, now(), **body.model_dump()))
-
-        receipt = await self.writer.submit(_target(self.clinic, by), command)
+        created: list[UUID] = []
+        receipt = await self.writer.submit(
+            _target(self.clinic, by), _registration(by, body, created)
+        )
         return DirectoryReceipt(
             entry_id=created[-1], version=receipt.version, position=receipt.position
         )
@@ -70,12 +80,8 @@ class DirectoryUseCases:
         """`register` for callers without an event loop (the CLI, the demo loader)."""
         with refused_fields():
             body = RecipientCreate.model_validate(entry)
-        created: list[object] = []
-
-        def command(d: RecipientDirectory) -> None:
-            created.append(d.register(by, now(), **body.model_dump()))
-
-        receipt = self.writer.write(_target(self.clinic, by), command)
+        created: list[UUID] = []
+        receipt = self.writer.write(_target(self.clinic, by), _registration(by, body, created))
         return DirectoryReceipt(
             entry_id=created[-1], version=receipt.version, position=receipt.position
         )

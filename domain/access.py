@@ -295,9 +295,14 @@ def _opened_by(terms: ConsentTerms, cap: frozenset[DataClass]) -> frozenset[Data
     (an older or altered event): psychotherapy notes combined with anything else make the
     whole authorization invalid (45 CFR 164.508(b)(3)(ii)), so it opens nothing.
     """
-    if _NOTES in terms.data_classes and len(terms.data_classes) > 1:
+    if _mixes_notes(terms):
         return frozenset()
     return terms.data_classes & cap - {_SUD}
+
+
+def _mixes_notes(terms: ConsentTerms) -> bool:
+    """Psychotherapy notes combined with anything else: not a valid authorization at all."""
+    return _NOTES in terms.data_classes and len(terms.data_classes) > 1
 
 
 def _part2_opened_by(terms: ConsentTerms, cap: frozenset[DataClass]) -> frozenset[DataClass]:
@@ -306,9 +311,7 @@ def _part2_opened_by(terms: ConsentTerms, cap: frozenset[DataClass]) -> frozense
     (2.31(a)(3)). `sud` names every kind a Part 2 program makes; an SUD counseling note
     still needs a psychotherapy-note consent of its own (`Decision.permits`). A role whose
     cap leaves `sud` out (a school, an employer) gets no Part 2 record under any consent."""
-    if not terms.part2 or _SUD not in cap:
-        return frozenset()
-    if _NOTES in terms.data_classes and len(terms.data_classes) > 1:
+    if not terms.part2 or _SUD not in cap or _mixes_notes(terms):
         return frozenset()
     if _SUD in terms.data_classes:
         return cap - {_SUD, _NOTES}

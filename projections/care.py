@@ -55,12 +55,6 @@ def context_of(rows: Iterable[EventRow]) -> PatientContext:
 # --- what an item was computed from -------------------------------------------------------
 
 
-def is_part2(row: EventRow) -> bool:
-    """Whether a row is a Part 2 record (42 CFR 2.11, 2.12), as the care items flag their
-    inputs: the label beside its data class."""
-    return row.part2
-
-
 @dataclass(frozen=True)
 class Provenance:
     """What one due item or alert was computed from: the rows it read, the data classes
@@ -76,7 +70,7 @@ class Provenance:
 def provenance(item: DueItem | Alert, by_position: Mapping[int, EventRow]) -> Provenance:
     rows = tuple(by_position[p] for p in sorted(item.inputs) if p in by_position)
     classes = {r.data_class for r in rows} | {c.value for c in item.awaits}
-    return Provenance(rows, item.awaits, frozenset(classes), any(is_part2(r) for r in rows))
+    return Provenance(rows, item.awaits, frozenset(classes), any(r.part2 for r in rows))
 
 
 @dataclass(frozen=True)

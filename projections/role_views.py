@@ -87,21 +87,23 @@ def facts(row: EventRow) -> EventFacts:
     )
 
 
+def _was_sud(row: EventRow) -> bool:
+    """A Part 2 record that carried the class `sud` before Part 2 became a label (an SUD
+    counseling note never did: it kept `psychotherapy-note`)."""
+    return row.part2 and row.data_class != DataClass.PSYCHOTHERAPY_NOTE.value
+
+
 def shown_class(row: EventRow, view_format: int) -> str:
     """A row's data class as an answer in `view_format` names it."""
-    if view_format < 2 and row.part2 and row.data_class != DataClass.PSYCHOTHERAPY_NOTE.value:
-        return DataClass.SUD.value
-    return row.data_class
+    return DataClass.SUD.value if view_format < 2 and _was_sud(row) else row.data_class
 
 
-def accounted(rows: Iterable[EventRow], view_format: int) -> set[str]:
+def accounted(rows: Sequence[EventRow], view_format: int) -> set[str]:
     """The classes an access record accounts for: each row's class, and `sud` for any
     Part 2 record disclosed (42 CFR 2.25, 2.32: Part 2 disclosures are listed apart)."""
-    found = set()
-    for r in rows:
-        found.add(shown_class(r, view_format))
-        if r.part2 and r.data_class != DataClass.PSYCHOTHERAPY_NOTE.value:
-            found.add(DataClass.SUD.value)
+    found = {shown_class(r, view_format) for r in rows}
+    if any(_was_sud(r) for r in rows):
+        found.add(DataClass.SUD.value)
     return found
 
 

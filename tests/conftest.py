@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -33,7 +34,9 @@ KAFKA_BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP") or (
 )
 
 
-def service_missing(what: str, how: str) -> None:
+def service_missing(what: str, how: str) -> NoReturn:
+    """A service a test needs is missing: under CI=true a failure, otherwise a skip that
+    says how to get it (the one place either happens)."""
     message = f"{what} is not reachable; {how}"
     if IN_CI:
         pytest.fail(f"{message} (CI=true: a missing service is a failure)")

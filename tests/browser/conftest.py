@@ -39,7 +39,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.conftest import IN_CI
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"  # gitignored
@@ -150,12 +150,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        message = (
-            f"Chromium ({CHROMIUM}) is not installed; run `make test` or `bash scripts/chromium.sh`"
-        )
-        if IN_CI:
-            pytest.fail(f"{message} (CI=true: a missing service is a failure)")
-        pytest.skip(message)
+        service_missing(f"Chromium ({CHROMIUM})", "run `make test` or `bash scripts/chromium.sh`")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(SCREENSHOTS / "failures", ignore_errors=True)  # only this run's failures
     with sync_playwright() as playwright:
