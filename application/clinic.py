@@ -54,6 +54,10 @@ class Clinic(Application[UUID]):
         self._recorder_wrapper = recorder_wrapper
         super().__init__(env=env)
         self._signed_in: dict[str, tuple[float, User]] = {}
+        # The directory as each version left it: a version never changes once stored, so
+        # every read decides with the copy of its version and loads the aggregate only when
+        # a registration has added one (the store is asked only for its last version).
+        self._directories: dict[int, Directory] = {}
 
     def construct_recorder(self) -> ApplicationRecorder:
         """The library's recorder for the configured store; the composition root may wrap
@@ -156,11 +160,21 @@ class Clinic(Application[UUID]):
 
     def directory(self, version: int | None = None) -> Directory:
         """The directory of recipients (at a version; empty before anything was
-        registered), read from the store itself like the consents."""
+        registered), as the store holds it now, like the consents."""
+        if version is None:
+            last = self.recorder.select_events(DIRECTORY_ID, desc=True, limit=1)
+            version = last[0].originator_version if last else 0
         if version == 0:
             return EMPTY_DIRECTORY
-        try:
-            found: object = self.repository.get(DIRECTORY_ID, version=version)
-        except AggregateNotFoundError:
-            return EMPTY_DIRECTORY
-        return found.listing if isinstance(found, RecipientDirectory) else EMPTY_DIRECTORY
+        found = self._directories.get(version)
+        if found is None:
+            try:
+                loaded: object = self.repository.get(DIRECTORY_ID, version=version)
+            except AggregateNotFoundError:
+                return EMPTY_DIRECTORY
+            if not isinstance(loaded, RecipientDirectory):
+                return EMPTY_DIRECTORY
+            found = loaded.listing
+            if found.version == version:  # a version the store holds: it stays as it is
+                self._directories[version] = found
+        return found
