@@ -27,7 +27,7 @@ import hmac
 import json
 import os
 from base64 import b64decode
-from typing import Any
+from typing import Any, cast
 
 from Crypto.Cipher import AES
 from eventsourcing.cipher import AESCipher
@@ -44,7 +44,9 @@ class SealBroken(Exception):
     """A sealed blob failed its check."""
 
 
-_COUNTERS = [i.to_bytes(4, "big") for i in range(1 << 12)]
+# Counter blocks (a zero nonce and a 4-byte block counter), laid end to end.
+_COUNTERS = b"".join(bytes(12) + i.to_bytes(4, "big") for i in range(1 << 12))
+_ZERO_COUNTER = bytes(4)
 
 
 def _blocks(size: int) -> int:
@@ -94,12 +96,13 @@ class Sealer:
         return hmac.new(self._token_key, text.encode(), hashlib.sha256).hexdigest()
 
     def _stream(self, parts: list[tuple[bytes, int]]) -> bytes:
-        """The AES-CTR key stream for each (nonce, length), concatenated, block-aligned."""
+        """The AES-CTR key stream for each (nonce, length), concatenated, block-aligned.
+        Each counter block is nonce || counter: every nonce repeated once per block, XORed
+        in one go with the counters laid out the same way."""
         assert self._keys is not None
-        counters = b"".join(
-            [nonce + c for nonce, size in parts for c in _counter_blocks(_blocks(size))]
-        )
-        return AES.new(self._keys[0], AES.MODE_ECB).encrypt(counters)
+        nonces = b"".join([(nonce + _ZERO_COUNTER) * _blocks(size) for nonce, size in parts])
+        counters = b"".join([_counter_blocks(_blocks(size)) for _, size in parts])
+        return AES.new(self._keys[0], AES.MODE_ECB).encrypt(_xor(nonces, counters))
 
     def _tag(self, body: bytes) -> bytes:
         assert self._keys is not None
@@ -127,18 +130,28 @@ class Sealer:
                 raise SealBroken("a sealed row does not verify: changed, or another key's")
             parts.append((body[: self.NONCE], len(body) - self.NONCE))
         stream = self._stream(parts)
-        found, at = [], 0
-        for blob, (_, size) in zip(blobs, parts, strict=True):
-            text = _xor(blob[self.NONCE : self.NONCE + size], stream[at : at + size])
+        # One XOR over every row's ciphertext (each padded to whole blocks, as the stream
+        # is) and one JSON parse of them all as an array: per-row calls cost more than the
+        # work itself at a hundred rows a read.
+        padded = b"".join(
+            blob[self.NONCE : self.NONCE + size] + bytes(_blocks(size) * 16 - size)
+            for blob, (_, size) in zip(blobs, parts, strict=True)
+        )
+        plain = _xor(padded, stream)
+        texts, at = [], 0
+        for _, size in parts:
+            texts.append(plain[at : at + size])
             at += _blocks(size) * 16
-            found.append(json.loads(text))
-        return found
+        found = json.loads(b"[" + b",".join(texts) + b"]")
+        if len(found) != len(blobs) or not all(isinstance(f, dict) for f in found):
+            raise SealBroken("a sealed row does not hold one set of fields")
+        return cast(list[dict[str, Any]], found)
 
 
-def _counter_blocks(count: int) -> list[bytes]:
-    if count <= len(_COUNTERS):
-        return _COUNTERS[:count]
-    return [i.to_bytes(4, "big") for i in range(count)]
+def _counter_blocks(count: int) -> bytes:
+    if count * 16 <= len(_COUNTERS):
+        return _COUNTERS[: count * 16]
+    return b"".join(bytes(12) + i.to_bytes(4, "big") for i in range(count))
 
 
 def _xor(data: bytes, stream: bytes) -> bytes:

@@ -25,6 +25,7 @@ from domain.directory import Directory
 from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
+from domain.history.care_team import TEAM_KINDS
 from domain.record import Membership
 from domain.users import User
 from domain.vocabulary import Role
@@ -104,7 +105,7 @@ class Replay:
 
 def team_from(rows: list[EventRow]) -> dict[str, Membership]:
     """The care team as the rows leave it (for "as of" decisions too)."""
-    return care_team(facts_of(rows))
+    return care_team(facts_of(r for r in rows if r.kind in TEAM_KINDS))
 
 
 class Reader:

@@ -107,7 +107,7 @@ def store_env(settings: Settings) -> dict[str, str]:
         }
     if settings.cipher_key is not None:
         env |= {
-            "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
             "CIPHER_KEY": settings.cipher_key.get_secret_value(),
         }
     if settings.compress:

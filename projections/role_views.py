@@ -20,6 +20,7 @@ from domain.consent import PatientConsents
 from domain.consent_terms import ConsentTerms
 from domain.directory import Directory
 from domain.history import care_team, demographics, medication_courses
+from domain.history.demographics import DETAILS
 from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, SleepLogged
 from domain.medication import (
     AdherenceRecorded,
@@ -108,12 +109,23 @@ def accounted(rows: Sequence[EventRow], view_format: int) -> set[str]:
 
 
 def permitted(rows: Iterable[EventRow], decision: Decision) -> list[EventRow]:
-    return [r for r in rows if decision.permits(facts(r))]
+    """The rows the decision permits. The policy reads only a row's facts, and a record
+    has few distinct ones (classes x authors), so each is decided once."""
+    decided: dict[tuple[str, str, bool, bool], bool] = {}
+    shown = []
+    for r in rows:
+        key = (r.data_class, r.author, r.sud_counseling, r.part2)
+        allowed = decided.get(key)
+        if allowed is None:
+            allowed = decided[key] = decision.permits(facts(r))
+        if allowed:
+            shown.append(r)
+    return shown
 
 
 def _patient(rows: list[EventRow], patient_id: UUID) -> dict[str, Any]:
     shown: dict[str, Any] = {"id": str(patient_id)}
-    details = demographics(care.facts_of(rows))
+    details = demographics(care.facts_of(r for r in rows if r.kind in DETAILS))
     if details is not None:
         shown.update(
             name=details.name,
@@ -157,8 +169,8 @@ def _entry(r: EventRow, with_payload: bool, view_format: int) -> dict[str, Any]:
         "version": r.version,
         "kind": r.kind,
         "data_class": shown_class(r, view_format),
-        "clinical_time": r.clinical_time.isoformat(),
-        "recorded_at": r.recorded_at.isoformat(),
+        "clinical_time": r.clinical_time_text,
+        "recorded_at": r.recorded_at_text,
         "author": r.author,
         "author_role": r.author_role,
         "author_org": r.author_org,

@@ -10,6 +10,8 @@ from domain.rules.care import Fact
 from domain.vocabulary import Role
 
 ADDED, REMOVED = kind_of(CareTeamMemberAdded), kind_of(CareTeamMemberRemoved)
+# The only kinds `care_team` reads: a caller may leave every other fact out.
+TEAM_KINDS = frozenset({ADDED, REMOVED})
 
 
 def care_team(facts: Iterable[Fact]) -> dict[str, Membership]:

@@ -6,10 +6,17 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from uuid import UUID
+
+import pytest
+from eventsourcing.cipher import AESCipher
+from pydantic import SecretStr
 
 from bootstrap import bootstrap, index_runner
 from bootstrap.settings import Settings
 from demo import load_demo
+from domain.record import RecordEvent
+from projections.record_index import EventRow, event_row
 from tests.builders import THERAPIST, act, ago, demo_services, register_with_team
 
 TABLES = ("record_events", "consent_events", "access_log", "tracking")
@@ -92,3 +99,33 @@ def test_two_processes_projecting_into_one_index_write_each_event_once(tmp_path:
     assert failures == []
     positions = [r[0] for r in dump(tmp_path / "views.sqlite")["record_events"]]
     assert positions == list(range(1, clinic.position() + 1))  # each once, none missing
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "sealed"])
+def test_rows_read_back_equal_the_rows_projected_from_the_events(
+    tmp_path: Path, keyed: bool
+) -> None:
+    """What `patient_events` hands back (plain tuples, payloads parsed together, sealed
+    blobs opened together) equals `event_row` of each stored event, times' text included."""
+    key = SecretStr(AESCipher.create_key(32)) if keyed else None
+    settings = Settings(data_dir=tmp_path, cipher_key=key)
+    clinic = bootstrap(settings)
+    load_demo(demo_services(clinic), "index-password-1")
+    runner = index_runner(settings, clinic)
+    runner.catch_up()
+    projected: dict[UUID, list[EventRow]] = {}
+    for position, event in clinic.all_events():
+        if isinstance(event, RecordEvent):
+            projected.setdefault(event.originator_id, []).append(event_row(position, event))
+    assert len(projected) >= 4
+    for patient_id, rows in projected.items():
+        read = runner.view.patient_events(patient_id)
+        assert read == rows
+        assert [(r.clinical_time_text, r.recorded_at_text) for r in read] == [
+            (r.clinical_time.isoformat(), r.recorded_at.isoformat()) for r in rows
+        ]
+        assert [r.payload for r in read] == [r.payload for r in rows]
+        middle = rows[len(rows) // 2].position
+        assert runner.view.patient_events(patient_id, up_to=middle) == [
+            r for r in rows if r.position <= middle
+        ]
