@@ -220,7 +220,12 @@ def bootstrap_services(
         reads=AuditedReads(reader, writer),
         tokens=tokens,
         passwords=o.passwords or Argon2Passwords(),
-        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+        throttle=LoginThrottle(
+            settings.login_max_failures,
+            settings.login_window_seconds,
+            max_delay=settings.login_window_seconds,
+            capacity=settings.login_throttle_capacity,
+        ),
         chain=HashChain(clinic, o.chain_store or chain_store_for(settings)),
         sender=o.sender or sender_for(settings),
         chain_seconds=settings.chain_seconds,

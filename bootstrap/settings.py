@@ -35,8 +35,12 @@ class Settings(BaseSettings):
     # generates one on first start and keeps it in the data directory (mode 0600).
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Sign-in throttling (application/throttle.py): free failures per account and address
+    # (ten times as many per address), then a delay doubling from 1 s up to the window; a
+    # counter is forgotten a window after its last failure; at most this many are kept.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    login_throttle_capacity: int = Field(default=10_000, ge=10)
 
     # Where the record index is kept up to date: "inline" (a thread of the API process) or
     # "worker" (a separate `tandem project --loop` process; the API then only reads it).

@@ -545,6 +545,7 @@ API: dict[tuple[str, str], list[Way]] = {
     ("GET", "/compliance/verify"): [Way("verify")],
     ("GET", "/compliance/refused"): [Way("all"), Way("csv", query={"format": "csv"})],
     ("GET", "/compliance/refused/flagged"): [Way("flagged")],
+    ("GET", "/compliance/sign-ins"): [Way("all"), Way("csv", query={"format": "csv"})],
     # reads by POST
     ("POST", f"{P_PATH}/break-glass"): [
         Way("P", P, json={"reason": "Found unresponsive"}),
