@@ -25,6 +25,7 @@ from adapters.passwords import Argon2Passwords
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
 from adapters.sealing import Sealer
+from adapters.sessions import SQLiteSessions
 from adapters.tokens import TokenService, new_secret
 from adapters.views import SQLiteIndexView
 from application.audited import AuditedReads
@@ -55,6 +56,7 @@ __all__ = [
     "reminders_for",
     "sealer_for",
     "sender_for",
+    "sessions_for",
     "store_env",
 ]
 
@@ -157,6 +159,17 @@ def jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def sessions_for(settings: Settings) -> SQLiteSessions:
+    """Page sessions, server-side in DATA_DIR/sessions.sqlite (for either store: each API
+    process beside its data directory)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteSessions(
+        settings.data_dir / "sessions.sqlite",
+        idle_seconds=settings.session_idle_minutes * 60,
+        max_seconds=settings.session_max_hours * 3600,
+    )
+
+
 def sealer_for(settings: Settings, purpose: str = "index") -> Sealer:
     """How the stores beside the event store keep patient text: sealed under a key derived
     from TANDEM_CIPHER_KEY when one is set, else as plain text."""
@@ -228,7 +241,9 @@ def bootstrap_services(
         ),
         chain=HashChain(clinic, o.chain_store or chain_store_for(settings)),
         sender=o.sender or sender_for(settings),
+        sessions=sessions_for(settings),
         chain_seconds=settings.chain_seconds,
+        secure_cookies=settings.secure_cookies,
     )
 
 

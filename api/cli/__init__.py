@@ -181,10 +181,12 @@ def directory_list() -> None:
 def user_deactivate(
     email: str, reason: Annotated[str, typer.Option(help="Why the account is closed.")]
 ) -> None:
-    """Deactivate a user account; its tokens stop working."""
+    """Deactivate a user account; its tokens stop working and its page sessions end."""
     services = bootstrap_services(Settings(), with_tokens=False)
     try:
-        deactivate_now(services.writer, services.clinic, CLI_ACTOR, email, reason)
+        deactivate_now(
+            services.writer, services.clinic, CLI_ACTOR, email, reason, services.sessions
+        )
     except TandemError as exc:
         _fail(exc)
     console.print(f"Deactivated {email.lower()}.")

@@ -10,7 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import ServicesDep
 from api.errors import HANDLED, problem_for
 from api.web import jinja
-from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
+from api.web.session import (
+    WebUser,
+    check_csrf,
+    csrf_token,
+    end_session,
+    prepare_login,
+    set_login_cookie,
+    start_session,
+)
 from application.errors import Throttled, Unauthorized
 from application.reading import default_purpose
 from application.sharing import shared_with
@@ -44,7 +52,10 @@ HOME = {
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    return render(request, services, "login.html", None)
+    nonce = prepare_login(services, request)
+    response = render(request, services, "login.html", None)
+    set_login_cookie(services, response, nonce)
+    return response
 
 
 @router.post("/login", response_model=None)
@@ -53,8 +64,10 @@ async def login(
     services: ServicesDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
     next: str = "",
 ) -> Response:
+    check_csrf(services, request, csrf)
     client = request.client.host if request.client else "unknown"
     try:
         user = await authenticate(services, email, password, client)
@@ -82,13 +95,7 @@ async def login(
         next if next.startswith("/") and not next.startswith("//") else HOME.get(user.role, "/")
     )
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        services.tokens.issue(user.email, user.role.value),
-        httponly=True,
-        samesite="lax",
-        max_age=int(services.tokens.lifetime.total_seconds()),
-    )
+    start_session(services, request, response, user.email)
     return response
 
 
@@ -96,7 +103,7 @@ async def login(
 def logout(request: Request, services: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(services, request, csrf)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    end_session(services, request, response)
     return response
 
 
