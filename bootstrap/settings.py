@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # Mark the page cookies Secure: set when the pages are reached over TLS.
     secure_cookies: bool = False
 
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto `tandem serve` believes (uvicorn's
+    # forwarded_allow_ips: comma-separated addresses or networks, "*" for any). Empty: none,
+    # the client address is the connection's own (what sign-in throttling counts by).
+    trusted_proxies: str = ""
+
     # Where the record index is kept up to date: "inline" (a thread of the API process) or
     # "worker" (a separate `tandem project --loop` process; the API then only reads it).
     index_worker: Literal["inline", "worker"] = "inline"

@@ -24,6 +24,7 @@ from bootstrap import (
     bootstrap_services,
     chain_store_for,
     index_runner,
+    proxy_options,
     receiver_for,
     receiver_store_for,
     relay_for,
@@ -409,12 +410,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API (and the pages). Proxy headers are believed only from the
+    addresses TANDEM_TRUSTED_PROXIES names (default: none)."""
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port)
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=host, port=port, **proxy_options(settings))
 
 
 def main() -> None:
