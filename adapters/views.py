@@ -42,6 +42,7 @@ from projections.record_index import (
     IndexView,
     RefusalRow,
     Review,
+    SignInFailureRow,
     search_terms,
 )
 
@@ -78,6 +79,10 @@ CREATE TABLE IF NOT EXISTS refused_reads (
   patient_id TEXT NOT NULL, view TEXT NOT NULL, purpose TEXT NOT NULL, why TEXT NOT NULL,
   sealed BLOB);
 CREATE INDEX IF NOT EXISTS refused_user ON refused_reads (user_id, at);
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+  position INTEGER PRIMARY KEY, failure_id TEXT UNIQUE NOT NULL, at TEXT NOT NULL,
+  username TEXT NOT NULL, address TEXT NOT NULL, reason TEXT NOT NULL, sealed BLOB);
+CREATE INDEX IF NOT EXISTS sign_in_username ON sign_in_failures (username, at);
 CREATE TABLE IF NOT EXISTS team_members (
   position INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, member TEXT NOT NULL,
   kind TEXT NOT NULL, role TEXT NOT NULL);
@@ -99,6 +104,7 @@ TABLES = (
     "consent_events",
     "access_log",
     "refused_reads",
+    "sign_in_failures",
     "team_members",
     "search_terms",
 )
@@ -388,6 +394,53 @@ class SQLiteIndexView(IndexView):
             .fetchall()
         )
         return [self._refusal(r) for r in found]
+
+    def add_sign_in_failure(self, row: SignInFailureRow, tracking: Tracking) -> None:
+        shown, sealed = self._private(username=row.username, address=row.address)
+        with self._transaction(tracking) as conn:
+            conn.execute(
+                "INSERT INTO sign_in_failures VALUES (?,?,?,?,?,?,?)",
+                (
+                    row.position,
+                    str(row.failure_id),
+                    row.at.isoformat(),
+                    self.sealer.token(row.username),
+                    shown["address"],
+                    row.reason,
+                    sealed,
+                ),
+            )
+
+    def sign_in_failures(
+        self, *, username: str | None = None, since: datetime | None = None
+    ) -> list[SignInFailureRow]:
+        clauses, params = ["1 = 1"], []
+        if username is not None:
+            clauses.append("username = ?")
+            params.append(self.sealer.token(username))
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since.isoformat())
+        found = (
+            self._reader()
+            .execute(
+                f"SELECT * FROM sign_in_failures WHERE {' AND '.join(clauses)} ORDER BY position",
+                params,
+            )
+            .fetchall()
+        )
+        private = self._opened_all(found, "username", "address")
+        return [
+            SignInFailureRow(
+                position=r["position"],
+                failure_id=UUID(r["failure_id"]),
+                at=datetime.fromisoformat(r["at"]),
+                username=p["username"],
+                address=p["address"],
+                reason=r["reason"],
+            )
+            for r, p in zip(found, private, strict=True)
+        ]
 
     def _refusal(self, r: sqlite3.Row) -> RefusalRow:
         private = self._opened(r, "user_id", "why")

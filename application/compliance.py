@@ -101,6 +101,19 @@ class RefusalPublic(BaseModel):
     why: str
 
 
+class SignInFailurePublic(BaseModel):
+    """A refused sign-in, as compliance reviews it (log-in monitoring, 45 CFR
+    164.308(a)(5)(ii)(C)); the caller was told only that the email or password was wrong.
+    No password is ever kept."""
+
+    failure_id: UUID
+    position: int
+    at: datetime
+    username: str
+    address: str
+    reason: str
+
+
 class Flagged(BaseModel):
     """A user refused again and again in a short window: worth a look."""
 
@@ -195,6 +208,23 @@ def refused_reads(
         user_id=user_id.lower() if user_id else None, since=since
     )
     return [RefusalPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+def sign_in_failures(
+    services: Services,
+    user: User,
+    *,
+    username: str | None = None,
+    since: datetime | None = None,
+    min_position: int | None = None,
+) -> list[SignInFailurePublic]:
+    """Every refused sign-in, oldest first, by username tried and since a moment."""
+    check_auditor(viewer_of(user))
+    services.reflect(min_position)
+    rows = services.reader.index.view.sign_in_failures(
+        username=username.strip().lower() if username else None, since=since
+    )
+    return [SignInFailurePublic.model_validate(r, from_attributes=True) for r in rows]
 
 
 def flagged_users(

@@ -119,6 +119,32 @@ class Tokens(ABC):
         """The email the token was issued to, or InvalidToken."""
 
 
+class Sessions(ABC):
+    """Port: the server-side state of page sessions. A browser holds only a random session
+    id; the server decides on every request whether it is still live, so signing out, a
+    deactivation or an idle spell ends it for good (a restart included)."""
+
+    idle_seconds: float
+    max_seconds: float
+
+    @abstractmethod
+    def start(self, email: str) -> str:
+        """A new session for this user: its id, to hand to the browser once."""
+
+    @abstractmethod
+    def resolve(self, session_id: str) -> str | None:
+        """The email of a live session (and it counts as used now), else None: unknown,
+        ended, idle longer than `idle_seconds` or older than `max_seconds`."""
+
+    @abstractmethod
+    def end(self, session_id: str) -> None:
+        """Sign this session out."""
+
+    @abstractmethod
+    def end_all(self, email: str) -> None:
+        """End every session of this user (a deactivation)."""
+
+
 class Passwords(ABC):
     """Port: the only place a password is touched."""
 

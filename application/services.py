@@ -18,7 +18,7 @@ from application.consents import Consents
 from application.directory import DirectoryUseCases
 from application.errors import IndexBehind
 from application.hash_chain import HashChain
-from application.ports import Passwords, Sender, Tokens
+from application.ports import Passwords, Sender, Sessions, Tokens
 from application.reading import Reader
 from application.throttle import LoginThrottle
 from application.writer import CommandWriter
@@ -40,7 +40,10 @@ class Services:
     throttle: LoginThrottle
     chain: HashChain
     sender: Sender
+    sessions: Sessions
     chain_seconds: float = 2.0
+    # Mark the page cookies Secure (the API is reached over TLS, behind a proxy or not).
+    secure_cookies: bool = False
     consents: Consents = field(init=False)
     directory: DirectoryUseCases = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)

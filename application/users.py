@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from application.clinic import Clinic, Receipt
-from application.ports import Passwords
+from application.ports import Passwords, Sessions
 from application.writer import CommandWriter, Target
 from domain.errors import Conflict
 from domain.events import Actor, now
@@ -22,16 +22,25 @@ def create_user_now(writer: CommandWriter, by: Actor, **account: Any) -> Receipt
 
 
 def deactivate_now(
-    writer: CommandWriter, clinic: Clinic, by: Actor, email: str, reason: str
+    writer: CommandWriter,
+    clinic: Clinic,
+    by: Actor,
+    email: str,
+    reason: str,
+    sessions: Sessions | None = None,
 ) -> Receipt:
-    """Close an account: its tokens stop working at once in this process."""
+    """Close an account: its tokens stop working at once in this process, and its page
+    sessions end server-side (for every process sharing the data directory)."""
     try:
-        return writer.write(
+        receipt = writer.write(
             Target(user_id_for(email), User, lambda: clinic.user(email)),
             lambda u: u.deactivate(by, max(now(), u.modified_on), reason=reason),
         )
     finally:
         clinic.forget_user(email)
+    if sessions is not None:
+        sessions.end_all(email)
+    return receipt
 
 
 def add_account(

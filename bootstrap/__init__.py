@@ -9,6 +9,7 @@ it stands in for) in place of a real component.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +26,7 @@ from adapters.passwords import Argon2Passwords
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
 from adapters.sealing import Sealer
+from adapters.sessions import SQLiteSessions
 from adapters.tokens import TokenService, new_secret
 from adapters.views import SQLiteIndexView
 from application.audited import AuditedReads
@@ -49,12 +51,15 @@ __all__ = [
     "chain_store_for",
     "index_runner",
     "postgres_connection",
+    "private_data_dir",
+    "proxy_options",
     "receiver_for",
     "receiver_store_for",
     "relay_for",
     "reminders_for",
     "sealer_for",
     "sender_for",
+    "sessions_for",
     "store_env",
 ]
 
@@ -76,6 +81,31 @@ class Overrides:
     sender: Sender | None = None
     tokens: Tokens | None = None
     passwords: Passwords | None = None
+
+
+def private_data_dir(settings: Settings) -> Path:
+    """The data directory, private to the account Tandem runs as: the directory 0700 and
+    every file 0600. The process umask becomes 077, so whatever is created from now on
+    (the SQLite files and their -wal, -shm and journal files, the signing key, receivers'
+    stores) is owner-only; anything an earlier version left readable is tightened."""
+    os.umask(0o077)
+    folder = settings.data_dir
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for path in (folder, *folder.rglob("*")):
+        if path.is_symlink():
+            continue
+        mode = 0o700 if path.is_dir() else 0o600
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
+    return folder
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy settings: believe X-Forwarded-For only from the proxies settings
+    name (uvicorn's own default would believe 127.0.0.1, so a local client could choose
+    the address sign-in throttling counts it by)."""
+    trusted = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
 
 
 def store_env(settings: Settings) -> dict[str, str]:
@@ -118,6 +148,7 @@ def store_env(settings: Settings) -> dict[str, str]:
 def bootstrap(settings: Settings | None = None, overrides: Overrides | None = None) -> Clinic:
     """The clinic application (the event store) that settings select."""
     settings = settings or Settings()
+    private_data_dir(settings)
     wrap = overrides.recorder if overrides else None
     return Clinic(env=store_env(settings), recorder_wrapper=wrap)
 
@@ -155,6 +186,17 @@ def jwt_secret(settings: Settings) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(new_secret())
     return path.read_text().strip()
+
+
+def sessions_for(settings: Settings) -> SQLiteSessions:
+    """Page sessions, server-side in DATA_DIR/sessions.sqlite (for either store: each API
+    process beside its data directory)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SQLiteSessions(
+        settings.data_dir / "sessions.sqlite",
+        idle_seconds=settings.session_idle_minutes * 60,
+        max_seconds=settings.session_max_hours * 3600,
+    )
 
 
 def sealer_for(settings: Settings, purpose: str = "index") -> Sealer:
@@ -220,10 +262,17 @@ def bootstrap_services(
         reads=AuditedReads(reader, writer),
         tokens=tokens,
         passwords=o.passwords or Argon2Passwords(),
-        throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+        throttle=LoginThrottle(
+            settings.login_max_failures,
+            settings.login_window_seconds,
+            max_delay=settings.login_window_seconds,
+            capacity=settings.login_throttle_capacity,
+        ),
         chain=HashChain(clinic, o.chain_store or chain_store_for(settings)),
         sender=o.sender or sender_for(settings),
+        sessions=sessions_for(settings),
         chain_seconds=settings.chain_seconds,
+        secure_cookies=settings.secure_cookies,
     )
 
 
@@ -250,6 +299,7 @@ def receiver_store_for(
 ) -> ReceiverStore:
     """A recipient's own store (default DATA_DIR/receivers/<topic>.sqlite), sealed under
     TANDEM_RECEIVER_CIPHER_KEY when set (the receiver's key, not the clinic's)."""
+    private_data_dir(settings)
     folder = folder or settings.data_dir / "receivers"
     key = settings.receiver_cipher_key
     sealer = Sealer.keyed(key.get_secret_value(), "receiver") if key else Sealer.plain()

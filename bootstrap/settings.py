@@ -35,8 +35,24 @@ class Settings(BaseSettings):
     # generates one on first start and keeps it in the data directory (mode 0600).
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Sign-in throttling (application/throttle.py): free failures per account and address
+    # (ten times as many per address), then a delay doubling from 1 s up to the window; a
+    # counter is forgotten a window after its last failure; at most this many are kept.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    login_throttle_capacity: int = Field(default=10_000, ge=10)
+    # Page sessions (DATA_DIR/sessions.sqlite): signed out after this long without a
+    # request (automatic logoff, 45 CFR 164.312(a)(2)(iii)), and at the latest this long
+    # after signing in.
+    session_idle_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    session_max_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    # Mark the page cookies Secure: set when the pages are reached over TLS.
+    secure_cookies: bool = False
+
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto `tandem serve` believes (uvicorn's
+    # forwarded_allow_ips: comma-separated addresses or networks, "*" for any). Empty: none,
+    # the client address is the connection's own (what sign-in throttling counts by).
+    trusted_proxies: str = ""
 
     # Where the record index is kept up to date: "inline" (a thread of the API process) or
     # "worker" (a separate `tandem project --loop` process; the API then only reads it).

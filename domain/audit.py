@@ -206,3 +206,45 @@ class RefusedRead(Aggregate):
                 purpose=purpose,
                 why=why,
             )
+
+
+# The longest username a sign-in may name (an email address's practical maximum, RFC 5321
+# path limit less its brackets); longer ones are refused before anything is counted or kept.
+USERNAME_MAX = 254
+SignInReason = Literal["unknown-account", "wrong-password", "deactivated"]
+
+
+class SignInFailed(Aggregate.Created):
+    """A refused sign-in, for log-in monitoring (45 CFR 164.308(a)(5)(ii)(C)): the username
+    as it was typed (normalised, bounded), the client address, when and why. Never the
+    password that was tried. The caller was told only that the email or password was wrong."""
+
+    class_version: ClassVar[int] = 1
+
+    username: str = Field(max_length=USERNAME_MAX)
+    address: str = Field(min_length=1, max_length=100)
+    reason: SignInReason
+
+    def apply(self, aggregate: Any) -> None:
+        return None
+
+    def summary(self) -> str:
+        return f"sign-in as {self.username!r} from {self.address} refused: {self.reason}"
+
+
+class FailedSignIn(Aggregate):
+    @classmethod
+    def record(
+        cls, by: Actor, at: datetime, *, username: str, address: str, reason: SignInReason
+    ) -> FailedSignIn:
+        with refused_fields():
+            return cls._create(
+                SignInFailed,
+                id=uuid4(),
+                actor=by,
+                data_class=DataClass.AUDIT,
+                clinical_time=at,
+                username=username,
+                address=address,
+                reason=reason,
+            )

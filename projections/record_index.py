@@ -26,7 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
-from domain.audit import AccessRecorded, BreakGlassReviewed, ReadRefused
+from domain.audit import AccessRecorded, BreakGlassReviewed, ReadRefused, SignInFailed
 from domain.consent import ConsentEvent
 from domain.errors import InvalidInput
 from domain.events import DomainEvent
@@ -139,6 +139,16 @@ class RefusalRow:
 
 
 @dataclass(frozen=True)
+class SignInFailureRow:
+    position: int
+    failure_id: UUID
+    at: datetime
+    username: str
+    address: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Review:
     access_id: UUID
     reviewed_by: str
@@ -230,6 +240,15 @@ class IndexView(TrackingRecorder):
         self, *, user_id: str | None = None, since: datetime | None = None
     ) -> list[RefusalRow]:
         """Refused reads, oldest first."""
+
+    @abstractmethod
+    def add_sign_in_failure(self, row: SignInFailureRow, tracking: Tracking) -> None: ...
+
+    @abstractmethod
+    def sign_in_failures(
+        self, *, username: str | None = None, since: datetime | None = None
+    ) -> list[SignInFailureRow]:
+        """Refused sign-ins, oldest first."""
 
     @abstractmethod
     def patient_events(self, patient_id: UUID, up_to: int | None = None) -> list[EventRow]: ...
@@ -345,6 +364,20 @@ class RecordIndex(Projection[IndexView]):
                 view=event.view,
                 purpose=event.purpose,
                 why=event.why,
+            ),
+            tracking,
+        )
+
+    @process_event.register
+    def _sign_in_failure(self, event: SignInFailed, tracking: Tracking) -> None:
+        self.view.add_sign_in_failure(
+            SignInFailureRow(
+                position=tracking.notification_id,
+                failure_id=event.originator_id,
+                at=event.clinical_time,
+                username=event.username,
+                address=event.address,
+                reason=event.reason,
             ),
             tracking,
         )

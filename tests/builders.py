@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
@@ -117,3 +119,12 @@ def appended_since(clinic: Clinic, position: int) -> list[type]:
     """The types of the events stored after `position` (a refused read leaves one
     ReadRefused; nothing else may appear when nothing was disclosed or written)."""
     return [type(e) for _, e in clinic.all_events(start=position + 1)]
+
+
+def post_login(client: Any, email: str, password: str, **options: Any) -> Any:
+    """Sign a test browser in through the login form as a browser does: open the form, then
+    post it with the CSRF token it carries."""
+    form = client.get("/login")
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    data = {"email": email, "password": password, "csrf": found.group(1) if found else ""}
+    return client.post("/login", data=data, **options)

@@ -24,6 +24,7 @@ from bootstrap import (
     bootstrap_services,
     chain_store_for,
     index_runner,
+    proxy_options,
     receiver_for,
     receiver_store_for,
     relay_for,
@@ -181,10 +182,12 @@ def directory_list() -> None:
 def user_deactivate(
     email: str, reason: Annotated[str, typer.Option(help="Why the account is closed.")]
 ) -> None:
-    """Deactivate a user account; its tokens stop working."""
+    """Deactivate a user account; its tokens stop working and its page sessions end."""
     services = bootstrap_services(Settings(), with_tokens=False)
     try:
-        deactivate_now(services.writer, services.clinic, CLI_ACTOR, email, reason)
+        deactivate_now(
+            services.writer, services.clinic, CLI_ACTOR, email, reason, services.sessions
+        )
     except TandemError as exc:
         _fail(exc)
     console.print(f"Deactivated {email.lower()}.")
@@ -407,12 +410,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API (and the pages). Proxy headers are believed only from the
+    addresses TANDEM_TRUSTED_PROXIES names (default: none)."""
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port)
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=host, port=port, **proxy_options(settings))
 
 
 def main() -> None:

@@ -27,16 +27,16 @@ class Token(BaseModel):
     response_model=Token,
     responses={
         401: {"model": ErrorBody, "description": "Wrong email or password"},
-        422: {"model": ErrorBody, "description": "Missing form fields"},
+        422: {"model": ErrorBody, "description": "Missing form fields, or a username too long"},
         429: {"model": ErrorBody, "description": "Too many failed sign-ins"},
     },
 )
-def sign_in(
+async def sign_in(
     request: Request, services: ServicesDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
     """Exchange email and password for a bearer token (see application.signin.authenticate)."""
     client = request.client.host if request.client else "unknown"
-    user = authenticate(services, form.username, form.password, client)
+    user = await authenticate(services, form.username, form.password, client)
     lifetime = int(services.tokens.lifetime.total_seconds())
     return Token(
         access_token=services.tokens.issue(user.email, user.role.value), expires_in=lifetime

@@ -21,6 +21,7 @@ from application.compliance import (
     RefusalPublic,
     ReplayPublic,
     ReviewBody,
+    SignInFailurePublic,
     Verification,
 )
 
@@ -87,6 +88,23 @@ def refused_reads(
     why), oldest first; the callers were told only 403."""
     found = use.refused_reads(
         services, user, user_id=user_id, since=since, min_position=min_position
+    )
+    return csv_response(found) if format == "csv" else found
+
+
+@router.get("/sign-ins", response_model=list[SignInFailurePublic], responses=ERRORS)
+def failed_sign_ins(
+    user: CurrentUser,
+    services: ServicesDep,
+    username: str | None = None,
+    since: datetime | None = None,
+    format: Format = "json",
+    min_position: MinPosition = None,
+) -> Any:
+    """Every refused sign-in (the username tried, the client address, when, why), oldest
+    first; the callers were told only 401. Passwords are never kept."""
+    found = use.sign_in_failures(
+        services, user, username=username, since=since, min_position=min_position
     )
     return csv_response(found) if format == "csv" else found
 

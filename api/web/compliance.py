@@ -106,6 +106,9 @@ def _csv(response: Response, name: str) -> Response:
 
 # --- index ---------------------------------------------------------------------------
 
+# The index page counts the refused sign-ins of this last stretch (all are at the API).
+SIGN_IN_WINDOW = timedelta(hours=24)
+
 
 async def _index_page(
     request: Request, services: Services, user: User, status: int = 200, **extra: Any
@@ -128,6 +131,11 @@ async def _index_page(
         problem=problem,
         queue=len(queue),
         flagged=await run_in_threadpool(api.flagged_users, services, user),
+        sign_ins=await run_in_threadpool(
+            functools.partial(api.sign_in_failures, since=datetime.now(UTC) - SIGN_IN_WINDOW),
+            services,
+            user,
+        ),
         **extra,
     )
     response.status_code = status

@@ -8,12 +8,22 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ServicesDep
+from api.errors import HANDLED, problem_for
 from api.web import jinja
-from api.web.session import COOKIE, WebUser, check_csrf, csrf_token
+from api.web.session import (
+    WebUser,
+    check_csrf,
+    csrf_token,
+    end_session,
+    prepare_login,
+    set_login_cookie,
+    start_session,
+)
 from application.errors import Throttled, Unauthorized
 from application.reading import default_purpose
 from application.sharing import shared_with
 from application.signin import authenticate
+from domain.audit import USERNAME_MAX
 from domain.users import User
 from domain.vocabulary import Role
 
@@ -42,44 +52,50 @@ HOME = {
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    return render(request, services, "login.html", None)
+    nonce = prepare_login(services, request)
+    response = render(request, services, "login.html", None)
+    set_login_cookie(services, response, nonce)
+    return response
 
 
 @router.post("/login", response_model=None)
-def login(
+async def login(
     request: Request,
     services: ServicesDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
     next: str = "",
 ) -> Response:
+    check_csrf(services, request, csrf)
     client = request.client.host if request.client else "unknown"
     try:
-        user = authenticate(services, email, password, client)
+        user = await authenticate(services, email, password, client)
     except Unauthorized:
         return render(
             request, services, "login.html", None, error="Wrong email or password.", email=email
         )
-    except Throttled:
-        return render(
+    except HANDLED as exc:
+        problem = problem_for(exc)
+        words = "; ".join(f"{f.field}: {f.reason}" for f in problem.fields)
+        if isinstance(exc, Throttled):
+            words = "Too many failed sign-ins. Wait a little and try again."
+        answer = render(
             request,
             services,
             "login.html",
             None,
-            email=email,
-            error="Too many failed sign-ins. Wait a few minutes and try again.",
+            email=email[:USERNAME_MAX],
+            error=words or problem.message,
         )
+        answer.status_code = problem.status
+        answer.headers.update(problem.headers)
+        return answer
     target = (
         next if next.startswith("/") and not next.startswith("//") else HOME.get(user.role, "/")
     )
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        services.tokens.issue(user.email, user.role.value),
-        httponly=True,
-        samesite="lax",
-        max_age=int(services.tokens.lifetime.total_seconds()),
-    )
+    start_session(services, request, response, user.email)
     return response
 
 
@@ -87,7 +103,7 @@ def login(
 def logout(request: Request, services: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(services, request, csrf)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    end_session(services, request, response)
     return response
 
 

@@ -23,7 +23,7 @@ from domain.consent import PatientConsents, consents_id_for
 from domain.directory import RecipientRegistered
 from domain.events import Actor, now
 from domain.vocabulary import Role
-from tests.builders import appended_since, create_user
+from tests.builders import appended_since, create_user, post_login
 from tests.e2e.conftest import PASSWORD, Api, directory_entry
 from tests.e2e.test_api_records import post
 from tests.e2e.test_consent_views import get, last_position, shared_record
@@ -349,11 +349,7 @@ def test_the_treating_team_resolves_a_waiting_consent_on_its_page(api: Api) -> N
     practice = directory_entry(api, PRACTICE, kind="organisation", role="primary-care")
     typo = store_legacy_grant(api, patient, "organisation", "Test Family Pratice", ["medication"])
     browser = TestClient(api.client.app)
-    signed_in = browser.post(
-        "/login",
-        data={"email": "therapist@test", "password": PASSWORD},
-        follow_redirects=False,
-    )
+    signed_in = post_login(browser, "therapist@test", PASSWORD, follow_redirects=False)
     assert signed_in.status_code == 303, signed_in.text
 
     listed = browser.get("/consents/unresolved")
@@ -411,9 +407,7 @@ def test_the_patient_sees_a_waiting_consent_apart_from_those_in_force_and_may_re
     granted = post(api, "therapist@test", f"/patients/{patient}/consents", grant_body(practice))
     assert granted.status_code == 201, granted.text
     browser = TestClient(api.client.app)
-    signed_in = browser.post(
-        "/login", data={"email": "patient.page@test", "password": PASSWORD}, follow_redirects=False
-    )
+    signed_in = post_login(browser, "patient.page@test", PASSWORD, follow_redirects=False)
     assert signed_in.status_code == 303, signed_in.text
 
     page = browser.get("/me", headers={"accept": "text/html"})

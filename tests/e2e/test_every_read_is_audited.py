@@ -45,7 +45,7 @@ from bootstrap import Settings, bootstrap_services
 from domain.audit import AccessRecorded
 from domain.events import Actor
 from domain.vocabulary import DataClass, Role
-from tests.builders import act
+from tests.builders import act, post_login
 from tests.builders import create_user as store_user
 
 
@@ -191,7 +191,7 @@ class World:
         with the CSRF token its forms carry."""
         client = TestClient(self.app, raise_server_exceptions=False, follow_redirects=False)
         if caller != ANONYMOUS:
-            answer = client.post("/login", data={"email": email_of(caller), "password": PASSWORD})
+            answer = post_login(client, email_of(caller), PASSWORD)
             assert answer.status_code == 303, answer.text
         home = client.get("/", follow_redirects=True)
         found = re.search(r'name="csrf" value="([0-9a-f]+)"', home.text)
@@ -545,6 +545,7 @@ API: dict[tuple[str, str], list[Way]] = {
     ("GET", "/compliance/verify"): [Way("verify")],
     ("GET", "/compliance/refused"): [Way("all"), Way("csv", query={"format": "csv"})],
     ("GET", "/compliance/refused/flagged"): [Way("flagged")],
+    ("GET", "/compliance/sign-ins"): [Way("all"), Way("csv", query={"format": "csv"})],
     # reads by POST
     ("POST", f"{P_PATH}/break-glass"): [
         Way("P", P, json={"reason": "Found unresponsive"}),

@@ -27,7 +27,7 @@ from domain.audit import ReadRefused
 from domain.events import Actor, now
 from domain.registration import patient_id_for
 from domain.vocabulary import Role
-from tests.builders import act, appended_since, create_user, register_patient
+from tests.builders import act, appended_since, create_user, post_login, register_patient
 
 PASSWORD = "demo-password-1"
 AVA = patient_id_for("DEMO-1001")  # recurrent depression: sertraline, PHQ-9 every 2 weeks
@@ -43,7 +43,7 @@ class Web:
 
     def sign_in(self, email: str) -> Any:
         self.client.cookies.clear()
-        answer = self.client.post("/login", data={"email": email, "password": PASSWORD})
+        answer = post_login(self.client, email, PASSWORD)
         assert answer.status_code == 200, answer.text
         assert "tandem_session" in self.client.cookies
         return answer

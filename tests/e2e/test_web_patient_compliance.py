@@ -29,7 +29,7 @@ from domain.directory import entry_id_for
 from domain.events import now
 from domain.registration import patient_id_for
 from domain.vocabulary import DataClass
-from tests.builders import act
+from tests.builders import act, post_login
 
 PASSWORD = "demo-password-1"
 AVA = patient_id_for("DEMO-1001")
@@ -47,9 +47,7 @@ class Demo:
     def browser(self, email: str) -> TestClient:
         """A browser signed in as `email` (its own cookie jar)."""
         browser = TestClient(self.app)
-        answer = browser.post(
-            "/login", data={"email": email, "password": PASSWORD}, follow_redirects=False
-        )
+        answer = post_login(browser, email, PASSWORD, follow_redirects=False)
         assert answer.status_code == 303, answer.text
         return browser
 

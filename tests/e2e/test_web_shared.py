@@ -14,6 +14,7 @@ from bootstrap import bootstrap_services
 from bootstrap.settings import Settings
 from demo import load_demo
 from domain.registration import patient_id_for
+from tests.builders import post_login
 
 PASSWORD = "demo-password-1"
 
@@ -29,9 +30,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 def sign_in(client: TestClient, email: str) -> str:
     client.cookies.clear()
-    answer = client.post(
-        "/login", data={"email": email, "password": PASSWORD}, follow_redirects=False
-    )
+    answer = post_login(client, email, PASSWORD, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return str(answer.headers["location"])
 

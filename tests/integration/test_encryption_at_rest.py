@@ -53,6 +53,7 @@ from tests.builders import (
     appended_since,
     create_user,
     demo_services,
+    post_login,
     register_with_team,
 )
 
@@ -201,9 +202,7 @@ def token(client: TestClient, email: str, password: str = PASSWORD) -> dict[str,
 
 def browser(app: Any, email: str) -> TestClient:
     client = TestClient(app)
-    answer = client.post(
-        "/login", data={"email": email, "password": PASSWORD}, follow_redirects=False
-    )
+    answer = post_login(client, email, PASSWORD, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return client
 
