@@ -16,6 +16,8 @@ from domain.record import (
     Membership,
     RecordBase,
     RecordEvent,
+    check_clinical_date,
+    check_clinical_time,
     parsed_flag,
     refuse_reserved,
     refused_fields,
@@ -77,6 +79,7 @@ class PatientRegistered(Demographics, Aggregate.Created):
     def apply(self, aggregate: Any) -> None:
         aggregate.state.mrn = self.mrn
         aggregate.state.name = f"{self.given_name} {self.family_name}"
+        aggregate.state.birth_date = self.birth_date
 
     def summary(self) -> str:
         return (
@@ -94,6 +97,7 @@ class DemographicsUpdated(Demographics):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.name = f"{self.given_name} {self.family_name}"
+        aggregate.state.birth_date = self.birth_date
 
     def summary(self) -> str:
         return f"demographics updated ({self.given_name} {self.family_name})"
@@ -146,6 +150,8 @@ class RegistrationSection(RecordBase):
         mrn = demographics.get("mrn")
         if not isinstance(mrn, str):
             raise InvalidInput.single("mrn", "is required")
+        check_clinical_time(at)
+        check_clinical_date(demographics.get("birth_date"), "birth_date")
         with refused_fields():
             return cls._create(
                 PatientRegistered,
@@ -158,6 +164,7 @@ class RegistrationSection(RecordBase):
 
     def update_demographics(self, by: Actor, at: datetime, **demographics: Any) -> None:
         refuse_reserved(demographics)
+        check_clinical_date(demographics.get("birth_date"), "birth_date")
         self._record(DemographicsUpdated, by, at, **demographics)
 
     def add_team_member(
