@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api import errors, web
+from api.headers import SecurityHeaders
 from api.http import auth, board, clinical, compliance, consents, directory, patients, views
 from application.services import Services
 from bootstrap import Settings, bootstrap_services
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = services
+    # Security headers on every response, whatever route or error answers (api/headers.py).
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     # Clinical commands first: they are the hot path, and routes are matched in order.
     app.include_router(clinical.build_router())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,10 +21,10 @@ from eventsourcing.persistence import ApplicationRecorder
 from domain.consent import PatientConsents, consents_id_for
 from domain.directory import DIRECTORY_ID, EMPTY_DIRECTORY, Directory, RecipientDirectory
 from domain.errors import NotFound
-from domain.events import DomainEvent
+from domain.events import Actor, DomainEvent
 from domain.patient import PatientRecord
 from domain.record import RecordEvent
-from domain.registration import patient_id_for
+from domain.registration import MrnClaim, mrn_claim_id, patient_id_for
 from domain.users import User, user_id_for
 
 
@@ -49,9 +50,12 @@ class Clinic(Application[UUID]):
         self,
         env: Any = None,
         recorder_wrapper: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
+        mrn_key: bytes = b"",
     ) -> None:
         # Set before the library builds the recorder (construct_recorder below).
         self._recorder_wrapper = recorder_wrapper
+        # What an MRN's claim id is keyed on (TANDEM_MRN_KEY; empty: a plain hash).
+        self._mrn_key = mrn_key
         super().__init__(env=env)
         self._signed_in: dict[str, tuple[float, User]] = {}
         # The directory as each version left it: a version never changes once stored, so
@@ -81,7 +85,36 @@ class Clinic(Application[UUID]):
         try:
             return self.patient(UUID(key))
         except ValueError:
-            return self.patient(patient_id_for(key))
+            pass
+        found = self.patient_id_by_mrn(key)
+        if found is None:
+            raise NotFound("patient", key)
+        return self.patient(found)
+
+    # --- medical record numbers -------------------------------------------------------
+
+    def mrn_claim_id(self, mrn: str) -> UUID:
+        """The id of the claim an MRN's registration stores beside the record."""
+        return mrn_claim_id(mrn, self._mrn_key)
+
+    def mrn_claim(self, record: PatientRecord, by: Actor, at: datetime) -> MrnClaim:
+        """The claim of a new record's MRN, to store in the same write as the record."""
+        return MrnClaim.claim(self.mrn_claim_id(record.state.mrn), by, at, record.id)
+
+    def legacy_patient(self, mrn: str) -> UUID | None:
+        """The id of a patient registered before ids were random (uuid5 of the MRN, no
+        claim), if there is one."""
+        legacy = patient_id_for(mrn)
+        return legacy if self.recorder.select_events(legacy, limit=1) else None
+
+    def patient_id_by_mrn(self, mrn: str) -> UUID | None:
+        """The id of the patient registered with this MRN: from its claim, or for a record
+        registered before claims, the id the MRN used to give (None: nobody has it)."""
+        try:
+            claim: object = self.repository.get(self.mrn_claim_id(mrn))
+        except AggregateNotFoundError:
+            return self.legacy_patient(mrn)
+        return claim.patient_id if isinstance(claim, MrnClaim) else None
 
     def patient_events(self, patient_id: UUID) -> list[RecordEvent]:
         events = [e for e in self.events.get(patient_id) if isinstance(e, RecordEvent)]

@@ -14,12 +14,13 @@ from domain.errors import InvalidInput
 from domain.registration import patient_id_for
 
 
-def patient_key(key: str) -> UUID:
-    """A patient's id, from the id itself or the medical record number (no store read)."""
+def patient_key(services: Services, key: str) -> UUID:
+    """A patient's id, from the id itself or the medical record number (looked up; an MRN
+    nobody has gives an id nobody has, refused as any other)."""
     try:
         return UUID(key)
     except ValueError:
-        return patient_id_for(key)
+        return services.clinic.patient_id_by_mrn(key) or patient_id_for(key)
 
 
 def read_as_operator(
@@ -33,7 +34,7 @@ def read_as_operator(
         raise Unauthorized(f"{email} is not an active account")
     request = ReadRequest(
         viewer_of(user),
-        patient_key(patient),
+        patient_key(services, patient),
         kind,
         purpose,
         min_position=services.clinic.position() or None,

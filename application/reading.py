@@ -185,8 +185,10 @@ class Reader:
             else None
         )
         team_rows, team_position = team if team is not None else (rows, None)
-        if not rows or not team_rows:
-            raise denied(request.patient_id, "no such patient (as far as the index has got)")
+        # A patient the index does not know is decided like any other, as one with no team
+        # and no consent, and refused after that: the refusal takes the same path (and so
+        # about the same time) whether or not the patient exists.
+        exists = bool(rows) and bool(team_rows)
         decision = decide(
             request.viewer,
             request.patient_id,
@@ -197,6 +199,8 @@ class Reader:
             request.emergency_reason,
             directory,
         )
+        if not exists:
+            raise denied(request.patient_id, "no such patient (as far as the index has got)")
         if not decision.allowed:
             raise denied(
                 request.patient_id,

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.clinic import Receipt
+from anyio import to_thread
+
+from application.clinic import Clinic, Receipt
 from application.schemas.base import CommandReceipt
 from application.writer import CommandWriter, Target
 from domain.access import check_treating_member, denied
@@ -65,12 +67,18 @@ def record_now(
 
 
 def new_record(
-    by: Actor, at: datetime | None = None, *, join_team: bool = False, **demographics: Any
+    by: Actor,
+    at: datetime | None = None,
+    *,
+    join_team: bool = False,
+    patient_id: UUID | None = None,
+    **demographics: Any,
 ) -> PatientRecord:
-    """A new patient's record; with `join_team`, the registering clinician is the first
-    member of the care team, in the same write."""
+    """A new patient's record (under a random id unless `patient_id` is given); with
+    `join_team`, the registering clinician is the first member of the care team, in the
+    same write."""
     at = at or now()
-    record: PatientRecord = PatientRecord.register(by, at, **demographics)
+    record: PatientRecord = PatientRecord.register(by, at, patient_id=patient_id, **demographics)
     if join_team:
         record.add_team_member(
             Actor.system("registration"),
@@ -86,6 +94,14 @@ def already_registered(record: PatientRecord) -> Conflict:
     return Conflict(record.id, f"a patient with MRN {record.state.mrn} is already registered")
 
 
+def check_mrn_free(clinic: Clinic, record: PatientRecord) -> None:
+    """Refuse an MRN a patient registered before claims holds (their records have no claim
+    to collide with; no such registration can happen any more, so this read cannot race).
+    Newer MRNs are held by their claim, stored with the record (`Clinic.mrn_claim`)."""
+    if clinic.legacy_patient(record.state.mrn) is not None:
+        raise already_registered(record)
+
+
 async def register(
     writer: CommandWriter, user: User, at: datetime, **demographics: Any
 ) -> CommandReceipt:
@@ -95,8 +111,10 @@ async def register(
             f"a {user.role.value} may not register patients", field="actor.role"
         )
     record = new_record(user.actor, at, join_team=True, **demographics)
+    clinic = writer.clinic
+    await to_thread.run_sync(check_mrn_free, clinic, record)
     try:
-        receipt = await writer.append(record)
+        receipt = await writer.append(record, clinic.mrn_claim(record, user.actor, at))
     except Conflict:
         raise already_registered(record) from None
     return receipt_of(receipt, receipt.aggregate_id)
@@ -108,11 +126,16 @@ def register_now(
     at: datetime | None = None,
     *,
     join_team: bool = False,
+    patient_id: UUID | None = None,
     **demographics: Any,
 ) -> Receipt:
-    """Registration for callers without an event loop (the demo loader, tests, imports)."""
-    record = new_record(by, at, join_team=join_team, **demographics)
+    """Registration for callers without an event loop (the demo loader, tests, imports);
+    `patient_id` only for the demo's fixed stories."""
+    at = at or now()
+    record = new_record(by, at, join_team=join_team, patient_id=patient_id, **demographics)
+    clinic = writer.clinic
+    check_mrn_free(clinic, record)
     try:
-        return writer.create(record)
+        return writer.create(record, clinic.mrn_claim(record, by, at))
     except Conflict:
         raise already_registered(record) from None

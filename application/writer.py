@@ -144,10 +144,11 @@ class CommandWriter:
             _Write(target, command, expected_version, stored, aggregate.version, self._future())
         )
 
-    async def append(self, aggregate: BaseAggregate[UUID]) -> Receipt:
+    async def append(self, aggregate: BaseAggregate[UUID], *beside: BaseAggregate[UUID]) -> Receipt:
         """Store a new aggregate's events (an access record, a user) in the next group
-        commit; a Conflict if one with that id exists."""
-        stored = self._serialise(aggregate)
+        commit; a Conflict if one with that id exists. Aggregates `beside` it (a
+        registration's MRN claim) are stored in the same atomic insert, or nothing is."""
+        stored = [e for a in (aggregate, *beside) for e in self._serialise(a)]
         target = Target(aggregate.id, type(aggregate))
         return await self._enqueue(
             _Write(target, None, None, stored, aggregate.version, self._future())
@@ -173,9 +174,15 @@ class CommandWriter:
             return Receipt(target.aggregate_id, aggregate.version, self._clinic.position())
         return self._insert_alone(aggregate.id, aggregate.version, self._serialise(aggregate))
 
-    def create(self, aggregate: BaseAggregate[UUID]) -> Receipt:
+    def create(self, aggregate: BaseAggregate[UUID], *beside: BaseAggregate[UUID]) -> Receipt:
         """`append` for callers without an event loop."""
-        return self._insert_alone(aggregate.id, aggregate.version, self._serialise(aggregate))
+        stored = [e for a in (aggregate, *beside) for e in self._serialise(a)]
+        return self._insert_alone(aggregate.id, aggregate.version, stored)
+
+    @property
+    def clinic(self) -> Clinic:
+        """The store this path writes to (for what a command needs to read first)."""
+        return self._clinic
 
     # --- inside ------------------------------------------------------------------------
 

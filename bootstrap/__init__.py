@@ -150,7 +150,8 @@ def bootstrap(settings: Settings | None = None, overrides: Overrides | None = No
     settings = settings or Settings()
     private_data_dir(settings)
     wrap = overrides.recorder if overrides else None
-    return Clinic(env=store_env(settings), recorder_wrapper=wrap)
+    mrn_key = settings.mrn_key.get_secret_value().encode() if settings.mrn_key else b""
+    return Clinic(env=store_env(settings), recorder_wrapper=wrap, mrn_key=mrn_key)
 
 
 def postgres_connection(settings: Settings) -> PostgresConnection:

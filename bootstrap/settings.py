@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # unset = its store keeps what it receives as plain text.
     receiver_cipher_key: SecretStr | None = None
 
+    # What an MRN's claim id is keyed on (HMAC-SHA256), so the MRN cannot be turned into
+    # that id without it. Set it before the first registration and never change it: claims
+    # are found by it. Unset = a plain hash of the MRN (patient ids are random either way).
+    mrn_key: SecretStr | None = None
+
     # Signing key for API tokens. Required with the postgres store; the embedded default
     # generates one on first start and keeps it in the data directory (mode 0600).
     jwt_secret: SecretStr | None = None

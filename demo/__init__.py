@@ -91,6 +91,9 @@ def _refuse_if_present(clinic: Clinic) -> None:
 
 
 def _patient_exists(clinic: Clinic, story: Story) -> bool:
+    """Whether the story's MRN is taken (under any id) or its fixed id is."""
+    if clinic.patient_id_by_mrn(story.mrn) is not None:
+        return True
     try:
         clinic.patient(story.patient_id)
     except NotFound:
@@ -166,7 +169,9 @@ def load_demo(services: DemoTarget, password: str, progress: Progress | None = N
     patients = []
     for story in STORIES:
         chart = Chart(writer, story.patient_id, story.weeks_ago, progress)
-        register_now(writer, SYSTEM, chart.at(0, 8), **story.demographics())
+        register_now(
+            writer, SYSTEM, chart.at(0, 8), patient_id=story.patient_id, **story.demographics()
+        )
         if progress is not None:
             progress(f"{story.display_name}: registered")
         story.tell(chart)

@@ -84,6 +84,10 @@ class Story:
 
     @property
     def patient_id(self) -> UUID:
+        """The story's fixed id: the uuid5 of its MRN, as every patient's id was before
+        registration drew random ones. The demo's MRNs are published (README) and its data
+        synthetic, and its accounts, consents and tests name its patients before they are
+        registered; every other registration gets a random id."""
         return patient_id_for(self.mrn)
 
     @property

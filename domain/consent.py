@@ -39,7 +39,7 @@ from domain.consent_terms import (
 )
 from domain.errors import ConsentRefused, InvalidInput
 from domain.events import Actor, Aggregate, Value
-from domain.record import refused_fields
+from domain.record import check_clinical_time, refused_fields
 from domain.vocabulary import DataClass, ShortText
 
 # Its own names and those of consent_terms.py, re-exported so that
@@ -465,6 +465,7 @@ class PatientConsents(ConsentRules, Aggregate):
     def _trigger(
         self, event_class: type[ConsentEvent], by: Actor, at: datetime, **fields: Any
     ) -> None:
+        check_clinical_time(at)
         with refused_fields():
             self.trigger_event(
                 event_class,

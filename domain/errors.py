@@ -143,7 +143,9 @@ class AccessDenied(TandemError):
         self.patient_id = patient_id
         # For the refused-read record compliance sees, never for the caller's answer.
         self.why = why
-        super().__init__(f"patient {patient_id} does not exist or is not yours to see")
+        # The same words for every id: an answer that named the id asked for would differ
+        # between a real and a made-up one only by that id, but differ all the same.
+        super().__init__("this patient does not exist or is not yours to see")
 
 
 class NotAnAuditor(AccessDenied):

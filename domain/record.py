@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -53,6 +53,67 @@ ENVELOPE = frozenset(
 # context (which the record decides from its own state, never from the caller).
 RECORDING_KEYWORDS = frozenset({"id", "event_class", "sud_context"})
 RESERVED = ENVELOPE | RECORDING_KEYWORDS
+
+# The earliest clinical time (and birth date) a command accepts: nobody in care was born
+# before 1900, and a year-1 entry is a typo that would stretch every chart of the record.
+EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
+EARLIEST_CLINICAL_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+# How far ahead of its recording a scheduled moment (a session's start) may be.
+LATEST_SCHEDULED_AHEAD = timedelta(days=2 * 366)
+# The furthest ahead of UTC any place's calendar runs (UTC+14): a moment is on or after a
+# birth date if it is on that date somewhere on Earth.
+_FURTHEST_AHEAD_OF_UTC = timedelta(hours=14)
+
+
+def check_clinical_date(value: Any, field_name: str) -> None:
+    """Refuse a date before 1900 (a birth date, say), naming the field; anything not a date
+    is left to the event's validation."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date) and value < EARLIEST_CLINICAL_DATE:
+        raise InvalidInput.single(
+            field_name, f"is before {EARLIEST_CLINICAL_DATE.isoformat()} ({value.isoformat()})"
+        )
+
+
+def check_clinical_time(
+    at: Any, birth_date: date | None = None, field_name: str = "clinical_time"
+) -> None:
+    """The lower bounds of a clinical time, checked by the command that records it (not by
+    the event class, so an event stored before the rule still loads): not before 1900 and
+    not before the patient's birth date. Its upper bound, the recording time, is the event's
+    own (domain.events). Anything not an aware datetime is left to the event's validation."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        return
+    if at < EARLIEST_CLINICAL_TIME:
+        raise InvalidInput.single(
+            field_name, f"is before {EARLIEST_CLINICAL_DATE.isoformat()} ({at.isoformat()})"
+        )
+    latest_date = (at.astimezone(UTC) + _FURTHEST_AHEAD_OF_UTC).date()
+    if birth_date is not None and latest_date < birth_date:
+        raise InvalidInput.single(
+            field_name,
+            f"is before the patient's birth date ({at.date().isoformat()} is before "
+            f"{birth_date.isoformat()})",
+        )
+
+
+def check_scheduled_time(at: Any, scheduled: Any, field_name: str) -> None:
+    """A scheduled moment (a session's start): not before 1900, and not more than two years
+    after the moment it is recorded."""
+    check_clinical_time(scheduled, field_name=field_name)
+    if (
+        isinstance(scheduled, datetime)
+        and scheduled.tzinfo is not None
+        and isinstance(at, datetime)
+        and at.tzinfo is not None
+        and scheduled > at + LATEST_SCHEDULED_AHEAD
+    ):
+        raise InvalidInput.single(
+            field_name,
+            f"is more than two years ahead ({scheduled.date().isoformat()} is after "
+            f"{(at + LATEST_SCHEDULED_AHEAD).date().isoformat()})",
+        )
 
 
 def refuse_reserved(details: Mapping[str, Any]) -> None:
@@ -153,6 +214,7 @@ class RecordState:
 
     mrn: str = ""
     name: str = ""
+    birth_date: date | None = None
     team: dict[str, Membership] = field(default_factory=dict)
     sessions: dict[UUID, str] = field(default_factory=dict)
     session_starts: dict[UUID, datetime] = field(default_factory=dict)
@@ -246,6 +308,7 @@ class RecordBase(Aggregate):
     ) -> None:
         refuse_reserved(fields)
         member = self.check_may_author(event_class, by)
+        check_clinical_time(at, self.state.birth_date)
         part2 = self.part2_for(event_class, member, sud_context)
         with refused_fields():
             self.trigger_event(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -16,6 +18,8 @@ from domain.record import (
     Membership,
     RecordBase,
     RecordEvent,
+    check_clinical_date,
+    check_clinical_time,
     parsed_flag,
     refuse_reserved,
     refused_fields,
@@ -23,6 +27,7 @@ from domain.record import (
 from domain.vocabulary import DataClass, Role, Sex, ShortText, TelehealthPreference
 
 _PATIENTS = uuid5(NAMESPACE_URL, "https://tandem.example/patients")
+_MRN_CLAIMS = uuid5(NAMESPACE_URL, "https://tandem.example/mrn-claims")
 REGISTRARS = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE, Role.SYSTEM})
 TEAM_KEEPERS = TREATING | {Role.SYSTEM}
 MRN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$"
@@ -31,10 +36,25 @@ MRN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$"
 FURTHEST_AHEAD_OF_UTC = timedelta(hours=14)
 
 
+def normal_mrn(mrn: str) -> str:
+    """An MRN as it is compared: without surrounding space, case-insensitive."""
+    return mrn.strip().lower()
+
+
 def patient_id_for(mrn: str) -> UUID:
-    """A patient's id follows from their medical record number, so the MRN is unique and
-    either can be used to find the record."""
-    return uuid5(_PATIENTS, mrn.strip().lower())
+    """The id a patient registered before ids were random got from their MRN (uuid5), so
+    anyone who knew the MRN could compute it. Those ids stay valid (they are stored), and
+    the demo's fixed stories keep theirs; every other registration draws a random id
+    (`PatientRecord.register`) and the MRN is found through its claim (`MrnClaim`)."""
+    return uuid5(_PATIENTS, normal_mrn(mrn))
+
+
+def mrn_claim_id(mrn: str, key: bytes) -> UUID:
+    """The id of an MRN's claim: uuid5 of an HMAC-SHA256 of the MRN under `key`, so that
+    without the key an MRN cannot be turned into its claim's id (nor tested against the
+    ids stored). With an empty key it is a plain hash, computable from the MRN."""
+    digest = hmac.new(key, normal_mrn(mrn).encode(), hashlib.sha256).hexdigest()
+    return uuid5(_MRN_CLAIMS, digest)
 
 
 class Demographics(RecordEvent):
@@ -77,6 +97,7 @@ class PatientRegistered(Demographics, Aggregate.Created):
     def apply(self, aggregate: Any) -> None:
         aggregate.state.mrn = self.mrn
         aggregate.state.name = f"{self.given_name} {self.family_name}"
+        aggregate.state.birth_date = self.birth_date
 
     def summary(self) -> str:
         return (
@@ -87,6 +108,34 @@ class PatientRegistered(Demographics, Aggregate.Created):
         )
 
 
+class MrnClaimed(Aggregate.Created):
+    """A patient registered with this MRN (the claim's id is keyed on it)."""
+
+    patient_id: UUID
+
+
+class MrnClaim(Aggregate):
+    """An MRN taken by one patient: its id follows from the MRN (`mrn_claim_id`) and it is
+    stored in the same atomic write as the registration, so a second registration of the
+    MRN collides with it and stores nothing (eventsourcing's uniqueness by aggregate id).
+    It holds the patient's id, never the MRN itself."""
+
+    def __init__(self, patient_id: UUID) -> None:
+        self.patient_id = patient_id
+
+    @classmethod
+    def claim(cls, claim_id: UUID, by: Actor, at: datetime, patient_id: UUID) -> MrnClaim:
+        claim: MrnClaim = cls._create(
+            MrnClaimed,
+            id=claim_id,
+            actor=by,
+            data_class=DataClass.DEMOGRAPHICS,
+            clinical_time=at,
+            patient_id=patient_id,
+        )
+        return claim
+
+
 class DemographicsUpdated(Demographics):
     default_class: ClassVar[DataClass] = DataClass.DEMOGRAPHICS
     authors: ClassVar[frozenset[Role]] = REGISTRARS | {Role.PATIENT}
@@ -94,6 +143,7 @@ class DemographicsUpdated(Demographics):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.name = f"{self.given_name} {self.family_name}"
+        aggregate.state.birth_date = self.birth_date
 
     def summary(self) -> str:
         return f"demographics updated ({self.given_name} {self.family_name})"
@@ -136,8 +186,11 @@ class RegistrationSection(RecordBase):
     """Commands for who the patient is and who cares for them."""
 
     @classmethod
-    def register(cls, by: Actor, at: datetime, **demographics: Any) -> Any:
-        """Open a patient's record."""
+    def register(
+        cls, by: Actor, at: datetime, *, patient_id: UUID | None = None, **demographics: Any
+    ) -> Any:
+        """Open a patient's record, under a random id unless `patient_id` is given (the
+        demo's fixed stories; never a caller's input)."""
         if by.role not in REGISTRARS:
             raise NotPermittedAuthor(
                 f"a {by.role.value} may not register patients", field="actor.role"
@@ -146,10 +199,12 @@ class RegistrationSection(RecordBase):
         mrn = demographics.get("mrn")
         if not isinstance(mrn, str):
             raise InvalidInput.single("mrn", "is required")
+        check_clinical_time(at)
+        check_clinical_date(demographics.get("birth_date"), "birth_date")
         with refused_fields():
             return cls._create(
                 PatientRegistered,
-                id=patient_id_for(mrn),
+                id=patient_id or uuid4(),
                 actor=by,
                 data_class=PatientRegistered.default_class,
                 clinical_time=at,
@@ -158,6 +213,7 @@ class RegistrationSection(RecordBase):
 
     def update_demographics(self, by: Actor, at: datetime, **demographics: Any) -> None:
         refuse_reserved(demographics)
+        check_clinical_date(demographics.get("birth_date"), "birth_date")
         self._record(DemographicsUpdated, by, at, **demographics)
 
     def add_team_member(

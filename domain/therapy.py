@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from domain.errors import InvalidInput, RuleViolation
 from domain.events import Actor
-from domain.record import TREATING, RecordBase, RecordEvent
+from domain.record import TREATING, RecordBase, RecordEvent, check_scheduled_time
 from domain.vocabulary import (
     DataClass,
     Modality,
@@ -193,6 +193,7 @@ class TherapySection(RecordBase):
             raise RuleViolation(
                 f"session {session_id} is already scheduled", patient_id=self.id, field="session_id"
             )
+        check_scheduled_time(at, starts_at, "starts_at")
         self._record(
             SessionScheduled,
             by,

@@ -180,7 +180,10 @@ def outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outco
                     "quality": p["quality"],
                 }
             )
-    for name, points in by_instrument.items():
+    for name, stored in by_instrument.items():
+        # In clinical-time order: a late entry is stored after answers it predates. (Only
+        # reads that used to fail change: series() refused points out of order.)
+        points = sorted(stored, key=lambda point: point[0])
         summary = series(points)
         found.series[name] = {
             "points": [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from html import escape
 from typing import Any
@@ -77,6 +77,38 @@ class _Scale:
     def y(self, value: float) -> float:
         span = (self.high - self.low) or 1.0
         return TOP + PLOT_H * (1 - (value - self.low) / span)
+
+
+# The dates a chart draws: an entry stored outside them (year 1, a clock gone wrong) is left
+# out of the picture with a note, never stretched into it, and stays in the table beside it.
+EARLIEST_DRAWN = datetime(1900, 1, 1, tzinfo=UTC)
+AHEAD_DRAWN = timedelta(days=5 * 366)
+
+
+def drawable(moment: datetime, current: datetime | None = None) -> bool:
+    """Whether a moment lies within the dates a chart draws (1900 to five years ahead)."""
+    if moment.tzinfo is None:
+        return False
+    return EARLIEST_DRAWN <= moment <= (current or now()) + AHEAD_DRAWN
+
+
+def left_out(count: int, what: str, many: str) -> str:
+    """The note of a chart that left `count` entries out; empty when it left none."""
+    if not count:
+        return ""
+    return (
+        f"{count} {what if count == 1 else many} outside the chart's dates (before 1900 "
+        f"or more than five years ahead) not drawn; the table lists every entry."
+    )
+
+
+def _note(text: str) -> list[str]:
+    if not text:
+        return []
+    return [
+        f'<text class="chart-note" x="{LEFT + 4}" y="{TOP + 12}" font-size="11" '
+        f'fill="#9b1c1c">{escape(text)}</text>'
+    ]
 
 
 def _time_range(moments: Sequence[datetime]) -> tuple[datetime, datetime]:
@@ -180,15 +212,20 @@ def instrument_chart(code: str, points: Sequence[Mapping[str, Any]], chart_id: s
     GAD-7); plain for instruments without bands. Points without a total (a triage-only
     screener) are left to the table."""
     label = instrument_label(code)
-    series = [
+    totalled = [
         (moment, float(p["total"]), str(p.get("band") or ""), list(p.get("flags") or []))
         for p in points
         if p.get("total") is not None and (moment := when(p.get("at"))) is not None
     ]
+    series = [s for s in totalled if drawable(s[0]) and math.isfinite(s[1])]
+    note = left_out(len(totalled) - len(series), "total", "totals")
     title = f"{label} totals over time"
     if not series:
-        return _svg(chart_id, title, f"No {label} totals to draw.", [], "instrument")
+        desc = f"No {label} totals to draw.{' ' + note if note else ''}"
+        return _svg(chart_id, title, desc, _note(note), "instrument")
     low, high = score_range(code, [t for _, t, _, _ in series])
+    # A total outside the instrument's range (stored before a check) sits on the axis's edge.
+    series = [(m, min(max(t, low), high), b, f) for m, t, b, f in series]
     start, end = _time_range([m for m, _, _, _ in series])
     scale = _Scale(start, end, low, high)
     bands = bands_of(code)
@@ -238,6 +275,9 @@ def instrument_chart(code: str, points: Sequence[Mapping[str, Any]], chart_id: s
     )
     if bands:
         desc += " Shaded bands: " + ", ".join(f"{b.label} {b.low}-{b.high}" for b in bands) + "."
+    if note:
+        desc += " " + note
+        body.extend(_note(note))
     return _svg(chart_id, title, desc, body, "instrument")
 
 
@@ -269,20 +309,26 @@ def dose_chart(medication: Mapping[str, Any], end: datetime, chart_id: str) -> M
     side effects marked along the time axis."""
     drug = str(medication.get("drug") or "medication")
     title = f"{drug}: dose over time"
-    steps = [
+    dated = [
         (moment, amount, dose_label(d.get("dose")))
         for d in medication.get("doses") or []
         if (moment := when(d.get("at"))) is not None and (amount := _amount(d.get("dose")))
     ]
-    if not steps:
-        return _svg(chart_id, title, f"No doses of {drug} to draw.", [], "doses")
-    stopped = when(medication.get("stopped"))
-    finish = stopped or max(end, steps[-1][0])
-    effects = [
+    steps = [s for s in dated if drawable(s[0], end) and math.isfinite(s[1])]
+    marked = [
         (moment, str(e.get("effect", "")), str(e.get("severity", "")))
         for e in medication.get("side_effects") or []
         if (moment := when(e.get("at"))) is not None
     ]
+    effects = [e for e in marked if drawable(e[0], end)]
+    stopped = when(medication.get("stopped"))
+    if stopped is not None and not drawable(stopped, end):
+        stopped = None
+    note = left_out(len(dated) - len(steps) + len(marked) - len(effects), "entry", "entries")
+    if not steps:
+        desc = f"No doses of {drug} to draw.{' ' + note if note else ''}"
+        return _svg(chart_id, title, desc, _note(note), "doses")
+    finish = stopped or max(end, steps[-1][0])
     start, last = _time_range([steps[0][0], finish, *(m for m, _, _ in effects)])
     top_dose = max(a for _, a, _ in steps)
     step = _nice_step(top_dose * 1.1, 4)
@@ -326,6 +372,9 @@ def dose_chart(medication: Mapping[str, Any], end: datetime, chart_id: str) -> M
             + "; ".join(f"{effect} ({severity}) {day(m)}" for m, effect, severity in effects)
             + "."
         )
+    if note:
+        desc += " " + note
+        body.extend(_note(note))
     return _svg(chart_id, title, desc, body, "doses")
 
 

@@ -75,8 +75,8 @@ def not_auditor(request: Request, services: Services, user: User) -> Response:
     return refuse(request, services, user, 403, "These pages are for compliance reviewers only.")
 
 
-def patient_ref(text: str) -> UUID:
-    """A patient named by id, or by MRN (ids follow from MRNs)."""
+async def patient_ref(services: Services, text: str) -> UUID:
+    """A patient named by id, or by MRN (looked up; an MRN nobody has names no one)."""
     text = text.strip()
     try:
         return UUID(text)
@@ -84,7 +84,8 @@ def patient_ref(text: str) -> UUID:
         pass
     if not text or len(text) > 64:
         raise ValueError("enter a patient id or an MRN (for example DEMO-1001)")
-    return patient_id_for(text)
+    found = await run_in_threadpool(services.clinic.patient_id_by_mrn, text)
+    return found or patient_id_for(text)
 
 
 def _day(text: str, field: str, *, end: bool = False) -> datetime | None:
@@ -156,7 +157,7 @@ async def disclosure_lookup(
 ) -> Response:
     """The index's form: a patient id or MRN, sent on to that patient's accounting."""
     try:
-        patient_id = patient_ref(patient)
+        patient_id = await patient_ref(services, patient)
     except ValueError as exc:
         return await _index_page(
             request, services, user, status=422, patient=patient, patient_error=str(exc)
@@ -185,7 +186,7 @@ async def access_log(
     patient_id: UUID | None = None
     if patient.strip():
         try:
-            patient_id = patient_ref(patient)
+            patient_id = await patient_ref(services, patient)
         except ValueError as exc:
             errors["patient"] = str(exc)
     bounds: dict[str, datetime | None] = {}

@@ -93,10 +93,13 @@ def not_improving(
             for f in facts
             if f.kind == kind_of(QuestionnaireAnswered) and f.payload["instrument"] == code.value
         ]
-        points = [
-            (f.at, score(code, {k: int(v) for k, v in f.payload["answers"].items()}))
-            for f in answered
-        ]
+        points = sorted(
+            (
+                (f.at, score(code, {k: int(v) for k, v in f.payload["answers"].items()}))
+                for f in answered
+            ),
+            key=lambda point: point[0],  # a late entry is stored after answers it predates
+        )
         if len(points) < 2:
             continue
         summary = series(points)

@@ -21,6 +21,7 @@ from domain.registration import (
     CareTeamMemberRemoved,
     DemographicsUpdated,
     PatientRegistered,
+    mrn_claim_id,
     patient_id_for,
 )
 from domain.vocabulary import DataClass, Role, Sex, TelehealthPreference
@@ -45,12 +46,14 @@ from tests.unit.builders import (
 # --- registering ----------------------------------------------------------------------
 
 
-def test_registering_a_patient_opens_a_record_named_by_the_mrn(at: datetime) -> None:
+def test_registering_a_patient_opens_a_record_under_a_random_id(at: datetime) -> None:
     record = PatientRecord.register(SYSTEM, at, **demographics(interpreter_needed=True))
 
     registered = only_event(record, PatientRegistered)
     assert_attributed(registered, actor=SYSTEM, data_class=DataClass.DEMOGRAPHICS, clinical_time=at)
-    assert registered.originator_id == record.id == patient_id_for(MRN)
+    assert registered.originator_id == record.id != patient_id_for(MRN)
+    assert record.id.version == 4
+    assert PatientRecord.register(SYSTEM, at, **demographics()).id != record.id
     assert registered.originator_version == 1
     assert (registered.mrn, registered.given_name, registered.family_name) == (
         MRN,
@@ -67,9 +70,15 @@ def test_registering_a_patient_opens_a_record_named_by_the_mrn(at: datetime) -> 
     assert record.members() == []
 
 
-def test_a_patient_id_ignores_the_case_and_spacing_of_the_mrn() -> None:
+def test_the_ids_mrns_gave_and_their_claims_ignore_the_case_and_spacing_of_the_mrn() -> None:
     assert patient_id_for(" rbh-000123 ") == patient_id_for("RBH-000123")
     assert patient_id_for("RBH-000124") != patient_id_for("RBH-000123")
+    key = b"synthetic-mrn-key"
+    assert mrn_claim_id(" rbh-000123 ", key) == mrn_claim_id("RBH-000123", key)
+    assert mrn_claim_id("RBH-000123", key) != mrn_claim_id("RBH-000124", key)
+    # Keyed: without the key the MRN does not give the claim's id.
+    assert mrn_claim_id("RBH-000123", key) != mrn_claim_id("RBH-000123", b"another-key")
+    assert mrn_claim_id("RBH-000123", key) != patient_id_for("RBH-000123")
 
 
 def test_a_therapist_may_register_a_patient_but_is_not_on_the_team_until_added(
