@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from adapters.sealing import Sealer
 from application.ports import Sessions
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
-  id_sha256 TEXT PRIMARY KEY, email TEXT NOT NULL, started REAL NOT NULL, seen REAL NOT NULL);
+  id_sha256 TEXT PRIMARY KEY, email TEXT NOT NULL, started REAL NOT NULL, seen REAL NOT NULL,
+  sealed BLOB);
 CREATE INDEX IF NOT EXISTS sessions_email ON sessions (email);
 """
 
@@ -34,8 +36,12 @@ class SQLiteSessions(Sessions):
         idle_seconds: float = 15 * 60,
         max_seconds: float = 12 * 3600,
         clock: Callable[[], float] = time.time,
+        sealer: Sealer | None = None,
     ) -> None:
         self.path = path
+        # With a cipher key the email is kept as a keyed hash (to end a user's sessions)
+        # and sealed (to answer who a session belongs to), never in the clear.
+        self.sealer = sealer or Sealer.plain()
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
         self.clock = clock
@@ -63,8 +69,10 @@ class SQLiteSessions(Sessions):
                 "DELETE FROM sessions WHERE seen <= ? OR started <= ?",
                 (now - self.idle_seconds, now - self.max_seconds),
             )
+            sealed = self.sealer.seal({"email": email}) if self.sealer.sealed else None
             conn.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?, ?)", (_digest(session_id), email, now, now)
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                (_digest(session_id), self.sealer.token(email), now, now, sealed),
             )
         return session_id
 
@@ -74,11 +82,13 @@ class SQLiteSessions(Sessions):
         digest, now = _digest(session_id), self.clock()
         conn = self._conn()
         row = conn.execute(
-            "SELECT email, started, seen FROM sessions WHERE id_sha256 = ?", (digest,)
+            "SELECT email, started, seen, sealed FROM sessions WHERE id_sha256 = ?", (digest,)
         ).fetchone()
         if row is None:
             return None
-        email, started, seen = row
+        email, started, seen, sealed = row
+        if sealed is not None:
+            email = self.sealer.open(sealed)["email"]
         if now - seen >= self.idle_seconds or now - started >= self.max_seconds:
             self.end(session_id)
             return None
@@ -93,4 +103,6 @@ class SQLiteSessions(Sessions):
 
     def end_all(self, email: str) -> None:
         with self._conn() as conn:
-            conn.execute("DELETE FROM sessions WHERE email = ?", (email.strip().lower(),))
+            conn.execute(
+                "DELETE FROM sessions WHERE email = ?", (self.sealer.token(email.strip().lower()),)
+            )

@@ -197,6 +197,7 @@ def sessions_for(settings: Settings) -> SQLiteSessions:
         settings.data_dir / "sessions.sqlite",
         idle_seconds=settings.session_idle_minutes * 60,
         max_seconds=settings.session_max_hours * 3600,
+        sealer=sealer_for(settings, "sessions"),
     )
 
 
