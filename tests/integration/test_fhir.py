@@ -166,7 +166,7 @@ class Record:
             PRESCRIBER,
             days_ago(50),
             order_id=self.lab_orders[0],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="lithium [moles/volume] in serum or plasma",
             reason="level",
         )
@@ -174,7 +174,7 @@ class Record:
             SYSTEM,
             days_ago(49),
             order_id=self.lab_orders[0],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="lithium [moles/volume] in serum or plasma",
             value="1.10",
             unit="mmol/L",
@@ -186,7 +186,7 @@ class Record:
             PRESCRIBER,
             days_ago(48),
             order_id=self.lab_orders[1],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="screen",
             reason="induction",
             sud_context=True,
@@ -195,7 +195,7 @@ class Record:
             SYSTEM,
             days_ago(47),
             order_id=self.lab_orders[1],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="screen",
             value_text="pending confirmation",
             final=False,
@@ -552,7 +552,7 @@ def test_a_lab_result_is_a_loinc_observation_with_range_and_interpretation(recor
     obs = record.render("LabResulted", 0)
     assert obs["resourceType"] == "Observation"
     assert obs["status"] == "final"
-    assert codes(obs["code"]) == {(LOINC, "14979-9")}
+    assert codes(obs["code"]) == {(LOINC, "14334-7")}
     assert codes(obs["category"][0]) == {
         ("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
     }

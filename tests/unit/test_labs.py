@@ -28,7 +28,7 @@ from tests.unit.builders import (
     with_lab_order,
 )
 
-LITHIUM: dict[str, Any] = {"loinc": "14979-9", "test_name": "lithium serum"}
+LITHIUM: dict[str, Any] = {"loinc": "14334-7", "test_name": "lithium serum"}
 
 
 def numeric(value: str = "0.8", **changes: Any) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def test_a_prescriber_orders_a_lab(record: PatientRecord, at: datetime) -> None:
         PRESCRIBER,
         at,
         order_id=order_id,
-        loinc="14979-9",
+        loinc="14334-7",
         test_name="lithium serum",
         reason="level 5 days after dose change",
         due_by=date(2030, 1, 10),
@@ -63,7 +63,7 @@ def test_a_prescriber_orders_a_lab(record: PatientRecord, at: datetime) -> None:
     assert_attributed(ordered, actor=PRESCRIBER, data_class=DataClass.LAB, clinical_time=at)
     assert (ordered.order_id, ordered.loinc, ordered.test_name, ordered.due_by) == (
         order_id,
-        "14979-9",
+        "14334-7",
         "lithium serum",
         date(2030, 1, 10),
     )
@@ -84,7 +84,7 @@ def test_primary_care_on_the_team_may_order_a_lab(at: datetime) -> None:
 def test_a_therapist_may_not_order_a_lab(record: PatientRecord, at: datetime) -> None:
     with refused(record, NotPermittedAuthor, field="actor.role"):
         record.order_lab(
-            THERAPIST, at, order_id=uuid4(), loinc="14979-9", test_name="lithium", reason="x"
+            THERAPIST, at, order_id=uuid4(), loinc="14334-7", test_name="lithium", reason="x"
         )
 
 
@@ -112,7 +112,7 @@ def test_an_order_id_cannot_be_used_twice(record: PatientRecord, at: datetime) -
     record, order_id = with_lab_order(record)
     with refused(record, RuleViolation, field="order_id"):
         record.order_lab(
-            PRESCRIBER, at, order_id=order_id, loinc="14979-9", test_name="x", reason="x"
+            PRESCRIBER, at, order_id=order_id, loinc="14334-7", test_name="x", reason="x"
         )
 
 
@@ -128,7 +128,7 @@ def test_a_numeric_result_is_filed_against_its_order(record: PatientRecord, at: 
     assert_attributed(result, actor=PRESCRIBER, data_class=DataClass.LAB, clinical_time=at)
     assert (result.order_id, result.loinc, result.value, result.unit) == (
         order_id,
-        "14979-9",
+        "14334-7",
         Decimal("1.3"),
         LabUnit.MMOL_L,
     )

@@ -205,7 +205,11 @@ def test_rules_not_read_in_a_primary_source_are_flagged_unchecked() -> None:
         "atomoxetine-vitals",
         "buprenorphine-urine-drug-test",
         "buprenorphine-visits",
+        "clozapine-anc-mild",
+        "clozapine-anc-moderate",
+        "clozapine-anc-severe",
         "lamotrigine-rash",
+        "valproate-above-range",
     }
     ids = [ref.rule_id for ref in MONITORING.refs()]
     assert len(ids) == len(set(ids))
