@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -31,6 +32,7 @@ from adapters.fhir import (
     security_labels,
     to_fhir,
 )
+from adapters.fhir.datatypes import ucum_quantity
 from domain.consent import ConsentEvent, PatientConsents
 from domain.events import DomainEvent
 from domain.patient import PatientRecord
@@ -546,6 +548,15 @@ def test_dose_units_are_ucum() -> None:
 
 
 # --- observations -------------------------------------------------------------------------
+
+
+def test_a_lab_unit_is_coded_in_ucum_even_in_a_spelling_stored_before_the_unit_table() -> None:
+    # "mIU/L" (stored by earlier versions) is no UCUM code; m[IU]/L is the one it means.
+    legacy = {"value": Decimal("2.1"), "unit": "mIU/L", "system": UCUM, "code": "m[IU]/L"}
+    assert ucum_quantity("2.1", "mIU/L") == legacy
+    assert ucum_quantity("1.6", "mg/dL")["code"] == "mg/dL"
+    assert ucum_quantity("1.2", "10*3/uL")["code"] == "10*3/uL"
+    assert ucum_quantity("0.7", "meq/L")["code"] == "meq/L"
 
 
 def test_a_lab_result_is_a_loinc_observation_with_range_and_interpretation(record: Record) -> None:
