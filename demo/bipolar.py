@@ -65,7 +65,7 @@ CREATININE = LabTest(
 )
 EGFR = LabTest("98979-8", "eGFR creatinine-based (CKD-EPI 2021)", LabUnit.EGFR, "60")
 TSH = LabTest(
-    "3016-3", "Thyrotropin [Units/volume] in Serum or Plasma", LabUnit.MIU_L, "0.4", "4.0"
+    "3016-3", "Thyrotropin [Units/volume] in Serum or Plasma", LabUnit.M_IU_L, "0.4", "4.0"
 )
 CALCIUM = LabTest(
     "17861-6", "Calcium [Mass/volume] in Serum or Plasma", LabUnit.MG_DL, "8.6", "10.3"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
-from domain.errors import RuleViolation
+from domain.errors import InvalidInput, RuleViolation
 from domain.events import Actor
+from domain.lab_units import canonical, unit_refusal
 from domain.record import RecordBase, RecordEvent, refuse_reserved
 from domain.vocabulary import DataClass, LabUnit, LoincCode, Role, ShortText, Text
 
@@ -53,6 +61,11 @@ class LabResulted(RecordEvent):
     reference_high: Decimal | None = None
     final: bool = True
     comment: Text | None = None
+    # The value in its test's canonical unit (domain.lab_units), beside the value and unit
+    # as entered; set by `record_lab_result`, absent from results recorded before it
+    # (and from tests the unit table does not know). Rules compare levels with it.
+    canonical_value: Decimal | None = None
+    canonical_unit: LabUnit | None = None
 
     # Each rule is checked on the later of the fields it relates (earlier ones are in
     # `info.data`), so that a refusal names a field. A field missing from `info.data` was
@@ -80,6 +93,25 @@ class LabResulted(RecordEvent):
             raise ValueError("reference_low is above reference_high")
         return high
 
+    @model_serializer(mode="wrap")
+    def _without_absent_canonical(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """A result without a canonical value dumps as it did before the field existed,
+        so that what a past read showed (the payload, its hash) is rebuilt the same."""
+        dumped: dict[str, Any] = handler(self)
+        for name in ("canonical_value", "canonical_unit"):
+            if dumped.get(name, 0) is None:
+                del dumped[name]
+        return dumped
+
+    @property
+    def converted(self) -> str | None:
+        """The canonical value, where the unit entered was another one."""
+        if self.canonical_value is None or self.canonical_unit in (None, self.unit):
+            return None
+        return f"{shown(self.canonical_value)} {self.canonical_unit}"
+
     @property
     def interpretation(self) -> Literal["low", "normal", "high"] | None:
         if self.value is None:
@@ -101,7 +133,8 @@ class LabResulted(RecordEvent):
             else str(self.value_text)
         )
         flag = f" [{self.interpretation}]" if self.interpretation not in (None, "normal") else ""
-        return f"lab result: {self.test_name} {shown}{flag}"
+        converted = f" (= {self.converted})" if self.converted else ""
+        return f"lab result: {self.test_name} {shown}{converted}{flag}"
 
 
 class LabSection(RecordBase):
@@ -135,6 +168,9 @@ class LabSection(RecordBase):
 
     def record_lab_result(self, by: Actor, at: datetime, *, order_id: UUID, **result: Any) -> None:
         refuse_reserved(result)
+        for computed in ("canonical_value", "canonical_unit"):
+            if computed in result:
+                raise InvalidInput.single(computed, "is computed from value and unit, not given")
         self.check_known("lab order", order_id, self.state.lab_orders, "order_id")
         if self.state.lab_orders[order_id] == RESULTED:
             raise RuleViolation(
@@ -145,4 +181,22 @@ class LabSection(RecordBase):
         # A result belongs to the same class as its order (a drug screen ordered by a
         # Part 2 program stays an SUD record when the lab interface files it).
         sud = order_id in self.state.sud_orders
+        # A unit foreign to the test is refused here, when the result is entered (results
+        # stored before keep loading: they are not checked again, and the rules give them
+        # no canonical value unless their unit is one the test accepts).
+        loinc, unit = str(result.get("loinc", "")), result.get("unit")
+        refusal = unit_refusal(loinc, unit)
+        if refusal is not None:
+            raise InvalidInput.single("unit", refusal)
+        converted = canonical(loinc, result.get("value"), unit)
+        if converted is not None:
+            result = {**result, "canonical_value": converted[0], "canonical_unit": converted[1]}
         self._record(LabResulted, by, at, order_id=order_id, sud_context=sud, **result)
+
+
+def shown(value: Decimal) -> str:
+    """A converted value as a person reads it: three significant digits (whole numbers
+    kept whole), cut rather than rounded, so that a value under a threshold never reads
+    as the threshold."""
+    places = Decimal(1).scaleb(min(value.adjusted() - 2, 0)) if value else Decimal(1)
+    return f"{value.quantize(places, rounding=ROUND_DOWN).normalize():f}"

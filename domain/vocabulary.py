@@ -71,6 +71,7 @@ class LabUnit(StrEnum):
     """UCUM units the clinic's labs report in."""
 
     MMOL_L = "mmol/L"
+    MEQ_L = "meq/L"  # UCUM's code (case-sensitive): the milliequivalent is "meq"
     UMOL_L = "umol/L"
     MG_DL = "mg/dL"
     MG_L = "mg/L"
@@ -79,7 +80,11 @@ class LabUnit(StrEnum):
     NG_ML = "ng/mL"
     UG_ML = "ug/mL"
     PMOL_L = "pmol/L"
-    MIU_L = "mIU/L"
+    MIU_L = "mIU/L"  # not a UCUM code: kept for results stored with it (now m[IU]/L)
+    M_IU_L = "m[IU]/L"
+    U_IU_ML = "u[IU]/mL"
+    M_IU_ML = "m[IU]/mL"
+    IU_L = "[IU]/L"
     U_L = "U/L"
     EGFR = "mL/min/{1.73_m2}"
     PER_UL = "/uL"
@@ -93,6 +98,7 @@ class LabUnit(StrEnum):
     PER_MIN = "/min"
     SECONDS = "s"
     RATIO = "{ratio}"
+    INR = "{INR}"
     NONE = "1"
 
 

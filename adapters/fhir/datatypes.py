@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.fhir.codes import LOINC, OBSERVATION_CATEGORY, UCUM, URI, USER_ID
+from domain.lab_units import ucum_code
 from projections.record_index import EventRow
 
 
@@ -54,10 +55,11 @@ def uuid_identifier(value: UUID) -> dict[str, str]:
 
 
 def ucum_quantity(value: Any, unit: str | None) -> dict[str, Any]:
-    """A Quantity, coded in UCUM when it has a unit."""
+    """A Quantity, coded in UCUM when it has a unit (a spelling stored before the lab
+    unit table, such as "mIU/L", coded as the UCUM code it stands for)."""
     quantity: dict[str, Any] = {"value": Decimal(str(value))}
     if unit is not None:
-        quantity.update(unit=unit, system=UCUM, code=unit)
+        quantity.update(unit=unit, system=UCUM, code=ucum_code(unit))
     return quantity
 
 

@@ -57,6 +57,7 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.history import LabOrder
+from domain.lab_units import LEGACY_SPELLINGS
 from domain.messaging import MessageAcknowledged
 from domain.record import RecordEvent
 from domain.users import User
@@ -273,7 +274,7 @@ def form_options(
         ],
         "modalities": [(m.value, m.value) for m in Modality],
         "dose_units": [(u.value, u.value) for u in DoseUnit],
-        "lab_units": [(u.value, u.value) for u in LabUnit],
+        "lab_units": [(u.value, u.value) for u in LabUnit if u.value not in LEGACY_SPELLINGS],
     }
 
 

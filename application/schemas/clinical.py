@@ -21,7 +21,6 @@ from application.schemas.values import (
 from domain.instruments import InstrumentCode
 from domain.vocabulary import (
     ICD10Code,
-    LabUnit,
     LoincCode,
     Modality,
     Phase,
@@ -225,7 +224,9 @@ class LabResultCreate(CommandBody):
     test_name: ShortText
     value: Decimal | None = Field(default=None, max_digits=14, decimal_places=6)
     value_text: ShortText | None = None
-    unit: LabUnit | None = None
+    # A UCUM code; which ones fit is the test's (domain.lab_units), checked by the record so
+    # that a refusal names the units this test accepts.
+    unit: ShortText | None = Field(default=None, examples=["mmol/L"])
     reference_low: Decimal | None = Field(default=None, max_digits=14, decimal_places=6)
     reference_high: Decimal | None = Field(default=None, max_digits=14, decimal_places=6)
     final: bool = True

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -31,6 +32,7 @@ from adapters.fhir import (
     security_labels,
     to_fhir,
 )
+from adapters.fhir.datatypes import ucum_quantity
 from domain.consent import ConsentEvent, PatientConsents
 from domain.events import DomainEvent
 from domain.patient import PatientRecord
@@ -166,7 +168,7 @@ class Record:
             PRESCRIBER,
             days_ago(50),
             order_id=self.lab_orders[0],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="lithium [moles/volume] in serum or plasma",
             reason="level",
         )
@@ -174,7 +176,7 @@ class Record:
             SYSTEM,
             days_ago(49),
             order_id=self.lab_orders[0],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="lithium [moles/volume] in serum or plasma",
             value="1.10",
             unit="mmol/L",
@@ -186,7 +188,7 @@ class Record:
             PRESCRIBER,
             days_ago(48),
             order_id=self.lab_orders[1],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="screen",
             reason="induction",
             sud_context=True,
@@ -195,7 +197,7 @@ class Record:
             SYSTEM,
             days_ago(47),
             order_id=self.lab_orders[1],
-            loinc="14979-9",
+            loinc="14334-7",
             test_name="screen",
             value_text="pending confirmation",
             final=False,
@@ -548,11 +550,20 @@ def test_dose_units_are_ucum() -> None:
 # --- observations -------------------------------------------------------------------------
 
 
+def test_a_lab_unit_is_coded_in_ucum_even_in_a_spelling_stored_before_the_unit_table() -> None:
+    # "mIU/L" (stored by earlier versions) is no UCUM code; m[IU]/L is the one it means.
+    legacy = {"value": Decimal("2.1"), "unit": "mIU/L", "system": UCUM, "code": "m[IU]/L"}
+    assert ucum_quantity("2.1", "mIU/L") == legacy
+    assert ucum_quantity("1.6", "mg/dL")["code"] == "mg/dL"
+    assert ucum_quantity("1.2", "10*3/uL")["code"] == "10*3/uL"
+    assert ucum_quantity("0.7", "meq/L")["code"] == "meq/L"
+
+
 def test_a_lab_result_is_a_loinc_observation_with_range_and_interpretation(record: Record) -> None:
     obs = record.render("LabResulted", 0)
     assert obs["resourceType"] == "Observation"
     assert obs["status"] == "final"
-    assert codes(obs["code"]) == {(LOINC, "14979-9")}
+    assert codes(obs["code"]) == {(LOINC, "14334-7")}
     assert codes(obs["category"][0]) == {
         ("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
     }

@@ -137,10 +137,10 @@ def test_a_session_is_open_until_its_outcome_and_an_outcome_alone_is_kept() -> N
 def test_a_lab_order_stays_open_through_a_preliminary_result_and_closes_on_the_final() -> None:
     record, order_id = a_record(), uuid4()
     record.order_lab(
-        PRESCRIBER, START, order_id=order_id, loinc="14979-9", test_name="lithium serum",
+        PRESCRIBER, START, order_id=order_id, loinc="14334-7", test_name="lithium serum",
         reason="level", due_by=date(2030, 1, 10),
     )  # fmt: skip
-    result = {"loinc": "14979-9", "test_name": "lithium serum", "value_text": "pending"}
+    result = {"loinc": "14334-7", "test_name": "lithium serum", "value_text": "pending"}
     record.record_lab_result(
         SYSTEM, START + timedelta(days=1), order_id=order_id, **result, final=False
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -28,7 +28,7 @@ from tests.unit.builders import (
     with_lab_order,
 )
 
-LITHIUM: dict[str, Any] = {"loinc": "14979-9", "test_name": "lithium serum"}
+LITHIUM: dict[str, Any] = {"loinc": "14334-7", "test_name": "lithium serum"}
 
 
 def numeric(value: str = "0.8", **changes: Any) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def test_a_prescriber_orders_a_lab(record: PatientRecord, at: datetime) -> None:
         PRESCRIBER,
         at,
         order_id=order_id,
-        loinc="14979-9",
+        loinc="14334-7",
         test_name="lithium serum",
         reason="level 5 days after dose change",
         due_by=date(2030, 1, 10),
@@ -63,7 +63,7 @@ def test_a_prescriber_orders_a_lab(record: PatientRecord, at: datetime) -> None:
     assert_attributed(ordered, actor=PRESCRIBER, data_class=DataClass.LAB, clinical_time=at)
     assert (ordered.order_id, ordered.loinc, ordered.test_name, ordered.due_by) == (
         order_id,
-        "14979-9",
+        "14334-7",
         "lithium serum",
         date(2030, 1, 10),
     )
@@ -84,7 +84,7 @@ def test_primary_care_on_the_team_may_order_a_lab(at: datetime) -> None:
 def test_a_therapist_may_not_order_a_lab(record: PatientRecord, at: datetime) -> None:
     with refused(record, NotPermittedAuthor, field="actor.role"):
         record.order_lab(
-            THERAPIST, at, order_id=uuid4(), loinc="14979-9", test_name="lithium", reason="x"
+            THERAPIST, at, order_id=uuid4(), loinc="14334-7", test_name="lithium", reason="x"
         )
 
 
@@ -112,7 +112,7 @@ def test_an_order_id_cannot_be_used_twice(record: PatientRecord, at: datetime) -
     record, order_id = with_lab_order(record)
     with refused(record, RuleViolation, field="order_id"):
         record.order_lab(
-            PRESCRIBER, at, order_id=order_id, loinc="14979-9", test_name="x", reason="x"
+            PRESCRIBER, at, order_id=order_id, loinc="14334-7", test_name="x", reason="x"
         )
 
 
@@ -128,7 +128,7 @@ def test_a_numeric_result_is_filed_against_its_order(record: PatientRecord, at: 
     assert_attributed(result, actor=PRESCRIBER, data_class=DataClass.LAB, clinical_time=at)
     assert (result.order_id, result.loinc, result.value, result.unit) == (
         order_id,
-        "14979-9",
+        "14334-7",
         Decimal("1.3"),
         LabUnit.MMOL_L,
     )
@@ -277,6 +277,76 @@ def test_a_result_with_a_malformed_field_is_refused(
     record, order_id = with_lab_order(record)
     with refused(record, InvalidInput, field=field):
         record.record_lab_result(SYSTEM, at, order_id=order_id, **numeric(**changes))
+
+
+# --- units ----------------------------------------------------------------------------
+
+
+def test_a_result_keeps_its_unit_beside_the_canonical_value(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, order_id = with_lab_order(record)
+    record.record_lab_result(
+        PRESCRIBER, at, order_id=order_id, **numeric("1.6", unit="mg/dL", reference_low=None)
+    )
+    result = only_event(record, LabResulted)
+    assert (result.value, result.unit) == (Decimal("1.6"), LabUnit.MG_DL)
+    assert (result.canonical_value, result.canonical_unit) == (Decimal("2.305476"), LabUnit.MMOL_L)
+    assert "1.6 mg/dL (= 2.3 mmol/L)" in result.summary()
+
+
+def test_a_result_in_the_canonical_unit_reads_as_before(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, order_id = with_lab_order(record)
+    record.record_lab_result(PRESCRIBER, at, order_id=order_id, **numeric("0.8"))
+    result = only_event(record, LabResulted)
+    assert (result.canonical_value, result.canonical_unit) == (Decimal("0.8"), LabUnit.MMOL_L)
+    assert result.summary() == "lab result: lithium serum 0.8 mmol/L"
+
+
+@pytest.mark.parametrize(
+    ("unit", "said"),
+    [
+        ("mg", "give one of mmol/L, meq/L, mg/dL"),
+        ("g/L", "'g/L' is not a unit of lithium (LOINC 14334-7)"),
+        ("mEq/L", "case-sensitive: meq/L"),
+    ],
+)
+def test_a_unit_foreign_to_the_test_is_refused_naming_those_it_accepts(
+    record: PatientRecord, at: datetime, unit: str, said: str
+) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput, field="unit") as refusal:
+        record.record_lab_result(PRESCRIBER, at, order_id=order_id, **numeric(unit=unit))
+    assert said in str(refusal.value)
+    assert record.state.lab_orders[order_id] == OPEN
+
+
+@pytest.mark.parametrize("field", ["canonical_value", "canonical_unit"])
+def test_the_canonical_value_is_computed_never_given(
+    record: PatientRecord, at: datetime, field: str
+) -> None:
+    record, order_id = with_lab_order(record)
+    with refused(record, InvalidInput, field=field):
+        record.record_lab_result(PRESCRIBER, at, order_id=order_id, **numeric(**{field: "9"}))
+
+
+def test_a_result_stored_before_the_unit_table_loads_and_dumps_as_it_did() -> None:
+    # As the store rebuilds it: no canonical value, a unit the test no longer accepts.
+    stored = LabResulted(
+        originator_id=uuid4(),
+        originator_version=2,
+        timestamp=datetime(2030, 1, 1, tzinfo=UTC),
+        actor=PRESCRIBER,
+        data_class=DataClass.LAB,
+        clinical_time=datetime(2030, 1, 1, tzinfo=UTC),
+        order_id=uuid4(),
+        **numeric("12", unit="mg/L", reference_low=None, reference_high=None),
+    )
+    dumped = stored.model_dump(mode="json")
+    assert "canonical_value" not in dumped and "canonical_unit" not in dumped
+    assert stored.summary() == "lab result: lithium serum 12 mg/L"
 
 
 # --- SUD ------------------------------------------------------------------------------

@@ -100,8 +100,16 @@ class Chart:
         )
         return to
 
-    def lab(self, loinc: str, day: float, value: str | None = None, unit: str = "mmol/L") -> Fact:
+    def lab(
+        self,
+        loinc: str,
+        day: float,
+        value: str | None = None,
+        unit: str = "mmol/L",
+        **canonical: str,
+    ) -> Fact:
         numeric = {"value": value, "unit": unit} if value is not None else {"value_text": "done"}
+        numeric |= canonical
         return self.add(
             "LabResulted",
             day,
@@ -205,7 +213,11 @@ def test_rules_not_read_in_a_primary_source_are_flagged_unchecked() -> None:
         "atomoxetine-vitals",
         "buprenorphine-urine-drug-test",
         "buprenorphine-visits",
+        "clozapine-anc-mild",
+        "clozapine-anc-moderate",
+        "clozapine-anc-severe",
         "lamotrigine-rash",
+        "valproate-above-range",
     }
     ids = [ref.rule_id for ref in MONITORING.refs()]
     assert len(ids) == len(set(ids))
@@ -392,10 +404,42 @@ def test_a_toxic_level_alerts_even_without_lithium_on_the_record() -> None:
     assert [a.rule.rule_id for a in chart.picture(2)[1]] == ["lithium-toxicity"]
 
 
-def test_a_lithium_level_in_another_unit_raises_no_alert() -> None:
+def test_a_stored_lithium_level_in_a_unit_foreign_to_the_test_raises_nothing_clears_nothing() -> (
+    None
+):
+    # Stored before units were checked (no canonical value): mg/L is no unit of 14334-7,
+    # so nothing is guessed, and the trough stays due.
     chart = Chart()
-    chart.lab(LITHIUM_LEVEL, 1, "12", unit="mg/L")
+    chart.start(LITHIUM)
+    chart.lab(LITHIUM_LEVEL, 6, "12", unit="mg/L")
+    assert chart.picture(7)[1] == []
+    assert chart.statuses(7, "lithium-level")[0] == "due"
+
+
+def test_a_stored_lithium_level_in_mg_per_dl_is_converted_when_read() -> None:
+    # Stored before canonical values were: its unit fits the test, so it converts.
+    chart = Chart()
+    chart.start(LITHIUM)
+    chart.lab(LITHIUM_LEVEL, 6, "1.6", unit="mg/dL")
+    [alert] = chart.picture(7)[1]
+    assert alert.rule.rule_id == "lithium-toxicity"
+    assert "(2.3 mmol/L; entered as 1.6 mg/dL)" in alert.title
+    assert chart.statuses(7, "lithium-level")[0] == "met"
+
+
+def test_a_stored_canonical_value_is_the_one_compared() -> None:
+    chart = Chart()
+    chart.lab(LITHIUM_LEVEL, 1, "1.6", unit="mg/dL", canonical_value="1.4", canonical_unit="mmol/L")
     assert chart.picture(2)[1] == []
+
+
+def test_anc_bands_are_read_only_while_clozapine_is_taken() -> None:
+    chart = Chart()
+    chart.lab(ANC, 1, "0.8", unit="10*3/uL")
+    assert chart.picture(2)[1] == []
+    chart.start(CLOZAPINE, 3)
+    chart.lab(ANC, 4, "0.8", unit="10*3/uL")
+    assert [a.rule.rule_id for a in chart.picture(5)[1]] == ["clozapine-anc-moderate"]
 
 
 def test_the_toxicity_alert_closes_on_a_dose_change_or_a_lower_level() -> None:

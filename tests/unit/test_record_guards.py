@@ -71,7 +71,7 @@ COMMANDS: dict[str, tuple[Actor, Command]] = {
     "lab order": (
         PRESCRIBER,
         lambda r, by, at: r.order_lab(
-            by, at, order_id=uuid4(), loinc="14979-9", test_name="lithium", reason="level"
+            by, at, order_id=uuid4(), loinc="14334-7", test_name="lithium", reason="level"
         ),
     ),
     "questionnaire": (
@@ -211,7 +211,7 @@ def test_unknown_references_are_refused_with_the_field_that_names_them(
         (
             "order_id",
             lambda: record.record_lab_result(
-                SYSTEM, at, order_id=unknown, loinc="14979-9", test_name="x", value_text="x"
+                SYSTEM, at, order_id=unknown, loinc="14334-7", test_name="x", value_text="x"
             ),
         ),
         ("message_id", lambda: record.acknowledge_message(PRESCRIBER, at, message_id=unknown)),
@@ -327,7 +327,7 @@ def with_medication_and_order(record: PatientRecord) -> tuple[PatientRecord, Any
         PRESCRIBER,
         days_ago(20),
         order_id=order_id,
-        loinc="14979-9",
+        loinc="14334-7",
         test_name="lithium",
         reason="level",
     )
@@ -352,7 +352,7 @@ PASS_THROUGH: dict[str, Callable[[PatientRecord, Any, Any, datetime, dict[str, A
         PRESCRIBER, at, symptom_history="low mood for 10 weeks", **extra
     ),
     "record_lab_result": lambda r, m, o, at, extra: r.record_lab_result(
-        SYSTEM, at, order_id=o, loinc="14979-9", test_name="lithium", value_text="0.7", **extra
+        SYSTEM, at, order_id=o, loinc="14334-7", test_name="lithium", value_text="0.7", **extra
     ),
     "update_demographics": lambda r, m, o, at, extra: r.update_demographics(
         PATIENT, at, **{k: v for k, v in demographics().items() if k != "mrn"}, **extra

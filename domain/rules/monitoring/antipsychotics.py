@@ -4,12 +4,14 @@ antipsychotics (with the weight-gain review) and clozapine's neutrophil counts."
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from domain.rules.monitoring.codes import (
     BLOOD_PRESSURE,
     CLOZAPINE,
     FASTING_GLUCOSE,
     LIPIDS,
+    NEUTROPHIL_COUNT,
     NEUTROPHILS,
     PRESCRIBER,
     PRESCRIBER_AND_THERAPIST,
@@ -24,6 +26,7 @@ from domain.rules.monitoring.codes import (
 from domain.rules.monitoring.rows import (
     BASELINE,
     ON_START,
+    LevelAlertRule,
     MonitoringRule,
     Need,
     Phase,
@@ -35,6 +38,10 @@ SGA_SOURCE = (
     "(ADA/APA consensus, Diabetes Care 2004;27:596)"
 )
 CLOZAPINE_SOURCE = "clinical/monitoring.md, Clozapine (prescribing information)"
+CLOZAPINE_ANC_SOURCE = (
+    "clozapine label, section 2 and boxed warning: ANC bands for the general population "
+    "(as rule-audit.md gives them; the label not read here)"
+)
 
 
 def _sga(rule_id: str, need: Need, *schedule: Phase) -> MonitoringRule:
@@ -105,4 +112,51 @@ SGA_WEIGHT_GAIN = WeightGainRule(
     14,
     PRESCRIBER_AND_THERAPIST,
     SGA_SOURCE,
+)
+
+
+def _anc(
+    band: str, low: str | None, below: str, severity: Literal["high", "moderate"], title: str
+) -> LevelAlertRule:
+    return LevelAlertRule(
+        f"clozapine-anc-{band}",
+        "1",
+        NEUTROPHIL_COUNT,
+        "/uL",
+        Decimal(low) if low is not None else None,
+        CLOZAPINE,
+        severity,
+        title,
+        PRESCRIBER_AND_THERAPIST,
+        CLOZAPINE_ANC_SOURCE,
+        checked=False,
+        below=Decimal(below),
+        while_taking=True,
+    )
+
+
+# The general population's bands (the benign-ethnic-neutropenia pathway is not here yet).
+CLOZAPINE_ANC: tuple[LevelAlertRule, ...] = (
+    _anc(
+        "mild",
+        "1000",
+        "1500",
+        "moderate",
+        "ANC 1000-1499/uL on clozapine, mild neutropenia: confirm within 24 h, "
+        "ANC three times weekly",
+    ),
+    _anc(
+        "moderate",
+        "500",
+        "1000",
+        "high",
+        "ANC 500-999/uL on clozapine, moderate neutropenia: interrupt, ANC daily",
+    ),
+    _anc(
+        "severe",
+        None,
+        "500",
+        "high",
+        "ANC below 500/uL on clozapine, severe neutropenia: interrupt, haematology review",
+    ),
 )

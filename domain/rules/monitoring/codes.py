@@ -45,7 +45,11 @@ LAMOTRIGINE = Drugs("lamotrigine", frozenset({"28439"}), frozenset({"lamotrigine
 UNVERIFIED_RXNORM = frozenset({"51272", "1040028", "725", "6448", "42351", "1819"})
 
 # LOINC codes that meet each kind of lab (an analyte, or a panel that reports it).
-LITHIUM_LEVEL = frozenset({"14334-7"})
+# Lithium in serum or plasma, and its trough code (rule-audit.md: both verified).
+LITHIUM_LEVEL = frozenset({"14334-7", "74806-1"})
+# Valproate [Mass/volume] in Serum or Plasma: from public lab-to-LOINC mappings, not yet
+# verified in LOINC itself (its check digit is valid).
+VALPROATE_LEVEL = frozenset({"4086-5"})
 RENAL = frozenset({"98979-8", "62238-1", "33914-3", "2160-0", "14682-9", "51990-0", "24323-8"})
 THYROID = frozenset({"3016-3"})
 CALCIUM = frozenset({"17861-6", "2000-8", "51990-0", "24323-8"})
@@ -59,6 +63,8 @@ LIPIDS = frozenset(
     {"2093-3", "2571-8", "2085-9", "13457-7", "2089-1", "18262-6", "57698-3", "24331-1"}
 )
 NEUTROPHILS = frozenset({"751-8", "26499-4", "753-4", "57021-8"})
+# The neutrophil counts themselves (not the panel that reports one): what an ANC band reads.
+NEUTROPHIL_COUNT = frozenset({"751-8", "26499-4", "753-4"})
 URINE_DRUG_TEST = frozenset({"19295-5", "3414-0", "93494-3", "58359-1"})
 
 WEIGHT = (("weight_kg", "bmi"),)

@@ -11,7 +11,7 @@ from itertools import count
 
 from domain.history import MedicationCourse
 from domain.rules.care import DueItem, Fact, PatientContext, positions
-from domain.rules.monitoring.facts import _awaits, _number, _satisfies, _status, _triggers
+from domain.rules.monitoring.facts import _awaits, _level, _satisfies, _status, _triggers
 from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Stable, days
 from domain.vocabulary import DataClass
 
@@ -126,8 +126,8 @@ def _stable_at(stable: Stable, results: Sequence[Fact]) -> datetime | None:
     """When the `count`-th consecutive result in range was taken, if it was."""
     streak = 0
     for fact in sorted(results, key=lambda f: f.at):
-        value = _number(fact.payload.get("value"))
-        if fact.payload.get("unit") != stable.unit or value is None:
+        value = _level(fact.payload, stable.unit)
+        if value is None:
             streak = 0
         elif stable.low <= value <= stable.high:
             streak += 1

@@ -4,11 +4,13 @@ the numbers in results."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from domain.history import MedicationCourse
+from domain.lab_units import ANALYTES, canonical
 from domain.labs import LabResulted
 from domain.measures import QuestionnaireAnswered, VitalsRecorded
 from domain.medication import (
@@ -46,7 +48,8 @@ def _satisfies(need: Need, fact: Fact, medication_id: str) -> bool:
     p = fact.payload
     if need.kind == "lab":
         final = p.get("final", True) is not False
-        return fact.kind == LabResulted.__name__ and p.get("loinc") in need.loinc and final
+        is_result = fact.kind == LabResulted.__name__ and p.get("loinc") in need.loinc
+        return is_result and final and _fits(p)
     if need.kind == "vitals":
         return fact.kind == VitalsRecorded.__name__ and all(
             any(p.get(name) is not None for name in group) for group in need.vitals
@@ -99,3 +102,41 @@ def _number(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
+
+
+def _canonical(payload: Mapping[str, Any]) -> tuple[Decimal, str] | None:
+    """A result's value in its test's canonical unit: the one stored with it, or, for a
+    result stored before canonical values were (not checked when it was entered), its
+    value converted if its unit is one the test accepts. A test the unit table does not
+    know keeps its value and unit as entered. None for a unit foreign to the test."""
+    stored, unit = _number(payload.get("canonical_value")), payload.get("canonical_unit")
+    if stored is not None and unit is not None:
+        return stored, str(unit)
+    loinc, number, entered = (
+        str(payload.get("loinc")),
+        _number(payload.get("value")),
+        payload.get("unit"),
+    )
+    if number is None or entered is None:
+        return None
+    if loinc not in ANALYTES:
+        return number, str(entered)
+    converted = canonical(loinc, number, entered)
+    return None if converted is None else (converted[0], converted[1].value)
+
+
+def _level(payload: Mapping[str, Any], unit: str) -> Decimal | None:
+    """A result's value in `unit`, when that is its test's canonical unit."""
+    found = _canonical(payload)
+    return found[0] if found is not None and found[1] == unit else None
+
+
+def _fits(payload: Mapping[str, Any]) -> bool:
+    """Whether a result can meet a need for its test: a number must be in a unit the test
+    accepts (a level in a foreign unit does not clear a monitoring item, whenever it was
+    stored); a result reported as text is a result of the test, as are those of tests the
+    unit table does not know."""
+    analyte = ANALYTES.get(str(payload.get("loinc")))
+    if analyte is None or _number(payload.get("value")) is None:
+        return True
+    return not analyte.quantitative or _canonical(payload) is not None

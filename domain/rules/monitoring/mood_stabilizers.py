@@ -23,6 +23,7 @@ from domain.rules.monitoring.codes import (
     SIX_MONTHLY,
     THYROID,
     VALPROATE,
+    VALPROATE_LEVEL,
     WEIGHT,
     YEARLY,
     _lab,
@@ -43,6 +44,10 @@ from domain.rules.monitoring.rows import (
 
 LITHIUM_SOURCE = "clinical/monitoring.md, Lithium (NICE QS95, NHS SPS)"
 VALPROATE_SOURCE = "clinical/monitoring.md, Valproate (NHS SPS)"
+VALPROATE_LEVEL_SOURCE = (
+    "valproate (Depakote) label, section 2.1: mania, trough 50-125 ug/mL "
+    "(not read here: secondary sources only)"
+)
 LAMOTRIGINE_SOURCE = "clinical/monitoring.md, Lamotrigine (check against the label)"
 
 
@@ -127,6 +132,21 @@ LITHIUM_TOXICITY = LevelAlertRule(
     "lithium level at or above 1.5 mmol/L: toxicity",
     PRESCRIBER_AND_THERAPIST,
     LITHIUM_SOURCE,
+)
+
+VALPROATE_ABOVE_RANGE = LevelAlertRule(
+    "valproate-above-range",
+    "1",
+    VALPROATE_LEVEL,
+    "ug/mL",
+    Decimal("125"),
+    VALPROATE,
+    "moderate",
+    "valproate level above 125 ug/mL (above the range for mania): review the dose",
+    PRESCRIBER,
+    VALPROATE_LEVEL_SOURCE,
+    checked=False,
+    low_inclusive=False,
 )
 
 LAMOTRIGINE_RASH = EffectAlertRule(

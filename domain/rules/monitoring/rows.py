@@ -164,20 +164,40 @@ class WeightGainRule:
 
 @dataclass(frozen=True)
 class LevelAlertRule:
-    """A result at or above a level raises an alert, closed by a later result below it or
-    a prescriber's decision (dose change, stop, switch, reassessment) on `drugs`."""
+    """A result in a band of levels raises an alert: at or above `at_or_above` (above it,
+    when `low_inclusive` is false) and, if `below` is given, under `below`; compared in
+    `unit`, the canonical unit of its tests (domain.lab_units), whatever unit was entered.
+    The alert closes on a later result outside the band or a prescriber's decision (dose
+    change, stop, switch, reassessment) on `drugs`. With `while_taking`, only a result
+    taken while one of `drugs` was being taken raises it."""
 
     rule_id: str
     version: str
     loinc: frozenset[str]
     unit: str
-    at_or_above: Decimal
+    at_or_above: Decimal | None
     drugs: Drugs
     severity: Literal["high", "moderate"]
     title: str
     for_roles: tuple[Role, ...]
     source: str
     checked: bool = True
+    below: Decimal | None = None
+    low_inclusive: bool = True
+    while_taking: bool = False
+
+    def __post_init__(self) -> None:
+        if self.at_or_above is None and self.below is None:
+            raise ValueError("a level alert needs a lower or an upper bound")
+        low, high = self.at_or_above, self.below
+        if low is not None and high is not None and low >= high:
+            raise ValueError("a level alert's band is empty")
+
+    def contains(self, value: Decimal) -> bool:
+        low = self.at_or_above
+        if low is not None and (value < low or (value == low and not self.low_inclusive)):
+            return False
+        return self.below is None or value < self.below
 
     @property
     def ref(self) -> RuleRef:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from domain.rules.monitoring.adhd import ATOMOXETINE_SCHEDULES, STIMULANT_SCHEDULES
 from domain.rules.monitoring.antidepressants import SSRI_SCHEDULES
 from domain.rules.monitoring.antipsychotics import (
+    CLOZAPINE_ANC,
     CLOZAPINE_SCHEDULES,
     SGA_SCHEDULES,
     SGA_WEIGHT_GAIN,
@@ -14,6 +15,7 @@ from domain.rules.monitoring.mood_stabilizers import (
     LAMOTRIGINE_RASH,
     LITHIUM_SCHEDULES,
     LITHIUM_TOXICITY,
+    VALPROATE_ABOVE_RANGE,
     VALPROATE_SCHEDULES,
 )
 from domain.rules.monitoring.rows import MonitoringRule, MonitoringTable
@@ -34,6 +36,6 @@ SCHEDULES: tuple[MonitoringRule, ...] = (
 MONITORING = MonitoringTable(
     SCHEDULES,
     weight_gain=(SGA_WEIGHT_GAIN,),
-    level_alerts=(LITHIUM_TOXICITY,),
+    level_alerts=(LITHIUM_TOXICITY, VALPROATE_ABOVE_RANGE, *CLOZAPINE_ANC),
     effect_alerts=(LAMOTRIGINE_RASH,),
 )

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.history import MedicationCourse
-from domain.labs import LabResulted
+from domain.labs import LabResulted, shown
 from domain.measures import VitalsRecorded
 from domain.medication import DoseChanged, SideEffectReported
 from domain.rules.care import Alert, DueItem, Fact, classes_of, positions
@@ -18,6 +18,7 @@ from domain.rules.monitoring.facts import (
     MEDICATION_DECISIONS,
     _awaits,
     _decides,
+    _level,
     _number,
     _satisfies,
     _status,
@@ -91,20 +92,32 @@ def _level_alerts(
         p = fact.payload
         if fact.kind != LabResulted.__name__ or p.get("loinc") not in rule.loinc:
             return None
-        return _number(p.get("value")) if p.get("unit") == rule.unit else None
+        return _level(p, rule.unit)
 
     def answers(fact: Fact) -> bool:
         value = level(fact)
         if value is not None:
-            return value < rule.at_or_above
+            return not rule.contains(value)
         med = medications.get(str(fact.payload.get("medication_id")))
         decision = fact.kind in MEDICATION_DECISIONS or fact.kind == DoseChanged.__name__
         return decision and med is not None and rule.drugs.match(med.drug, med.rxnorm)
 
+    def taking(fact: Fact) -> list[MedicationCourse]:
+        return [
+            m
+            for m in medications.values()
+            if rule.drugs.match(m.drug, m.rxnorm)
+            and m.started.at <= fact.at
+            and (m.stopped_at is None or fact.at <= m.stopped_at)
+        ]
+
     alerts = []
     for fact in facts:
         value = level(fact)
-        if value is None or value < rule.at_or_above:
+        if value is None or not rule.contains(value):
+            continue
+        on = taking(fact) if rule.while_taking else []
+        if rule.while_taking and not on:
             continue
         closing = min(
             (f for f in facts if f.position > fact.position and f.at >= fact.at and answers(f)),
@@ -112,16 +125,23 @@ def _level_alerts(
             default=None,
         )
         closed_at = closing.at if closing is not None else None
-        # A decision closes it by being about one of `drugs`: its course was read too.
-        course: list[Fact] = []
+        # A decision closes it by being about one of `drugs`: its course was read too, as
+        # the courses that made the result count are.
+        course: list[Fact] = [f for m in on for f in m.course_facts]
         if closing is not None and level(closing) is None:
             decided = medications.get(str(closing.payload.get("medication_id")))
-            course = decided.course_facts if decided is not None else []
+            course += decided.course_facts if decided is not None else []
+        # As entered when that was the canonical unit (as titles always read); else the
+        # converted value, and what was entered.
+        entered, number = fact.payload.get("unit"), _number(fact.payload.get("value"))
+        reading = f"{value.normalize():f} {rule.unit}"
+        if entered != rule.unit and number is not None:
+            reading = f"{shown(value)} {rule.unit}; entered as {number.normalize():f} {entered}"
         alerts.append(
             Alert(
                 key=f"{rule.rule_id}:{fact.position}",
                 severity=rule.severity,
-                title=f"{rule.title} ({value.normalize():f} {rule.unit})",
+                title=f"{rule.title} ({reading})",
                 for_roles=rule.for_roles,
                 raised_at=fact.at,
                 rule=rule.ref,
