@@ -19,14 +19,17 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from adapters.chain import PostgresChainStore, PostgresConnection, SQLiteChainStore
+from adapters.heads import JsonLinesHeadLog
 from adapters.mapper import PydanticMapper
 from adapters.notify import LoggingSender, SmtpSender
 from adapters.passwords import Argon2Passwords
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
 from adapters.sealing import Sealer
+from adapters.signing import Ed25519Keyring
 from adapters.tokens import TokenService, new_secret
 from adapters.views import SQLiteIndexView
+from application.anchoring import Anchor, ChainKeeper
 from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.hash_chain import HashChain
@@ -40,10 +43,12 @@ from application.writer import CommandWriter
 from bootstrap.settings import Settings
 
 __all__ = [
+    "MisplacedSecret",
     "MissingSecret",
     "Overrides",
     "Services",
     "Settings",
+    "anchor_for",
     "bootstrap",
     "bootstrap_services",
     "chain_store_for",
@@ -55,12 +60,17 @@ __all__ = [
     "reminders_for",
     "sealer_for",
     "sender_for",
+    "signing_keyring",
     "store_env",
 ]
 
 
 class MissingSecret(Exception):
     """A secret the deployment must provide is not set."""
+
+
+class MisplacedSecret(Exception):
+    """A file that must lie out of the data directory's reach lies inside it."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,40 @@ def chain_store_for(settings: Settings) -> ChainStore:
     return SQLiteChainStore(settings.sqlite_path)
 
 
+def _outside_data_dir(settings: Settings, path: Path, name: str) -> Path:
+    data_dir = settings.data_dir.resolve()
+    resolved = path.expanduser().resolve()
+    if resolved == data_dir or resolved.is_relative_to(data_dir):
+        raise MisplacedSecret(
+            f"{name} ({path}) lies inside the data directory {settings.data_dir}: whoever can "
+            "rewrite the data directory could rewrite it too; keep it elsewhere"
+        )
+    return resolved
+
+
+def signing_keyring(settings: Settings, create: bool = True) -> Ed25519Keyring:
+    """The chain heads' signing keyring named by TANDEM_SIGNING_KEY_FILE (made on first use
+    when `create`), which must lie outside the data directory."""
+    if settings.signing_key_file is None:
+        raise MissingSecret("TANDEM_SIGNING_KEY_FILE is not set")
+    path = _outside_data_dir(settings, settings.signing_key_file, "TANDEM_SIGNING_KEY_FILE")
+    return Ed25519Keyring.open(path, create=create)
+
+
+def anchor_for(settings: Settings, chain: HashChain) -> Anchor:
+    """How the chain's heads are signed and published: with TANDEM_HEAD_LOG and
+    TANDEM_SIGNING_KEY_FILE (both outside the data directory), else not at all (verify then
+    says that it compared with no published head)."""
+    if settings.head_log is None and settings.signing_key_file is None:
+        return Anchor(chain)
+    if settings.head_log is None:
+        raise MissingSecret("TANDEM_SIGNING_KEY_FILE is set but TANDEM_HEAD_LOG is not")
+    log = JsonLinesHeadLog(_outside_data_dir(settings, settings.head_log, "TANDEM_HEAD_LOG"))
+    if settings.signing_key_file is None:
+        raise MissingSecret("TANDEM_HEAD_LOG is set but TANDEM_SIGNING_KEY_FILE is not")
+    return Anchor(chain, signing_keyring(settings), log)
+
+
 def jwt_secret(settings: Settings) -> str:
     """The token signing key: from settings; for the embedded store, generated once into
     the data directory. A shared (postgres) deployment must provide its own, so that every
@@ -208,7 +252,14 @@ def bootstrap_services(
     clinic = bootstrap(settings, o)
     writer = CommandWriter(clinic)
     runner = index_runner(settings, clinic, overrides=o)
-    writer.on_commit = runner.wake
+    chain = HashChain(clinic, o.chain_store or chain_store_for(settings))
+    keeper = ChainKeeper(anchor_for(settings, chain), settings.chain_seconds)
+
+    def committed() -> None:  # after every commit: the index follows, the chain is linked
+        runner.wake()
+        keeper.wake()
+
+    writer.on_commit = committed
     tokens: Any = o.tokens
     if tokens is None and with_tokens:
         tokens = TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes))
@@ -221,9 +272,9 @@ def bootstrap_services(
         tokens=tokens,
         passwords=o.passwords or Argon2Passwords(),
         throttle=LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
-        chain=HashChain(clinic, o.chain_store or chain_store_for(settings)),
+        chain=chain,
         sender=o.sender or sender_for(settings),
-        chain_seconds=settings.chain_seconds,
+        keeper=keeper,
     )
 
 

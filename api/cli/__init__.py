@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +19,13 @@ from application.clinic import Clinic
 from application.directory import listing
 from application.errors import Unauthorized
 from application.operator import read_as_operator
+from application.services import Services
 from application.users import add_account, deactivate_now
 from bootstrap import (
+    MisplacedSecret,
+    MissingSecret,
     Settings,
+    anchor_for,
     bootstrap,
     bootstrap_services,
     chain_store_for,
@@ -48,6 +54,17 @@ def _clinic() -> Clinic:
     return bootstrap(Settings())
 
 
+@contextmanager
+def _services(settings: Settings | None = None) -> Iterator[Services]:
+    """The application for one command, closed when the command ends, however it ends
+    (closing links the chain and publishes its head, so nothing written stays unlinked)."""
+    services = bootstrap_services(settings or Settings(), with_tokens=False)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
 def _fail(exc: Exception) -> None:
     err.print(f"[red]error:[/red] {exc}")
     raise typer.Exit(code=1)
@@ -70,40 +87,40 @@ def demo(
     from demo import DEMO_STEPS, demo_loaded, load_demo
 
     settings = Settings()
-    services = bootstrap_services(settings, with_tokens=False)
-    clinic = services.clinic
-    if if_empty and clinic.position() > 0:
-        console.print("The store already holds events; demo not loaded.")
-        return
-    if demo_loaded(clinic):
-        err.print("The demo is already loaded in this store.")
-        raise typer.Exit(code=1)
-    generated = False
-    if password is None and settings.demo_password is not None:
-        password = settings.demo_password.get_secret_value()
-    if password is None:
-        password, generated = secrets.token_urlsafe(12), True
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("Loading demo stories", total=DEMO_STEPS)
+    with _services(settings) as services:
+        clinic = services.clinic
+        if if_empty and clinic.position() > 0:
+            console.print("The store already holds events; demo not loaded.")
+            return
+        if demo_loaded(clinic):
+            err.print("The demo is already loaded in this store.")
+            raise typer.Exit(code=1)
+        generated = False
+        if password is None and settings.demo_password is not None:
+            password = settings.demo_password.get_secret_value()
+        if password is None:
+            password, generated = secrets.token_urlsafe(12), True
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Loading demo stories", total=DEMO_STEPS)
 
-        def step(text: str) -> None:
-            progress.update(task, description=text, advance=1)
+            def step(text: str) -> None:
+                progress.update(task, description=text, advance=1)
 
-        try:
-            result = load_demo(services, password, progress=step)
-        except TandemError as exc:
-            _fail(exc)
-    console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
-    console.print("Users: " + ", ".join(result.users))
-    if generated:
-        console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
+            try:
+                result = load_demo(services, password, progress=step)
+            except TandemError as exc:
+                _fail(exc)
+        console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
+        console.print("Users: " + ", ".join(result.users))
+        if generated:
+            console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
 
 
 @user_app.command("add")
@@ -126,26 +143,26 @@ def user_add(
     ] = "",
 ) -> None:
     """Create a user account (its password is stored only as an Argon2 hash)."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        add_account(
-            services.writer,
-            services.clinic,
-            services.passwords,
-            CLI_ACTOR,
-            password=password,
-            patient=patient,
-            email=email,
-            display_name=name,
-            role=role,
-            organisation=organisation,
-        )
-    except TandemError as exc:
-        _fail(exc)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=1) from None
-    console.print(f"Created {role.value} {email.lower()} ({organisation}).")
+    with _services() as services:
+        try:
+            add_account(
+                services.writer,
+                services.clinic,
+                services.passwords,
+                CLI_ACTOR,
+                password=password,
+                patient=patient,
+                email=email,
+                display_name=name,
+                role=role,
+                organisation=organisation,
+            )
+        except TandemError as exc:
+            _fail(exc)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=1) from None
+        console.print(f"Created {role.value} {email.lower()} ({organisation}).")
 
 
 @directory_app.command("add")
@@ -156,14 +173,14 @@ def directory_add(
     email: Annotated[str | None, typer.Option(help="A user entry's sign-in email.")] = None,
 ) -> None:
     """Register an outside recipient that consents may name; prints its entry id."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        receipt = services.directory.register_now(
-            CLI_ACTOR, kind=kind, name=name, role=role, email=email
-        )
-    except TandemError as exc:
-        _fail(exc)
-    console.print(f"Registered {kind} {name} ({role.value}): {receipt.entry_id}")
+    with _services() as services:
+        try:
+            receipt = services.directory.register_now(
+                CLI_ACTOR, kind=kind, name=name, role=role, email=email
+            )
+        except TandemError as exc:
+            _fail(exc)
+        console.print(f"Registered {kind} {name} ({role.value}): {receipt.entry_id}")
 
 
 @directory_app.command("list")
@@ -182,12 +199,12 @@ def user_deactivate(
     email: str, reason: Annotated[str, typer.Option(help="Why the account is closed.")]
 ) -> None:
     """Deactivate a user account; its tokens stop working."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        deactivate_now(services.writer, services.clinic, CLI_ACTOR, email, reason)
-    except TandemError as exc:
-        _fail(exc)
-    console.print(f"Deactivated {email.lower()}.")
+    with _services() as services:
+        try:
+            deactivate_now(services.writer, services.clinic, CLI_ACTOR, email, reason)
+        except TandemError as exc:
+            _fail(exc)
+        console.print(f"Deactivated {email.lower()}.")
 
 
 @app.command()
@@ -202,34 +219,32 @@ def events(
 ) -> None:
     """Show a patient's events as your account may see them. The read is decided by the
     access policy and recorded (who, why) like any other read."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        found = read_as_operator(services, user, patient, reason, "events", purpose)
-    except (TandemError, Unauthorized) as exc:
-        _fail(exc)
-        return
-    finally:
-        services.clinic.close()
-    entries = found.json().get("entries") or []
-    if as_json:
-        for entry in entries:
-            typer.echo(json.dumps(entry, default=str))
-        return
-    table = Table(
-        title=f"Patient {patient}: {len(entries)} events you may see (access {found.access_id})"
-    )
-    for column in ("#", "clinical time", "by", "class", "event", "summary"):
-        table.add_column(column, overflow="fold")
-    for e in entries:
-        table.add_row(
-            str(e["version"]),
-            e["clinical_time"][:16].replace("T", " "),
-            f"{e['author']} ({e['author_role']})",
-            e["data_class"],
-            e["kind"],
-            e["summary"],
+    with _services() as services:
+        try:
+            found = read_as_operator(services, user, patient, reason, "events", purpose)
+        except (TandemError, Unauthorized) as exc:
+            _fail(exc)
+            return
+        entries = found.json().get("entries") or []
+        if as_json:
+            for entry in entries:
+                typer.echo(json.dumps(entry, default=str))
+            return
+        table = Table(
+            title=f"Patient {patient}: {len(entries)} events you may see (access {found.access_id})"
         )
-    console.print(table)
+        for column in ("#", "clinical time", "by", "class", "event", "summary"):
+            table.add_column(column, overflow="fold")
+        for e in entries:
+            table.add_row(
+                str(e["version"]),
+                e["clinical_time"][:16].replace("T", " "),
+                f"{e['author']} ({e['author_role']})",
+                e["data_class"],
+                e["kind"],
+                e["summary"],
+            )
+        console.print(table)
 
 
 @app.command()
@@ -281,7 +296,8 @@ def verify(
         bool, typer.Option("--link/--no-link", help="First link events written since the last run.")
     ] = True,
 ) -> None:
-    """Prove the stored log intact (hash chain), or name its first broken link (exit 1)."""
+    """Prove the stored log intact (hash chain) and in agreement with the last signed head
+    published to TANDEM_HEAD_LOG, or name where it breaks (exit 1)."""
     from application.chain_link import ChainError
     from application.hash_chain import HashChain
 
@@ -289,23 +305,28 @@ def verify(
     clinic = bootstrap(settings)
     try:
         with chain_store_for(settings) as store:
-            chain = HashChain(clinic, store)
-            result = chain.verify()
-            if result.intact and link:  # never extend past a break
-                chain.extend()
-                result = chain.verify()
-    except ChainError as exc:
+            result = anchor_for(settings, HashChain(clinic, store)).verify(link)
+    except (ChainError, MissingSecret, MisplacedSecret) as exc:
         _fail(exc)
         return
     finally:
         clinic.close()
+    chain = result.chain
     if not result.intact:
-        err.print(f"[red]broken[/red] at position {result.first_broken}: {result.reason}")
-        err.print(f"{result.checked} events intact before it; chain head {result.head}")
+        err.print(
+            f"[red]broken[/red] at position {result.first_broken}: {result.reason}",
+            soft_wrap=True,
+        )
+        if len(chain.broken) > 1:
+            err.print(f"positions that do not match the chain: {list(chain.broken)}")
+        err.print(f"{chain.checked} events intact before it; chain head {chain.head}")
         raise typer.Exit(code=1)
-    console.print(f"[green]intact[/green]: {result.reason}")
-    # Record the head somewhere the database's administrators cannot edit (an anchor).
-    console.print(f"head {result.head} {result.head_link_hex}")
+    console.print(f"[green]intact[/green]: {chain.reason}", soft_wrap=True)
+    if result.anchor.anchored:
+        console.print(f"anchored: {result.anchor.note}", soft_wrap=True)
+    else:
+        console.print(f"[yellow]not anchored[/yellow]: {result.anchor.note}", soft_wrap=True)
+    console.print(f"head {chain.head} {chain.head_link_hex}")
 
 
 @app.command()
