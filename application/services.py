@@ -82,5 +82,6 @@ class Services:
         """Stop: link the chain (and publish its head) once more, so a clean stop leaves
         nothing unlinked, then close the store."""
         self.keeper.stop()
+        self.chain.store.close()
         self.reader.index.stop()
         self.clinic.close()

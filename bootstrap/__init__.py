@@ -18,8 +18,10 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.utils import get_topic
 
+from adapters.backup import SQLiteBackups
 from adapters.chain import PostgresChainStore, PostgresConnection, SQLiteChainStore
 from adapters.heads import JsonLinesHeadLog
+from adapters.keyring import KeyringCipher
 from adapters.mapper import PydanticMapper
 from adapters.notify import LoggingSender, SmtpSender
 from adapters.passwords import Argon2Passwords
@@ -34,8 +36,9 @@ from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.hash_chain import HashChain
 from application.index_runner import IndexRunner
-from application.ports import ChainStore, IndexView, Passwords, Sender, Tokens
+from application.ports import Backups, ChainStore, IndexView, Passwords, Sender, Tokens
 from application.reading import Reader
+from application.recovery import BackupError
 from application.reminders import ReminderDispatcher
 from application.services import Services
 from application.throttle import LoginThrottle
@@ -49,6 +52,7 @@ __all__ = [
     "Services",
     "Settings",
     "anchor_for",
+    "backups_for",
     "bootstrap",
     "bootstrap_services",
     "chain_store_for",
@@ -95,6 +99,7 @@ def store_env(settings: Settings) -> dict[str, str]:
         "MAPPER_TOPIC": get_topic(PydanticMapper),
         "CIPHER_TOPIC": "",
         "CIPHER_KEY": "",
+        "CIPHER_OLD_KEYS": "",
         "COMPRESSOR_TOPIC": "",
     }
     if settings.store == "postgres":
@@ -116,10 +121,15 @@ def store_env(settings: Settings) -> dict[str, str]:
             "CREATE_TABLE": "y",
         }
     if settings.cipher_key is not None:
+        # New events under the current key; the keys it replaced only decrypt.
+        old = settings.cipher_old_keys.get_secret_value() if settings.cipher_old_keys else ""
         env |= {
-            "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+            "CIPHER_TOPIC": get_topic(KeyringCipher),
             "CIPHER_KEY": settings.cipher_key.get_secret_value(),
+            "CIPHER_OLD_KEYS": old,
         }
+    elif settings.cipher_old_keys is not None:
+        raise MissingSecret("TANDEM_CIPHER_OLD_KEYS is set but TANDEM_CIPHER_KEY is not")
     if settings.compress:
         env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
     return env
@@ -181,6 +191,16 @@ def anchor_for(settings: Settings, chain: HashChain) -> Anchor:
     if settings.signing_key_file is None:
         raise MissingSecret("TANDEM_HEAD_LOG is set but TANDEM_SIGNING_KEY_FILE is not")
     return Anchor(chain, signing_keyring(settings), log)
+
+
+def backups_for(settings: Settings) -> Backups:
+    """Backups of the embedded store (`tandem backup`, `tandem restore`)."""
+    if settings.store == "postgres":
+        raise BackupError(
+            "tandem backup copies the embedded SQLite store; back up PostgreSQL with its own "
+            "tools (pg_dump, or base backups with WAL archiving)"
+        )
+    return SQLiteBackups(settings.data_dir)
 
 
 def jwt_secret(settings: Settings) -> str:

@@ -15,10 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from application.anchoring import Anchor, LogVerification
+from application.chain_link import ChainError
 from application.clinic import Clinic
 from application.directory import listing
 from application.errors import Unauthorized
 from application.operator import read_as_operator
+from application.recovery import restore_backup, take_backup
 from application.services import Services
 from application.users import add_account, deactivate_now
 from bootstrap import (
@@ -26,6 +29,7 @@ from bootstrap import (
     MissingSecret,
     Settings,
     anchor_for,
+    backups_for,
     bootstrap,
     bootstrap_services,
     chain_store_for,
@@ -34,6 +38,7 @@ from bootstrap import (
     receiver_store_for,
     relay_for,
     reminders_for,
+    signing_keyring,
 )
 from domain.consent import Purpose
 from domain.errors import TandemError
@@ -43,6 +48,10 @@ from domain.vocabulary import Role
 app = typer.Typer(help="Tandem: care coordination for behavioral health.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+keys_app = typer.Typer(
+    help="Keys: the chain heads' signing key, the cipher key.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 directory_app = typer.Typer(help="The directory of consent recipients.", no_args_is_help=True)
 app.add_typer(directory_app, name="directory")
 console = Console()
@@ -290,27 +299,20 @@ def project(
             runner.stop()
 
 
-@app.command()
-def verify(
-    link: Annotated[
-        bool, typer.Option("--link/--no-link", help="First link events written since the last run.")
-    ] = True,
-) -> None:
-    """Prove the stored log intact (hash chain) and in agreement with the last signed head
-    published to TANDEM_HEAD_LOG, or name where it breaks (exit 1)."""
-    from application.chain_link import ChainError
+@contextmanager
+def _anchor(settings: Settings) -> Iterator[Anchor]:
+    """The chain over the store settings name, with its signed heads' log (if set)."""
     from application.hash_chain import HashChain
 
-    settings = Settings()
     clinic = bootstrap(settings)
     try:
         with chain_store_for(settings) as store:
-            result = anchor_for(settings, HashChain(clinic, store)).verify(link)
-    except (ChainError, MissingSecret, MisplacedSecret) as exc:
-        _fail(exc)
-        return
+            yield anchor_for(settings, HashChain(clinic, store))
     finally:
         clinic.close()
+
+
+def _print_verification(result: LogVerification) -> None:
     chain = result.chain
     if not result.intact:
         err.print(
@@ -327,6 +329,104 @@ def verify(
     else:
         console.print(f"[yellow]not anchored[/yellow]: {result.anchor.note}", soft_wrap=True)
     console.print(f"head {chain.head} {chain.head_link_hex}")
+
+
+@app.command()
+def verify(
+    link: Annotated[
+        bool, typer.Option("--link/--no-link", help="First link events written since the last run.")
+    ] = True,
+) -> None:
+    """Prove the stored log intact (hash chain) and in agreement with the last signed head
+    published to TANDEM_HEAD_LOG, or name where it breaks (exit 1)."""
+    try:
+        with _anchor(Settings()) as anchor:
+            result = anchor.verify(link)
+    except (ChainError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    _print_verification(result)
+
+
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="A new (or empty) folder for the copy.")],
+) -> None:
+    """Copy the embedded store consistently (SQLite's online backup, safe while the API
+    runs) into TARGET, after linking the chain and publishing its head (45 CFR
+    164.308(a)(7))."""
+    settings = Settings()
+    try:
+        with _anchor(settings) as anchor:
+            taken = take_backup(anchor, backups_for(settings), target)
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"Backup taken at position {taken.position} at {taken.taken_at} into {taken.where}",
+        soft_wrap=True,
+    )
+    console.print(f"head {taken.position} {taken.link}")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A folder `tandem backup` wrote.")],
+) -> None:
+    """Put a backup back in place of the store (stop the API first), and re-anchor the chain
+    openly: a signed entry in the head log says the log was restored from this backup, so
+    verify explains the step back. The record index is rebuilt on the next start."""
+    settings = Settings()
+    try:
+        with _anchor(settings) as anchor:
+            done = restore_backup(anchor, backups_for(settings), source)
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    b = done.backup
+    console.print(
+        f"Restored the backup taken at position {b.position} at {b.taken_at}", soft_wrap=True
+    )
+    if done.reanchor is not None:
+        console.print(f"re-anchored: {done.reanchor.describe()}", soft_wrap=True)
+    else:
+        console.print(
+            "[yellow]not re-anchored[/yellow]: TANDEM_HEAD_LOG is not set", soft_wrap=True
+        )
+    _print_verification(done.verification)
+
+
+@keys_app.command("init-signing")
+def keys_init_signing() -> None:
+    """Make the chain heads' signing key in TANDEM_SIGNING_KEY_FILE (if it is not there
+    yet) and print its id."""
+    try:
+        keyring = signing_keyring(Settings())
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    console.print(f"signing key {keyring.key_id} in {keyring.path}", soft_wrap=True)
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing() -> None:
+    """Sign chain heads with a new key from now on; the old key's public half stays in the
+    keyring, so heads it signed still verify (restart the API to sign with the new key)."""
+    try:
+        old, new = signing_keyring(Settings(), create=False).rotate()
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    console.print(f"signing key {new} replaces {old} (kept for checking)")
+
+
+@keys_app.command("new-cipher-key")
+def keys_new_cipher_key() -> None:
+    """Print a new cipher key for a rotation: set it as TANDEM_CIPHER_KEY and move the one
+    it replaces into TANDEM_CIPHER_OLD_KEYS (comma-separated), where it only decrypts."""
+    from eventsourcing.cipher import AESCipher
+
+    typer.echo(AESCipher.create_key(32))
 
 
 @app.command()

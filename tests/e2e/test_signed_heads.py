@@ -9,102 +9,31 @@ the code under test, as an intruder with the data directory's permissions would 
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from api.app import create_app
-from api.cli import app as cli
-from bootstrap import bootstrap_services
-from bootstrap.settings import Settings
-from domain.events import Actor
-from tests.builders import create_user
-from tests.e2e.conftest import PASSWORD, USERS, Api
-
-runner = CliRunner()
-
-
-@dataclass(frozen=True)
-class Paths:
-    data: Path
-    key: Path
-    heads: Path
-
-    @property
-    def db(self) -> Path:
-        return self.data / "events.sqlite"
+from tests.e2e.anchored import (
+    Paths,
+    anchored_paths,
+    heads,
+    last_position,
+    register,
+    serving,
+    tandem,
+    verify,
+)
 
 
 @pytest.fixture
 def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
-    found = Paths(tmp_path / "data", tmp_path / "keys" / "signing.json", tmp_path / "anchor.jsonl")
-    monkeypatch.setenv("TANDEM_DATA_DIR", str(found.data))
-    monkeypatch.setenv("TANDEM_SIGNING_KEY_FILE", str(found.key))
-    monkeypatch.setenv("TANDEM_HEAD_LOG", str(found.heads))
-    # Only the writer's own wake-up links the chain while the API runs (no timer).
-    monkeypatch.setenv("TANDEM_CHAIN_SECONDS", "3600")
-    return found
+    return anchored_paths(tmp_path, monkeypatch)
 
 
-@contextmanager
-def serving(password_hash: str, first: bool = True) -> Iterator[Api]:
-    """The API with its lifespan, over the settings the environment names; leaving the
-    block stops it cleanly."""
-    services = bootstrap_services(Settings())
-    if first:
-        for email, (role, org) in USERS.items():
-            create_user(
-                services.clinic,
-                Actor.system("tests"),
-                email=email,
-                display_name=email.split("@")[0],
-                role=role,
-                organisation=org,
-                password_hash=password_hash,
-            )
-    with TestClient(create_app(services=services)) as client:
-        tokens = {}
-        for email in ("therapist@test", "compliance@test"):
-            answer = client.post("/auth/token", data={"username": email, "password": PASSWORD})
-            assert answer.status_code == 200, answer.text
-            tokens[email] = answer.json()["access_token"]
-        yield Api(client, services, tokens)
-
-
-def register(api: Api) -> None:
-    body = {
-        "mrn": f"H-{uuid.uuid4().hex[:8]}",
-        "given_name": "Rowan",
-        "family_name": "Synthetic",
-        "birth_date": "1988-07-14",
-        "sex_at_birth": "male",
-    }
-    answer = api.client.post("/patients", json=body, headers=api.auth("therapist@test"))
-    assert answer.status_code == 201, answer.text
-
-
-def heads(paths: Paths) -> list[dict[str, object]]:
-    return [json.loads(line) for line in paths.heads.read_text().splitlines() if line]
-
-
-def verify() -> tuple[int, str]:
-    result = runner.invoke(cli, ["verify"])
-    return result.exit_code, result.output
-
-
-def last_position(paths: Paths) -> int:
-    with sqlite3.connect(paths.db) as conn:
-        return int(conn.execute("SELECT max(rowid) FROM stored_events").fetchone()[0])
+ADD_USER = ("user", "add", "a@test", "--role", "therapist", "--organisation", "T", "--name", "A")
 
 
 def test_every_group_commit_publishes_a_signed_head_while_the_api_runs(
@@ -234,12 +163,8 @@ def test_without_a_head_log_verify_says_it_compared_with_no_published_head(
 ) -> None:
     monkeypatch.delenv("TANDEM_HEAD_LOG")
     monkeypatch.delenv("TANDEM_SIGNING_KEY_FILE")
-    added = runner.invoke(
-        cli,
-        ["user", "add", "a@test", "--role", "therapist", "--organisation", "T", "--name", "A"],
-        input="synthetic-password-1\nsynthetic-password-1\n",
-    )
-    assert added.exit_code == 0, added.output
+    code, output = tandem(*ADD_USER)
+    assert code == 0, output
     code, output = verify()
     assert code == 0, output
     assert "not anchored" in output and "TANDEM_HEAD_LOG is not set" in output
@@ -261,10 +186,6 @@ def test_a_key_or_head_log_inside_the_data_directory_is_refused(
 
 
 def test_a_cli_write_is_linked_and_published_when_the_command_ends(paths: Paths) -> None:
-    added = runner.invoke(
-        cli,
-        ["user", "add", "a@test", "--role", "therapist", "--organisation", "T", "--name", "A"],
-        input="synthetic-password-1\nsynthetic-password-1\n",
-    )
-    assert added.exit_code == 0, added.output
+    code, output = tandem(*ADD_USER)
+    assert code == 0, output
     assert heads(paths)[-1]["position"] == last_position(paths)
