@@ -3,8 +3,8 @@
 `HashChain.extend()` links whatever was written since it last ran; `HashChain.verify()`
 recomputes every link from the stored rows and names the first position where they
 disagree. What it cannot see: events not yet linked, and an attacker who rewrites the
-events and the chain together (or cuts both at the tail); compare the head link with a copy
-kept elsewhere to catch those.
+events and the chain together (or cuts both at the tail); the signed heads published out of
+the data directory's reach catch those (application/anchoring.py).
 """
 
 from __future__ import annotations
