@@ -160,9 +160,11 @@ def chain_store_for(settings: Settings) -> ChainStore:
 
 
 def _outside_data_dir(settings: Settings, path: Path, name: str) -> Path:
-    data_dir = settings.data_dir.resolve()
-    resolved = path.expanduser().resolve()
-    if resolved == data_dir or resolved.is_relative_to(data_dir):
+    data_dirs = {settings.data_dir.absolute(), settings.data_dir.resolve()}
+    # Both as named and as resolved: a symbolic link inside the data directory could be
+    # pointed elsewhere by whoever rewrites it.
+    named, resolved = path.expanduser().absolute(), path.expanduser().resolve()
+    if any(p.is_relative_to(d) for p in (named, resolved) for d in data_dirs):
         raise MisplacedSecret(
             f"{name} ({path}) lies inside the data directory {settings.data_dir}: whoever can "
             "rewrite the data directory could rewrite it too; keep it elsewhere"
