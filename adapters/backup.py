@@ -50,8 +50,8 @@ class SQLiteBackups(Backups):
 
     def take(self, target: Path, taken_at: str) -> Backup:
         target = self._outside(target)
-        if target.exists() and any(target.iterdir()):
-            raise BackupError(f"{target} is not empty: back up into a new folder")
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise BackupError(f"{target} is not an empty folder: back up into a new one")
         try:
             target.mkdir(mode=0o700, parents=True, exist_ok=True)
             files = [name for name in (EVENTS, RELAY) if (self.data_dir / name).exists()]

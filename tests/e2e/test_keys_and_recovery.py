@@ -201,6 +201,10 @@ def test_backup_refuses_a_folder_inside_the_data_directory_and_appends_nothing(
     code, output = tandem("backup", str(paths.data / "backup"))
     assert code == 1
     assert "inside the data directory" in output
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("kept")
+    code, output = tandem("backup", str(tmp_path / "full"))
+    assert code == 1 and "not an empty folder" in output
     code, output = tandem("restore", str(tmp_path / "nowhere"))
     assert code == 1 and "holds no readable backup" in output
     assert appended_since(clinic, before) == []
