@@ -84,6 +84,13 @@ class Verification(BaseModel):
     head_link: str
     first_broken: int | None
     reason: str
+    # Every position that does not match the chain (a swap of two rows names both).
+    broken: list[int] = []
+    # Whether the log was compared with a published signed head, and with which: the head
+    # log entry itself (position, link, time, key id, signature) goes in the export.
+    anchored: bool = False
+    anchor: str = ""
+    published_head: dict[str, Any] | None = None
 
 
 class RefusalPublic(BaseModel):
@@ -309,13 +316,18 @@ def verify_log(services: Services, user: User) -> Verification:
     """Whether the stored log (clinical events and access records) is intact, and if not
     the first broken position."""
     check_auditor(viewer_of(user))
-    services.chain.extend()
-    result = services.chain.verify()
+    found = services.anchor.verify(link=True)
+    result = found.chain
+    head = found.anchor.head
     return Verification(
-        intact=result.intact,
+        intact=found.intact,
         checked=result.checked,
         head=result.head,
         head_link=result.head_link_hex,
-        first_broken=result.first_broken,
-        reason=result.reason,
+        first_broken=found.first_broken,
+        reason=found.reason,
+        broken=list(result.broken),
+        anchored=found.anchor.anchored,
+        anchor=found.anchor.note,
+        published_head=head.record() if head is not None else None,
     )

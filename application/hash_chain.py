@@ -3,8 +3,8 @@
 `HashChain.extend()` links whatever was written since it last ran; `HashChain.verify()`
 recomputes every link from the stored rows and names the first position where they
 disagree. What it cannot see: events not yet linked, and an attacker who rewrites the
-events and the chain together (or cuts both at the tail); compare the head link with a copy
-kept elsewhere to catch those.
+events and the chain together (or cuts both at the tail); the signed heads published out of
+the data directory's reach catch those (application/anchoring.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class Verification:
     first_broken: int | None
     reason: str
     unlinked: int = 0
+    # Every position whose row does not follow from the stored link before it, or that has
+    # a row without a link or a link without a row (a swap of two rows names both).
+    broken: tuple[int, ...] = ()
 
 
 class _Positioned(Protocol):
@@ -88,9 +91,11 @@ class _Suspect:
 class HashChain:
     """Links the clinic's notification log into the chain, and verifies it."""
 
-    def __init__(self, clinic: Clinic, store: ChainStore, *, batch: int = 1000) -> None:
-        table = getattr(clinic.recorder, "events_table_name", None)
-        if table != store.events_table:
+    def __init__(self, clinic: Clinic | None, store: ChainStore, *, batch: int = 1000) -> None:
+        """`clinic`: the log the store must read (its table is checked); None for a store
+        read on its own (a backup's copy)."""
+        table = getattr(clinic.recorder, "events_table_name", None) if clinic else None
+        if clinic is not None and table != store.events_table:
             raise ChainError(f"the store reads table {store.events_table}; this log is in {table}")
         if batch < 1:
             raise ValueError("batch must be at least 1")
@@ -146,13 +151,60 @@ class HashChain:
         unlinked = self.store.count_events(after=head.position)
         if broken is not None:
             first, reason = broken
+            every = self._every_break(head.position)
+            others = [p for p in every if p != first]
+            if others:
+                shown = ", ".join(str(p) for p in others[: self.SHOWN])
+                more = f" and {len(others) - self.SHOWN} more" if len(others) > self.SHOWN else ""
+                reason += f"; other positions that do not match the chain: {shown}{more}"
             return Verification(
-                False, checked, head.position, head.digest.hex(), first, reason, unlinked
+                False,
+                checked,
+                head.position,
+                head.digest.hex(),
+                first,
+                reason,
+                unlinked,
+                tuple(sorted({first, *every})),
             )
         reason = f"intact: {checked} events linked up to position {head.position}"
         if unlinked:
             reason += f"; not yet linked: {unlinked} events"
         return Verification(True, checked, head.position, head.digest.hex(), None, reason, unlinked)
+
+    SHOWN = 20  # broken positions named in the reason; `Verification.broken` has them all
+
+    def _every_break(self, stop: int) -> list[int]:
+        """Positions whose row does not match its link, each checked on its own so that a
+        break does not hide the ones after it; rows without a link and links without a row
+        count too. A row follows if its link comes from the stored link before it, from the
+        one recomputed there, or from the one before an inserted row or link (after an
+        altered link, the next row is not to blame).
+        Only run once the chain is known to be broken."""
+        found: list[int] = []
+        before: tuple[bytes, ...] = (ZERO_LINK,)
+        for position, row, link in self._walk(stop):
+            computed: list[bytes] = []
+            if row is not None:
+                for previous in before:
+                    try:
+                        computed.append(link_for(previous, row))
+                    except MalformedEvent:
+                        break
+            if link is not None and link.digest in computed:
+                before = (link.digest,)
+                continue
+            found.append(position)
+            # The next row may follow from this stored link, from this row's own link, or
+            # (this row or link being an insertion) from what came before it.
+            stored = (link.digest,) if link is not None else ()
+            before = tuple(dict.fromkeys((*stored, *computed[:1], *before)))[:4]
+        return found
+
+    def link_at(self, position: int) -> Link | None:
+        """The stored link at `position`, if there is one."""
+        found = self.store.links(position, 1, position)
+        return found[0] if found else None
 
     def _walk(self, stop: int) -> Iterator[tuple[int, StoredRow | None, Link | None]]:
         """Stored rows and links up to `stop`, merged by position."""

@@ -6,6 +6,10 @@ hands it a fake that subclasses the port instead.
 
     IndexView      the record index's storage (projections.record_index)
     ChainStore     where the hash chain's links are kept beside the stored rows
+    HeadSigner     signs chain heads (Ed25519) and checks heads signed by its current or
+                   retired keys
+    HeadLog        where signed heads are published, out of the data directory's reach
+    Backups        consistent copies of the data directory, and putting one back
     Sender         how a notification leaves (log, SMTP)
     Tokens         signed bearer tokens
     Passwords      password hashing and verification
@@ -14,16 +18,22 @@ hands it a fake that subclasses the port instead.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from application.chain_link import ChainError, Link, StoredRow
+from application.heads import PublishedHead
 from projections.record_index import IndexView
 
 __all__ = [
+    "Backup",
+    "Backups",
     "ChainStore",
     "ChainStoreError",
+    "HeadLog",
+    "HeadSigner",
     "IndexView",
     "InvalidToken",
     "Notification",
@@ -77,6 +87,70 @@ class ChainStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class HeadSigner(ABC):
+    """Port: signs chain heads with the current key; checks a head against the public key
+    its `key_id` names (the current one or a retired one: heads signed before a rotation
+    still verify)."""
+
+    @property
+    @abstractmethod
+    def key_id(self) -> str: ...
+
+    @abstractmethod
+    def sign(self, payload: bytes) -> bytes: ...
+
+    @abstractmethod
+    def check(self, key_id: str, payload: bytes, signature: bytes) -> bool:
+        """Whether `signature` over `payload` is by the key `key_id` names (False for a key
+        it does not know)."""
+
+
+class HeadLog(ABC):
+    """Port: the append-only place signed heads are published.
+
+    `publish` holds the log's lock (across processes) while it reads the last entry, asks
+    `decide` what to append after it (None: nothing) and appends that."""
+
+    where: str  # a human-readable name of the place
+
+    @abstractmethod
+    def last(self) -> PublishedHead | None:
+        """The latest entry, or None for an empty log."""
+
+    @abstractmethod
+    def publish(
+        self, decide: Callable[[PublishedHead | None], PublishedHead | None]
+    ) -> PublishedHead | None:
+        """Append what `decide` returns given the last entry; return it."""
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A backup's own account of itself: the chain head it was taken at, and when."""
+
+    position: int
+    link: str  # hex
+    taken_at: str  # UTC, ISO 8601
+    where: str
+
+
+class Backups(ABC):
+    """Port: consistent copies of the store's files, and putting one back."""
+
+    @abstractmethod
+    def take(self, target: Path, taken_at: str) -> Backup:
+        """Copy the store into `target` (a new or empty folder) consistently, even while
+        it is being written, and describe the copy."""
+
+    @abstractmethod
+    def inspect(self, source: Path) -> tuple[Backup, ChainStore]:
+        """A backup's description and a chain store reading its copy of the log."""
+
+    @abstractmethod
+    def put_back(self, source: Path) -> None:
+        """Replace the store's files with the backup's (the service must be stopped)."""
 
 
 class SendFailed(Exception):

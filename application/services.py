@@ -6,12 +6,11 @@ anything only through `writer` (the one write path)."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass, field
 
 from anyio import to_thread
 
+from application.anchoring import Anchor, ChainKeeper
 from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.consents import Consents
@@ -23,8 +22,6 @@ from application.reading import Reader
 from application.throttle import LoginThrottle
 from application.writer import CommandWriter
 from domain.errors import InvalidInput
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,16 +38,19 @@ class Services:
     chain: HashChain
     sender: Sender
     sessions: Sessions
-    chain_seconds: float = 2.0
+    keeper: ChainKeeper
     # Mark the page cookies Secure (the API is reached over TLS, behind a proxy or not).
     secure_cookies: bool = False
     consents: Consents = field(init=False)
     directory: DirectoryUseCases = field(init=False)
-    _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.consents = Consents(self.clinic, self.writer)
         self.directory = DirectoryUseCases(self.clinic, self.writer)
+
+    @property
+    def anchor(self) -> Anchor:
+        return self.keeper.anchor
 
     def reflect(self, min_position: int | None) -> None:
         """Read-your-writes for the index-backed answers (the board, compliance): wait until
@@ -74,20 +74,17 @@ class Services:
 
     def start(self) -> None:
         """Bring the record index up to date, then keep it and the hash chain so in the
-        background (the index only when no separate worker keeps it)."""
+        background (the index only when no separate worker keeps it; the chain linked and
+        its head published after every group commit)."""
         if self.reader.index.projects:
             self.reader.index.catch_up()
             self.reader.index.start()
-        threading.Thread(target=self._link, name="tandem-chain", daemon=True).start()
-
-    def _link(self) -> None:
-        while not self._stop.wait(self.chain_seconds):
-            try:
-                self.chain.extend()
-            except Exception:  # keep running; `tandem verify` reports the cause
-                logger.exception("extending the hash chain failed")
+        self.keeper.start()
 
     def close(self) -> None:
-        self._stop.set()
+        """Stop: link the chain (and publish its head) once more, so a clean stop leaves
+        nothing unlinked, then close the store."""
+        self.keeper.stop()
+        self.chain.store.close()
         self.reader.index.stop()
         self.clinic.close()

@@ -19,7 +19,10 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.utils import get_topic
 
+from adapters.backup import SQLiteBackups
 from adapters.chain import PostgresChainStore, PostgresConnection, SQLiteChainStore
+from adapters.heads import JsonLinesHeadLog
+from adapters.keyring import KeyringCipher
 from adapters.mapper import PydanticMapper
 from adapters.notify import LoggingSender, SmtpSender
 from adapters.passwords import Argon2Passwords
@@ -27,14 +30,17 @@ from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
 from adapters.sealing import Sealer
 from adapters.sessions import SQLiteSessions
+from adapters.signing import Ed25519Keyring
 from adapters.tokens import TokenService, new_secret
 from adapters.views import SQLiteIndexView
+from application.anchoring import Anchor, ChainKeeper
 from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.hash_chain import HashChain
 from application.index_runner import IndexRunner
-from application.ports import ChainStore, IndexView, Passwords, Sender, Tokens
+from application.ports import Backups, ChainStore, IndexView, Passwords, Sender, Tokens
 from application.reading import Reader
+from application.recovery import BackupError
 from application.reminders import ReminderDispatcher
 from application.services import Services
 from application.throttle import LoginThrottle
@@ -42,10 +48,13 @@ from application.writer import CommandWriter
 from bootstrap.settings import Settings
 
 __all__ = [
+    "MisplacedSecret",
     "MissingSecret",
     "Overrides",
     "Services",
     "Settings",
+    "anchor_for",
+    "backups_for",
     "bootstrap",
     "bootstrap_services",
     "chain_store_for",
@@ -60,12 +69,17 @@ __all__ = [
     "sealer_for",
     "sender_for",
     "sessions_for",
+    "signing_keyring",
     "store_env",
 ]
 
 
 class MissingSecret(Exception):
     """A secret the deployment must provide is not set."""
+
+
+class MisplacedSecret(Exception):
+    """A file that must lie out of the data directory's reach lies inside it."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ def store_env(settings: Settings) -> dict[str, str]:
         "MAPPER_TOPIC": get_topic(PydanticMapper),
         "CIPHER_TOPIC": "",
         "CIPHER_KEY": "",
+        "CIPHER_OLD_KEYS": "",
         "COMPRESSOR_TOPIC": "",
     }
     if settings.store == "postgres":
@@ -136,10 +151,15 @@ def store_env(settings: Settings) -> dict[str, str]:
             "CREATE_TABLE": "y",
         }
     if settings.cipher_key is not None:
+        # New events under the current key; the keys it replaced only decrypt.
+        old = settings.cipher_old_keys.get_secret_value() if settings.cipher_old_keys else ""
         env |= {
-            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_TOPIC": get_topic(KeyringCipher),
             "CIPHER_KEY": settings.cipher_key.get_secret_value(),
+            "CIPHER_OLD_KEYS": old,
         }
+    elif settings.cipher_old_keys is not None:
+        raise MissingSecret("TANDEM_CIPHER_OLD_KEYS is set but TANDEM_CIPHER_KEY is not")
     if settings.compress:
         env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
     return env
@@ -169,6 +189,52 @@ def chain_store_for(settings: Settings) -> ChainStore:
     if settings.store == "postgres":
         return PostgresChainStore(postgres_connection(settings), settings.postgres_schema)
     return SQLiteChainStore(settings.sqlite_path)
+
+
+def _outside_data_dir(settings: Settings, path: Path, name: str) -> Path:
+    data_dirs = {settings.data_dir.absolute(), settings.data_dir.resolve()}
+    # Both as named and as resolved: a symbolic link inside the data directory could be
+    # pointed elsewhere by whoever rewrites it.
+    named, resolved = path.expanduser().absolute(), path.expanduser().resolve()
+    if any(p.is_relative_to(d) for p in (named, resolved) for d in data_dirs):
+        raise MisplacedSecret(
+            f"{name} ({path}) lies inside the data directory {settings.data_dir}: whoever can "
+            "rewrite the data directory could rewrite it too; keep it elsewhere"
+        )
+    return resolved
+
+
+def signing_keyring(settings: Settings, create: bool = True) -> Ed25519Keyring:
+    """The chain heads' signing keyring named by TANDEM_SIGNING_KEY_FILE (made on first use
+    when `create`), which must lie outside the data directory."""
+    if settings.signing_key_file is None:
+        raise MissingSecret("TANDEM_SIGNING_KEY_FILE is not set")
+    path = _outside_data_dir(settings, settings.signing_key_file, "TANDEM_SIGNING_KEY_FILE")
+    return Ed25519Keyring.open(path, create=create)
+
+
+def anchor_for(settings: Settings, chain: HashChain) -> Anchor:
+    """How the chain's heads are signed and published: with TANDEM_HEAD_LOG and
+    TANDEM_SIGNING_KEY_FILE (both outside the data directory), else not at all (verify then
+    says that it compared with no published head)."""
+    if settings.head_log is None and settings.signing_key_file is None:
+        return Anchor(chain)
+    if settings.head_log is None:
+        raise MissingSecret("TANDEM_SIGNING_KEY_FILE is set but TANDEM_HEAD_LOG is not")
+    log = JsonLinesHeadLog(_outside_data_dir(settings, settings.head_log, "TANDEM_HEAD_LOG"))
+    if settings.signing_key_file is None:
+        raise MissingSecret("TANDEM_HEAD_LOG is set but TANDEM_SIGNING_KEY_FILE is not")
+    return Anchor(chain, signing_keyring(settings), log)
+
+
+def backups_for(settings: Settings) -> Backups:
+    """Backups of the embedded store (`tandem backup`, `tandem restore`)."""
+    if settings.store == "postgres":
+        raise BackupError(
+            "tandem backup copies the embedded SQLite store; back up PostgreSQL with its own "
+            "tools (pg_dump, or base backups with WAL archiving)"
+        )
+    return SQLiteBackups(settings.data_dir)
 
 
 def jwt_secret(settings: Settings) -> str:
@@ -252,7 +318,14 @@ def bootstrap_services(
     clinic = bootstrap(settings, o)
     writer = CommandWriter(clinic)
     runner = index_runner(settings, clinic, overrides=o)
-    writer.on_commit = runner.wake
+    chain = HashChain(clinic, o.chain_store or chain_store_for(settings))
+    keeper = ChainKeeper(anchor_for(settings, chain), settings.chain_seconds)
+
+    def committed() -> None:  # after every commit: the index follows, the chain is linked
+        runner.wake()
+        keeper.wake()
+
+    writer.on_commit = committed
     tokens: Any = o.tokens
     if tokens is None and with_tokens:
         tokens = TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes))
@@ -270,10 +343,10 @@ def bootstrap_services(
             max_delay=settings.login_window_seconds,
             capacity=settings.login_throttle_capacity,
         ),
-        chain=HashChain(clinic, o.chain_store or chain_store_for(settings)),
+        chain=chain,
         sender=o.sender or sender_for(settings),
         sessions=sessions_for(settings),
-        chain_seconds=settings.chain_seconds,
+        keeper=keeper,
         secure_cookies=settings.secure_cookies,
     )
 

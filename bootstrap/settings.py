@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     postgres_schema: str = ""
 
     # AES-GCM key (base64 of 16, 24 or 32 bytes) for encryption at rest; unset = plaintext.
+    # New events are sealed under it; after a rotation, the keys it replaced go in
+    # cipher_old_keys (comma-separated, same format), which only ever decrypt.
     cipher_key: SecretStr | None = None
+    cipher_old_keys: SecretStr | None = None
     compress: bool = False
     # The receiver's own key (`tandem receive`: another organisation's store), same format;
     # unset = its store keeps what it receives as plain text.
@@ -63,8 +66,14 @@ class Settings(BaseSettings):
     # "worker" (a separate `tandem project --loop` process; the API then only reads it).
     index_worker: Literal["inline", "worker"] = "inline"
 
-    # How often the API links new events into the tamper-evident hash chain.
+    # How often the API links (and publishes) events other processes wrote; its own writes
+    # are linked after every group commit.
     chain_seconds: float = Field(default=2.0, gt=0)
+    # Signed chain heads: the Ed25519 keyring that signs them (made on first use) and the
+    # append-only JSON-lines file they are published to. Both must lie outside data_dir,
+    # out of reach of whoever could rewrite it; set both or neither.
+    signing_key_file: Path | None = None
+    head_log: Path | None = None
 
     # Apache Kafka, for sharing with outside providers (`tandem relay`, `tandem receive`).
     kafka_bootstrap: str = "127.0.0.1:9092"

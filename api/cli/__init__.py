@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +15,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from application.anchoring import Anchor, LogVerification
+from application.chain_link import ChainError
 from application.clinic import Clinic
 from application.directory import listing
 from application.errors import Unauthorized
 from application.operator import read_as_operator
+from application.recovery import restore_backup, take_backup
+from application.services import Services
 from application.users import add_account, deactivate_now
 from bootstrap import (
+    MisplacedSecret,
+    MissingSecret,
     Settings,
+    anchor_for,
+    backups_for,
     bootstrap,
     bootstrap_services,
     chain_store_for,
@@ -29,6 +39,7 @@ from bootstrap import (
     receiver_store_for,
     relay_for,
     reminders_for,
+    signing_keyring,
 )
 from domain.consent import Purpose
 from domain.errors import TandemError
@@ -38,6 +49,10 @@ from domain.vocabulary import Role
 app = typer.Typer(help="Tandem: care coordination for behavioral health.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+keys_app = typer.Typer(
+    help="Keys: the chain heads' signing key, the cipher key.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 directory_app = typer.Typer(help="The directory of consent recipients.", no_args_is_help=True)
 app.add_typer(directory_app, name="directory")
 console = Console()
@@ -47,6 +62,17 @@ CLI_ACTOR = Actor.system("cli")
 
 def _clinic() -> Clinic:
     return bootstrap(Settings())
+
+
+@contextmanager
+def _services(settings: Settings | None = None) -> Iterator[Services]:
+    """The application for one command, closed when the command ends, however it ends
+    (closing links the chain and publishes its head, so nothing written stays unlinked)."""
+    services = bootstrap_services(settings or Settings(), with_tokens=False)
+    try:
+        yield services
+    finally:
+        services.close()
 
 
 def _fail(exc: Exception) -> None:
@@ -71,40 +97,40 @@ def demo(
     from demo import DEMO_STEPS, demo_loaded, load_demo
 
     settings = Settings()
-    services = bootstrap_services(settings, with_tokens=False)
-    clinic = services.clinic
-    if if_empty and clinic.position() > 0:
-        console.print("The store already holds events; demo not loaded.")
-        return
-    if demo_loaded(clinic):
-        err.print("The demo is already loaded in this store.")
-        raise typer.Exit(code=1)
-    generated = False
-    if password is None and settings.demo_password is not None:
-        password = settings.demo_password.get_secret_value()
-    if password is None:
-        password, generated = secrets.token_urlsafe(12), True
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("Loading demo stories", total=DEMO_STEPS)
+    with _services(settings) as services:
+        clinic = services.clinic
+        if if_empty and clinic.position() > 0:
+            console.print("The store already holds events; demo not loaded.")
+            return
+        if demo_loaded(clinic):
+            err.print("The demo is already loaded in this store.")
+            raise typer.Exit(code=1)
+        generated = False
+        if password is None and settings.demo_password is not None:
+            password = settings.demo_password.get_secret_value()
+        if password is None:
+            password, generated = secrets.token_urlsafe(12), True
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Loading demo stories", total=DEMO_STEPS)
 
-        def step(text: str) -> None:
-            progress.update(task, description=text, advance=1)
+            def step(text: str) -> None:
+                progress.update(task, description=text, advance=1)
 
-        try:
-            result = load_demo(services, password, progress=step)
-        except TandemError as exc:
-            _fail(exc)
-    console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
-    console.print("Users: " + ", ".join(result.users))
-    if generated:
-        console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
+            try:
+                result = load_demo(services, password, progress=step)
+            except TandemError as exc:
+                _fail(exc)
+        console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
+        console.print("Users: " + ", ".join(result.users))
+        if generated:
+            console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
 
 
 @user_app.command("add")
@@ -127,26 +153,26 @@ def user_add(
     ] = "",
 ) -> None:
     """Create a user account (its password is stored only as an Argon2 hash)."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        add_account(
-            services.writer,
-            services.clinic,
-            services.passwords,
-            CLI_ACTOR,
-            password=password,
-            patient=patient,
-            email=email,
-            display_name=name,
-            role=role,
-            organisation=organisation,
-        )
-    except TandemError as exc:
-        _fail(exc)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=1) from None
-    console.print(f"Created {role.value} {email.lower()} ({organisation}).")
+    with _services() as services:
+        try:
+            add_account(
+                services.writer,
+                services.clinic,
+                services.passwords,
+                CLI_ACTOR,
+                password=password,
+                patient=patient,
+                email=email,
+                display_name=name,
+                role=role,
+                organisation=organisation,
+            )
+        except TandemError as exc:
+            _fail(exc)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=1) from None
+        console.print(f"Created {role.value} {email.lower()} ({organisation}).")
 
 
 @directory_app.command("add")
@@ -157,14 +183,14 @@ def directory_add(
     email: Annotated[str | None, typer.Option(help="A user entry's sign-in email.")] = None,
 ) -> None:
     """Register an outside recipient that consents may name; prints its entry id."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        receipt = services.directory.register_now(
-            CLI_ACTOR, kind=kind, name=name, role=role, email=email
-        )
-    except TandemError as exc:
-        _fail(exc)
-    console.print(f"Registered {kind} {name} ({role.value}): {receipt.entry_id}")
+    with _services() as services:
+        try:
+            receipt = services.directory.register_now(
+                CLI_ACTOR, kind=kind, name=name, role=role, email=email
+            )
+        except TandemError as exc:
+            _fail(exc)
+        console.print(f"Registered {kind} {name} ({role.value}): {receipt.entry_id}")
 
 
 @directory_app.command("list")
@@ -183,14 +209,14 @@ def user_deactivate(
     email: str, reason: Annotated[str, typer.Option(help="Why the account is closed.")]
 ) -> None:
     """Deactivate a user account; its tokens stop working and its page sessions end."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        deactivate_now(
-            services.writer, services.clinic, CLI_ACTOR, email, reason, services.sessions
-        )
-    except TandemError as exc:
-        _fail(exc)
-    console.print(f"Deactivated {email.lower()}.")
+    with _services() as services:
+        try:
+            deactivate_now(
+                services.writer, services.clinic, CLI_ACTOR, email, reason, services.sessions
+            )
+        except TandemError as exc:
+            _fail(exc)
+        console.print(f"Deactivated {email.lower()}.")
 
 
 @app.command()
@@ -205,34 +231,32 @@ def events(
 ) -> None:
     """Show a patient's events as your account may see them. The read is decided by the
     access policy and recorded (who, why) like any other read."""
-    services = bootstrap_services(Settings(), with_tokens=False)
-    try:
-        found = read_as_operator(services, user, patient, reason, "events", purpose)
-    except (TandemError, Unauthorized) as exc:
-        _fail(exc)
-        return
-    finally:
-        services.clinic.close()
-    entries = found.json().get("entries") or []
-    if as_json:
-        for entry in entries:
-            typer.echo(json.dumps(entry, default=str))
-        return
-    table = Table(
-        title=f"Patient {patient}: {len(entries)} events you may see (access {found.access_id})"
-    )
-    for column in ("#", "clinical time", "by", "class", "event", "summary"):
-        table.add_column(column, overflow="fold")
-    for e in entries:
-        table.add_row(
-            str(e["version"]),
-            e["clinical_time"][:16].replace("T", " "),
-            f"{e['author']} ({e['author_role']})",
-            e["data_class"],
-            e["kind"],
-            e["summary"],
+    with _services() as services:
+        try:
+            found = read_as_operator(services, user, patient, reason, "events", purpose)
+        except (TandemError, Unauthorized) as exc:
+            _fail(exc)
+            return
+        entries = found.json().get("entries") or []
+        if as_json:
+            for entry in entries:
+                typer.echo(json.dumps(entry, default=str))
+            return
+        table = Table(
+            title=f"Patient {patient}: {len(entries)} events you may see (access {found.access_id})"
         )
-    console.print(table)
+        for column in ("#", "clinical time", "by", "class", "event", "summary"):
+            table.add_column(column, overflow="fold")
+        for e in entries:
+            table.add_row(
+                str(e["version"]),
+                e["clinical_time"][:16].replace("T", " "),
+                f"{e['author']} ({e['author_role']})",
+                e["data_class"],
+                e["kind"],
+                e["summary"],
+            )
+        console.print(table)
 
 
 @app.command()
@@ -278,37 +302,134 @@ def project(
             runner.stop()
 
 
+@contextmanager
+def _anchor(settings: Settings) -> Iterator[Anchor]:
+    """The chain over the store settings name, with its signed heads' log (if set)."""
+    from application.hash_chain import HashChain
+
+    clinic = bootstrap(settings)
+    try:
+        with chain_store_for(settings) as store:
+            yield anchor_for(settings, HashChain(clinic, store))
+    finally:
+        clinic.close()
+
+
+def _print_verification(result: LogVerification) -> None:
+    chain = result.chain
+    if not result.intact:
+        err.print(
+            f"[red]broken[/red] at position {result.first_broken}: {result.reason}",
+            soft_wrap=True,
+        )
+        if len(chain.broken) > 1:
+            err.print(f"positions that do not match the chain: {list(chain.broken)}")
+        err.print(f"{chain.checked} events intact before it; chain head {chain.head}")
+        raise typer.Exit(code=1)
+    console.print(f"[green]intact[/green]: {chain.reason}", soft_wrap=True)
+    if result.anchor.anchored:
+        console.print(f"anchored: {result.anchor.note}", soft_wrap=True)
+    else:
+        console.print(f"[yellow]not anchored[/yellow]: {result.anchor.note}", soft_wrap=True)
+    console.print(f"head {chain.head} {chain.head_link_hex}")
+
+
 @app.command()
 def verify(
     link: Annotated[
         bool, typer.Option("--link/--no-link", help="First link events written since the last run.")
     ] = True,
 ) -> None:
-    """Prove the stored log intact (hash chain), or name its first broken link (exit 1)."""
-    from application.chain_link import ChainError
-    from application.hash_chain import HashChain
-
-    settings = Settings()
-    clinic = bootstrap(settings)
+    """Prove the stored log intact (hash chain) and in agreement with the last signed head
+    published to TANDEM_HEAD_LOG, or name where it breaks (exit 1)."""
     try:
-        with chain_store_for(settings) as store:
-            chain = HashChain(clinic, store)
-            result = chain.verify()
-            if result.intact and link:  # never extend past a break
-                chain.extend()
-                result = chain.verify()
-    except ChainError as exc:
+        with _anchor(Settings()) as anchor:
+            result = anchor.verify(link)
+    except (ChainError, MissingSecret, MisplacedSecret) as exc:
         _fail(exc)
         return
-    finally:
-        clinic.close()
-    if not result.intact:
-        err.print(f"[red]broken[/red] at position {result.first_broken}: {result.reason}")
-        err.print(f"{result.checked} events intact before it; chain head {result.head}")
-        raise typer.Exit(code=1)
-    console.print(f"[green]intact[/green]: {result.reason}")
-    # Record the head somewhere the database's administrators cannot edit (an anchor).
-    console.print(f"head {result.head} {result.head_link_hex}")
+    _print_verification(result)
+
+
+@app.command()
+def backup(
+    target: Annotated[Path, typer.Argument(help="A new (or empty) folder for the copy.")],
+) -> None:
+    """Copy the embedded store consistently (SQLite's online backup, safe while the API
+    runs) into TARGET, after linking the chain and publishing its head (45 CFR
+    164.308(a)(7))."""
+    settings = Settings()
+    try:
+        with _anchor(settings) as anchor:
+            taken = take_backup(anchor, backups_for(settings), target)
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"Backup taken at position {taken.position} at {taken.taken_at} into {taken.where}",
+        soft_wrap=True,
+    )
+    console.print(f"head {taken.position} {taken.link}")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A folder `tandem backup` wrote.")],
+) -> None:
+    """Put a backup back in place of the store (stop the API first), and re-anchor the chain
+    openly: a signed entry in the head log says the log was restored from this backup, so
+    verify explains the step back. The record index is rebuilt on the next start."""
+    settings = Settings()
+    try:
+        with _anchor(settings) as anchor:
+            done = restore_backup(anchor, backups_for(settings), source)
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    b = done.backup
+    console.print(
+        f"Restored the backup taken at position {b.position} at {b.taken_at}", soft_wrap=True
+    )
+    if done.reanchor is not None:
+        console.print(f"re-anchored: {done.reanchor.describe()}", soft_wrap=True)
+    else:
+        console.print(
+            "[yellow]not re-anchored[/yellow]: TANDEM_HEAD_LOG is not set", soft_wrap=True
+        )
+    _print_verification(done.verification)
+
+
+@keys_app.command("init-signing")
+def keys_init_signing() -> None:
+    """Make the chain heads' signing key in TANDEM_SIGNING_KEY_FILE (if it is not there
+    yet) and print its id."""
+    try:
+        keyring = signing_keyring(Settings())
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    console.print(f"signing key {keyring.key_id} in {keyring.path}", soft_wrap=True)
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing() -> None:
+    """Sign chain heads with a new key from now on; the old key's public half stays in the
+    keyring, so heads it signed still verify (restart the API to sign with the new key)."""
+    try:
+        old, new = signing_keyring(Settings(), create=False).rotate()
+    except (TandemError, MissingSecret, MisplacedSecret) as exc:
+        _fail(exc)
+        return
+    console.print(f"signing key {new} replaces {old} (kept for checking)")
+
+
+@keys_app.command("new-cipher-key")
+def keys_new_cipher_key() -> None:
+    """Print a new cipher key for a rotation: set it as TANDEM_CIPHER_KEY and move the one
+    it replaces into TANDEM_CIPHER_OLD_KEYS (comma-separated), where it only decrypts."""
+    from eventsourcing.cipher import AESCipher
+
+    typer.echo(AESCipher.create_key(32))
 
 
 @app.command()

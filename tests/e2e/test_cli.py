@@ -43,6 +43,10 @@ def test_every_command_has_help(data_dir: Path) -> None:
         ["user", "--help"],
         ["user", "add", "--help"],
         ["user", "deactivate", "--help"],
+        ["backup", "--help"],
+        ["restore", "--help"],
+        ["keys", "--help"],
+        ["keys", "rotate-signing", "--help"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)

@@ -842,7 +842,13 @@ CLI_ALLOWED = {
     "directory list": "lists the directory of consent recipients (no patient's data)",
     "rebuild": "rebuilds the record index; prints a position and a duration",
     "project": "keeps the record index; prints a position",
-    "verify": "checks the hash chain; prints intact or the first broken position",
+    "verify": "checks the hash chain and the last published head; prints intact or the "
+    "broken positions, and the head's position, time and key id",
+    "backup": "copies the store into a folder; prints the chain head's position and link",
+    "restore": "puts a backup back and re-anchors the chain; prints positions and times",
+    "keys init-signing": "makes the chain heads' signing key; prints its id and path",
+    "keys rotate-signing": "rotates the signing key; prints the old and new key ids",
+    "keys new-cipher-key": "prints a fresh random cipher key (no patient data)",
     "remind": "sends due reminders to the patients themselves (their own appointments, "
     "questionnaires and doses, never a drug name) and prints counts",
     "relay": "publishes consented share envelopes to Kafka; prints counts",
