@@ -32,6 +32,7 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from adapters.fhir import RENDERED_KINDS, FhirRenderError, RenderContext, to_fhir
+from adapters.kafka_connection import KafkaConnection
 from application.clinic import Clinic
 from domain.access import Decision, EventFacts, Viewer, decide
 from domain.consent import (
@@ -59,6 +60,11 @@ _NAMESPACE = uuid.UUID("3b0c8f1e-3f5d-4a3e-9d3c-6f1f0c2a7b11")
 def topic_for(recipient: str) -> str:
     """One topic per recipient, so a recipient's credentials can be limited to its own."""
     return TOPIC_PREFIX + re.sub(r"[^a-z0-9._-]+", "-", recipient.strip().lower()).strip("-")
+
+
+def group_for(recipient: str) -> str:
+    """The recipient's consumer group: the only one its credential may join."""
+    return f"tandem-receiver-{topic_for(recipient)}"
 
 
 def envelope_id(event_id: UUID, recipient: str) -> str:
@@ -113,10 +119,10 @@ class Envelope:
 
 class Relay:
     def __init__(
-        self, clinic: Clinic, bootstrap: str, checkpoint: Checkpoint, batch: int = 200
+        self, clinic: Clinic, kafka: KafkaConnection, checkpoint: Checkpoint, batch: int = 200
     ) -> None:
         self.clinic = clinic
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.checkpoint = checkpoint
         self.batch = batch
         self._producer: KafkaProducer | None = None
@@ -131,7 +137,7 @@ class Relay:
     def producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap,
+                **self.kafka.configs(),
                 acks="all",
                 enable_idempotence=True,
                 linger_ms=5,
@@ -145,7 +151,7 @@ class Relay:
     def ensure_topic(self, topic: str) -> None:
         if topic in self._topics:
             return
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        admin = KafkaAdminClient(**self.kafka.configs(), request_timeout_ms=10_000)
         try:
             admin.create_topics({topic: {"num_partitions": PARTITIONS, "replication_factor": 1}})
         except TopicAlreadyExistsError:
@@ -159,6 +165,7 @@ class Relay:
         still holds: those envelopes were never acknowledged, so the checkpoint did not move
         and they go out again with the next producer (receivers drop duplicates)."""
         producer, self._producer = self._producer, None
+        self._topics.clear()  # a topic may be gone (its recipient removed) when we return
         if producer is not None:
             try:
                 producer.close(timeout=5)

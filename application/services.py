@@ -18,7 +18,7 @@ from application.consents import Consents
 from application.directory import DirectoryUseCases
 from application.errors import IndexBehind
 from application.hash_chain import HashChain
-from application.ports import Passwords, Sender, Tokens
+from application.ports import Passwords, Sender, ShareAccess, Tokens
 from application.reading import Reader
 from application.throttle import LoginThrottle
 from application.writer import CommandWriter
@@ -41,13 +41,14 @@ class Services:
     chain: HashChain
     sender: Sender
     chain_seconds: float = 2.0
+    share_access: ShareAccess | None = None
     consents: Consents = field(init=False)
     directory: DirectoryUseCases = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.consents = Consents(self.clinic, self.writer)
-        self.directory = DirectoryUseCases(self.clinic, self.writer)
+        self.directory = DirectoryUseCases(self.clinic, self.writer, self.share_access)
 
     def reflect(self, min_position: int | None) -> None:
         """Read-your-writes for the index-backed answers (the board, compliance): wait until
