@@ -98,13 +98,16 @@ def demo(
             progress.update(task, description=text, advance=1)
 
         try:
-            result = load_demo(services, password, progress=step)
-        except TandemError as exc:
+            result = load_demo(services, password, progress=step, broker=services.share_access)
+        except (TandemError, BrokerUnavailable) as exc:
             _fail(exc)
     console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
     console.print("Users: " + ", ".join(result.users))
     if generated:
         console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
+    for name, credential in result.credentials:
+        console.print(f"{name}:", highlight=False)
+        _print_credential(credential)
 
 
 @user_app.command("add")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from adapters.receiver import Receiver, ReceiverStore
-from adapters.relay import Checkpoint, Relay
+from adapters.relay import Checkpoint, Relay, topic_for
 from application.clinic import Clinic
 from bootstrap import bootstrap
 from bootstrap.settings import Settings
@@ -380,3 +380,89 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
         receiver.close()
         for entry in clinic.directory().entries.values():
             access.revoke(entry)
+
+
+def receive(receiver: Receiver, wanted: int, seconds: float = 30.0) -> list[dict[str, Any]]:
+    """The receiver's view once it holds `wanted` events (or the time is up), and after a
+    further quiet second (so that one too many would show)."""
+    deadline = time.monotonic() + seconds
+    while len(receiver.store.events()) < wanted and time.monotonic() < deadline:
+        receiver.poll_once(timeout_ms=500)
+    receiver.poll_once(timeout_ms=1000)
+    return receiver.store.events()
+
+
+def test_a_recipient_without_broker_access_holds_up_no_one_else(
+    clinic: Clinic, tmp_path: Path, kafka: SecuredBroker
+) -> None:
+    """One entry has no topic or credential yet (registered while no broker admin was
+    configured): the relay delivers to the other, holds that one's envelopes from their
+    first position, and delivers them all, once, when its access is issued, even through a
+    relay restarted in between."""
+    ready, waiting = f"Practice {uuid.uuid4().hex[:8]}", f"Practice {uuid.uuid4().hex[:8]}"
+    first = shared_patient(clinic, ready)[0]
+    second = shared_patient(clinic, waiting)[0]
+    waiting_from = clinic.position() + 1
+    meds = {first: start_med(clinic, first), second: start_med(clinic, second)}
+    access = kafka.access()
+    entries = [clinic.directory().match("organisation", name) for name in (ready, waiting)]
+    checkpoint = tmp_path / "relay.sqlite"
+    relay = Relay(clinic, kafka.relay, Checkpoint(checkpoint), hold_retry=0)
+    receiver = receiver_of(kafka, clinic, ready, ReceiverStore(tmp_path / "ready.sqlite"))
+    late: Receiver | None = None
+
+    def adherence(patient: uuid.UUID) -> None:
+        act(
+            clinic,
+            patient,
+            lambda r: r.record_adherence(
+                PRESCRIBER,
+                now(),
+                medication_id=meds[patient],
+                period_days=1,
+                doses_prescribed=1,
+                doses_taken=1,
+            ),
+        )
+
+    try:
+        assert relay.run_once() == 1  # the ready practice's medication; the other's is held
+        assert relay.checkpoint.get() == clinic.position()
+        held = relay.held()
+        assert list(held) == [topic_for(waiting)]
+        assert held[topic_for(waiting)].since == waiting_from + 1  # its MedicationStarted
+        for _ in range(3):
+            adherence(first)
+            adherence(second)
+        assert relay.run_once() == 3  # retried and still refused: the others still flow
+        assert relay.checkpoint.get() == clinic.position()
+        assert held == relay.held()
+        assert len(receive(receiver, 4)) == 4
+        relay.close()
+
+        # The clinic issues the waiting entry's access (`tandem directory credential`); a
+        # relay started again from the same checkpoint file delivers what was held.
+        credential = access.issue(entries[1])  # type: ignore[arg-type]
+        relay = Relay(clinic, kafka.relay, Checkpoint(checkpoint), hold_retry=0)
+        adherence(first)
+        adherence(second)
+        assert relay.run_once() == 4 + 2  # the held four, then the two new envelopes
+        assert relay.held() == {}
+        late = Receiver(
+            kafka.admin.as_user(credential.username, credential.password),
+            waiting,
+            ReceiverStore(tmp_path / "waiting.sqlite"),
+        )
+        for rx, patient in ((late, second), (receiver, first)):
+            events = receive(rx, 5)
+            assert [e["kind"] for e in events] == ["MedicationStarted"] + ["AdherenceRecorded"] * 4
+            assert {e["patient_id"] for e in events} == {str(patient)}
+            positions = [e["position"] for e in events]
+            assert positions == sorted(set(positions))
+    finally:
+        relay.close()
+        receiver.close()
+        if late is not None:
+            late.close()
+        for entry in entries:
+            access.revoke(entry)  # type: ignore[arg-type]
