@@ -23,7 +23,8 @@ from typing import Any
 
 from kafka import KafkaConsumer
 
-from adapters.relay import topic_for
+from adapters.kafka_connection import KafkaConnection
+from adapters.relay import group_for, topic_for
 from adapters.sealing import Sealer
 
 SCHEMA = """
@@ -188,13 +189,13 @@ class ReceiverStore:
 
 
 class Receiver:
-    def __init__(self, bootstrap: str, recipient: str, store: ReceiverStore) -> None:
+    def __init__(self, kafka: KafkaConnection, recipient: str, store: ReceiverStore) -> None:
         self.recipient = recipient
         self.store = store
         self.consumer = KafkaConsumer(
             topic_for(recipient),
-            bootstrap_servers=bootstrap,
-            group_id=f"tandem-receiver-{topic_for(recipient)}",
+            **kafka.configs(),
+            group_id=group_for(recipient),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             value_deserializer=lambda v: json.loads(v.decode()),

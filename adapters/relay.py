@@ -10,6 +10,15 @@ moves only after the broker has acknowledged every envelope of the batch (idempo
 producer, acks=all); a crash in between re-sends the batch, and receivers de-duplicate by
 envelope id. If the broker is down, events are still accepted and stored by the API; the
 relay retries and catches up when the broker returns.
+
+A recipient whose topic the broker refuses to the relay (an entry registered while no broker
+admin was configured has no topic or ACL until `tandem directory credential` issues them)
+holds up no one else: its topic is held from the position of its first refused envelope (a
+row beside the checkpoint, written in the same transaction that moves it), the others' are
+delivered and the checkpoint moves on. Each run retries a held topic (every `hold_retry`
+seconds): its envelopes are derived again from the store from that position up to the
+checkpoint, as any envelope is (so a consent revoked meanwhile shares nothing), and the
+hold ends once they are all acknowledged. Nothing is kept of an envelope but its position.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +38,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError, TopicAuthorizationFailedError
 
 from adapters.fhir import RENDERED_KINDS, FhirRenderError, RenderContext, to_fhir
+from adapters.kafka_connection import KafkaConnection
 from application.clinic import Clinic
 from domain.access import Decision, EventFacts, Viewer, decide
 from domain.consent import (
@@ -53,12 +63,18 @@ from projections.record_index import event_row
 logger = logging.getLogger("tandem.relay")
 TOPIC_PREFIX = "tandem.share."
 PARTITIONS = 6
+HOLD_RETRY_SECONDS = 5.0
 _NAMESPACE = uuid.UUID("3b0c8f1e-3f5d-4a3e-9d3c-6f1f0c2a7b11")
 
 
 def topic_for(recipient: str) -> str:
     """One topic per recipient, so a recipient's credentials can be limited to its own."""
     return TOPIC_PREFIX + re.sub(r"[^a-z0-9._-]+", "-", recipient.strip().lower()).strip("-")
+
+
+def group_for(recipient: str) -> str:
+    """The recipient's consumer group: the only one its credential may join."""
+    return f"tandem-receiver-{topic_for(recipient)}"
 
 
 def envelope_id(event_id: UUID, recipient: str) -> str:
@@ -80,8 +96,19 @@ def security_labels(event: RecordEvent) -> list[str]:
     return labels
 
 
+@dataclass(frozen=True)
+class Held:
+    """A recipient's topic the broker refused to the relay: its envelopes from `since` (a
+    log position) on are still to be delivered."""
+
+    topic: str
+    since: int
+    recipient: str
+    reason: str
+
+
 class Checkpoint:
-    """The relay's position, kept in its own small SQLite file."""
+    """The relay's position, and the topics held behind it, in its own small SQLite file."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +116,10 @@ class Checkpoint:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS checkpoint (name TEXT PRIMARY KEY, position INTEGER)"
+        )
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS held (topic TEXT PRIMARY KEY, since INTEGER NOT NULL,"
+            " recipient TEXT NOT NULL, reason TEXT NOT NULL)"
         )
 
     def get(self, name: str = "relay") -> int:
@@ -103,6 +134,36 @@ class Checkpoint:
             (name, position, position),
         )
 
+    def advance(self, position: int, held: Iterable[Held]) -> None:
+        """Move the checkpoint to `position` and hold `held`'s topics, in one transaction
+        (a topic already held keeps its earlier position)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for h in held:
+                self._conn.execute(
+                    "INSERT INTO held VALUES (?, ?, ?, ?) ON CONFLICT (topic) DO NOTHING",
+                    (h.topic, h.since, h.recipient, h.reason),
+                )
+            self.set(position)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def held(self) -> dict[str, Held]:
+        rows = self._conn.execute("SELECT topic, since, recipient, reason FROM held").fetchall()
+        return {r[0]: Held(r[0], int(r[1]), r[2], r[3]) for r in rows}
+
+    def hold(self, held: Held) -> None:
+        self._conn.execute(
+            "INSERT INTO held VALUES (?, ?, ?, ?) ON CONFLICT (topic) DO UPDATE"
+            " SET since = excluded.since, reason = excluded.reason",
+            (held.topic, held.since, held.recipient, held.reason),
+        )
+
+    def release(self, topic: str) -> None:
+        self._conn.execute("DELETE FROM held WHERE topic = ?", (topic,))
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -113,12 +174,19 @@ class Envelope:
 
 class Relay:
     def __init__(
-        self, clinic: Clinic, bootstrap: str, checkpoint: Checkpoint, batch: int = 200
+        self,
+        clinic: Clinic,
+        kafka: KafkaConnection,
+        checkpoint: Checkpoint,
+        batch: int = 200,
+        hold_retry: float = HOLD_RETRY_SECONDS,
     ) -> None:
         self.clinic = clinic
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.checkpoint = checkpoint
         self.batch = batch
+        self.hold_retry = hold_retry
+        self._next_try: dict[str, float] = {}  # a held topic's next retry (monotonic time)
         self._producer: KafkaProducer | None = None
         self._topics: set[str] = set()
         self._batch_cache: dict[UUID, Any] = {}
@@ -131,7 +199,7 @@ class Relay:
     def producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap,
+                **self.kafka.configs(),
                 acks="all",
                 enable_idempotence=True,
                 linger_ms=5,
@@ -145,7 +213,7 @@ class Relay:
     def ensure_topic(self, topic: str) -> None:
         if topic in self._topics:
             return
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        admin = KafkaAdminClient(**self.kafka.configs(), request_timeout_ms=10_000)
         try:
             admin.create_topics({topic: {"num_partitions": PARTITIONS, "replication_factor": 1}})
         except TopicAlreadyExistsError:
@@ -159,6 +227,7 @@ class Relay:
         still holds: those envelopes were never acknowledged, so the checkpoint did not move
         and they go out again with the next producer (receivers drop duplicates)."""
         producer, self._producer = self._producer, None
+        self._topics.clear()  # a topic may be gone (its recipient removed) when we return
         if producer is not None:
             try:
                 producer.close(timeout=5)
@@ -168,31 +237,116 @@ class Relay:
     # --- relaying ---------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Publish everything after the checkpoint; return how many envelopes went out.
-        Raises KafkaError if the broker does not acknowledge (the checkpoint stays put)."""
-        sent = 0
+        """Retry the held topics that are due, then publish everything after the checkpoint;
+        return how many envelopes the broker acknowledged. Raises KafkaError if the broker
+        does not acknowledge (the checkpoint stays put), except for a topic the broker
+        refuses to the relay: that topic is held, and the others go on."""
+        sent = self._retry_held()
         while True:
             start = self.checkpoint.get() + 1
             notifications = self.clinic.recorder.select_notifications(start=start, limit=self.batch)
             if not notifications:
                 return sent
-            envelopes: list[Envelope] = []
-            self._batch_cache = {}
-            for n in notifications:
-                event = self.clinic.mapper.to_domain_event(n)
-                envelopes.extend(self.envelopes_for(n.id, event))
-            futures = []
-            producer = self.producer()
-            for envelope in envelopes:
+            held = self.checkpoint.held()
+            envelopes = [e for e in self._derive(notifications) if e.topic not in held]
+            delivered, refused = self._publish(envelopes)
+            self.checkpoint.advance(notifications[-1].id, refused.values())
+            for h in refused.values():
+                self._next_try[h.topic] = time.monotonic() + self.hold_retry
+                logger.warning(
+                    "sharing with %s is held from position %d: the broker refuses topic %s "
+                    "to the relay (%s); `tandem directory credential` issues its access",
+                    h.recipient,
+                    h.since,
+                    h.topic,
+                    h.reason,
+                )
+            sent += delivered
+
+    def held(self) -> dict[str, Held]:
+        """The topics held behind the checkpoint, by topic."""
+        return self.checkpoint.held()
+
+    def _derive(self, notifications: Sequence[Any]) -> list[Envelope]:
+        self._batch_cache = {}
+        envelopes: list[Envelope] = []
+        for n in notifications:
+            envelopes.extend(self.envelopes_for(n.id, self.clinic.mapper.to_domain_event(n)))
+        return envelopes
+
+    def _publish(self, envelopes: list[Envelope]) -> tuple[int, dict[str, Held]]:
+        """Send `envelopes` and wait for the broker's acknowledgements: how many were
+        acknowledged, and the topics the broker refused to the relay (each from the position
+        of its first refused envelope). Any other failure raises KafkaError."""
+        refused: dict[str, Held] = {}
+
+        def refuse(envelope: Envelope, exc: KafkaError) -> None:
+            position = int(envelope.value["position"])
+            known = refused.get(envelope.topic)
+            if known is None or position < known.since:
+                refused[envelope.topic] = Held(
+                    envelope.topic, position, str(envelope.value["recipient"]), type(exc).__name__
+                )
+
+        if not envelopes:
+            return 0, refused
+        futures = []
+        producer = self.producer()
+        for envelope in envelopes:
+            if envelope.topic in refused:
+                continue
+            try:
                 self.ensure_topic(envelope.topic)
                 futures.append(
-                    producer.send(envelope.topic, key=envelope.key, value=envelope.value)
+                    (
+                        envelope,
+                        producer.send(envelope.topic, key=envelope.key, value=envelope.value),
+                    )
                 )
-            producer.flush(timeout=30)
-            for future in futures:
+            except TopicAuthorizationFailedError as exc:
+                refuse(envelope, exc)
+        producer.flush(timeout=30)
+        delivered = 0
+        for envelope, future in futures:
+            try:
                 future.get(timeout=30)  # raises if the broker did not acknowledge
-            self.checkpoint.set(notifications[-1].id)
-            sent += len(envelopes)
+                delivered += 1
+            except TopicAuthorizationFailedError as exc:
+                refuse(envelope, exc)
+        return delivered, refused
+
+    def _retry_held(self) -> int:
+        sent = 0
+        for held in self.checkpoint.held().values():
+            if self._next_try.get(held.topic, 0.0) <= time.monotonic():
+                sent += self._catch_up(held)
+        return sent
+
+    def _catch_up(self, held: Held) -> int:
+        """Derive the held topic's envelopes again from its position up to the checkpoint
+        and send them; release it once all are acknowledged, else try again later."""
+        upto, since, sent = self.checkpoint.get(), held.since, 0
+        while since <= upto:
+            notifications = [
+                n
+                for n in self.clinic.recorder.select_notifications(start=since, limit=self.batch)
+                if n.id <= upto
+            ]
+            if not notifications:
+                break
+            envelopes = [e for e in self._derive(notifications) if e.topic == held.topic]
+            delivered, refused = self._publish(envelopes)
+            sent += delivered
+            if held.topic in refused:
+                self.checkpoint.hold(refused[held.topic])
+                self._next_try[held.topic] = time.monotonic() + self.hold_retry
+                return sent
+            since = notifications[-1].id + 1
+            self.checkpoint.hold(Held(held.topic, since, held.recipient, held.reason))
+        self.checkpoint.release(held.topic)
+        self._next_try.pop(held.topic, None)
+        logger.info("sharing with %s caught up (topic %s)", held.recipient, held.topic)
+        return sent
 
     def run_forever(self, idle: float = 0.5, stop: Any = None) -> None:
         backoff = 1.0

@@ -13,6 +13,7 @@ Unauthorized                      -> 401  (with WWW-Authenticate: Bearer)
 Throttled                         -> 429  (with Retry-After)
 IndexBehind                       -> 503  (with Retry-After: the view has not caught up)
 StoreUnavailable                  -> 503  (with Retry-After: the store cannot write)
+BrokerUnavailable                 -> 503  (with Retry-After: a recipient's broker access)
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from application.errors import IndexBehind, StoreUnavailable, Throttled, Unauthorized
+from application.errors import (
+    BrokerUnavailable,
+    IndexBehind,
+    StoreUnavailable,
+    Throttled,
+    Unauthorized,
+)
 from domain.errors import (
     AccessDenied,
     Conflict,
@@ -51,6 +58,7 @@ HANDLED = (
     Throttled,
     IndexBehind,
     StoreUnavailable,
+    BrokerUnavailable,
 )
 
 
@@ -122,6 +130,10 @@ def problem_for(exc: BaseException) -> Problem:
     if isinstance(exc, StoreUnavailable):
         return Problem(
             503, "store_unavailable", str(exc), headers={"Retry-After": str(exc.retry_after)}
+        )
+    if isinstance(exc, BrokerUnavailable):
+        return Problem(
+            503, "broker_unavailable", str(exc), headers={"Retry-After": str(exc.retry_after)}
         )
     if isinstance(exc, TandemError):
         return Problem(400, "refused", str(exc))

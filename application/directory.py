@@ -1,6 +1,12 @@
 """The directory of recipients: the clinic registers the organisations and people outside
 it that consents may name, through the one write path, and anyone signed in may list them
-(an entry holds no patient data; the consent form offers them as choices)."""
+(an entry holds no patient data; the consent form offers them as choices).
+
+With a Kafka broker configured (a ShareAccess), registering an entry also issues its broker
+credential and ACLs (answered once: the password is kept nowhere), and removing it revokes
+them. The entry is written first and its access changed after: a broker that fails then is
+BrokerUnavailable (503), and `issue_credential` (POST /directory/{entry_id}/credential,
+`tandem directory credential`) is the retry, as it is the rotation."""
 
 from __future__ import annotations
 
@@ -12,12 +18,25 @@ from anyio import to_thread
 from pydantic import BaseModel
 
 from application.clinic import Clinic
+from application.ports import ShareAccess
 from application.reading import ReadRequest, viewer_of
-from application.schemas.directory import DirectoryReceipt, RecipientCreate, RecipientPublic
+from application.schemas.directory import (
+    BrokerCredential,
+    DirectoryReceipt,
+    RecipientCreate,
+    RecipientPublic,
+    RecipientRemoval,
+)
 from application.writer import CommandWriter, Target
 from domain.consent import Purpose
-from domain.directory import DIRECTORY_ID, Directory, Recipient, RecipientDirectory
-from domain.errors import AccessDenied, NotPermittedAuthor
+from domain.directory import (
+    DIRECTORY_ID,
+    Directory,
+    Recipient,
+    RecipientDirectory,
+    check_may_keep_directory,
+)
+from domain.errors import AccessDenied, NotPermittedAuthor, RuleViolation
 from domain.events import Actor, now
 from domain.record import refused_fields
 from domain.users import User
@@ -45,6 +64,15 @@ def _registration(
     return command
 
 
+def _removal(
+    by: Actor, entry_id: UUID, body: RecipientRemoval, removed: list[Recipient]
+) -> Callable[[RecipientDirectory], None]:
+    def command(directory: RecipientDirectory) -> None:
+        removed.append(directory.remove(by, now(), entry_id=entry_id, reason=body.reason))
+
+    return command
+
+
 def public(entry: Recipient) -> RecipientPublic:
     return RecipientPublic(
         entry_id=entry.entry_id,
@@ -61,9 +89,12 @@ def listing(directory: Directory) -> list[RecipientPublic]:
 
 
 class DirectoryUseCases:
-    def __init__(self, clinic: Clinic, writer: CommandWriter) -> None:
+    def __init__(
+        self, clinic: Clinic, writer: CommandWriter, access: ShareAccess | None = None
+    ) -> None:
         self.clinic = clinic
         self.writer = writer
+        self.access = access  # None: no broker is configured; entries get no credential
 
     async def register(self, by: Actor, body: RecipientCreate) -> DirectoryReceipt:
         """Add an entry; refused with the field and the reason, and nothing appended, when
@@ -72,8 +103,12 @@ class DirectoryUseCases:
         receipt = await self.writer.submit(
             _target(self.clinic, by), _registration(by, body, created)
         )
+        credential = await to_thread.run_sync(self._issue, created[-1])
         return DirectoryReceipt(
-            entry_id=created[-1], version=receipt.version, position=receipt.position
+            entry_id=created[-1],
+            version=receipt.version,
+            position=receipt.position,
+            broker_credential=credential,
         )
 
     def register_now(self, by: Actor, **entry: object) -> DirectoryReceipt:
@@ -83,8 +118,53 @@ class DirectoryUseCases:
         created: list[UUID] = []
         receipt = self.writer.write(_target(self.clinic, by), _registration(by, body, created))
         return DirectoryReceipt(
-            entry_id=created[-1], version=receipt.version, position=receipt.position
+            entry_id=created[-1],
+            version=receipt.version,
+            position=receipt.position,
+            broker_credential=self._issue(created[-1]),
         )
+
+    async def remove(self, by: Actor, entry_id: UUID, body: RecipientRemoval) -> DirectoryReceipt:
+        """Take an entry out of the directory, then revoke its broker access."""
+        removed: list[Recipient] = []
+        receipt = await self.writer.submit(
+            _target(self.clinic, by), _removal(by, entry_id, body, removed)
+        )
+        if self.access is not None:
+            await to_thread.run_sync(self.access.revoke, removed[-1])
+        return DirectoryReceipt(
+            entry_id=entry_id, version=receipt.version, position=receipt.position
+        )
+
+    def remove_now(self, by: Actor, entry_id: object, reason: object) -> DirectoryReceipt:
+        """`remove` for callers without an event loop (the CLI)."""
+        with refused_fields():
+            body = RecipientRemoval.model_validate({"reason": reason})
+        key = self.clinic.directory().entry(entry_id, "entry_id").entry_id
+        removed: list[Recipient] = []
+        receipt = self.writer.write(_target(self.clinic, by), _removal(by, key, body, removed))
+        if self.access is not None:
+            self.access.revoke(removed[-1])
+        return DirectoryReceipt(entry_id=key, version=receipt.version, position=receipt.position)
+
+    async def issue_credential(self, by: Actor, entry_id: UUID) -> BrokerCredential:
+        return await to_thread.run_sync(self.issue_credential_now, by, entry_id)
+
+    def issue_credential_now(self, by: Actor, entry_id: object) -> BrokerCredential:
+        """A new broker credential for an entry (its first, or one replacing a lost or
+        leaked one, which stops working); refused when no broker is configured."""
+        check_may_keep_directory(by)
+        entry = self.clinic.directory().entry(entry_id, "entry_id")
+        if self.access is None:
+            raise RuleViolation(
+                "no Kafka broker is configured (TANDEM_KAFKA_ADMIN_USERNAME)", field="entry_id"
+            )
+        return self.access.issue(entry)
+
+    def _issue(self, entry_id: UUID) -> BrokerCredential | None:
+        if self.access is None:
+            return None
+        return self.access.issue(self.clinic.directory().entries[entry_id])
 
     async def listing(self) -> list[RecipientPublic]:
         return listing(await to_thread.run_sync(self.clinic.directory))

@@ -5,7 +5,8 @@ point turns them into its answer through the one error map (api/errors.py).
     ├── Unauthorized       no valid credential (missing, forged, expired, deactivated user)
     ├── Throttled          too many failed sign-ins; try again after `retry_after` seconds
     ├── IndexBehind        the record index did not reach the asked position in time
-    └── StoreUnavailable   the event store cannot write (disk full, database unreachable)
+    ├── StoreUnavailable   the event store cannot write (disk full, database unreachable)
+    └── BrokerUnavailable  the Kafka broker could not create or revoke a recipient's access
 """
 
 from __future__ import annotations
@@ -33,3 +34,13 @@ class StoreUnavailable(Exception):
         self.cause = cause
         self.retry_after = retry_after
         super().__init__(f"the record store is unavailable: {cause}")
+
+
+class BrokerUnavailable(Exception):
+    """The Kafka broker could not be reached, or refused a change to a recipient's access
+    (its credential, its ACLs): the clinic may issue the credential again later."""
+
+    def __init__(self, cause: str, retry_after: int = 5) -> None:
+        self.cause = cause
+        self.retry_after = retry_after
+        super().__init__(f"the Kafka broker is unavailable: {cause}")

@@ -13,6 +13,7 @@ hands it a fake that subclasses the port instead.
     Sender         how a notification leaves (log, SMTP)
     Tokens         signed bearer tokens
     Passwords      password hashing and verification
+    ShareAccess    a directory entry's credential and ACLs on the Kafka broker
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from application.chain_link import ChainError, Link, StoredRow
 from application.heads import PublishedHead
+from application.schemas.directory import BrokerCredential
+from domain.directory import Recipient
 from projections.record_index import IndexView
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "Passwords",
     "SendFailed",
     "Sender",
+    "ShareAccess",
     "Tokens",
 ]
 
@@ -229,3 +233,17 @@ class Passwords(ABC):
     @abstractmethod
     def verify(self, password: str, password_hash: str | None) -> bool:
         """Whether the password matches; with no hash, the same effort and False."""
+
+
+class ShareAccess(ABC):
+    """What a directory entry may do on the Kafka broker the relay shares through."""
+
+    @abstractmethod
+    def issue(self, entry: Recipient) -> BrokerCredential:
+        """A new credential for the entry (ending any earlier one) that may read its own
+        topic and consumer group and nothing else, and the relay's right to write that
+        topic. Raises BrokerUnavailable if the broker cannot make the change."""
+
+    @abstractmethod
+    def revoke(self, entry: Recipient) -> None:
+        """End the entry's credential and remove every right on its topic."""

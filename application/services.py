@@ -17,7 +17,7 @@ from application.consents import Consents
 from application.directory import DirectoryUseCases
 from application.errors import IndexBehind
 from application.hash_chain import HashChain
-from application.ports import Passwords, Sender, Sessions, Tokens
+from application.ports import Passwords, Sender, Sessions, ShareAccess, Tokens
 from application.reading import Reader
 from application.throttle import LoginThrottle
 from application.writer import CommandWriter
@@ -41,12 +41,13 @@ class Services:
     keeper: ChainKeeper
     # Mark the page cookies Secure (the API is reached over TLS, behind a proxy or not).
     secure_cookies: bool = False
+    share_access: ShareAccess | None = None
     consents: Consents = field(init=False)
     directory: DirectoryUseCases = field(init=False)
 
     def __post_init__(self) -> None:
         self.consents = Consents(self.clinic, self.writer)
-        self.directory = DirectoryUseCases(self.clinic, self.writer)
+        self.directory = DirectoryUseCases(self.clinic, self.writer, self.share_access)
 
     @property
     def anchor(self) -> Anchor:

@@ -1,5 +1,12 @@
 """Kafka sharing: relay throughput against kafka-python's raw producer to the same broker,
-and event -> receiver-view latency (p50/p99), measured in one run."""
+and event -> receiver-view latency (p50/p99), measured in one run.
+
+Against the secured broker scripts/kafka.sh starts, with the credentials it writes in its
+runtime dir (found as the tests find them: TANDEM_KAFKA_PORT, TANDEM_KAFKA_DIR): the bench
+practice is issued its broker access as a directory entry is, the relay and the receiver
+connect with their own credentials, and the raw producer with the admin's, all over
+SASL_SSL. Sizes from the environment: BENCH_SHARING_EVENTS (default 3000) and
+BENCH_SHARING_LATENCY_EVENTS (default 300)."""
 
 from __future__ import annotations
 
@@ -15,9 +22,11 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
+from adapters.kafka_connection import KafkaConnection
 from adapters.receiver import Receiver, ReceiverStore
 from adapters.relay import Checkpoint, Relay, topic_for
 from application.clinic import Clinic
+from application.schemas.directory import BrokerCredential
 from bootstrap import bootstrap
 from bootstrap.settings import Settings
 from domain.consent import PatientConsents, Purpose
@@ -33,10 +42,16 @@ from tests.builders import (
     register_recipient,
     register_with_team,
 )
+from tests.conftest import (
+    KAFKA_DIR,
+    SecuredBroker,
+    _test_broker,
+    create_kafka_topic,
+    delete_kafka_topic,
+)
 
-BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-EVENTS = 3000
-LATENCY_EVENTS = 300
+EVENTS = int(os.environ.get("BENCH_SHARING_EVENTS", "3000"))
+LATENCY_EVENTS = int(os.environ.get("BENCH_SHARING_LATENCY_EVENTS", "300"))
 
 
 def consented(clinic: object, organisation: str) -> tuple[uuid.UUID, uuid.UUID]:
@@ -116,10 +131,11 @@ def latency(
     organisation: str,
     pairs: list[tuple[uuid.UUID, uuid.UUID]],
     folder: Path,
+    as_recipient: KafkaConnection,
 ) -> None:
     """Event -> receiver view: the relay and the receiver both running, events written
     one by one, each timed from its recorded time to its arrival in the receiver's store."""
-    receiver = Receiver(BOOTSTRAP, organisation, ReceiverStore(folder / "rx.sqlite"))
+    receiver = Receiver(as_recipient, organisation, ReceiverStore(folder / "rx.sqlite"))
     quiet = 0
     while quiet < 2:  # drain what the throughput run sent before timing anything
         got = receiver.poll_once(1000)
@@ -163,53 +179,69 @@ def latency(
 
 
 def main() -> None:
+    broker = _test_broker()
+    if broker is None:
+        raise SystemExit(f"no Kafka credentials in {KAFKA_DIR}: run `bash scripts/kafka.sh`")
     with tempfile.TemporaryDirectory() as tmp:
         clinic = bootstrap(Settings(data_dir=Path(tmp)))
         organisation = f"Bench Practice {uuid.uuid4().hex[:6]}"
         pairs = [consented(clinic, organisation) for _ in range(10)]
-        for n in range(EVENTS - 10):
-            adherence(clinic, *pairs[n % 10])
-        relay = Relay(clinic, BOOTSTRAP, Checkpoint(Path(tmp) / "relay.sqlite"), batch=500)
-        relay.ensure_topic(topic_for(organisation))
-        # Warm-up the producer and metadata, then measure from a fresh checkpoint.
-        relay.run_once()
-        relay.checkpoint.set(0)
-        started = time.perf_counter()
-        envelopes = relay.run_once()
-        relay_rate = envelopes / (time.perf_counter() - started)
-        sample = relay.envelopes_for(
-            clinic.position(),
-            clinic.mapper.to_domain_event(
-                clinic.recorder.select_notifications(start=clinic.position(), limit=1)[0]
-            ),
-        )
-        payload = json.dumps(next(iter(sample)).value, sort_keys=True).encode()
+        entry = clinic.directory().match("organisation", organisation)
+        assert entry is not None
+        access = broker.access()
+        credential = access.issue(entry)  # its topic, its credential, the relay's Write
+        try:
+            run(clinic, broker, organisation, pairs, Path(tmp), credential)
+        finally:
+            access.revoke(entry)
 
-        raw = KafkaProducer(
-            bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, linger_ms=5
-        )
-        topic = topic_for(organisation + " raw")
-        relay.ensure_topic(topic)
-        raw.send(topic, key=b"k", value=payload).get(30)
-        started = time.perf_counter()
-        futures = [
-            raw.send(topic, key=str(n % 10).encode(), value=payload) for n in range(envelopes)
-        ]
-        raw.flush(60)
-        for f in futures:
-            f.get(30)
-        raw_rate = envelopes / (time.perf_counter() - started)
-        raw.close()
 
-        print(
-            f"\nKafka sharing ({envelopes} envelopes of {len(payload)} bytes, acks=all, idempotent)"
-        )
-        print(f"  raw producer  {raw_rate:>9,.0f} msg/s")
-        print(
-            f"  relay         {relay_rate:>9,.0f} msg/s  ({relay_rate / raw_rate:.2f}x, goal >= 0.5x)"
-        )
+def run(
+    clinic: Clinic,
+    broker: SecuredBroker,
+    organisation: str,
+    pairs: list[tuple[uuid.UUID, uuid.UUID]],
+    tmp: Path,
+    credential: BrokerCredential,
+) -> None:
+    for n in range(EVENTS - 10):
+        adherence(clinic, *pairs[n % 10])
+    relay = Relay(clinic, broker.relay, Checkpoint(tmp / "relay.sqlite"), batch=500)
+    relay.ensure_topic(topic_for(organisation))
+    # Warm-up the producer and metadata, then measure from a fresh checkpoint.
+    relay.run_once()
+    relay.checkpoint.set(0)
+    started = time.perf_counter()
+    envelopes = relay.run_once()
+    relay_rate = envelopes / (time.perf_counter() - started)
+    sample = relay.envelopes_for(
+        clinic.position(),
+        clinic.mapper.to_domain_event(
+            clinic.recorder.select_notifications(start=clinic.position(), limit=1)[0]
+        ),
+    )
+    payload = json.dumps(next(iter(sample)).value, sort_keys=True).encode()
 
-        latency(clinic, relay, organisation, pairs, Path(tmp))
+    raw = KafkaProducer(**broker.admin.configs(), acks="all", enable_idempotence=True, linger_ms=5)
+    topic = create_kafka_topic(broker.admin, prefix="tandem-bench-raw")
+    raw.send(topic, key=b"k", value=payload).get(30)
+    started = time.perf_counter()
+    futures = [raw.send(topic, key=str(n % 10).encode(), value=payload) for n in range(envelopes)]
+    raw.flush(60)
+    for f in futures:
+        f.get(30)
+    raw_rate = envelopes / (time.perf_counter() - started)
+    raw.close()
+    delete_kafka_topic(broker.admin, topic)
+
+    print(f"\nKafka sharing ({envelopes} envelopes of {len(payload)} bytes, acks=all, idempotent)")
+    print(f"  raw producer  {raw_rate:>9,.0f} msg/s")
+    print(
+        f"  relay         {relay_rate:>9,.0f} msg/s  ({relay_rate / raw_rate:.2f}x, goal >= 0.5x)"
+    )
+
+    as_recipient = broker.admin.as_user(credential.username, credential.password)
+    latency(clinic, relay, organisation, pairs, tmp, as_recipient)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from eventsourcing.utils import get_topic
 from adapters.backup import SQLiteBackups
 from adapters.chain import PostgresChainStore, PostgresConnection, SQLiteChainStore
 from adapters.heads import JsonLinesHeadLog
+from adapters.kafka_access import BrokerAccess
+from adapters.kafka_connection import KafkaConnection
 from adapters.keyring import KeyringCipher
 from adapters.mapper import PydanticMapper
 from adapters.notify import LoggingSender, SmtpSender
@@ -38,7 +40,15 @@ from application.audited import AuditedReads
 from application.clinic import Clinic
 from application.hash_chain import HashChain
 from application.index_runner import IndexRunner
-from application.ports import Backups, ChainStore, IndexView, Passwords, Sender, Tokens
+from application.ports import (
+    Backups,
+    ChainStore,
+    IndexView,
+    Passwords,
+    Sender,
+    ShareAccess,
+    Tokens,
+)
 from application.reading import Reader
 from application.recovery import BackupError
 from application.reminders import ReminderDispatcher
@@ -59,6 +69,7 @@ __all__ = [
     "bootstrap_services",
     "chain_store_for",
     "index_runner",
+    "kafka_connection",
     "postgres_connection",
     "private_data_dir",
     "proxy_options",
@@ -69,6 +80,7 @@ __all__ = [
     "sealer_for",
     "sender_for",
     "sessions_for",
+    "share_access_for",
     "signing_keyring",
     "store_env",
 ]
@@ -95,6 +107,7 @@ class Overrides:
     sender: Sender | None = None
     tokens: Tokens | None = None
     passwords: Passwords | None = None
+    share_access: ShareAccess | None = None
 
 
 def private_data_dir(settings: Settings) -> Path:
@@ -348,6 +361,7 @@ def bootstrap_services(
         sessions=sessions_for(settings),
         keeper=keeper,
         secure_cookies=settings.secure_cookies,
+        share_access=o.share_access or share_access_for(settings),
     )
 
 
@@ -360,11 +374,33 @@ def reminders_for(settings: Settings, overrides: Overrides | None = None) -> Rem
     )
 
 
+def kafka_connection(settings: Settings, username: str = "", password: str = "") -> KafkaConnection:
+    """This process's connection to the broker: its own credential from settings (or the
+    one given), over TLS checked against TANDEM_KAFKA_CA_FILE."""
+    return KafkaConnection(
+        settings.kafka_bootstrap,
+        username or settings.kafka_username,
+        password or settings.kafka_password.get_secret_value(),
+        settings.kafka_ca_file,
+    )
+
+
+def share_access_for(settings: Settings) -> ShareAccess | None:
+    """Recipients' broker access, managed with the admin credential; None when unset."""
+    if not settings.kafka_admin_username:
+        return None
+    admin = kafka_connection(
+        settings, settings.kafka_admin_username, settings.kafka_admin_password.get_secret_value()
+    )
+    return BrokerAccess(admin, settings.kafka_relay_username)
+
+
 def relay_for(settings: Settings, overrides: Overrides | None = None) -> Relay:
-    """The Kafka relay (`tandem relay`), checkpointed in DATA_DIR/relay.sqlite."""
+    """The Kafka relay (`tandem relay`) with its own credential, checkpointed in
+    DATA_DIR/relay.sqlite."""
     return Relay(
         bootstrap(settings, overrides),
-        settings.kafka_bootstrap,
+        kafka_connection(settings),
         Checkpoint(settings.data_dir / "relay.sqlite"),
     )
 
@@ -382,5 +418,6 @@ def receiver_store_for(
 
 
 def receiver_for(settings: Settings, recipient: str, store: ReceiverStore) -> Receiver:
-    """A recipient's consumer of its share stream (`tandem receive`)."""
-    return Receiver(settings.kafka_bootstrap, recipient, store)
+    """A recipient's consumer of its share stream (`tandem receive`), with the recipient's
+    credential from settings."""
+    return Receiver(kafka_connection(settings), recipient, store)

@@ -75,8 +75,20 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = None
     head_log: Path | None = None
 
-    # Apache Kafka, for sharing with outside providers (`tandem relay`, `tandem receive`).
+    # Apache Kafka, for sharing with outside providers (`tandem relay`, `tandem receive`):
+    # SASL_SSL only (SCRAM-SHA-512 over TLS). This process's own credential: the relay's
+    # for `tandem relay`, a recipient's (issued when it was added to the directory) for
+    # `tandem receive`. The CA file checks the broker's certificate (unset: the system's CAs).
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr("")
+    kafka_ca_file: Path | None = None
+    # The clinic's admin credential on the broker (the API and `tandem directory`): with it,
+    # adding a recipient creates its credential and ACLs, removing it revokes them. Unset:
+    # entries get no broker access. The relay's user is granted each recipient's topic.
+    kafka_admin_username: str = ""
+    kafka_admin_password: SecretStr = SecretStr("")
+    kafka_relay_username: str = "tandem-relay"
 
     # Reminders: "log" writes them to the log; "smtp" sends e-mail through this server.
     notify_sender: Literal["log", "smtp"] = "log"

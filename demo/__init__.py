@@ -4,6 +4,10 @@ commands so that every event passes the same rules as live care.
 `load_demo` creates one account per role, one per patient and a supporter (all sharing one
 password), registers four synthetic patients and records several months of care for each,
 in clinical-time order and ending before now. It refuses to run twice.
+
+Given the broker's admin access (a ShareAccess: TANDEM_KAFKA_ADMIN_USERNAME is set), each
+directory entry it registers is issued its broker credential, topic and ACLs, as
+`tandem directory add` issues them; the passwords are in the result alone (shown once).
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from typing import Protocol
 from uuid import UUID
 
 from application.clinic import Clinic
-from application.ports import Passwords
+from application.ports import Passwords, ShareAccess
 from application.recording import register_now
+from application.schemas.directory import BrokerCredential
 from application.users import create_user_now
 from application.writer import CommandWriter
 from demo.bipolar import STORY as BIPOLAR
@@ -56,6 +61,9 @@ class DemoResult:
     users: tuple[str, ...]
     patients: tuple[DemoPatient, ...]
     position: int  # the log position after the last demo event
+    # With a broker configured: each directory entry's name and its broker credential,
+    # whose password is kept nowhere else.
+    credentials: tuple[tuple[str, BrokerCredential], ...] = ()
 
 
 def demo_emails() -> tuple[str, ...]:
@@ -119,8 +127,14 @@ class DemoTarget(Protocol):
     def writer(self) -> CommandWriter: ...
 
 
-def load_demo(services: DemoTarget, password: str, progress: Progress | None = None) -> DemoResult:
-    """Create the demo accounts and patients; refuse (Conflict) if any already exists."""
+def load_demo(
+    services: DemoTarget,
+    password: str,
+    progress: Progress | None = None,
+    broker: ShareAccess | None = None,
+) -> DemoResult:
+    """Create the demo accounts and patients; refuse (Conflict) if any already exists.
+    With `broker`, issue each directory entry its broker credential (in the result)."""
     clinic, writer = services.clinic, services.writer
     _refuse_if_present(clinic)
     try:
@@ -179,4 +193,8 @@ def load_demo(services: DemoTarget, password: str, progress: Progress | None = N
     grant_demo_consents(writer, {story.email: story.patient_id for story in STORIES})
     if progress is not None:
         progress("Consents recorded")
-    return DemoResult(demo_emails(), tuple(patients), clinic.position())
+    credentials: list[tuple[str, BrokerCredential]] = []
+    if broker is not None:
+        for entry in sorted(clinic.directory().entries.values(), key=lambda e: e.name):
+            credentials.append((entry.name, broker.issue(entry)))
+    return DemoResult(demo_emails(), tuple(patients), clinic.position(), tuple(credentials))

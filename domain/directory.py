@@ -171,6 +171,20 @@ class RecipientRegistered(DirectoryEvent):
         return f"{self.kind} {who} registered as a recipient ({self.role.value})"
 
 
+class RecipientRemoved(DirectoryEvent):
+    """The entry leaves the directory: consents naming it open nothing from here on (a
+    replay decides with the directory version its access record names)."""
+
+    entry_id: UUID
+    reason: ShortText
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.entries.pop(self.entry_id, None)
+
+    def summary(self) -> str:
+        return f"recipient {self.entry_id} removed from the directory: {self.reason}"
+
+
 # --- the aggregate ------------------------------------------------------------------
 
 
@@ -238,6 +252,21 @@ class RecipientDirectory(Aggregate):
                 email=email_key,
             )
         return entry_id
+
+    def remove(self, by: Actor, at: datetime, *, entry_id: object, reason: str) -> Recipient:
+        """Take an entry out of the directory; refused, naming the field, if it names none."""
+        check_may_keep_directory(by)
+        entry = self.listing.entry(entry_id, "entry_id")
+        with refused_fields():
+            self.trigger_event(
+                RecipientRemoved,
+                actor=by,
+                data_class=self.data_class,
+                clinical_time=at,
+                entry_id=entry.entry_id,
+                reason=reason,
+            )
+        return entry
 
 
 def check_may_keep_directory(by: Actor) -> None:

@@ -1,6 +1,17 @@
 #!/usr/bin/env bash
 # Start, stop or check a local single-node Apache Kafka broker (KRaft, no ZooKeeper, no Docker)
-# for Tandem's tests and benches, bound to 127.0.0.1 only.
+# for Tandem's tests and benches, bound to 127.0.0.1 only, and locked down as a broker outside
+# organisations connect to must be: clients speak SASL_SSL only (SCRAM-SHA-512 over TLS), and
+# the StandardAuthorizer refuses whatever no ACL allows.
+#
+# Generated for the run, in the runtime dir and never in the repository:
+#   tls/ca.pem          the CA clients trust (TANDEM_KAFKA_CA_FILE)
+#   tls/broker.pem      the broker's key and certificate (127.0.0.1, localhost), signed by it
+#   credentials.env     TANDEM_KAFKA_* lines (mode 0600): the bootstrap, the CA file and the
+#                       SCRAM users made at format time: tandem-admin (a super user: creates
+#                       recipients' credentials and ACLs) and tandem-relay (no rights until a
+#                       recipient's topic is granted to it)
+# The controller listener stays on loopback, SASL_PLAINTEXT with PLAIN (one static user).
 #
 #   bash scripts/kafka.sh [start]   fetch the jars once (Maven Central, cached), start, wait
 #   bash scripts/kafka.sh stop      SIGTERM the broker this script started, and wait
@@ -10,7 +21,7 @@
 # is reused with no network. Installs Java and Maven from Debian's packages only if missing.
 #
 # Environment:
-#   TANDEM_KAFKA_PORT             PLAINTEXT port (default 9092)
+#   TANDEM_KAFKA_PORT             SASL_SSL port (default 9092)
 #   TANDEM_KAFKA_CONTROLLER_PORT  KRaft controller port (default PLAINTEXT port + 1)
 #   TANDEM_KAFKA_DIR              runtime dir: properties, data, logs, pid
 #                                 (default /tmp/tandem-kafka, or /tmp/tandem-kafka-<port>)
@@ -32,6 +43,8 @@ run_dir=${TANDEM_KAFKA_DIR:-$default_dir}
 cache=${TANDEM_KAFKA_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/tandem/kafka-$version}
 lib=$cache/lib
 props=$run_dir/server.properties
+tls=$run_dir/tls
+credentials=$run_dir/credentials.env
 pidfile=$run_dir/kafka.pid
 wait_seconds=${TANDEM_KAFKA_WAIT:-60}
 
@@ -41,7 +54,7 @@ die() { echo "kafka.sh: $*" >&2; exit 1; }
 # apt_get: apt-get as root that waits for another apt's lock instead of failing
 source "$here/apt.sh"
 
-# A TCP connect to the PLAINTEXT listener: it accepts only once the broker is unfenced.
+# A TCP connect to the client listener: it accepts only once the broker is unfenced.
 answering() {
   timeout 2 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
 }
@@ -104,23 +117,95 @@ fetch_jars() {
   say "fetched $(ls "$lib" | wc -l) jars in $((SECONDS - started)) s"
 }
 
+# 32 characters of URL-safe base64 of 192 random bits.
+new_secret() { head -c 24 /dev/urandom | base64 | tr '+/' '-_'; }
+
+# A CA and a broker certificate for this runtime dir (kept until the dir is removed).
+make_tls() {
+  [ -s "$tls/broker.pem" ] && [ -s "$tls/ca.pem" ] && return
+  command -v openssl >/dev/null || die "need openssl to make the broker's certificate"
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  chmod 700 "$tls"
+  (
+    cd "$tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -keyout ca.key -out ca.pem -subj "/CN=Tandem test broker CA $(date -u +%Y%m%dT%H%M%S)" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out broker.key
+    openssl req -new -key broker.key -subj "/CN=$host" -out broker.csr
+    printf '%s\n' "subjectAltName=IP:$host,DNS:localhost" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile broker.ext -out broker.crt
+    cat broker.key broker.crt >broker.pem
+    rm -f broker.csr broker.ext ca.srl
+    chmod 600 ./*
+  ) >"$run_dir/tls.log" 2>&1 || { cat "$run_dir/tls.log" >&2; die "making the certificates failed"; }
+}
+
+# The SCRAM users and the controller's password, made once per runtime dir. A data dir
+# formatted without them (an older PLAINTEXT run) is formatted again: it holds test data only.
+make_credentials() {
+  [ -s "$credentials" ] && return
+  rm -rf "$run_dir/data"
+  (
+    umask 077
+    cat >"$credentials" <<EOF
+# Written by scripts/kafka.sh for the broker on $host:$port. Secrets: mode 0600.
+TANDEM_KAFKA_BOOTSTRAP=$host:$port
+TANDEM_KAFKA_CA_FILE=$tls/ca.pem
+TANDEM_KAFKA_ADMIN_USERNAME=tandem-admin
+TANDEM_KAFKA_ADMIN_PASSWORD=$(new_secret)
+TANDEM_KAFKA_RELAY_USERNAME=tandem-relay
+TANDEM_KAFKA_RELAY_PASSWORD=$(new_secret)
+KAFKA_BROKER_PASSWORD=$(new_secret)
+KAFKA_CONTROLLER_PASSWORD=$(new_secret)
+EOF
+  )
+}
+
+credential() { sed -n "s/^$1=//p" "$credentials"; }
+
 write_properties() {
   mkdir -p "$run_dir/data" "$run_dir/logs"
-  cat >"$props" <<EOF
+  local broker_pw controller_pw
+  broker_pw=$(credential KAFKA_BROKER_PASSWORD)
+  controller_pw=$(credential KAFKA_CONTROLLER_PASSWORD)
+  (
+    umask 077
+    cat >"$props" <<EOF
 # Written by scripts/kafka.sh: a single-node KRaft broker for local tests, on 127.0.0.1 only.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$host:$cport
-listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$cport
-advertised.listeners=PLAINTEXT://$host:$port
+listeners=SASL_SSL://$host:$port,CONTROLLER://$host:$cport
+advertised.listeners=SASL_SSL://$host:$port
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+# Clients: SCRAM-SHA-512 over TLS, the broker's certificate signed by tls/ca.pem.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$broker_pw";
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+ssl.client.auth=none
+# The controller listener, on loopback: PLAIN with one static user.
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="controller" password="$controller_pw" user_controller="$controller_pw";
+# Nothing is allowed that no ACL allows; the relay and each recipient get theirs from Tandem.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:broker;User:controller;User:tandem-admin
 log.dirs=$run_dir/data
 num.partitions=6
 default.replication.factor=1
 min.insync.replicas=1
-auto.create.topics.enable=true
+auto.create.topics.enable=false
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
@@ -128,6 +213,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
+  )
 }
 
 # 22 characters of URL-safe base64 of 128 random bits (a Kafka Uuid); never starting with "-".
@@ -148,8 +234,14 @@ set_java_opts() {
 format_storage() {
   [ -f "$run_dir/data/meta.properties" ] && return
   [ -s "$run_dir/cluster.id" ] || new_cluster_id >"$run_dir/cluster.id"
+  local scram=()
+  scram+=(--add-scram "SCRAM-SHA-512=[name=broker,password=$(credential KAFKA_BROKER_PASSWORD)]")
+  scram+=(--add-scram \
+    "SCRAM-SHA-512=[name=tandem-admin,password=$(credential TANDEM_KAFKA_ADMIN_PASSWORD)]")
+  scram+=(--add-scram \
+    "SCRAM-SHA-512=[name=tandem-relay,password=$(credential TANDEM_KAFKA_RELAY_PASSWORD)]")
   java "${java_opts[@]}" kafka.tools.StorageTool format --cluster-id "$(cat "$run_dir/cluster.id")" \
-    --config "$props" --ignore-formatted >"$run_dir/format.log" 2>&1 \
+    --config "$props" --ignore-formatted "${scram[@]}" >"$run_dir/format.log" 2>&1 \
     || { cat "$run_dir/format.log" >&2; die "formatting $run_dir/data failed"; }
 }
 
@@ -199,6 +291,8 @@ start() {
   fi
   if cache_warm; then ensure_packages; else ensure_packages maven; fi
   fetch_jars
+  make_tls
+  make_credentials
   write_properties
   set_java_opts
   format_storage

@@ -10,12 +10,16 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from adapters.kafka_access import BrokerAccess
+from adapters.kafka_connection import KafkaConnection
 from bootstrap.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -28,10 +32,70 @@ PG = {
     "password": os.environ.get("TANDEM_POSTGRES_PASSWORD", "tandem"),
 }
 
-# The local broker scripts/kafka.sh starts (make test runs it); TANDEM_KAFKA_BOOTSTRAP overrides.
-KAFKA_BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP") or (
-    f"127.0.0.1:{os.environ.get('TANDEM_KAFKA_PORT', '9092')}"
+# The local broker scripts/kafka.sh starts (make test runs it), found as the script finds it
+# (TANDEM_KAFKA_PORT, TANDEM_KAFKA_DIR); TANDEM_KAFKA_BOOTSTRAP overrides the address.
+KAFKA_PORT = os.environ.get("TANDEM_KAFKA_PORT", "9092")
+KAFKA_DIR = Path(
+    os.environ.get("TANDEM_KAFKA_DIR")
+    or ("/tmp/tandem-kafka" if KAFKA_PORT == "9092" else f"/tmp/tandem-kafka-{KAFKA_PORT}")
 )
+KAFKA_BOOTSTRAP = os.environ.get("TANDEM_KAFKA_BOOTSTRAP") or f"127.0.0.1:{KAFKA_PORT}"
+
+
+def _kafka_credentials() -> dict[str, str]:
+    """The broker's TANDEM_KAFKA_* lines (scripts/kafka.sh writes them, mode 0600, in its
+    runtime dir); the process environment overrides each."""
+    found: dict[str, str] = {}
+    path = KAFKA_DIR / "credentials.env"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not name.startswith("#"):
+                found[name.strip()] = value.strip()
+    return found | {k: v for k, v in os.environ.items() if k.startswith("TANDEM_KAFKA_")}
+
+
+@dataclass(frozen=True)
+class SecuredBroker:
+    """The secured test broker: the clinic's admin credential (a super user) and the
+    relay's (no rights but those each recipient's credential grants it)."""
+
+    admin: KafkaConnection
+    relay: KafkaConnection
+
+    @property
+    def bootstrap(self) -> str:
+        return self.admin.bootstrap
+
+    def access(self) -> BrokerAccess:
+        return BrokerAccess(self.admin, self.relay.username)
+
+    def env(self) -> dict[str, str]:
+        """The relay's settings, for a `tandem relay` subprocess."""
+        return {
+            "TANDEM_KAFKA_BOOTSTRAP": self.bootstrap,
+            "TANDEM_KAFKA_USERNAME": self.relay.username,
+            "TANDEM_KAFKA_PASSWORD": self.relay.password,
+            "TANDEM_KAFKA_CA_FILE": str(self.relay.ca_file or ""),
+        }
+
+
+def _test_broker() -> SecuredBroker | None:
+    found = _kafka_credentials()
+    if not found.get("TANDEM_KAFKA_ADMIN_PASSWORD"):
+        return None
+    ca = found.get("TANDEM_KAFKA_CA_FILE")
+    admin = KafkaConnection(
+        found.get("TANDEM_KAFKA_BOOTSTRAP") or KAFKA_BOOTSTRAP,
+        found.get("TANDEM_KAFKA_ADMIN_USERNAME", "tandem-admin"),
+        found["TANDEM_KAFKA_ADMIN_PASSWORD"],
+        Path(ca) if ca else None,
+    )
+    relay = admin.as_user(
+        found.get("TANDEM_KAFKA_RELAY_USERNAME", "tandem-relay"),
+        found.get("TANDEM_KAFKA_RELAY_PASSWORD", ""),
+    )
+    return SecuredBroker(admin, relay)
 
 
 def service_missing(what: str, how: str) -> NoReturn:
@@ -87,9 +151,9 @@ def raw_postgres_states(schema: str) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
-def _kafka_problem(bootstrap: str) -> str | None:
+def _kafka_problem(broker: SecuredBroker) -> str | None:
     """None if the broker answers an admin describe_cluster; otherwise what went wrong."""
-    first = bootstrap.split(",", maxsplit=1)[0].strip()
+    first = broker.bootstrap.split(",", maxsplit=1)[0].strip()
     host, _, port = first.rpartition(":")
     if not host:
         host, port = first, "9092"
@@ -103,7 +167,7 @@ def _kafka_problem(bootstrap: str) -> str | None:
 
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap, request_timeout_ms=10_000, bootstrap_timeout_ms=10_000
+            **broker.admin.configs(), request_timeout_ms=10_000, bootstrap_timeout_ms=10_000
         )
         try:
             brokers = admin.describe_cluster()["brokers"]
@@ -115,23 +179,27 @@ def _kafka_problem(bootstrap: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> str:
-    """A Kafka broker's bootstrap address ("127.0.0.1:9092" by default), checked to answer."""
-    problem = _kafka_problem(KAFKA_BOOTSTRAP)
+def kafka() -> SecuredBroker:
+    """The secured Kafka broker (127.0.0.1:9092 by default) with its credentials, checked
+    to answer the admin."""
+    how = "run `make test` (it starts one) or `bash scripts/kafka.sh`"
+    broker = _test_broker()
+    if broker is None:
+        service_missing(f"Kafka's credentials ({KAFKA_DIR / 'credentials.env'})", how)
+    problem = _kafka_problem(broker)
     if problem is not None:
-        service_missing(
-            f"Kafka at {KAFKA_BOOTSTRAP} ({problem})",
-            "run `make test` (it starts one) or `bash scripts/kafka.sh`",
-        )
-    return KAFKA_BOOTSTRAP
+        service_missing(f"Kafka at {broker.bootstrap} ({problem})", how)
+    return broker
 
 
-def create_kafka_topic(bootstrap: str, partitions: int = 6, prefix: str = "tandem-test") -> str:
+def create_kafka_topic(
+    admin_connection: KafkaConnection, partitions: int = 6, prefix: str = "tandem-test"
+) -> str:
     """Create a topic with a fresh random name; returns once every partition has a leader."""
     from kafka import KafkaAdminClient
 
     topic = f"{prefix}-{uuid.uuid4().hex[:12]}"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = KafkaAdminClient(**admin_connection.configs(), request_timeout_ms=10_000)
     try:
         admin.create_topics(
             {topic: {"num_partitions": partitions, "replication_factor": 1}},
@@ -143,10 +211,10 @@ def create_kafka_topic(bootstrap: str, partitions: int = 6, prefix: str = "tande
     return topic
 
 
-def delete_kafka_topic(bootstrap: str, topic: str) -> None:
+def delete_kafka_topic(admin_connection: KafkaConnection, topic: str) -> None:
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = KafkaAdminClient(**admin_connection.configs(), request_timeout_ms=10_000)
     try:
         admin.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
     finally:
@@ -154,11 +222,11 @@ def delete_kafka_topic(bootstrap: str, topic: str) -> None:
 
 
 @pytest.fixture
-def kafka_topic(kafka_bootstrap: str) -> Iterator[str]:
+def kafka_topic(kafka: SecuredBroker) -> Iterator[str]:
     """A fresh topic (6 partitions, replication factor 1) on the test broker, deleted afterwards."""
-    topic = create_kafka_topic(kafka_bootstrap)
+    topic = create_kafka_topic(kafka.admin)
     yield topic
-    delete_kafka_topic(kafka_bootstrap, topic)
+    delete_kafka_topic(kafka.admin, topic)
 
 
 def pytest_terminal_summary(

@@ -19,9 +19,10 @@ from application.anchoring import Anchor, LogVerification
 from application.chain_link import ChainError
 from application.clinic import Clinic
 from application.directory import listing
-from application.errors import Unauthorized
+from application.errors import BrokerUnavailable, Unauthorized
 from application.operator import read_as_operator
 from application.recovery import restore_backup, take_backup
+from application.schemas.directory import BrokerCredential
 from application.services import Services
 from application.users import add_account, deactivate_now
 from bootstrap import (
@@ -124,13 +125,16 @@ def demo(
                 progress.update(task, description=text, advance=1)
 
             try:
-                result = load_demo(services, password, progress=step)
-            except TandemError as exc:
+                result = load_demo(services, password, progress=step, broker=services.share_access)
+            except (TandemError, BrokerUnavailable) as exc:
                 _fail(exc)
         console.print(f"Demo loaded: {len(result.users)} users, {len(result.patients)} patients.")
         console.print("Users: " + ", ".join(result.users))
         if generated:
             console.print(f"Demo password (generated, shown once): [bold]{password}[/bold]")
+        for name, credential in result.credentials:
+            console.print(f"{name}:", highlight=False)
+            _print_credential(credential)
 
 
 @user_app.command("add")
@@ -188,9 +192,51 @@ def directory_add(
             receipt = services.directory.register_now(
                 CLI_ACTOR, kind=kind, name=name, role=role, email=email
             )
-        except TandemError as exc:
+        except (TandemError, BrokerUnavailable) as exc:
             _fail(exc)
         console.print(f"Registered {kind} {name} ({role.value}): {receipt.entry_id}")
+        if receipt.broker_credential is not None:
+            _print_credential(receipt.broker_credential)
+
+
+def _print_credential(credential: BrokerCredential) -> None:
+    """The broker credential, shown this once: the password is kept nowhere."""
+    console.print(
+        "Broker credential (shown once; give it to the recipient, it is kept nowhere):\n"
+        f"  TANDEM_KAFKA_USERNAME={credential.username}\n"
+        f"  TANDEM_KAFKA_PASSWORD={credential.password}\n"
+        f"  {credential.mechanism} over TLS; reads topic {credential.topic}, "
+        f"group {credential.group}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@directory_app.command("remove")
+def directory_remove(
+    entry_id: Annotated[str, typer.Argument(help="The entry's id (tandem directory list).")],
+    reason: Annotated[str, typer.Option(help="Why it leaves the directory.")],
+) -> None:
+    """Take an entry out of the directory and revoke its broker credential and ACLs."""
+    with _services() as services:
+        try:
+            receipt = services.directory.remove_now(CLI_ACTOR, entry_id, reason)
+        except (TandemError, BrokerUnavailable) as exc:
+            _fail(exc)
+        console.print(f"Removed {receipt.entry_id} from the directory.")
+
+
+@directory_app.command("credential")
+def directory_credential(
+    entry_id: Annotated[str, typer.Argument(help="The entry's id (tandem directory list).")],
+) -> None:
+    """Issue a new broker credential for an entry (an earlier one stops working)."""
+    with _services() as services:
+        try:
+            credential = services.directory.issue_credential_now(CLI_ACTOR, entry_id)
+        except (TandemError, BrokerUnavailable) as exc:
+            _fail(exc)
+        _print_credential(credential)
 
 
 @directory_app.command("list")

@@ -12,7 +12,13 @@ from api.errors import AUTH_ERRORS, WRITE_ERRORS
 from application import directory as use
 from application.schemas.base import CommandReceipt
 from application.schemas.consents import RecipientResolution
-from application.schemas.directory import DirectoryReceipt, RecipientCreate, RecipientPublic
+from application.schemas.directory import (
+    BrokerCredential,
+    DirectoryReceipt,
+    RecipientCreate,
+    RecipientPublic,
+    RecipientRemoval,
+)
 
 router = APIRouter(tags=["directory"])
 
@@ -28,8 +34,30 @@ async def register_recipient(
     body: RecipientCreate, user: CurrentUser, services: ServicesDep
 ) -> DirectoryReceipt:
     """Register an outside recipient (an organisation, or a person by their sign-in email)
-    with the role it acts in; consents name it by the entry_id answered."""
+    with the role it acts in; consents name it by the entry_id answered. With a broker
+    configured, the answer holds the entry's broker credential, shown this once."""
     return await services.directory.register(user.actor, body)
+
+
+@router.post(
+    "/directory/{entry_id}/removal", response_model=DirectoryReceipt, responses=WRITE_ERRORS
+)
+async def remove_recipient(
+    entry_id: UUID, body: RecipientRemoval, user: CurrentUser, services: ServicesDep
+) -> DirectoryReceipt:
+    """Take an entry out of the directory: consents naming it open nothing from now on,
+    and its broker credential and ACLs are revoked."""
+    return await services.directory.remove(user.actor, entry_id, body)
+
+
+@router.post(
+    "/directory/{entry_id}/credential", response_model=BrokerCredential, responses=WRITE_ERRORS
+)
+async def issue_credential(
+    entry_id: UUID, user: CurrentUser, services: ServicesDep
+) -> BrokerCredential:
+    """A new broker credential for the entry (shown this once); an earlier one stops working."""
+    return await services.directory.issue_credential(user.actor, entry_id)
 
 
 @router.get(

@@ -601,6 +601,18 @@ API: dict[tuple[str, str], list[Way]] = {
         )
     ],
     ("GET", "/directory/unresolved-consents"): [Way("mine")],
+    # an entry no one registered (refused on entry_id: the removal itself is tested in
+    # tests/integration/test_kafka_security.py), and a credential with no broker configured
+    ("POST", "/directory/{entry_id}/removal"): [
+        Way(
+            "an unknown entry",
+            {"entry_id": "=6f1c2b0e-0000-4000-8000-000000000000"},
+            json={"reason": "No longer a recipient"},
+        )
+    ],
+    ("POST", "/directory/{entry_id}/credential"): [
+        Way("a spare entry", {"entry_id": "entry user spare@nowhere.test"})
+    ],
     # compliance
     ("POST", "/compliance/break-glass/{access_id}/review"): [
         Way(
@@ -840,6 +852,8 @@ CLI_ALLOWED = {
     "user deactivate": "closes an account; prints its email",
     "directory add": "registers a consent recipient; prints its kind, name, role and id",
     "directory list": "lists the directory of consent recipients (no patient's data)",
+    "directory remove": "takes a recipient out of the directory; prints its id",
+    "directory credential": "issues a recipient's broker credential; prints it once",
     "rebuild": "rebuilds the record index; prints a position and a duration",
     "project": "keeps the record index; prints a position",
     "verify": "checks the hash chain and the last published head; prints intact or the "

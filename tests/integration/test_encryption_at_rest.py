@@ -56,6 +56,7 @@ from tests.builders import (
     post_login,
     register_with_team,
 )
+from tests.conftest import SecuredBroker
 
 PASSWORD = "demo-password-123"
 OUTSIDER = "outside.therapist@test"
@@ -285,10 +286,17 @@ def assert_search_finds_the_demo_patients(client: TestClient) -> None:
 
 
 def test_with_a_key_no_file_holds_patient_text_and_search_still_works(
-    tmp_path: Path, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, kafka: SecuredBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir, receiver_dir = tmp_path / "data", tmp_path / "maple"
-    settings = keyed(data_dir).model_copy(update={"kafka_bootstrap": kafka_bootstrap})
+    settings = keyed(data_dir).model_copy(
+        update={
+            "kafka_bootstrap": kafka.bootstrap,
+            "kafka_username": kafka.relay.username,
+            "kafka_password": SecretStr(kafka.relay.password),
+            "kafka_ca_file": kafka.relay.ca_file,
+        }
+    )
     services = bootstrap_services(settings)
     load_demo(demo_services(services.clinic), PASSWORD)
     create_user(
@@ -310,7 +318,20 @@ def test_with_a_key_no_file_holds_patient_text_and_search_still_works(
         monkeypatch.setattr(f"{Relay.__module__}.TOPIC_PREFIX", prefix)
         relay = relay_for(settings)
         store = receiver_store_for(settings, MAPLE, receiver_dir)
-        receiver = receiver_for(settings, MAPLE, store)
+        # The demo was loaded with no broker configured: each entry's credential is issued
+        # now (`tandem directory credential`), which also gives the relay its topic.
+        access, entries = kafka.access(), services.clinic.directory().entries.values()
+        credential = next(access.issue(e) for e in entries if e.name == MAPLE)
+        for entry in entries:
+            if entry.name != MAPLE:
+                access.issue(entry)
+        as_maple = settings.model_copy(
+            update={
+                "kafka_username": credential.username,
+                "kafka_password": SecretStr(credential.password),
+            }
+        )
+        receiver = receiver_for(as_maple, MAPLE, store)
         try:
             assert relay.run_once() > 0
             drain(receiver)
@@ -319,6 +340,8 @@ def test_with_a_key_no_file_holds_patient_text_and_search_still_works(
         finally:
             relay.close()
             receiver.close()
+            for entry in entries:
+                access.revoke(entry)
         reminders_for(settings).run_once(datetime.now(UTC))
         services.reader.index.catch_up()
 

@@ -13,9 +13,11 @@ import uuid
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from tests.conftest import SecuredBroker
 
-def test_cluster_is_one_unfenced_broker(kafka_bootstrap: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, request_timeout_ms=10_000)
+
+def test_cluster_is_one_unfenced_broker(kafka: SecuredBroker) -> None:
+    admin = KafkaAdminClient(**kafka.admin.configs(), request_timeout_ms=10_000)
     try:
         cluster = admin.describe_cluster()
     finally:
@@ -24,12 +26,12 @@ def test_cluster_is_one_unfenced_broker(kafka_bootstrap: str) -> None:
     assert cluster["controller_id"] == cluster["brokers"][0]["broker_id"]
 
 
-def test_keyed_messages_come_back_in_order(kafka_bootstrap: str, kafka_topic: str) -> None:
+def test_keyed_messages_come_back_in_order(kafka: SecuredBroker, kafka_topic: str) -> None:
     patient = f"patient-{uuid.uuid4()}"
     events = [{"event_id": str(uuid.uuid4()), "version": v} for v in (1, 2, 3)]
 
     producer = KafkaProducer(
-        bootstrap_servers=kafka_bootstrap,
+        **kafka.admin.configs(),
         enable_idempotence=True,
         acks="all",
     )
@@ -48,7 +50,7 @@ def test_keyed_messages_come_back_in_order(kafka_bootstrap: str, kafka_topic: st
 
     consumer = KafkaConsumer(
         kafka_topic,
-        bootstrap_servers=kafka_bootstrap,
+        **kafka.admin.configs(),
         group_id=f"tandem-test-{uuid.uuid4().hex[:12]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from adapters.receiver import Receiver, ReceiverStore
-from adapters.relay import Checkpoint, Relay
+from adapters.relay import Checkpoint, Relay, topic_for
 from application.clinic import Clinic
 from bootstrap import bootstrap
 from bootstrap.settings import Settings
@@ -36,6 +36,7 @@ from tests.builders import (
     register_recipient,
     register_with_team,
 )
+from tests.conftest import SecuredBroker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,6 +111,19 @@ def start_med(clinic: Clinic, patient: uuid.UUID) -> uuid.UUID:
     return med
 
 
+def receiver_of(
+    kafka: SecuredBroker, clinic: Clinic, organisation: str, store: ReceiverStore
+) -> Receiver:
+    """The organisation's receiver, with the broker credential its directory entry is
+    issued (as `tandem directory credential` issues it)."""
+    entry = clinic.directory().match("organisation", organisation)
+    assert entry is not None
+    credential = kafka.access().issue(entry)
+    return Receiver(
+        kafka.admin.as_user(credential.username, credential.password), organisation, store
+    )
+
+
 def drain(receiver: Receiver, seconds: float = 15.0) -> None:
     """Poll until nothing new has arrived for a couple of seconds."""
     deadline = time.monotonic() + seconds
@@ -120,14 +134,14 @@ def drain(receiver: Receiver, seconds: float = 15.0) -> None:
 
 
 def test_consented_events_flow_and_revocation_stops_them(
-    clinic: Clinic, tmp_path: Path, kafka_bootstrap: str
+    clinic: Clinic, tmp_path: Path, kafka: SecuredBroker
 ) -> None:
     organisation = f"Practice {uuid.uuid4().hex[:8]}"
     patient, consent_id = shared_patient(clinic, organisation)
     med = start_med(clinic, patient)
     act(clinic, patient, lambda r: r.write_progress_note(THERAPIST, ago(days=9), text="not shared"))
-    relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
-    receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
+    relay = Relay(clinic, kafka.relay, Checkpoint(tmp_path / "relay.sqlite"))
+    receiver = receiver_of(kafka, clinic, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
     try:
         assert relay.run_once() == 1
         drain(receiver)
@@ -171,12 +185,13 @@ def kafka(action: str) -> None:
 
 
 def test_a_broker_outage_under_load_loses_and_duplicates_nothing(
-    clinic: Clinic, tmp_path: Path, kafka_bootstrap: str
+    clinic: Clinic, tmp_path: Path, kafka: SecuredBroker
 ) -> None:
     organisation = f"Practice {uuid.uuid4().hex[:8]}"
     patients = [shared_patient(clinic, organisation)[0] for _ in range(3)]
     meds = {p: start_med(clinic, p) for p in patients}
-    relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
+    receiver = receiver_of(kafka, clinic, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
+    relay = Relay(clinic, kafka.relay, Checkpoint(tmp_path / "relay.sqlite"))
     stop = threading.Event()
     relaying = threading.Thread(target=relay.run_forever, kwargs={"idle": 0.2, "stop": stop})
     relaying.start()
@@ -215,7 +230,6 @@ def test_a_broker_outage_under_load_loses_and_duplicates_nothing(
         relaying.join(30)
         relay.close()
 
-    receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
     try:
         drain(receiver, 30)
         events = receiver.store.events()
@@ -228,7 +242,7 @@ def test_a_broker_outage_under_load_loses_and_duplicates_nothing(
 
 
 def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
-    clinic: Clinic, tmp_path: Path, kafka_bootstrap: str
+    clinic: Clinic, tmp_path: Path, kafka: SecuredBroker
 ) -> None:
     organisation = f"Practice {uuid.uuid4().hex[:8]}"
     patient = shared_patient(clinic, organisation)[0]
@@ -244,11 +258,8 @@ def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
             doses_taken=n % 2,
         )
     clinic.save(records)
-    env = {
-        **os.environ,
-        "TANDEM_DATA_DIR": str(tmp_path / "data"),
-        "TANDEM_KAFKA_BOOTSTRAP": kafka_bootstrap,
-    }
+    receiver = receiver_of(kafka, clinic, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
+    env = {**os.environ, "TANDEM_DATA_DIR": str(tmp_path / "data"), **kafka.env()}
     relay_cmd = [sys.executable, "-c", "from api.cli import main; main()", "relay"]
     first = subprocess.Popen(
         relay_cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -265,7 +276,6 @@ def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
         [*relay_cmd, "--once"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120
     )
 
-    receiver = Receiver(kafka_bootstrap, organisation, ReceiverStore(tmp_path / "rx.sqlite"))
     try:
         drain(receiver, 30)
         events = receiver.store.events()
@@ -276,7 +286,7 @@ def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
 
 
 def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_else(
-    tmp_path: Path, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, kafka: SecuredBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from demo import load_demo
     from demo.common import MAPLE, patient_actor
@@ -291,8 +301,14 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
     # (and another run's at the same time, its revocation among them) out of this one.
     prefix = f"tandem-test-{uuid.uuid4().hex[:12]}.share."
     monkeypatch.setattr(f"{Relay.__module__}.TOPIC_PREFIX", prefix)
-    relay = Relay(clinic, kafka_bootstrap, Checkpoint(tmp_path / "relay.sqlite"))
-    receiver = Receiver(kafka_bootstrap, MAPLE, ReceiverStore(tmp_path / "maple.sqlite"))
+    # The demo was loaded with no broker configured: the clinic issues each entry's
+    # credential now (`tandem directory credential`), which gives the relay its topic.
+    access = kafka.access()
+    others = [e for e in clinic.directory().entries.values() if e.name != MAPLE]
+    for entry in others:
+        access.issue(entry)
+    relay = Relay(clinic, kafka.relay, Checkpoint(tmp_path / "relay.sqlite"))
+    receiver = receiver_of(kafka, clinic, MAPLE, ReceiverStore(tmp_path / "maple.sqlite"))
     ava, cara = patient_id_for("DEMO-1001"), patient_id_for("DEMO-1003")
     try:
         relay.run_once()
@@ -362,3 +378,91 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
     finally:
         relay.close()
         receiver.close()
+        for entry in clinic.directory().entries.values():
+            access.revoke(entry)
+
+
+def receive(receiver: Receiver, wanted: int, seconds: float = 30.0) -> list[dict[str, Any]]:
+    """The receiver's view once it holds `wanted` events (or the time is up), and after a
+    further quiet second (so that one too many would show)."""
+    deadline = time.monotonic() + seconds
+    while len(receiver.store.events()) < wanted and time.monotonic() < deadline:
+        receiver.poll_once(timeout_ms=500)
+    receiver.poll_once(timeout_ms=1000)
+    return receiver.store.events()
+
+
+def test_a_recipient_without_broker_access_holds_up_no_one_else(
+    clinic: Clinic, tmp_path: Path, kafka: SecuredBroker
+) -> None:
+    """One entry has no topic or credential yet (registered while no broker admin was
+    configured): the relay delivers to the other, holds that one's envelopes from their
+    first position, and delivers them all, once, when its access is issued, even through a
+    relay restarted in between."""
+    ready, waiting = f"Practice {uuid.uuid4().hex[:8]}", f"Practice {uuid.uuid4().hex[:8]}"
+    first = shared_patient(clinic, ready)[0]
+    second = shared_patient(clinic, waiting)[0]
+    waiting_from = clinic.position() + 1
+    meds = {first: start_med(clinic, first), second: start_med(clinic, second)}
+    access = kafka.access()
+    entries = [clinic.directory().match("organisation", name) for name in (ready, waiting)]
+    checkpoint = tmp_path / "relay.sqlite"
+    relay = Relay(clinic, kafka.relay, Checkpoint(checkpoint), hold_retry=0)
+    receiver = receiver_of(kafka, clinic, ready, ReceiverStore(tmp_path / "ready.sqlite"))
+    late: Receiver | None = None
+
+    def adherence(patient: uuid.UUID) -> None:
+        act(
+            clinic,
+            patient,
+            lambda r: r.record_adherence(
+                PRESCRIBER,
+                now(),
+                medication_id=meds[patient],
+                period_days=1,
+                doses_prescribed=1,
+                doses_taken=1,
+            ),
+        )
+
+    try:
+        assert relay.run_once() == 1  # the ready practice's medication; the other's is held
+        assert relay.checkpoint.get() == clinic.position()
+        held = relay.held()
+        assert list(held) == [topic_for(waiting)]
+        assert held[topic_for(waiting)].since == waiting_from + 1  # its MedicationStarted
+        for _ in range(3):
+            adherence(first)
+            adherence(second)
+        assert relay.run_once() == 3  # retried and still refused: the others still flow
+        assert relay.checkpoint.get() == clinic.position()
+        assert held == relay.held()
+        assert len(receive(receiver, 4)) == 4
+        relay.close()
+
+        # The clinic issues the waiting entry's access (`tandem directory credential`); a
+        # relay started again from the same checkpoint file delivers what was held.
+        credential = access.issue(entries[1])  # type: ignore[arg-type]
+        relay = Relay(clinic, kafka.relay, Checkpoint(checkpoint), hold_retry=0)
+        adherence(first)
+        adherence(second)
+        assert relay.run_once() == 4 + 2  # the held four, then the two new envelopes
+        assert relay.held() == {}
+        late = Receiver(
+            kafka.admin.as_user(credential.username, credential.password),
+            waiting,
+            ReceiverStore(tmp_path / "waiting.sqlite"),
+        )
+        for rx, patient in ((late, second), (receiver, first)):
+            events = receive(rx, 5)
+            assert [e["kind"] for e in events] == ["MedicationStarted"] + ["AdherenceRecorded"] * 4
+            assert {e["patient_id"] for e in events} == {str(patient)}
+            positions = [e["position"] for e in events]
+            assert positions == sorted(set(positions))
+    finally:
+        relay.close()
+        receiver.close()
+        if late is not None:
+            late.close()
+        for entry in entries:
+            access.revoke(entry)  # type: ignore[arg-type]
