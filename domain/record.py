@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -167,6 +168,10 @@ class RecordState:
     homework: set[UUID] = field(default_factory=set)
     conditions: dict[str, str] = field(default_factory=dict)
     phase: str | None = None
+    # What a dose range needs of the patient: the birth date, and the latest weight by
+    # clinical time (domain/rules/dose_ranges.py).
+    birth_date: date | None = None
+    weight: tuple[datetime, Decimal] | None = None
 
 
 class RecordBase(Aggregate):

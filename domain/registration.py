@@ -77,6 +77,7 @@ class PatientRegistered(Demographics, Aggregate.Created):
     def apply(self, aggregate: Any) -> None:
         aggregate.state.mrn = self.mrn
         aggregate.state.name = f"{self.given_name} {self.family_name}"
+        aggregate.state.birth_date = self.birth_date
 
     def summary(self) -> str:
         return (
@@ -94,6 +95,7 @@ class DemographicsUpdated(Demographics):
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.name = f"{self.given_name} {self.family_name}"
+        aggregate.state.birth_date = self.birth_date
 
     def summary(self) -> str:
         return f"demographics updated ({self.given_name} {self.family_name})"
