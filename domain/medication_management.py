@@ -510,6 +510,7 @@ class MedicationSection(RecordBase):
         self.check_each_medication_listed_once(reconciled)
         for index, item in enumerate(reconciled):
             self.check_reconciled_item(index, item)
+            self.check_reconciled_dose(index, item, at)
         self._record(
             MedicationsReconciled,
             by,
@@ -536,6 +537,23 @@ class MedicationSection(RecordBase):
             drugs.add(item.key)
             if item.rxnorm is not None:
                 codes.add(item.rxnorm)
+
+    def check_reconciled_dose(self, index: int, item: ReconciledItem, at: datetime) -> None:
+        """A new dose the prescriber decides on is in a unit its drug is dosed in and below
+        its ceiling (the dose as reported is what the patient said, and stands as said)."""
+        if item.decision != "changed" or item.new_dose is None:
+            return
+        schedule = item.schedule_after()
+        found = assess(
+            item.drug,
+            item.rxnorm,
+            "oral",
+            self.lamotrigine_regimen(),
+            item.new_dose,
+            schedule.frequency,
+            self.dose_patient(at),
+        )
+        self.refuse_implausible(item.drug, found, item.new_dose, f"items.{index}.new_dose")
 
     def check_reconciled_item(self, index: int, item: ReconciledItem) -> None:
         """A change gives the new dose or schedule and why; a discontinuation gives why;
