@@ -41,7 +41,7 @@ from domain.medication import (
     TitrationPlanned,
 )
 from domain.record import RecordBase, parsed_flag, refuse_reserved, refused_fields
-from domain.rules.dose_ranges import Assessment, Patient, assess
+from domain.rules.dose_ranges import Assessment, Patient, assess, daily_amount
 from domain.rules.titration import (
     ENZYME_INDUCER_NAMES,
     LAMOTRIGINE_TITRATION,
@@ -158,7 +158,8 @@ class MedicationSection(RecordBase):
     # --- dose ranges (domain/rules/dose_ranges.py) ----------------------------------------
 
     def dose_patient(self, at: Any) -> Patient:
-        """Age on the dose's day and the latest weight recorded by then."""
+        """Age on the dose's day and the latest weight on the record (by clinical time;
+        however old it is)."""
         born, weight = self.state.birth_date, self.state.weight
         age = None
         if born is not None and isinstance(at, datetime):
@@ -345,6 +346,13 @@ class MedicationSection(RecordBase):
         override = _given(override_reason)
         parsed = _parsed(Schedule, schedule)
         checked = None
+        if parsed is not None and dose_per_administration is None:
+            # The same dose on another schedule: held to the maximum only if it gives more
+            # a day than before (moving a dose to bedtime asks for no new reason).
+            before = daily_amount(med.dose, med.frequency).amount
+            if daily_amount(med.dose, parsed.frequency).amount <= before:
+                self.assess_dose(med.drug, med.rxnorm, med.route, med.dose, parsed.frequency, at)
+                parsed = None
         if parsed is not None:
             checked = self.check_dose(
                 med.drug,

@@ -206,3 +206,27 @@ def test_a_stored_dose_above_todays_maximum_still_loads() -> None:
     stored["dose"] = {"amount": "5000", "unit": "mg"}
     del stored["dose_check"]
     assert MedicationStarted.model_validate(stored).dose.amount == Decimal(5000)
+
+
+def test_moving_a_dose_to_another_time_asks_for_no_new_reason_but_more_a_day_does() -> None:
+    record = a_registered_record()
+    medication_id = uuid4()
+    weekly = body("fluoxetine", "90", schedule={"frequency": "weekly"})
+    record.start_medication(PRESCRIBER, days_ago(10), medication_id=medication_id, **weekly)
+    record = given(record)
+
+    record.change_timing(
+        PRESCRIBER,
+        days_ago(5),
+        medication_id=medication_id,
+        schedule={"frequency": "every-4-weeks"},
+        reason="less often",
+    )
+    with refused(record, RuleViolation, field="schedule"):
+        record.change_timing(
+            PRESCRIBER,
+            days_ago(1),
+            medication_id=medication_id,
+            schedule={"frequency": "once-daily"},
+            reason="90 mg every day is above 80 mg/day",
+        )
