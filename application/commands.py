@@ -170,6 +170,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "medication_id",
     ),
     CommandSpec(
+        "/medications/{medication_id}/reported-doses",
+        s.DoseReport,
+        PatientRecord.report_dose_taken,
+        "medication",
+        "medication_id",
+    ),
+    CommandSpec(
         "/medications/{medication_id}/adherence",
         s.AdherenceCreate,
         PatientRecord.record_adherence,

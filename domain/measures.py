@@ -151,6 +151,11 @@ class VitalsRecorded(RecordEvent):
             raise ValueError(f"give at least one of {', '.join(VITAL_SIGNS)}")
         return self
 
+    def apply(self, aggregate: Any) -> None:
+        last = aggregate.state.weight
+        if self.weight_kg is not None and (last is None or self.clinical_time >= last[0]):
+            aggregate.state.weight = (self.clinical_time, self.weight_kg)
+
     def summary(self) -> str:
         shown = []
         if self.weight_kg is not None:

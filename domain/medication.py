@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from domain.dose import Dose, DoseStep, Schedule, check_steps_in_order
 from domain.events import Value
@@ -58,6 +64,47 @@ class MedicationState:
     rxnorm: str = ""
     started_at: datetime | None = None
     frequency: Frequency | None = None
+    route: str = "oral"
+
+
+class DoseCheck(Value):
+    """How a prescribed dose stood against the dose-range table when it was recorded
+    (domain/rules/dose_ranges.py): the row, the amount and the usual maximum it was compared
+    with, whether it was above that maximum (recorded only with an override reason) and the
+    notes its reader must see (no range on file, no weight on record, no paediatric range)."""
+
+    rule_id: ShortText
+    version: ShortText
+    amount: ShortText  # "300 mg/day"
+    usual_max: ShortText | None = None
+    above_usual_max: bool = False
+    notes: list[ShortText] = Field(default_factory=list, max_length=10)
+
+    def summary(self, override_reason: str | None) -> str:
+        shown = []
+        if self.above_usual_max:
+            shown.append(
+                f"above the usual maximum of {self.usual_max} ({self.rule_id} v{self.version}), "
+                f"overridden: {override_reason}"
+            )
+        shown += self.notes
+        return f" ({'; '.join(shown)})" if shown else ""
+
+
+class OmitsNewFields(RecordEvent):
+    """An event class that gained optional fields: left unset, they stay out of its JSON,
+    so an event stored before them keeps its payload byte for byte (what views and their
+    replays are built from)."""
+
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_new_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in self.omitted_when_none:
+            if name in data and data[name] is None:
+                del data[name]
+        return data
 
 
 class EvaluationRecorded(RecordEvent):
@@ -77,7 +124,7 @@ class EvaluationRecorded(RecordEvent):
         )
 
 
-class MedicationEvent(RecordEvent):
+class MedicationEvent(OmitsNewFields):
     default_class: ClassVar[DataClass] = DataClass.MEDICATION
     authors: ClassVar[frozenset[Role]] = PRESCRIBERS
 
@@ -93,6 +140,10 @@ class MedicationStarted(MedicationEvent):
     indication: ShortText
     # Prescribed as treatment for a substance-use disorder: its record is an SUD record.
     sud_treatment: bool = False
+    # Absent in events recorded before doses were checked against the dose-range table.
+    dose_check: DoseCheck | None = None
+    override_reason: Text | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"dose_check", "override_reason"})
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id] = MedicationState(
@@ -103,10 +154,12 @@ class MedicationStarted(MedicationEvent):
             self.rxnorm,
             self.clinical_time,
             self.schedule.frequency,
+            self.route,
         )
 
     def summary(self) -> str:
-        return f"started {self.drug} {self.dose} {self.schedule} for {self.indication}"
+        checked = self.dose_check.summary(self.override_reason) if self.dose_check else ""
+        return f"started {self.drug} {self.dose} {self.schedule} for {self.indication}{checked}"
 
 
 class TitrationPlanned(MedicationEvent):
@@ -121,37 +174,50 @@ class TitrationPlanned(MedicationEvent):
 
 
 class DoseChanged(MedicationEvent):
-    # In collaborative care the therapist (as care manager) may document a dose change
-    # the prescriber ordered; the event names who recorded it.
-    authors: ClassVar[frozenset[Role]] = PRESCRIBERS | {Role.THERAPIST}
+    # An order: only a prescriber records it. What a therapist or the patient hears the
+    # patient takes is a DoseReported. (Stored dose changes a therapist documented, before
+    # that was refused, still load: authorship is the command's check, not the event's.)
+    authors: ClassVar[frozenset[Role]] = PRESCRIBERS
 
     dose: Dose
     reason: Text
-    # Why a dose step beyond a titration schedule was taken (check_titration). Absent in
-    # events recorded before it was asked, and when no schedule was overridden.
+    # Why a dose step beyond a titration schedule, or above the usual maximum, was taken
+    # (check_titration, check_dose). Absent in events recorded before it was asked, and
+    # when nothing was overridden.
     override_reason: Text | None = None
+    dose_check: DoseCheck | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"dose_check"})
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id].dose = self.dose
 
     def summary(self) -> str:
+        if self.dose_check is not None and self.dose_check.above_usual_max:
+            return f"dose changed to {self.dose}: {self.reason}" + self.dose_check.summary(
+                self.override_reason
+            )
         override = (
             f" (titration overridden: {self.override_reason})" if self.override_reason else ""
         )
-        return f"dose changed to {self.dose}: {self.reason}{override}"
+        checked = self.dose_check.summary(None) if self.dose_check else ""
+        return f"dose changed to {self.dose}: {self.reason}{override}{checked}"
 
 
 class DoseTimingChanged(MedicationEvent):
     schedule: Schedule
     dose_per_administration: Dose | None = None
     reason: Text
+    dose_check: DoseCheck | None = None
+    override_reason: Text | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"dose_check", "override_reason"})
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id].frequency = self.schedule.frequency
 
     def summary(self) -> str:
         split = f", {self.dose_per_administration} each" if self.dose_per_administration else ""
-        return f"timing changed to {self.schedule}{split}: {self.reason}"
+        checked = self.dose_check.summary(self.override_reason) if self.dose_check else ""
+        return f"timing changed to {self.schedule}{split}: {self.reason}{checked}"
 
 
 class MedicationSwitched(MedicationEvent):
@@ -168,6 +234,13 @@ class MedicationSwitched(MedicationEvent):
     # Whether the new medication treats a substance-use disorder. None only in events
     # recorded before it was asked, when the new medication always followed the old one.
     sud_treatment: bool | None = None
+    dose_check: DoseCheck | None = None
+    override_reason: Text | None = None
+    # The new medication's route; none: the old one's (and in events recorded before it).
+    route: Route | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset(
+        {"dose_check", "override_reason", "route"}
+    )
 
     def apply(self, aggregate: Any) -> None:
         old = aggregate.state.medications[self.medication_id]
@@ -181,11 +254,13 @@ class MedicationSwitched(MedicationEvent):
             self.rxnorm,
             self.clinical_time,
             self.schedule.frequency,
+            self.route or old.route,
         )
 
     def summary(self) -> str:
         how = " with cross-taper" if self.cross_taper else ""
-        return f"switched to {self.drug} {self.dose}{how}: {self.reason}"
+        checked = self.dose_check.summary(self.override_reason) if self.dose_check else ""
+        return f"switched to {self.drug} {self.dose}{how}: {self.reason}{checked}"
 
 
 class SideEffectReported(MedicationEvent):
@@ -216,6 +291,23 @@ class AdherenceRecorded(MedicationEvent):
 
     def summary(self) -> str:
         return f"adherence: {self.doses_taken}/{self.doses_prescribed} doses over {self.period_days} days"
+
+
+class DoseReported(MedicationEvent):
+    """What the patient is reported to take, as an observation: told to the therapist, or
+    said by the patient. Not an order: it changes no dose on the record; a prescriber who
+    agrees records a DoseChanged."""
+
+    authors: ClassVar[frozenset[Role]] = TREATING | {Role.PATIENT, Role.PRIMARY_CARE}
+
+    dose: Dose
+    schedule: Schedule | None = None
+    note: Text | None = None
+
+    def summary(self) -> str:
+        schedule = f" {self.schedule}" if self.schedule is not None else ""
+        note = f": {self.note}" if self.note else ""
+        return f"reported taking {self.dose}{schedule} (an observation, not an order){note}"
 
 
 class MedicationReassessed(MedicationEvent):

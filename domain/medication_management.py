@@ -1,8 +1,10 @@
 """Medication management: the record's commands for a patient's medications, from the
 evaluation to the stop, the reconciliation of those prescribed elsewhere, and the guards
-they apply (the medication must be known and current; a lamotrigine increase must keep to
-its titration schedule or say why not; each reconciled medication is listed once, with
-what its decision needs).
+they apply (the medication must be known and current; a prescribed dose must be in a unit
+its drug is dosed in, below its ceiling, and at most its usual maximum or say why not
+(domain/rules/dose_ranges.py); a lamotrigine increase must keep to its titration schedule
+or say why not; each reconciled medication is listed once, with what its decision needs).
+Only prescribers order; what the patient is reported to take is an observation.
 
 The events they record are in domain/medication.py.
 """
@@ -15,13 +17,15 @@ from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
-from domain.dose import Dose
+from domain.dose import Dose, DoseStep, Schedule
 from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.events import Actor
 from domain.medication import (
     STOPPED,
     AdherenceRecorded,
     DoseChanged,
+    DoseCheck,
+    DoseReported,
     DoseTimingChanged,
     EvaluationRecorded,
     MedicationEvent,
@@ -37,6 +41,7 @@ from domain.medication import (
     TitrationPlanned,
 )
 from domain.record import RecordBase, parsed_flag, refuse_reserved, refused_fields
+from domain.rules.dose_ranges import Assessment, Patient, assess, daily_amount
 from domain.rules.titration import (
     ENZYME_INDUCER_NAMES,
     LAMOTRIGINE_TITRATION,
@@ -44,9 +49,27 @@ from domain.rules.titration import (
     Regimen,
     mg_per_day,
 )
-from domain.vocabulary import Severity
+from domain.vocabulary import Frequency, Severity
 
 _RECONCILED_ITEMS: TypeAdapter[list[ReconciledItem]] = TypeAdapter(list[ReconciledItem])
+_STEPS: TypeAdapter[list[DoseStep]] = TypeAdapter(list[DoseStep])
+
+
+def _given(reason: Any) -> Any:
+    """A blank override reason is no reason; anything else goes to the event, which
+    checks it."""
+    return None if isinstance(reason, str) and not reason.strip() else reason
+
+
+def _parsed(model: type[Dose] | type[Schedule], value: Any) -> Any:
+    """The value as its event will read it, or None when the event will refuse it (naming
+    the field)."""
+    if value is None or isinstance(value, model):
+        return value
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
 
 
 class MedicationSection(RecordBase):
@@ -82,6 +105,18 @@ class MedicationSection(RecordBase):
         # The data class follows the flag as the event will read it ("false" is False), not
         # the truthiness of whatever the caller sent.
         sud = parsed_flag("sud_treatment", details.pop("sud_treatment", False))
+        self.check_may_author(MedicationStarted, by)
+        override = _given(details.pop("override_reason", None))
+        schedule = _parsed(Schedule, details.get("schedule"))
+        checked = self.check_dose(
+            str(details.get("drug", "")),
+            details.get("rxnorm"),
+            str(details.get("route", "oral")),
+            details.get("dose"),
+            schedule.frequency if schedule is not None else None,
+            at,
+            override,
+        )
         self._record(
             MedicationStarted,
             by,
@@ -89,6 +124,8 @@ class MedicationSection(RecordBase):
             medication_id=medication_id,
             sud_context=sud,
             sud_treatment=sud,
+            dose_check=checked,
+            override_reason=override if checked is not None and checked.above_usual_max else None,
             **details,
         )
 
@@ -113,7 +150,114 @@ class MedicationSection(RecordBase):
     def plan_titration(
         self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any]
     ) -> None:
+        med = self.check_medication_current(medication_id)
+        self.check_may_author(TitrationPlanned, by)
+        self.check_steps(med, steps, at)
         self._on_medication(TitrationPlanned, by, at, medication_id, steps=steps)
+
+    # --- dose ranges (domain/rules/dose_ranges.py) ----------------------------------------
+
+    def dose_patient(self, at: Any) -> Patient:
+        """Age on the dose's day and the latest weight on the record (by clinical time;
+        however old it is)."""
+        born, weight = self.state.birth_date, self.state.weight
+        age = None
+        if born is not None and isinstance(at, datetime):
+            on = at.date()
+            age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        return Patient(age, weight[1] if weight is not None else None)
+
+    def check_dose(
+        self,
+        drug: str,
+        rxnorm: str | None,
+        route: str,
+        dose: Any,
+        frequency: Frequency | None,
+        at: Any,
+        override: Any,
+        *,
+        each: Any = None,
+        field: str = "dose",
+    ) -> DoseCheck | None:
+        """A prescribed dose on its schedule against the dose-range table: a unit the drug
+        is not dosed in, or an amount at its ceiling (a unit error), is refused outright;
+        above the usual maximum it is refused unless `override` says why. What it was
+        compared with, and the notes a reader must see, go on the event. None when the
+        dose will be refused by the event itself."""
+        found = self.assess_dose(drug, rxnorm, route, dose, frequency, at, each, field)
+        return None if found is None else self.dose_check(drug, found, override, field)
+
+    def assess_dose(
+        self,
+        drug: str,
+        rxnorm: str | None,
+        route: str,
+        dose: Any,
+        frequency: Frequency | None,
+        at: Any,
+        each: Any = None,
+        field: str = "dose",
+    ) -> Assessment | None:
+        """The dose's assessment, refusing a foreign unit or a dose at the ceiling."""
+        parsed, split = _parsed(Dose, dose), _parsed(Dose, each)
+        if parsed is None or (each is not None and split is None):
+            return None
+        regimen, patient = self.lamotrigine_regimen(), self.dose_patient(at)
+        found = assess(drug, rxnorm, route, regimen, parsed, frequency, patient, split)
+        self.refuse_implausible(drug, found, split if split is not None else parsed, field)
+        return found
+
+    def dose_check(self, drug: str, found: Assessment, override: Any, field: str) -> DoseCheck:
+        """Above the usual maximum, refused unless `override` says why; else what the
+        event records of the check."""
+        above = found.verdict == "above-usual"
+        if above and override is None:
+            raise RuleViolation(
+                f"{drug} {found.shown(found.amount)} is above the usual adult maximum of "
+                f"{found.shown(found.usual_max)} ({found.rule.rule_id} v{found.rule.version}, "
+                f"{found.rule.source}); give override_reason to proceed",
+                patient_id=self.id,
+                field=field,
+            )
+        return DoseCheck(
+            rule_id=found.rule.rule_id,
+            version=found.rule.version,
+            amount=found.shown(found.amount),
+            usual_max=None if found.usual_max is None else found.shown(found.usual_max),
+            above_usual_max=above,
+            notes=list(found.notes),
+        )
+
+    def refuse_implausible(self, drug: str, found: Assessment, given: Dose, field: str) -> None:
+        """A unit foreign to the drug, or a dose at its ceiling: no override is offered."""
+        if found.verdict == "foreign-unit":
+            raise InvalidInput.single(
+                f"{field}.unit",
+                f"{drug} is dosed in {', '.join(found.accepted_units)}, not {given.unit.value} "
+                f"({found.rule.rule_id} v{found.rule.version})",
+            )
+        if found.verdict == "above-ceiling":
+            raise InvalidInput.single(
+                f"{field}.amount",
+                f"{drug} {found.shown(found.amount)} is at or above the ceiling of "
+                f"{found.shown(found.ceiling)} ({found.rule.rule_id} v{found.rule.version}): "
+                "a unit error; refused, with no override",
+            )
+
+    def check_steps(self, med: MedicationState, steps: Any, at: Any) -> None:
+        """Each step of a plan in a unit its drug is dosed in and below its ceiling (the
+        usual maximum is checked when the step's dose change is recorded)."""
+        try:
+            parsed = _STEPS.validate_python(steps)
+        except ValidationError:
+            return  # the event refuses it, naming the field
+        regimen, patient = self.lamotrigine_regimen(), self.dose_patient(at)
+        for index, step in enumerate(parsed):
+            found = assess(
+                med.drug, med.rxnorm, med.route, regimen, step.dose, med.frequency, patient
+            )
+            self.refuse_implausible(med.drug, found, step.dose, f"steps.{index}.dose")
 
     def change_dose(
         self,
@@ -125,15 +269,16 @@ class MedicationSection(RecordBase):
         reason: str,
         override_reason: str | None = None,
     ) -> None:
-        """Change a medication's daily dose. A step beyond its titration schedule is refused
+        """Change a medication's daily dose. A foreign unit or a dose at its ceiling is
+        refused; a step beyond its titration schedule, or above its usual maximum, is refused
         unless `override_reason` says why, which the event records."""
         med = self.check_medication_current(medication_id)
         self.check_may_author(DoseChanged, by)
-        # A blank reason is no reason; anything else goes to the event, which checks it.
-        blank = isinstance(override_reason, str) and not override_reason.strip()
-        override = None if blank else override_reason
+        override = _given(override_reason)
+        found = self.assess_dose(med.drug, med.rxnorm, med.route, dose, med.frequency, at)
         if override is None:
             self.check_titration(med, at, dose)
+        checked = None if found is None else self.dose_check(med.drug, found, override, "dose")
         self._on_medication(
             DoseChanged,
             by,
@@ -142,6 +287,7 @@ class MedicationSection(RecordBase):
             dose=dose,
             reason=reason,
             override_reason=override,
+            dose_check=checked,
         )
 
     def check_titration(self, med: MedicationState, at: datetime, dose: Any) -> None:
@@ -191,7 +337,34 @@ class MedicationSection(RecordBase):
         schedule: Any,
         reason: str,
         dose_per_administration: Any = None,
+        override_reason: str | None = None,
     ) -> None:
+        """Change when a medication is taken; with a split, `dose_per_administration` at
+        each of the schedule's administrations makes the daily dose checked."""
+        med = self.check_medication_current(medication_id)
+        self.check_may_author(DoseTimingChanged, by)
+        override = _given(override_reason)
+        parsed = _parsed(Schedule, schedule)
+        checked = None
+        if parsed is not None and dose_per_administration is None:
+            # The same dose on another schedule: held to the maximum only if it gives more
+            # a day than before (moving a dose to bedtime asks for no new reason).
+            before = daily_amount(med.dose, med.frequency).amount
+            if daily_amount(med.dose, parsed.frequency).amount <= before:
+                self.assess_dose(med.drug, med.rxnorm, med.route, med.dose, parsed.frequency, at)
+                parsed = None
+        if parsed is not None:
+            checked = self.check_dose(
+                med.drug,
+                med.rxnorm,
+                med.route,
+                med.dose,
+                parsed.frequency,
+                at,
+                override,
+                each=dose_per_administration,
+                field="dose_per_administration" if dose_per_administration else "schedule",
+            )
         self._on_medication(
             DoseTimingChanged,
             by,
@@ -200,6 +373,8 @@ class MedicationSection(RecordBase):
             schedule=schedule,
             reason=reason,
             dose_per_administration=dose_per_administration,
+            dose_check=checked,
+            override_reason=override if checked is not None and checked.above_usual_max else None,
         )
 
     def switch_medication(
@@ -224,6 +399,18 @@ class MedicationSection(RecordBase):
             )
         old = self.check_medication_current(medication_id)
         new_sud = old.sud if sud_treatment is None else parsed_flag("sud_treatment", sud_treatment)
+        self.check_may_author(MedicationSwitched, by)
+        override = _given(details.pop("override_reason", None))
+        schedule = _parsed(Schedule, details.get("schedule"))
+        checked = self.check_dose(
+            str(details.get("drug", "")),
+            details.get("rxnorm"),
+            str(details.get("route") or old.route),
+            details.get("dose"),
+            schedule.frequency if schedule is not None else None,
+            at,
+            override,
+        )
         # The switch names both medications, so it is an SUD record if either is SUD
         # treatment (42 CFR 2.11).
         self._record(
@@ -234,6 +421,8 @@ class MedicationSection(RecordBase):
             sud_context=old.sud or new_sud,
             to_medication_id=to_medication_id,
             sud_treatment=new_sud,
+            dose_check=checked,
+            override_reason=override if checked is not None and checked.above_usual_max else None,
             **details,
         )
 
@@ -283,7 +472,35 @@ class MedicationSection(RecordBase):
     def start_taper(
         self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any], reason: str
     ) -> None:
+        med = self.check_medication_current(medication_id)
+        self.check_may_author(TaperStarted, by)
+        self.check_steps(med, steps, at)
         self._on_medication(TaperStarted, by, at, medication_id, steps=steps, reason=reason)
+
+    def report_dose_taken(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        dose: Any,
+        schedule: Any = None,
+        note: str | None = None,
+    ) -> None:
+        """What the patient is reported to take (an observation, not an order): by the
+        patient, or told to the therapist or another clinician on the team. It changes no
+        dose on the record, and is not held to the dose ranges (what is taken is what it
+        is: a report above the maximum is the report the prescriber must see)."""
+        self._on_medication(
+            DoseReported,
+            by,
+            at,
+            medication_id,
+            even_if_stopped=True,
+            dose=dose,
+            schedule=schedule,
+            note=note,
+        )
 
     def stop_medication(self, by: Actor, at: datetime, *, medication_id: UUID, reason: str) -> None:
         self._on_medication(MedicationStopped, by, at, medication_id, reason=reason)
@@ -301,6 +518,7 @@ class MedicationSection(RecordBase):
         self.check_each_medication_listed_once(reconciled)
         for index, item in enumerate(reconciled):
             self.check_reconciled_item(index, item)
+            self.check_reconciled_dose(index, item, at)
         self._record(
             MedicationsReconciled,
             by,
@@ -327,6 +545,23 @@ class MedicationSection(RecordBase):
             drugs.add(item.key)
             if item.rxnorm is not None:
                 codes.add(item.rxnorm)
+
+    def check_reconciled_dose(self, index: int, item: ReconciledItem, at: datetime) -> None:
+        """A new dose the prescriber decides on is in a unit its drug is dosed in and below
+        its ceiling (the dose as reported is what the patient said, and stands as said)."""
+        if item.decision != "changed" or item.new_dose is None:
+            return
+        schedule = item.schedule_after()
+        found = assess(
+            item.drug,
+            item.rxnorm,
+            "oral",
+            self.lamotrigine_regimen(),
+            item.new_dose,
+            schedule.frequency,
+            self.dose_patient(at),
+        )
+        self.refuse_implausible(item.drug, found, item.new_dose, f"items.{index}.new_dose")
 
     def check_reconciled_item(self, index: int, item: ReconciledItem) -> None:
         """A change gives the new dose or schedule and why; a discontinuation gives why;

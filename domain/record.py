@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -229,6 +230,9 @@ class RecordState:
     homework: set[UUID] = field(default_factory=set)
     conditions: dict[str, str] = field(default_factory=dict)
     phase: str | None = None
+    # What a dose range needs of the patient beside the birth date (also the lower bound
+    # of clinical times): the latest weight by clinical time (domain/rules/dose_ranges.py).
+    weight: tuple[datetime, Decimal] | None = None
 
 
 class RecordBase(Aggregate):

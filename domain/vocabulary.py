@@ -111,6 +111,7 @@ class Frequency(StrEnum):
     AT_BEDTIME = "at-bedtime"
     EVERY_OTHER_DAY = "every-other-day"
     WEEKLY = "weekly"
+    EVERY_4_WEEKS = "every-4-weeks"
     AS_NEEDED = "as-needed"
 
 

@@ -133,9 +133,10 @@ TIMING: dict[str, dict[str, Any]] = {
     "at-bedtime": {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["HS"]},
     "every-other-day": {"frequency": 1, "period": 2, "periodUnit": "d"},
     "weekly": {"frequency": 1, "period": 1, "periodUnit": "wk"},
+    "every-4-weeks": {"frequency": 1, "period": 4, "periodUnit": "wk"},
 }
 ONE_ADMINISTRATION_PER_DOSING_DAY = frozenset(
-    {"once-daily", "every-morning", "at-bedtime", "every-other-day", "weekly"}
+    {"once-daily", "every-morning", "at-bedtime", "every-other-day", "weekly", "every-4-weeks"}
 )
 
 # --- consent -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from domain.history import lab_orders as history_lab_orders
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.labs import LabResulted
 from domain.measures import QuestionnaireAnswered
-from domain.medication import DoseChanged
+from domain.medication import DoseChanged, DoseReported
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.patient import PatientRecord
 from domain.record import RecordEvent
@@ -111,6 +111,14 @@ ACTIONS: dict[str, Action] = {
             (PatientRecord.change_dose,),
             (DoseChanged,),
             "Dose change recorded.",
+        ),
+        Action(
+            "reported",
+            "Dose the patient reports taking",
+            ("medication_id", "dose.amount", "dose.unit", "note", "clinical_time"),
+            (PatientRecord.report_dose_taken,),
+            (DoseReported,),
+            "Reported dose recorded (an observation, not an order).",
         ),
         *(
             Action(

@@ -133,6 +133,8 @@ class MedicationCreate(CommandBody):
     ] = "oral"
     indication: ShortText
     sud_treatment: bool = False
+    # Why a dose above the usual adult maximum is prescribed (the dose-range table).
+    override_reason: Text | None = None
 
 
 class TitrationPlanCreate(CommandBody):
@@ -149,6 +151,7 @@ class TimingChange(CommandBody):
     schedule: ScheduleIn
     reason: Text
     dose_per_administration: DoseIn | None = None
+    override_reason: Text | None = None
 
 
 class MedicationSwitch(CommandBody):
@@ -161,6 +164,19 @@ class MedicationSwitch(CommandBody):
     cross_taper: bool = False
     reason: Text
     sud_treatment: bool | None = None
+    override_reason: Text | None = None
+    route: (
+        Literal["oral", "sublingual", "transdermal", "intramuscular", "subcutaneous", "nasal"]
+        | None
+    ) = None
+
+
+class DoseReport(CommandBody):
+    """What the patient is reported to take: an observation, not an order."""
+
+    dose: DoseIn
+    schedule: ScheduleIn | None = None
+    note: Text | None = None
 
 
 class SideEffectCreate(CommandBody):

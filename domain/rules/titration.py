@@ -102,7 +102,11 @@ ENZYME_INDUCER_NAMES = DrugNames(
 _MILLIGRAMS = {DoseUnit.MG: Decimal(1), DoseUnit.G: Decimal(1000), DoseUnit.MCG: Decimal("0.001")}
 # A dose is the day's total, split over the day's administrations; a dose taken less often
 # than daily is what is taken on each dosing day.
-_DAYS_PER_DOSE = {Frequency.EVERY_OTHER_DAY: Decimal(2), Frequency.WEEKLY: Decimal(7)}
+_DAYS_PER_DOSE = {
+    Frequency.EVERY_OTHER_DAY: Decimal(2),
+    Frequency.WEEKLY: Decimal(7),
+    Frequency.EVERY_4_WEEKS: Decimal(28),
+}
 
 
 def mg_per_day(dose: Dose, frequency: Frequency | None) -> Decimal | None:

@@ -68,7 +68,7 @@ def post(api: Api, who: str, path: str, body: dict[str, Any]) -> Any:
     return api.client.post(path, json=body, headers=api.auth(who))
 
 
-def test_a_therapist_records_a_dose_change_and_reads_it_back(api: Api) -> None:
+def test_a_prescriber_records_a_dose_change_and_reads_it_back(api: Api) -> None:
     patient = registered(api)
     started = post(api, "prescriber@test", f"/patients/{patient}/medications", SERTRALINE)
     assert started.status_code == 201, started.text
@@ -76,7 +76,7 @@ def test_a_therapist_records_a_dose_change_and_reads_it_back(api: Api) -> None:
 
     changed = post(
         api,
-        "therapist@test",
+        "prescriber@test",
         f"/patients/{patient}/medications/{medication}/dose",
         {"dose": {"amount": "50", "unit": "mg"}, "reason": "tolerating 25 mg well"},
     )
@@ -95,8 +95,8 @@ def test_a_therapist_records_a_dose_change_and_reads_it_back(api: Api) -> None:
     assert last["position"] == receipt["position"]
     assert last["payload"]["dose"] == {"amount": "50", "unit": "mg"}
     assert (last["author"], last["author_role"], last["author_org"]) == (
-        "therapist@test",
-        "therapist",
+        "prescriber@test",
+        "prescriber",
         "Test Clinic",
     )
     assert last["data_class"] == "medication"

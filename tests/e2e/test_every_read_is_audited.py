@@ -300,7 +300,9 @@ def seed_medication(w: World) -> None:
     for name in ("medication to change", "medication to switch", "medication to taper"):
         w.ids[name] = w.created(RX, f"{p}/medications", medication("bupropion", "42347", "mood"))
     w.ids["medication to stop"] = w.created(
-        RX, f"{p}/medications", medication("mirtazapine", "15996", "sleep")
+        RX,
+        f"{p}/medications",
+        {**medication("mirtazapine", "15996", "sleep"), "dose": {"amount": "15", "unit": "mg"}},
     )
     order = {"loinc": "2823-3", "test_name": "Potassium", "reason": f"{m['lab']} baseline"}
     lab = w.created(RX, f"{p}/lab-orders", order)
@@ -668,6 +670,9 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/medications/{{item_id}}/side-effects"): body(
         "P", {"effect": "nausea", "severity": "mild"}, item_id="medication to change"
     ),
+    ("POST", f"{P_PATH}/medications/{{item_id}}/reported-doses"): body(
+        "P", {"dose": {"amount": "50", "unit": "mg"}}, item_id="medication to change"
+    ),
     ("POST", f"{P_PATH}/medications/{{item_id}}/adherence"): body(
         "P",
         {"period_days": 7, "doses_prescribed": 7, "doses_taken": 6},
@@ -763,6 +768,11 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         form_action(
             "dose",
             {"dose.amount": "75", "dose.unit": "mg", "reason": "Review"},
+            medication_id="medication to change",
+        ),
+        form_action(
+            "reported",
+            {"dose.amount": "50", "dose.unit": "mg", "note": "Says so"},
             medication_id="medication to change",
         ),
         form_action("phq-9", {f"answers.{i}": "1" for i in range(1, 10)}),

@@ -570,6 +570,67 @@ def test_a_message_and_its_acknowledgement(web: Web) -> None:
     assert again.status_code == 409 and "already acknowledged" in again.text
 
 
+def test_a_dose_above_the_usual_maximum_shows_the_field_error_and_offers_the_override(
+    web: Web,
+) -> None:
+    web.sign_in("prescriber@demo")
+    page = web.page(f"/patients/{AVA}")
+    assert "usual adult maximum" in page and 'id="dose-override-reason"' in page
+    version = web.services.clinic.patient(AVA).version
+    before = web.position()
+    form = {
+        "csrf": csrf_of(page),
+        "medication_id": sertraline(page),
+        "dose.amount": "300",
+        "dose.unit": "mg",
+        "reason": "no response at 200 mg",
+    }
+    answer = web.client.post(f"/patients/{AVA}/forms/dose", data=form)
+    assert answer.status_code == 409
+    assert "usual adult maximum of 200 mg/day" in field_error(answer.text, "dose-dose-amount")
+    unit = web.client.post(f"/patients/{AVA}/forms/dose", data={**form, "dose.unit": "g"})
+    assert unit.status_code == 422
+    assert "dosed in mg, not g" in field_error(unit.text, "dose-dose-unit")
+    assert web.services.clinic.patient(AVA).version == version
+    assert web.clinical_since(before) == []
+
+    why = f"specialist advice (form test {uuid4().hex[:8]})"
+    done = web.client.post(
+        f"/patients/{AVA}/forms/dose",
+        data={**form, "override_reason": why},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text[:2000]
+    change = next(r for r in reversed(web.events(AVA)) if r.kind == "DoseChanged")
+    assert change.payload["override_reason"] == why
+    assert why in web.page(done.headers["location"])  # on the page's timeline
+
+
+def test_a_therapist_has_no_dose_order_form_but_records_a_reported_dose(web: Web) -> None:
+    web.sign_in("therapist@demo")
+    page = web.page(f"/patients/{AVA}")
+    assert 'id="form-dose"' not in page and 'id="form-reported"' in page
+    medication = next(
+        v for v, label in options(page, "reported-medication-id") if label.startswith("sertraline")
+    )
+    note = f"says she takes 50 mg, not 100 (form test {uuid4().hex[:8]})"
+    answer = web.client.post(
+        f"/patients/{AVA}/forms/reported",
+        data={
+            "csrf": csrf_of(page),
+            "medication_id": medication,
+            "dose.amount": "50",
+            "dose.unit": "mg",
+            "note": note,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    reported = next(r for r in reversed(web.events(AVA)) if r.kind == "DoseReported")
+    assert reported.author == "therapist@demo" and reported.payload["note"] == note
+    assert "an observation, not an order" in reported.summary
+
+
 def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(web: Web) -> None:
     web.sign_in("prescriber@demo")
     page = web.page(f"/patients/{AVA}")

@@ -194,9 +194,9 @@ def test_an_override_reason_that_is_not_text_is_refused_by_the_event() -> None:
         )
 
 
-def test_the_therapist_recording_an_ordered_change_meets_the_same_guard() -> None:
+def test_a_therapist_may_not_record_the_change_at_all() -> None:
     record, medication_id = on_lamotrigine(10)
-    with refused(record, RuleViolation, field="dose"):
+    with refused(record, NotPermittedAuthor, field="actor.role"):
         record.change_dose(
             THERAPIST, days_ago(1), medication_id=medication_id, dose=mg("50"), reason="ordered"
         )
@@ -210,9 +210,9 @@ def test_who_may_record_is_decided_before_the_schedule() -> None:
         )
 
 
-def test_a_dose_in_grams_is_read_in_milligrams() -> None:
+def test_a_dose_in_grams_is_foreign_to_lamotrigine() -> None:
     record, medication_id = on_lamotrigine(3)
-    with refused(record, RuleViolation, field="dose"):
+    with refused(record, InvalidInput, field="dose.unit"):
         record.change_dose(
             PRESCRIBER, days_ago(1), medication_id=medication_id, dose=mg("0.05", "g"), reason="x"
         )
@@ -235,11 +235,11 @@ def test_a_decrease_is_never_refused() -> None:
 
 
 def test_after_week_6_the_schedule_no_longer_limits_the_dose() -> None:
-    record, medication_id = on_lamotrigine(50)  # week 8
+    record, medication_id = on_lamotrigine(50)  # week 8: 200 mg, the usual maximum
     record.change_dose(
-        PRESCRIBER, days_ago(1), medication_id=medication_id, dose=mg("300"), reason="partial"
+        PRESCRIBER, days_ago(1), medication_id=medication_id, dose=mg("200"), reason="partial"
     )
-    assert only_event(record, DoseChanged).dose.amount == Decimal("300")
+    assert only_event(record, DoseChanged).dose.amount == Decimal("200")
 
 
 def test_lamotrigine_is_recognised_by_name_as_well_as_by_code() -> None:

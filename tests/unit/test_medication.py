@@ -23,6 +23,7 @@ from domain.medication import (
     TAPERING,
     AdherenceRecorded,
     DoseChanged,
+    DoseReported,
     DoseTimingChanged,
     EvaluationRecorded,
     MedicationReassessed,
@@ -34,7 +35,7 @@ from domain.medication import (
     TitrationPlanned,
 )
 from domain.patient import PatientRecord
-from domain.vocabulary import DataClass, DoseUnit, Frequency, Severity
+from domain.vocabulary import DataClass, DoseUnit, Frequency, Role, Severity
 from tests.unit.builders import (
     BUPRENORPHINE,
     PART2_PRESCRIBER,
@@ -396,18 +397,29 @@ def test_a_dose_change_for_an_unknown_medication_is_refused(
     assert refusal.value.patient_id == record.id
 
 
-def test_a_therapist_as_care_manager_documents_an_ordered_dose_change(
+def test_a_therapist_records_what_the_patient_reports_taking_not_an_order(
     record: PatientRecord, at: datetime
 ) -> None:
     record, medication_id = with_medication(record)
+    with refused(record, NotPermittedAuthor, field="actor.role"):
+        record.change_dose(
+            THERAPIST, at, medication_id=medication_id, dose=mg("50"), reason="ordered by Dr L"
+        )
 
-    record.change_dose(
-        THERAPIST, at, medication_id=medication_id, dose=mg("50"), reason="ordered by Dr Lindqvist"
+    record.report_dose_taken(
+        THERAPIST, at, medication_id=medication_id, dose=mg("50"), note="says Dr L raised it"
     )
 
-    changed = only_event(record, DoseChanged)
-    assert_attributed(changed, actor=THERAPIST, data_class=DataClass.MEDICATION, clinical_time=at)
-    assert record.state.medications[medication_id].dose == mg("50")
+    reported = only_event(record, DoseReported)
+    assert_attributed(reported, actor=THERAPIST, data_class=DataClass.MEDICATION, clinical_time=at)
+    assert "not an order" in reported.summary()
+    assert record.state.medications[medication_id].dose != mg("50")  # the order stands
+
+
+def test_the_patient_reports_what_they_take(record: PatientRecord, at: datetime) -> None:
+    record, medication_id = with_medication(record)
+    record.report_dose_taken(PATIENT, at, medication_id=medication_id, dose=mg("25"))
+    assert only_event(record, DoseReported).actor == PATIENT
 
 
 @pytest.mark.parametrize("author", [PATIENT, SUPPORTER])
@@ -531,8 +543,9 @@ def test_a_medication_switched_from_sud_treatment_stays_sud(
         to_medication_id=to_medication_id,
         drug="buprenorphine extended-release injection",
         rxnorm="1996189",
+        route="subcutaneous",
         dose={"amount": "300", "unit": "mg"},
-        schedule={"frequency": "weekly"},
+        schedule={"frequency": "every-4-weeks"},
         indication="opioid use disorder",
         reason="daily sublingual dosing missed often",
     )
@@ -953,3 +966,22 @@ def test_every_medication_command_refuses_an_unknown_medication(
 ) -> None:
     with refused(record, UnknownReference, field="medication_id"):
         command(record, uuid4(), at)
+
+
+def test_the_authorship_table_gives_orders_to_prescribers_and_reports_to_the_team() -> None:
+    """Orders (start, dose change, timing, titration, switch, taper, stop) are the
+    prescriber's alone; what the patient takes is reported by the patient or a clinician."""
+    orders = (
+        MedicationStarted,
+        DoseChanged,
+        DoseTimingChanged,
+        TitrationPlanned,
+        MedicationSwitched,
+        TaperStarted,
+        MedicationStopped,
+    )
+    assert {c.__name__: c.authors for c in orders} == {
+        c.__name__: frozenset({Role.PRESCRIBER}) for c in orders
+    }
+    assert {Role.THERAPIST, Role.PATIENT, Role.PRESCRIBER} <= DoseReported.authors
+    assert Role.SUPPORTER not in DoseReported.authors

@@ -182,6 +182,18 @@ def test_a_therapist_may_not_reconcile_medications(record: PatientRecord, at: da
             "items.0.dose.amount",
         ),
         ([{k: v for k, v in SERTRALINE_FROM_PCP.items() if k != "schedule"}], "items.0.schedule"),
+        (
+            [reported("trazodone", "changed", reason="x", new_dose={"amount": "1", "unit": "g"})],
+            "items.0.new_dose.unit",
+        ),
+        (
+            [
+                reported(
+                    "trazodone", "changed", reason="x", new_dose={"amount": "4000", "unit": "mg"}
+                )
+            ],
+            "items.0.new_dose.amount",
+        ),
     ],
     ids=[
         "empty list",
@@ -196,6 +208,8 @@ def test_a_therapist_may_not_reconcile_medications(record: PatientRecord, at: da
         "malformed rxnorm",
         "negative dose",
         "no schedule",
+        "a new dose in a unit foreign to the drug",
+        "a new dose at ten times the maximum",
     ],
 )
 def test_a_malformed_reconciliation_is_refused_naming_the_field(

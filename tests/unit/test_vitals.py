@@ -149,7 +149,7 @@ def test_an_event_without_any_measurement_cannot_be_made(at: datetime) -> None:
         )
 
 
-def test_vitals_change_no_state_and_read_back_from_their_json(
+def test_vitals_change_only_the_latest_weight_and_read_back_from_their_json(
     record: PatientRecord, at: datetime
 ) -> None:
     before = copy.deepcopy(record.state)
@@ -157,6 +157,8 @@ def test_vitals_change_no_state_and_read_back_from_their_json(
 
     [vitals] = record.collect_events()
 
+    assert record.state.weight == (at, Decimal("84.2"))  # what a mg/kg dose range reads
+    record.state.weight = None
     assert record.state == before
     assert isinstance(vitals, VitalsRecorded)
     assert VitalsRecorded.model_validate(vitals.model_dump(mode="json")) == vitals

@@ -86,7 +86,7 @@ def medication(row: EventRow, ctx: RenderContext) -> Rendered:
     elif row.kind == kind_of(DoseChanged):
         resource["reasonCode"] = [{"text": p["reason"]}]
         resource["dosage"] = [_dosage(p["dose"], frequency, [])]
-        if p.get("override_reason"):
+        if p.get("override_reason") and not _above_usual_max(p):
             notes.append(f"titration schedule overridden: {p['override_reason']}")
     elif row.kind == kind_of(DoseTimingChanged):
         resource["reasonCode"] = [{"text": p["reason"]}]
@@ -99,9 +99,21 @@ def medication(row: EventRow, ctx: RenderContext) -> Rendered:
         ]
     else:  # MedicationStopped: why it stopped is the reason for its status.
         resource["statusReason"] = [{"text": p["reason"]}]
+    if _above_usual_max(p):
+        check = p["dose_check"]
+        notes.append(
+            f"{check['amount']} is above the usual maximum of {check['usual_max']} "
+            f"({check['rule_id']} v{check['version']}), overridden: {p.get('override_reason')}"
+        )
     if notes:
         resource["note"] = [{"text": n} for n in notes]
     return MedicationStatement, resource
+
+
+def _above_usual_max(p: Mapping[str, Any]) -> bool:
+    """A dose recorded above its usual maximum, with an override reason (events recorded
+    before dose checks carry no `dose_check`)."""
+    return bool((p.get("dose_check") or {}).get("above_usual_max"))
 
 
 def _dose_quantity(dose: Mapping[str, Any], *, per_day: bool = False) -> dict[str, Any]:

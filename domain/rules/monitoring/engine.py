@@ -16,6 +16,7 @@ from datetime import datetime
 
 from domain.history import medication_courses
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
+from domain.rules.dose_ranges import override_alerts
 from domain.rules.monitoring.due import _scheduled
 from domain.rules.monitoring.rows import MonitoringTable
 from domain.rules.monitoring.table import MONITORING
@@ -35,6 +36,7 @@ def monitoring_picture(
     items: list[DueItem] = []
     alerts: list[Alert] = []
     for med in medications.values():
+        alerts += override_alerts(med)
         for rule in table.schedules:
             if rule.drugs.match(med.drug, med.rxnorm):
                 items += _scheduled(rule, med, ordered, patient, now)
