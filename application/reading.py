@@ -26,7 +26,8 @@ from domain.errors import InvalidInput
 from domain.events import now
 from domain.history import care_team
 from domain.history.care_team import TEAM_KINDS
-from domain.record import Membership
+from domain.record import Membership, kind_of
+from domain.registration import PatientRegistered
 from domain.users import User
 from domain.vocabulary import Role
 from projections import role_views
@@ -103,6 +104,10 @@ class Replay:
         return self.original_sha256 == self.replayed_sha256
 
 
+# The rows a read is decided on: the registration (the patient exists) and the care team.
+DECIDING_KINDS = TEAM_KINDS | {kind_of(PatientRegistered)}
+
+
 def team_from(rows: list[EventRow]) -> dict[str, Membership]:
     """The care team as the rows leave it (for "as of" decisions too)."""
     return care_team(facts_of(r for r in rows if r.kind in TEAM_KINDS))
@@ -133,7 +138,13 @@ class Reader:
         # a team one has left, never opens anything again. `as_of` only chooses which
         # version of the data is shown.
         now_position = self.index.position
-        team_rows = self.index.view.patient_events(request.patient_id, up_to=now_position)
+        # The decision needs only the registration and the team's rows: read those first,
+        # and the rest of the record only once the read is allowed, so that a refusal does
+        # the same (small) work whether or not the patient exists, or how long their
+        # record is.
+        team_rows = self.index.view.patient_events(
+            request.patient_id, up_to=now_position, kinds=DECIDING_KINDS
+        )
         # Consents are read from the store itself, not the index: a revocation counts from
         # the very next read, however far the index has got.
         consents = self.consents(request.patient_id)
@@ -141,14 +152,17 @@ class Reader:
         # So is the directory of recipients: a consent opens something only through the
         # entry it names (domain.directory).
         directory = self.clinic.directory()
+        at = now()
+        self._decide(request, team_rows, consents, at, directory)
         if request.as_of is None or request.as_of >= now_position:
+            rows = self.index.view.patient_events(request.patient_id, up_to=now_position)
             return self._build(
                 request,
-                team_rows,
+                rows,
                 consents,
                 consents_version,
                 now_position,
-                now(),
+                at,
                 directory,
                 view_format=view_format,
             )
@@ -159,11 +173,43 @@ class Reader:
             consents,
             consents_version,
             request.as_of,
-            now(),
+            at,
             directory,
             team=(team_rows, now_position),
             view_format=view_format,
         )
+
+    @staticmethod
+    def _decide(
+        request: ReadRequest,
+        team_rows: list[EventRow],
+        consents: PatientConsents | None,
+        at: datetime,
+        directory: Directory | None,
+    ) -> Decision:
+        """The policy's decision on the team's rows, or the refusal. A patient the index
+        does not know is decided like any other, as one with no team and no consent, and
+        refused after that: the refusal takes the same path (and so about the same time)
+        whether or not the patient exists."""
+        decision = decide(
+            request.viewer,
+            request.patient_id,
+            team_from(team_rows),
+            consents,
+            at,
+            request.purpose,
+            request.emergency_reason,
+            directory,
+        )
+        if not team_rows:
+            raise denied(request.patient_id, "no such patient (as far as the index has got)")
+        if not decision.allowed:
+            raise denied(
+                request.patient_id,
+                f"no basis for a {request.viewer.role.value} reading for "
+                f"{request.purpose.value}: not on the team and no consent in force",
+            )
+        return decision
 
     def _build(
         self,
@@ -185,28 +231,9 @@ class Reader:
             else None
         )
         team_rows, team_position = team if team is not None else (rows, None)
-        # A patient the index does not know is decided like any other, as one with no team
-        # and no consent, and refused after that: the refusal takes the same path (and so
-        # about the same time) whether or not the patient exists.
-        exists = bool(rows) and bool(team_rows)
-        decision = decide(
-            request.viewer,
-            request.patient_id,
-            team_from(team_rows),
-            consents,
-            at,
-            request.purpose,
-            request.emergency_reason,
-            directory,
-        )
-        if not exists:
+        if not rows:
             raise denied(request.patient_id, "no such patient (as far as the index has got)")
-        if not decision.allowed:
-            raise denied(
-                request.patient_id,
-                f"no basis for a {request.viewer.role.value} reading for "
-                f"{request.purpose.value}: not on the team and no consent in force",
-            )
+        decision = self._decide(request, team_rows, consents, at, directory)
         wants_terms = consents is not None and request.kind == "consent-terms"
         terms = consents.in_force(at) if consents is not None and wants_terms else []
         if directory is not None:

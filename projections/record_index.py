@@ -251,7 +251,10 @@ class IndexView(TrackingRecorder):
         """Refused sign-ins, oldest first."""
 
     @abstractmethod
-    def patient_events(self, patient_id: UUID, up_to: int | None = None) -> list[EventRow]: ...
+    def patient_events(
+        self, patient_id: UUID, up_to: int | None = None, kinds: frozenset[str] | None = None
+    ) -> list[EventRow]:
+        """A patient's rows in log order, up to a position; only those of `kinds` if given."""
 
     @abstractmethod
     def consent_events(self, patient_id: UUID, up_to: int | None = None) -> list[ConsentRow]: ...

@@ -13,10 +13,16 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.utils import get_topic
 from pydantic import SecretStr
 
-from bootstrap import bootstrap, index_runner
+from adapters.sealing import SealBroken
+from application.reading import ReadRequest
+from bootstrap import bootstrap, bootstrap_services, index_runner
 from bootstrap.settings import Settings
 from demo import load_demo
-from domain.record import RecordEvent
+from domain.access import Viewer
+from domain.errors import AccessDenied
+from domain.record import RecordEvent, kind_of
+from domain.therapy import ProgressNoteWritten
+from domain.vocabulary import Role
 from domain.registration import MrnClaimed
 from projections.record_index import EventRow, event_row
 from tests.builders import THERAPIST, act, ago, demo_services, register_with_team
@@ -137,3 +143,38 @@ def test_rows_read_back_equal_the_rows_projected_from_the_events(
         assert runner.view.patient_events(patient_id, up_to=middle) == [
             r for r in rows if r.position <= middle
         ]
+
+
+def test_a_refused_read_opens_none_of_the_patients_other_rows(tmp_path: Path) -> None:
+    """A read is decided on the registration and the team's rows alone, and the rest of the
+    record is read only once it is allowed: with a note's sealed row broken, a reader off
+    the team is refused as usual (nothing else was opened), while the team's read fails on
+    the broken row."""
+    settings = Settings(data_dir=tmp_path, cipher_key=SecretStr(AESCipher.create_key(32)))
+    services = bootstrap_services(settings)
+    try:
+        patient = register_with_team(services.clinic).aggregate_id
+        act(
+            services.clinic,
+            patient,
+            lambda r: r.write_progress_note(THERAPIST, ago(minutes=1), text="plan kept"),
+        )
+        services.reader.index.catch_up()
+        with sqlite3.connect(tmp_path / "views.sqlite") as conn:
+            (blob,) = conn.execute(
+                "SELECT sealed FROM record_events WHERE kind = ?",
+                (kind_of(ProgressNoteWritten),),
+            ).fetchone()
+            broken = bytes([blob[0] ^ 1]) + blob[1:]
+            conn.execute(
+                "UPDATE record_events SET sealed = ? WHERE kind = ?",
+                (broken, kind_of(ProgressNoteWritten)),
+            )
+        outsider = Viewer("someone@elsewhere", Role.THERAPIST, "Elsewhere Clinic")
+        with pytest.raises(AccessDenied):
+            services.reader.prepare(ReadRequest(outsider, patient, "view"))
+        member = Viewer(THERAPIST.user_id, THERAPIST.role, THERAPIST.organisation)
+        with pytest.raises(SealBroken):
+            services.reader.prepare(ReadRequest(member, patient, "view"))
+    finally:
+        services.close()
