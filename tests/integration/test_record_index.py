@@ -21,9 +21,9 @@ from demo import load_demo
 from domain.access import Viewer
 from domain.errors import AccessDenied
 from domain.record import RecordEvent, kind_of
+from domain.registration import MrnClaimed
 from domain.therapy import ProgressNoteWritten
 from domain.vocabulary import Role
-from domain.registration import MrnClaimed
 from projections.record_index import EventRow, event_row
 from tests.builders import THERAPIST, act, ago, demo_services, register_with_team
 
