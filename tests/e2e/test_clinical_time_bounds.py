@@ -15,7 +15,7 @@ from adapters.passwords import hash_password
 from domain.events import Actor
 from domain.patient import PatientRecord
 from domain.vocabulary import Role
-from tests.builders import appended_since, create_user
+from tests.builders import appended_since, create_user, post_login
 from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_api_records import PATIENT, SERTRALINE, post, registered
 
@@ -169,9 +169,7 @@ def test_stored_entries_with_extreme_times_still_render_every_page(api: Api) -> 
     }
     for email, paths in pages.items():
         api.client.cookies.clear()
-        signed_in = api.client.post(
-            "/login", data={"email": email, "password": PASSWORD}, follow_redirects=False
-        )
+        signed_in = post_login(api.client, email, PASSWORD, follow_redirects=False)
         assert signed_in.status_code == 303, signed_in.text
         for path in paths:
             page = api.client.get(path)
@@ -195,9 +193,7 @@ def test_a_late_entry_dated_before_earlier_answers_still_renders_the_page(api: A
         post(api, "therapist@test", f"/patients/{patient}/questionnaires", late).status_code == 201
     )
     assert api.services.reader.index.wait_for(api.position())
-    signed_in = api.client.post(
-        "/login", data={"email": "therapist@test", "password": PASSWORD}, follow_redirects=False
-    )
+    signed_in = post_login(api.client, "therapist@test", PASSWORD, follow_redirects=False)
     assert signed_in.status_code == 303, signed_in.text
     page = api.client.get(f"/patients/{patient}")
     assert page.status_code == 200, page.text[:3000]

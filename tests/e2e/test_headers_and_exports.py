@@ -10,6 +10,7 @@ import uuid
 import pytest
 from starlette.routing import Mount
 
+from tests.builders import post_login
 from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_api_records import post, registered
 from tests.e2e.test_every_read_is_audited import app_routes
@@ -61,9 +62,7 @@ def test_every_route_answers_with_the_security_headers(api: Api) -> None:
 
 def test_pages_pdf_and_api_answers_with_patient_data_are_never_stored(api: Api) -> None:
     patient = registered(api)
-    signed_in = api.client.post(
-        "/login", data={"email": "therapist@test", "password": PASSWORD}, follow_redirects=False
-    )
+    signed_in = post_login(api.client, "therapist@test", PASSWORD, follow_redirects=False)
     assert signed_in.status_code == 303, signed_in.text
     for path in (f"/patients/{patient}", f"/patients/{patient}/report.pdf"):
         answer = api.client.get(path)

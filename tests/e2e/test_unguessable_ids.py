@@ -41,7 +41,9 @@ def test_a_new_patient_gets_a_random_id_not_one_computed_from_the_mrn(api: Api) 
         assert patient != patient_id_for(mrn)
         assert patient.version == 4
         ids.append(patient)
-        # The MRN still finds the record (search is an audited read of each one shown).
+        # The MRN still finds the record (search is an audited read of each one shown),
+        # once the index has the registration.
+        assert api.services.reader.index.wait_for(api.position())
         found = api.client.get("/patients", params={"q": mrn}, headers=api.auth("therapist@test"))
         assert found.status_code == 200, found.text
         assert str(patient) in found.text

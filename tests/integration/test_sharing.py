@@ -175,7 +175,7 @@ def test_consented_events_flow_and_revocation_stops_them(
         receiver.close()
 
 
-def kafka(action: str) -> None:
+def broker_script(action: str) -> None:
     subprocess.run(
         ["bash", str(ROOT / "scripts" / "kafka.sh"), action],
         check=True,
@@ -214,11 +214,11 @@ def test_a_broker_outage_under_load_loses_and_duplicates_nothing(
     try:
         for n in range(30):
             write(n)
-        kafka("stop")
+        broker_script("stop")
         for n in range(30, 90):  # the API keeps accepting and storing while the broker is down
             write(n)
         time.sleep(2)
-        kafka("start")
+        broker_script("start")
         for n in range(90, 120):
             write(n)
         deadline = time.monotonic() + 90
