@@ -378,22 +378,29 @@ class SQLiteIndexView(IndexView):
     def refusals(
         self, *, user_id: str | None = None, since: datetime | None = None
     ) -> list[RefusalRow]:
+        found = self._by_person("refused_reads", "user_id", user_id, since)
+        return [self._refusal(r) for r in found]
+
+    def _by_person(
+        self, table: str, column: str, person: str | None, since: datetime | None
+    ) -> list[sqlite3.Row]:
+        """A log table's rows in log order, of one person (by lookup token) and since a
+        time, when given."""
         clauses, params = ["1 = 1"], []
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            params.append(self.sealer.token(user_id))
+        if person is not None:
+            clauses.append(f"{column} = ?")
+            params.append(self.sealer.token(person))
         if since is not None:
             clauses.append("at >= ?")
             params.append(since.isoformat())
-        found = (
+        return (
             self._reader()
             .execute(
-                f"SELECT * FROM refused_reads WHERE {' AND '.join(clauses)} ORDER BY position",
+                f"SELECT * FROM {table} WHERE {' AND '.join(clauses)} ORDER BY position",
                 params,
             )
             .fetchall()
         )
-        return [self._refusal(r) for r in found]
 
     def add_sign_in_failure(self, row: SignInFailureRow, tracking: Tracking) -> None:
         shown, sealed = self._private(username=row.username, address=row.address)
@@ -414,21 +421,7 @@ class SQLiteIndexView(IndexView):
     def sign_in_failures(
         self, *, username: str | None = None, since: datetime | None = None
     ) -> list[SignInFailureRow]:
-        clauses, params = ["1 = 1"], []
-        if username is not None:
-            clauses.append("username = ?")
-            params.append(self.sealer.token(username))
-        if since is not None:
-            clauses.append("at >= ?")
-            params.append(since.isoformat())
-        found = (
-            self._reader()
-            .execute(
-                f"SELECT * FROM sign_in_failures WHERE {' AND '.join(clauses)} ORDER BY position",
-                params,
-            )
-            .fetchall()
-        )
+        found = self._by_person("sign_in_failures", "username", username, since)
         private = self._opened_all(found, "username", "address")
         return [
             SignInFailureRow(

@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import IN_CI
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -32,10 +30,7 @@ def compose() -> dict[str, Any]:
 
 def test_compose_file_is_valid_against_the_compose_spec() -> None:
     if not CHECK_JSONSCHEMA.exists():
-        message = f"{CHECK_JSONSCHEMA} is missing; run `make install`"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        service_missing(str(CHECK_JSONSCHEMA), "run `make install`")
     result = subprocess.run(
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
         capture_output=True,
@@ -230,10 +225,7 @@ def test_the_setup_script_makes_the_tls_material_and_the_scram_users(tmp_path: P
     caches stand in for the image's."""
     lib = _kafka_jars()
     if lib is None or shutil.which("keytool") is None or shutil.which("openssl") is None:
-        message = "keytool, openssl or the Kafka jars are missing: run scripts/kafka.sh"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        service_missing("keytool, openssl or the Kafka jars", "run scripts/kafka.sh")
     secrets, ca, data = tmp_path / "secrets", tmp_path / "ca", tmp_path / "data"
     passwords = {
         "TANDEM_KAFKA_BROKER_PASSWORD": "broker-synthetic-7f3a",
