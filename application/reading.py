@@ -31,6 +31,7 @@ from domain.registration import PatientRegistered
 from domain.users import User
 from domain.vocabulary import Role
 from projections import role_views
+from projections.board import PatientBoard, board_of
 from projections.care import facts_of
 from projections.record_index import EventRow
 
@@ -46,6 +47,9 @@ DEFAULT_PURPOSE = {
 # The care view (due items, alerts, missed sessions, waiting messages) every page, route
 # and board row reads: its rules run on the whole record (projections.role_views).
 CARE_ITEMS = role_views.CARE_ITEMS
+# The board's view of one patient: care-items' board sections read from the stored board
+# (projections.board), so its cost is the board's, not the history's.
+BOARD_ITEMS = role_views.BOARD_ITEMS
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -153,7 +157,9 @@ class Reader:
         # entry it names (domain.directory).
         directory = self.clinic.directory()
         at = now()
-        self._decide(request, team_rows, consents, at, directory)
+        decision = self._decide(request, team_rows, consents, at, directory)
+        if request.kind == BOARD_ITEMS:
+            return self._board(request, decision, consents_version, now_position, at, directory)
         if request.as_of is None or request.as_of >= now_position:
             rows = self.index.view.patient_events(request.patient_id, up_to=now_position)
             return self._build(
@@ -268,6 +274,56 @@ class Reader:
             directory.version if directory is not None else None,
         )
 
+    def _board(
+        self,
+        request: ReadRequest,
+        decision: Decision,
+        consents_version: int,
+        now_position: int,
+        at: datetime,
+        directory: Directory | None,
+    ) -> PreparedRead:
+        """A board-items read, built from the patient's stored board. Its position is the
+        later of the index's and the board's (read after it, it may have moved on): the
+        patient's rows up to it are the rows the board was computed from, which is what a
+        replay recomputes it from (`board_of`). A board whose horizon has passed is
+        computed from the rows instead, as a replay does."""
+        board = self.index.view.patient_board(request.patient_id)
+        position = max(now_position, board.position if board is not None else 0)
+        if board is None or board.horizon < at:
+            rows = self.index.view.patient_events(request.patient_id, up_to=position)
+            board = board_of(request.patient_id, rows, at)
+        if board is None:
+            raise denied(request.patient_id, "no such patient (as far as the index has got)")
+        return self._prepared_board(
+            request, board, decision, consents_version, position, at, directory
+        )
+
+    @staticmethod
+    def _prepared_board(
+        request: ReadRequest,
+        board: PatientBoard,
+        decision: Decision,
+        consents_version: int,
+        position: int,
+        at: datetime,
+        directory: Directory | None,
+    ) -> PreparedRead:
+        body, classes = role_views.build_board(request.patient_id, board, decision, position)
+        data = role_views.canonical(body)
+        return PreparedRead(
+            data,
+            hashlib.sha256(data).hexdigest(),
+            decision,
+            classes,
+            position,
+            consents_version,
+            at,
+            None,
+            role_views.VIEW_FORMAT,
+            directory.version if directory is not None else None,
+        )
+
     def replay(self, access_id: UUID) -> Replay:
         """Rebuild the answer an access record describes, and compare hashes."""
         event = next(iter(self.clinic.events.get(access_id, lte=1)))
@@ -283,6 +339,28 @@ class Reader:
         )
         rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
         consents = self.consents(event.patient_id, event.consents_version)
+        if event.view == BOARD_ITEMS:
+            # The board as the rows up to the recorded position leave it: what the stored
+            # board held when it was read, whatever it holds now.
+            directory_then = (
+                self.clinic.directory(event.directory_version)
+                if event.directory_version is not None
+                else None
+            )
+            board = board_of(event.patient_id, rows, event.clinical_time)
+            if not rows or board is None:
+                raise denied(event.patient_id, "no such patient (as far as the index has got)")
+            decision = self._decide(request, rows, consents, event.clinical_time, directory_then)
+            prepared = self._prepared_board(
+                request,
+                board,
+                decision,
+                event.consents_version,
+                event.reflected_position,
+                event.clinical_time,
+                directory_then,
+            )
+            return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)
         team = None
         if event.team_position is not None:
             team_rows = self.index.view.patient_events(event.patient_id, up_to=event.team_position)
