@@ -99,7 +99,7 @@ CREATE TABLE IF NOT EXISTS board_patients (
 CREATE TABLE IF NOT EXISTS board_items (
   patient_id TEXT NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL, due_from REAL,
   due_by REAL, roles TEXT NOT NULL, waiting TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS board_items_patient ON board_items (patient_id);
+CREATE INDEX IF NOT EXISTS board_items_patient ON board_items (patient_id, due_from);
 """
 # The columns a patient's rows are read with, in the order `patient_events` reads them.
 EVENT_COLUMNS = (
@@ -766,7 +766,9 @@ class SQLiteIndexView(IndexView):
         rank_params += [kind] if kind else []
         rank_params += [int(not alerts_only)]
         rank_params += [int(not alerts_only)] + ([] if team else [like_member])
-        where, params = ["1 = 1"], []
+        # A due item not yet open is on no page: its rows are skipped by the index.
+        where = ["(b.due_from IS NULL OR b.due_from <= ?)"]
+        params: list[Any] = [t]
         if patient_id is not None:
             where.append("b.patient_id = ?")
             params.append(str(patient_id))
