@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from bench import http, reads, sharing, store
+from bench import heads, http, reads, refusal_timing, sharing, store
 
 if __name__ == "__main__":
     store.main()
     http.main()
     sharing.main()
     reads.main()
+    refusal_timing.main()
+    heads.main()
