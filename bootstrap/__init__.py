@@ -33,7 +33,7 @@ from adapters.relay import Checkpoint, Relay, topic_for
 from adapters.sealing import Sealer
 from adapters.sessions import SQLiteSessions
 from adapters.signing import Ed25519Keyring
-from adapters.tokens import TokenService, new_secret
+from adapters.tokens import SQLiteRevokedTokens, TokenService, new_secret
 from adapters.views import SQLiteIndexView
 from application.anchoring import Anchor, ChainKeeper
 from application.audited import AuditedReads
@@ -341,7 +341,11 @@ def bootstrap_services(
     writer.on_commit = committed
     tokens: Any = o.tokens
     if tokens is None and with_tokens:
-        tokens = TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes))
+        tokens = TokenService(
+            jwt_secret(settings),
+            timedelta(minutes=settings.token_minutes),
+            revoked=SQLiteRevokedTokens(settings.data_dir / "sessions.sqlite"),
+        )
     reader = Reader(clinic, runner)
     return Services(
         clinic=clinic,

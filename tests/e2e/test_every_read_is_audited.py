@@ -178,6 +178,14 @@ class World:
         token = self.tokens.get(caller)
         return {"Authorization": f"Bearer {token}"} if token else {}
 
+    def fresh_bearer(self, caller: str) -> dict[str, str]:
+        """A token of the caller's own, not the one the sweep's other cases use."""
+        if caller not in self.tokens:
+            return {}
+        form = {"username": email_of(caller), "password": PASSWORD}
+        token = self.client.post("/auth/token", data=form).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
     def write(self, caller: str, path: str, body: Any, method: str = "POST") -> Any:
         answer = self.client.request(method, path, json=body, headers=self.bearer(caller))
         assert answer.status_code in (200, 201), (path, answer.status_code, answer.text)
@@ -455,7 +463,8 @@ class Way:
     json: Any = None
     form: dict[str, Any] | Fill | None = None
     path: str | None = None  # instead of the route's own (a mount's file)
-    fresh_session: bool = False  # a browser of its own (signing out ends its session)
+    # A browser (a page) or a bearer token (a route) of its own: signing out ends it.
+    fresh_session: bool = False
 
 
 def value(given: Any, w: World, caller: str) -> Any:
@@ -557,6 +566,7 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", "/auth/token"): [
         Way("own password", form=lambda w, c: {"username": email_of(c), "password": PASSWORD})
     ],
+    ("POST", "/auth/sign-out"): [Way("sign a token out", fresh_session=True)],
     # registration and the team
     ("POST", "/patients"): [Way("a new patient", json=new_patient)],
     ("PUT", f"{P_PATH}/demographics"): [
@@ -1006,7 +1016,7 @@ def send(w: World, case: Case, browser: Browser) -> Response:
             params=query,
             json=value(way.json, w, case.caller),
             data=value(way.form, w, case.caller),
-            headers=w.bearer(case.caller),
+            headers=w.fresh_bearer(case.caller) if way.fresh_session else w.bearer(case.caller),
         )
     return browser.client.request(
         case.method,
