@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.http.deps import CommandReceipt
+from application.schemas.base import CommandReceipt
 from application.schemas.clinical import ProgressNoteCreate
 
 
