@@ -46,6 +46,10 @@ DEFAULT_PURPOSE = {
 # The care view (due items, alerts, missed sessions, waiting messages) every page, route
 # and board row reads: its rules run on the whole record (projections.role_views).
 CARE_ITEMS = role_views.CARE_ITEMS
+# The paged kinds (the timeline and the events, newest first) and their page bounds.
+Page = role_views.Page
+PAGED_KINDS = role_views.PAGED_KINDS
+PAGE_DEFAULT, PAGE_MAX = role_views.PAGE_DEFAULT, role_views.PAGE_MAX
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -72,6 +76,7 @@ class ReadRequest:
     min_position: int | None = None
     as_of: int | None = None
     reason: str | None = None  # an operator's stated reason (the CLI), kept in the record
+    page: role_views.Page | None = None  # which page of a paged kind (None: the newest)
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,20 @@ def team_from(rows: list[EventRow]) -> dict[str, Membership]:
     return care_team(facts_of(r for r in rows if r.kind in TEAM_KINDS))
 
 
+def check_page(request: ReadRequest) -> None:
+    """A page is asked of a paged kind only, within the bounds (InvalidInput naming
+    `limit` or `before`)."""
+    page = request.page
+    if page is None:
+        return
+    if request.kind not in role_views.PAGED_KINDS:
+        raise InvalidInput.single("limit", f"the {request.kind} view is not paged")
+    if not 1 <= page.size <= role_views.PAGE_MAX:
+        raise InvalidInput.single("limit", f"must be between 1 and {role_views.PAGE_MAX}")
+    if page.before is not None and page.before < 1:
+        raise InvalidInput.single("before", "must be a log position (1 or more)")
+
+
 class Reader:
     def __init__(self, clinic: Clinic, index: IndexRunner) -> None:
         self.clinic = clinic
@@ -126,6 +145,7 @@ class Reader:
     ) -> PreparedRead:
         """Decide and build a read (blocking: run it off the event loop), laid out in
         `view_format` (an older layout only to compare with answers given in it)."""
+        check_page(request)
         head = self.clinic.position()
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
             if value is not None and value > head:
@@ -253,6 +273,7 @@ class Reader:
             terms,
             listed,
             view_format,
+            request.page,
         )
         data = role_views.canonical(body)
         return PreparedRead(
@@ -278,8 +299,16 @@ class Reader:
             organisation=event.actor.organisation,
             patient_id=event.viewer_patient_id,
         )
+        page = None
+        if event.page_size is not None:
+            page = role_views.Page(event.page_before, event.page_size)
         request = ReadRequest(
-            viewer, event.patient_id, event.view, Purpose(event.purpose), event.emergency_reason
+            viewer,
+            event.patient_id,
+            event.view,
+            Purpose(event.purpose),
+            event.emergency_reason,
+            page=page,
         )
         rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
         consents = self.consents(event.patient_id, event.consents_version)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -61,6 +62,8 @@ KINDS = (
     "medications",
     "care-items",
     "identity",
+    "timeline-page",
+    "events-page",
 )
 # "identity" (added for patient search) is the patient section alone (name, MRN, birth
 # date, language), for the roles whose views show it.
@@ -70,6 +73,36 @@ KINDS = (
 # kind's answer never changes shape: a replay of a past read must rebuild the very bytes it
 # recorded.
 CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
+
+# "timeline-page" and "events-page" are "timeline" and "events" one page at a time: newest
+# first, the entries before a log position (`Page.before`; None: the newest), at most
+# `Page.size` of them. The answer's `page` says which page it is and where the next (older)
+# one starts, and the access record keeps both, so a replay rebuilds the very page.
+PAGED_KINDS = {"timeline-page": "timeline", "events-page": "events"}
+PAGE_DEFAULT = 50
+PAGE_MAX = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of a paged kind: the entries before log position `before` (None: from
+    the newest), at most `size` of them."""
+
+    before: int | None = None
+    size: int = PAGE_DEFAULT
+
+
+def _paged(shown: list[EventRow], page: Page) -> tuple[list[EventRow], dict[str, Any]]:
+    """One page of the rows shown, newest first, and the `page` section that names it."""
+    older = [r for r in reversed(shown) if page.before is None or r.position < page.before]
+    taken = older[: page.size]
+    more = len(older) > page.size
+    return taken, {
+        "before": page.before,
+        "size": page.size,
+        "count": len(taken),
+        "next_before": taken[-1].position if more else None,
+    }
 
 
 # How an answer is laid out; each access record keeps the layout it was answered in, so a
@@ -205,6 +238,7 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
     sections = SECTIONS.get(decision.viewer.role, ("timeline",))
     if decision.basis == "break-the-glass":
         sections = SECTIONS[Role.THERAPIST]
+    kind = PAGED_KINDS.get(kind, kind)
     if kind == "timeline":
         sections = ("timeline",)
     elif kind == "events":
@@ -228,8 +262,10 @@ def build(
     consent_terms: Sequence[ConsentTerms] = (),
     listed: Sequence[dict[str, Any]] = (),
     view_format: int = VIEW_FORMAT,
+    page: Page | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """The view, and the data classes it actually contains (`accounted`)."""
+    """The view, and the data classes it actually contains (`accounted`); `page` for the
+    paged kinds (default: the newest PAGE_DEFAULT entries)."""
     shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     sections = _sections(kind, decision)
     body: dict[str, Any] = {
@@ -279,8 +315,11 @@ def build(
             ]
             used_rows += recs
     if "timeline" in sections or "events" in sections:
-        body["entries"] = [_entry(r, "events" in sections, view_format) for r in shown]
-        used_rows += shown
+        entries = shown
+        if kind in PAGED_KINDS:
+            entries, body["page"] = _paged(shown, page or Page())
+        body["entries"] = [_entry(r, "events" in sections, view_format) for r in entries]
+        used_rows += entries
     if kind in CONSENT_KINDS and _consent_section(
         body, kind, decision, consent_rows or [], consent_terms, listed
     ):
