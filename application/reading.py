@@ -141,10 +141,14 @@ class Reader:
         return self.clinic.consents(patient_id, version)
 
     def prepare(
-        self, request: ReadRequest, view_format: int = role_views.VIEW_FORMAT
+        self,
+        request: ReadRequest,
+        view_format: int = role_views.VIEW_FORMAT,
+        reading_time: datetime | None = None,
     ) -> PreparedRead:
         """Decide and build a read (blocking: run it off the event loop), laid out in
-        `view_format` (an older layout only to compare with answers given in it)."""
+        `view_format` and read at `reading_time` (an older layout, or a past moment, only to
+        compare with answers given then: default now)."""
         check_page(request)
         head = self.clinic.position()
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
@@ -172,7 +176,7 @@ class Reader:
         # So is the directory of recipients: a consent opens something only through the
         # entry it names (domain.directory).
         directory = self.clinic.directory()
-        at = now()
+        at = reading_time or now()
         self._decide(request, team_rows, consents, at, directory)
         if request.as_of is None or request.as_of >= now_position:
             rows = self.index.view.patient_events(request.patient_id, up_to=now_position)
