@@ -46,6 +46,7 @@ DEFAULT_PURPOSE = {
 # The care view (due items, alerts, missed sessions, waiting messages) every page, route
 # and board row reads: its rules run on the whole record (projections.role_views).
 CARE_ITEMS = role_views.CARE_ITEMS
+SCORED_OUTCOMES = role_views.SCORED_OUTCOMES
 
 
 def default_purpose(role: Role) -> Purpose:

@@ -61,7 +61,12 @@ KINDS = (
     "medications",
     "care-items",
     "identity",
+    "scored-outcomes",
 )
+# "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
+# was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
+# its result or triage level in place of response and remission. "outcomes" keeps its
+# builder for the replays of reads answered with it.
 # "identity" (added for patient search) is the patient section alone (name, MRN, birth
 # date, language), for the roles whose views show it.
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
@@ -213,7 +218,7 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
         sections = tuple(s for s in sections if s != "timeline")
     elif kind == "identity":
         sections = tuple(s for s in sections if s == "patient")
-    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications", CARE_ITEMS):
+    elif kind in (*CONSENT_KINDS, *CARE_KINDS, CARE_ITEMS):
         sections = ()
     return sections
 
@@ -469,7 +474,9 @@ def _outcomes(
     registrations = [r for r in shown if r.kind == kind_of(PatientRegistered)]
     registered = demographics(care.facts_of(registrations))
     sex = registered.sex_at_birth if registered is not None else None
-    found = care.outcomes(outcome_rows, sex)
+    found = (care.scored_outcomes if body["view"] == SCORED_OUTCOMES else care.outcomes)(
+        outcome_rows, sex
+    )
     body["series"] = found.series
     body["functional_outcomes"] = found.functional
     body["sleep"] = found.sleep
@@ -516,7 +523,13 @@ MEDICATION_TIMELINE_KINDS = kinds(
 
 # The care view whose rules read the whole record (see `_care_items`).
 CARE_ITEMS = "care-items"
-CARE_KINDS = {"care": _care, "outcomes": _outcomes, "medications": _medication_timeline}
+SCORED_OUTCOMES = "scored-outcomes"
+CARE_KINDS = {
+    "care": _care,
+    "outcomes": _outcomes,
+    "medications": _medication_timeline,
+    SCORED_OUTCOMES: _outcomes,
+}
 
 
 def _due(d: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from api.deps import CurrentUser, ServicesDep, viewer_of
 from api.errors import PATIENT_ERRORS, ErrorBody
 from api.http.deps import MinPosition
 from application.audited import AuditedAnswer
-from application.reading import CARE_ITEMS, ReadRequest, default_purpose
+from application.reading import CARE_ITEMS, SCORED_OUTCOMES, ReadRequest, default_purpose
 from application.schemas.reads import BreakGlassRequest
 from domain.consent import Purpose
 
@@ -88,7 +88,7 @@ def answer(found: AuditedAnswer) -> Response:
 
 # The operation keeps its name when its route moves to a newer view kind.
 # Kinds whose route keeps the operation id of the kind it read before.
-OPERATION = {CARE_ITEMS: "care", "consent-list": "consents"}
+OPERATION = {CARE_ITEMS: "care", "consent-list": "consents", SCORED_OUTCOMES: "outcomes"}
 
 
 def _read(kind: str, summary: str) -> Any:
@@ -123,9 +123,10 @@ for _path, _kind, _summary in (
     ("/care", CARE_ITEMS, "Due and overdue items, open alerts, missed sessions, waiting messages."),
     (
         "/outcomes",
-        "outcomes",
-        "Each instrument's series (severity, change, response, remission), "
-        "functional outcomes and sleep logs.",
+        SCORED_OUTCOMES,
+        "Each instrument's series (severity, change, response, remission; a screen's "
+        "result or triage level), each score with the scoring version and cut-off it was "
+        "scored by, functional outcomes and sleep logs.",
     ),
     (
         "/medication-timeline",

@@ -47,7 +47,7 @@ from api.web.pages import render
 from api.web.routing import PageRoute
 from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
-from application.reading import CARE_ITEMS, ReadRequest, default_purpose
+from application.reading import CARE_ITEMS, SCORED_OUTCOMES, ReadRequest, default_purpose
 from application.recording import record
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
@@ -159,7 +159,7 @@ async def sections(
         return None, None, None, None
     # Due items and alerts are the treating team's work (`for_roles`).
     care = await section(CARE_ITEMS) if treating else None
-    outcomes = await section("outcomes") if classes & OUTCOME_CLASSES else None
+    outcomes = await section(SCORED_OUTCOMES) if classes & OUTCOME_CLASSES else None
     medications = await section("medications") if classes & MEDICATION_CLASSES else None
     events = await section("events") if treating else None
     return care, outcomes, medications, events
