@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from application.clinic import Clinic
 from application.errors import IndexBehind
@@ -91,6 +92,9 @@ class PreparedRead:
     # The directory version that decided it (None: the rule before the directory, for
     # replays of reads recorded then).
     directory_version: int | None = None
+    # The clinic's time zone the care rules counted days in (None: the trigger's own UTC
+    # offset, the rule for replays of reads recorded before the clinic had a zone).
+    clinic_timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,9 +119,11 @@ def team_from(rows: list[EventRow]) -> dict[str, Membership]:
 
 
 class Reader:
-    def __init__(self, clinic: Clinic, index: IndexRunner) -> None:
+    def __init__(self, clinic: Clinic, index: IndexRunner, zone: ZoneInfo | None = None) -> None:
         self.clinic = clinic
         self.index = index
+        # The clinic's time zone (settings.clinic_timezone): the care rules' days.
+        self.zone = zone
 
     def consents(self, patient_id: UUID, version: int | None = None) -> PatientConsents | None:
         return self.clinic.consents(patient_id, version)
@@ -166,6 +172,7 @@ class Reader:
                 at,
                 directory,
                 view_format=view_format,
+                zone=self.zone,
             )
         rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
         return self._build(
@@ -178,6 +185,7 @@ class Reader:
             directory,
             team=(team_rows, now_position),
             view_format=view_format,
+            zone=self.zone,
         )
 
     @staticmethod
@@ -223,6 +231,8 @@ class Reader:
         directory: Directory | None,
         team: tuple[list[EventRow], int] | None = None,
         view_format: int = role_views.VIEW_FORMAT,
+        *,
+        zone: ZoneInfo | None,
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
         `rows`, as the log stood at `position`."""
@@ -254,6 +264,7 @@ class Reader:
             terms,
             listed,
             view_format,
+            zone,
         )
         data = role_views.canonical(body)
         return PreparedRead(
@@ -267,6 +278,7 @@ class Reader:
             team_position,
             view_format,
             directory.version if directory is not None else None,
+            zone.key if zone is not None else None,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -303,5 +315,6 @@ class Reader:
             directory,
             team,
             event.view_format,
+            zone=ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

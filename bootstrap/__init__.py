@@ -342,7 +342,7 @@ def bootstrap_services(
     tokens: Any = o.tokens
     if tokens is None and with_tokens:
         tokens = TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes))
-    reader = Reader(clinic, runner)
+    reader = Reader(clinic, runner, settings.clinic_zone)
     return Services(
         clinic=clinic,
         writer=writer,
@@ -370,7 +370,11 @@ def reminders_for(settings: Settings, overrides: Overrides | None = None) -> Rem
     clinic = bootstrap(settings, overrides)
     sender = overrides.sender if overrides and overrides.sender else sender_for(settings)
     return ReminderDispatcher(
-        clinic, CommandWriter(clinic), index_runner(settings, clinic, overrides=overrides), sender
+        clinic,
+        CommandWriter(clinic),
+        index_runner(settings, clinic, overrides=overrides),
+        sender,
+        settings.clinic_zone,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -79,9 +79,10 @@ class CarePicture:
     alerts: list[Alert]
 
 
-def picture(rows: Sequence[EventRow], now: datetime) -> CarePicture:
+def picture(rows: Sequence[EventRow], now: datetime, zone: tzinfo | None = None) -> CarePicture:
+    """Due items and alerts at `now`; "the same day" is the day in the clinic's `zone`."""
     facts = facts_of(rows)
-    safety_alerts, safety_due = safety_picture(facts, now)
+    safety_alerts, safety_due = safety_picture(facts, now, zone)
     monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now)
     due = [*safety_due, *monitoring_due, *not_improving(facts, now)]
     return CarePicture(
@@ -106,8 +107,10 @@ class PatientOnBoard:
     unacknowledged: list[dict[str, Any]]
 
 
-def board_entry(patient_id: UUID, rows: Sequence[EventRow], now: datetime) -> PatientOnBoard:
-    care = picture(rows, now)
+def board_entry(
+    patient_id: UUID, rows: Sequence[EventRow], now: datetime, zone: tzinfo | None = None
+) -> PatientOnBoard:
+    care = picture(rows, now, zone)
     facts = facts_of(rows)
     details = demographics(facts)
     missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -233,8 +233,10 @@ def build(
     consent_terms: Sequence[ConsentTerms] = (),
     listed: Sequence[dict[str, Any]] = (),
     view_format: int = VIEW_FORMAT,
+    zone: tzinfo | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """The view, and the data classes it actually contains (`accounted`)."""
+    """The view, and the data classes it actually contains (`accounted`). `zone` is the
+    clinic's time zone the care rules count days in (None: the rule before it had one)."""
     shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     sections = _sections(kind, decision)
     body: dict[str, Any] = {
@@ -291,9 +293,9 @@ def build(
     ):
         used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
-        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
+        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format, zone)
     if kind == CARE_ITEMS:
-        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision)
+        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision, zone)
         used_rows += item_rows
         used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
@@ -399,9 +401,10 @@ def _care(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
-    entry = care.board_entry(patient_id, care_rows, decision.at)
+    entry = care.board_entry(patient_id, care_rows, decision.at, zone)
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -418,6 +421,7 @@ def _care_items(
     rows: list[EventRow],
     shown: list[EventRow],
     decision: Decision,
+    zone: tzinfo | None = None,
 ) -> tuple[list[EventRow], set[str]]:
     """The care view with the rules run on the whole record: a reader gets each due item
     and alert only if the decision permits every row it was computed from and every class
@@ -426,8 +430,8 @@ def _care_items(
     the treating team does not have; it is kept to replay the reads made with it.) Returns
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
-    seen = care.board_entry(patient_id, care_rows, decision.at)
-    whole = care.board_entry(patient_id, rows, decision.at)
+    seen = care.board_entry(patient_id, care_rows, decision.at, zone)
+    whole = care.board_entry(patient_id, rows, decision.at, zone)
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()
@@ -467,6 +471,7 @@ def _outcomes(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     outcome_rows = [r for r in shown if r.kind in OUTCOME_KINDS]
     # Scored with the sex at birth the registration gave, as this view always has been (a
@@ -489,6 +494,7 @@ def _medication_timeline(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     med_rows = [r for r in shown if r.kind in MEDICATION_TIMELINE_KINDS]
     body["medication_timeline"] = care.medication_timeline(med_rows)
