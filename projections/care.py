@@ -83,7 +83,7 @@ def picture(rows: Sequence[EventRow], now: datetime, zone: tzinfo | None = None)
     """Due items and alerts at `now`; "the same day" is the day in the clinic's `zone`."""
     facts = facts_of(rows)
     safety_alerts, safety_due = safety_picture(facts, now, zone)
-    monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now)
+    monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now, zone=zone)
     due = [*safety_due, *monitoring_due, *not_improving(facts, now)]
     return CarePicture(
         due=sorted(due, key=lambda d: (d.due_by, d.key)),

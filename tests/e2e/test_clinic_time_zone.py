@@ -108,6 +108,39 @@ def test_a_phq9_at_2330_in_honolulu_is_due_by_that_local_days_midnight(zoned: Ap
     assert "09:30" not in text  # the UTC time of day appears nowhere
 
 
+@pytest.mark.parametrize("zoned", ["Pacific/Honolulu"], indirect=True)
+def test_monitoring_due_dates_fall_at_honolulu_midnight(zoned: Api) -> None:
+    someone = patient(zoned)
+    post(
+        zoned,
+        "therapist@test",
+        f"/patients/{someone}/team-members",
+        {"user_id": "prescriber@test", "role": "prescriber", "organisation": "Test Clinic"},
+    )
+    started = datetime(2026, 3, 1, 23, 30, tzinfo=HONOLULU)  # 09:30 UTC on 2 March
+    lithium = {
+        "drug": "lithium carbonate",
+        "rxnorm": "42351",
+        "dose": {"amount": "400", "unit": "mg"},
+        "schedule": {"frequency": "at-bedtime"},
+        "indication": "bipolar II disorder",
+        "clinical_time": started.astimezone(UTC).isoformat(),
+    }
+    found = post(zoned, "prescriber@test", f"/patients/{someone}/medications", lithium)
+    assert found.status_code == 201, found.text
+    body = care(zoned, someone).json()
+    items = [*body["due"], *body["overdue"], *body["upcoming"]]
+    assert items, body
+    for item in items:
+        due_by = datetime.fromisoformat(item["due_by"]).astimezone(HONOLULU)
+        assert (due_by.hour, due_by.minute) == (0, 0), item  # the end of a Honolulu day
+    baseline = [i for i in items if datetime.fromisoformat(i["due_from"]) <= started]
+    assert baseline, items  # due at the start: by the end of 1 March in Honolulu
+    assert {datetime.fromisoformat(i["due_by"]) for i in baseline} == {
+        datetime(2026, 3, 2, tzinfo=HONOLULU)
+    }
+
+
 @pytest.mark.parametrize("zoned", ["America/New_York"], indirect=True)
 @pytest.mark.parametrize(
     ("trigger", "midnight", "offset"),
