@@ -71,6 +71,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
         team_position=prepared.team_position,
         view_format=prepared.view_format,
         directory_version=prepared.directory_version,
+        clinic_timezone=prepared.clinic_timezone,
         **page_of(request),
     )
 

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from application.clinic import Clinic
 from application.errors import IndexBehind
@@ -50,6 +51,7 @@ CARE_ITEMS = role_views.CARE_ITEMS
 Page = role_views.Page
 PAGED_KINDS = role_views.PAGED_KINDS
 PAGE_DEFAULT, PAGE_MAX = role_views.PAGE_DEFAULT, role_views.PAGE_MAX
+SCORED_OUTCOMES = role_views.SCORED_OUTCOMES
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -95,6 +97,9 @@ class PreparedRead:
     # The directory version that decided it (None: the rule before the directory, for
     # replays of reads recorded then).
     directory_version: int | None = None
+    # The clinic's time zone the care rules counted days in (None: the trigger's own UTC
+    # offset, the rule for replays of reads recorded before the clinic had a zone).
+    clinic_timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,9 +138,11 @@ def check_page(request: ReadRequest) -> None:
 
 
 class Reader:
-    def __init__(self, clinic: Clinic, index: IndexRunner) -> None:
+    def __init__(self, clinic: Clinic, index: IndexRunner, zone: ZoneInfo | None = None) -> None:
         self.clinic = clinic
         self.index = index
+        # The clinic's time zone (settings.clinic_timezone): the care rules' days.
+        self.zone = zone
 
     def consents(self, patient_id: UUID, version: int | None = None) -> PatientConsents | None:
         return self.clinic.consents(patient_id, version)
@@ -189,6 +196,7 @@ class Reader:
                 at,
                 directory,
                 view_format=view_format,
+                zone=self.zone,
             )
         rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
         return self._build(
@@ -201,6 +209,7 @@ class Reader:
             directory,
             team=(team_rows, now_position),
             view_format=view_format,
+            zone=self.zone,
         )
 
     @staticmethod
@@ -246,6 +255,8 @@ class Reader:
         directory: Directory | None,
         team: tuple[list[EventRow], int] | None = None,
         view_format: int = role_views.VIEW_FORMAT,
+        *,
+        zone: ZoneInfo | None,
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
         `rows`, as the log stood at `position`."""
@@ -278,6 +289,7 @@ class Reader:
             listed,
             view_format,
             request.page,
+            zone,
         )
         data = role_views.canonical(body)
         return PreparedRead(
@@ -291,6 +303,7 @@ class Reader:
             team_position,
             view_format,
             directory.version if directory is not None else None,
+            zone.key if zone is not None else None,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -335,5 +348,6 @@ class Reader:
             directory,
             team,
             event.view_format,
+            zone=ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

@@ -346,7 +346,7 @@ def bootstrap_services(
             timedelta(minutes=settings.token_minutes),
             revoked=SQLiteRevokedTokens(settings.data_dir / "sessions.sqlite"),
         )
-    reader = Reader(clinic, runner)
+    reader = Reader(clinic, runner, settings.clinic_zone)
     return Services(
         clinic=clinic,
         writer=writer,
@@ -374,7 +374,11 @@ def reminders_for(settings: Settings, overrides: Overrides | None = None) -> Rem
     clinic = bootstrap(settings, overrides)
     sender = overrides.sender if overrides and overrides.sender else sender_for(settings)
     return ReminderDispatcher(
-        clinic, CommandWriter(clinic), index_runner(settings, clinic, overrides=overrides), sender
+        clinic,
+        CommandWriter(clinic),
+        index_runner(settings, clinic, overrides=overrides),
+        sender,
+        settings.clinic_zone,
     )
 
 

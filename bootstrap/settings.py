@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,7 +15,34 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TANDEM_", env_file=".env", extra="ignore")
 
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"TANDEM_CLINIC_TIMEZONE: {value!r} is not an IANA time zone name "
+                "(for example America/New_York, Pacific/Honolulu or UTC)"
+            ) from None
+        return value
+
+    @property
+    def clinic_zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.clinic_timezone) if self.clinic_timezone is not None else None
+
     data_dir: Path = Field(default=Path("data"), description="Where the embedded store lives.")
+
+    # The clinic's time zone, an IANA name (America/New_York, Pacific/Honolulu): "the same
+    # day", due dates and overdue are counted in its days, and the pages show every time in
+    # it with its abbreviation. Unset: the rules count each entry's day in the UTC offset
+    # it was entered with, as they did before this setting, and the pages show UTC (saying
+    # so). Not UTC by default: that would move, unannounced, every same-day deadline of an
+    # entry made with a local offset to UTC's midnight, and change the answers an existing
+    # record gives; a clinic sets its zone once, knowingly.
+    clinic_timezone: str | None = None
     store: Literal["sqlite", "postgres"] = "sqlite"
 
     postgres_host: str = "127.0.0.1"

@@ -62,6 +62,9 @@ class AccessRecorded(Aggregate.Created):
     # position `page_before` (None: the newest), at most `page_size`. None for other views.
     page_before: int | None = Field(default=None, ge=1)
     page_size: int | None = Field(default=None, ge=1)
+    # The clinic's time zone (an IANA name) the care rules counted days in. None in records
+    # made before the clinic had one: their days were the trigger's own UTC offset's.
+    clinic_timezone: str | None = None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -83,9 +86,11 @@ class AccessRecorded(Aggregate.Created):
 
     @staticmethod
     def upcast_v5_v6(state: dict[str, Any]) -> None:
-        """Version 5 had no paged views."""
+        """Version 5 had no paged views, and counted the care rules' days in each trigger's
+        own UTC offset."""
         state["page_before"] = None
         state["page_size"] = None
+        state["clinic_timezone"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -137,6 +142,7 @@ class AccessRecord(Aggregate):
         directory_version: int | None = None,
         page_before: int | None = None,
         page_size: int | None = None,
+        clinic_timezone: str | None = None,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -163,6 +169,7 @@ class AccessRecord(Aggregate):
                 directory_version=directory_version,
                 page_before=page_before,
                 page_size=page_size,
+                clinic_timezone=clinic_timezone,
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:

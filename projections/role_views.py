@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -64,7 +64,12 @@ KINDS = (
     "identity",
     "timeline-page",
     "events-page",
+    "scored-outcomes",
 )
+# "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
+# was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
+# its result or triage level in place of response and remission. "outcomes" keeps its
+# builder for the replays of reads answered with it.
 # "identity" (added for patient search) is the patient section alone (name, MRN, birth
 # date, language), for the roles whose views show it.
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
@@ -247,7 +252,7 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
         sections = tuple(s for s in sections if s != "timeline")
     elif kind == "identity":
         sections = tuple(s for s in sections if s == "patient")
-    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications", CARE_ITEMS):
+    elif kind in (*CONSENT_KINDS, *CARE_KINDS, CARE_ITEMS):
         sections = ()
     return sections
 
@@ -263,9 +268,11 @@ def build(
     listed: Sequence[dict[str, Any]] = (),
     view_format: int = VIEW_FORMAT,
     page: Page | None = None,
+    zone: tzinfo | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The view, and the data classes it actually contains (`accounted`); `page` for the
-    paged kinds (default: the newest PAGE_DEFAULT entries)."""
+    paged kinds (default: the newest PAGE_DEFAULT entries). `zone` is the clinic's time
+    zone the care rules count days in (None: the rule before it had one)."""
     shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     sections = _sections(kind, decision)
     body: dict[str, Any] = {
@@ -325,9 +332,9 @@ def build(
     ):
         used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
-        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
+        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format, zone)
     if kind == CARE_ITEMS:
-        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision)
+        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision, zone)
         used_rows += item_rows
         used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
@@ -433,9 +440,10 @@ def _care(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
-    entry = care.board_entry(patient_id, care_rows, decision.at)
+    entry = care.board_entry(patient_id, care_rows, decision.at, zone)
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -452,6 +460,7 @@ def _care_items(
     rows: list[EventRow],
     shown: list[EventRow],
     decision: Decision,
+    zone: tzinfo | None = None,
 ) -> tuple[list[EventRow], set[str]]:
     """The care view with the rules run on the whole record: a reader gets each due item
     and alert only if the decision permits every row it was computed from and every class
@@ -460,8 +469,8 @@ def _care_items(
     the treating team does not have; it is kept to replay the reads made with it.) Returns
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
-    seen = care.board_entry(patient_id, care_rows, decision.at)
-    whole = care.board_entry(patient_id, rows, decision.at)
+    seen = care.board_entry(patient_id, care_rows, decision.at, zone)
+    whole = care.board_entry(patient_id, rows, decision.at, zone)
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()
@@ -501,6 +510,7 @@ def _outcomes(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     outcome_rows = [r for r in shown if r.kind in OUTCOME_KINDS]
     # Scored with the sex at birth the registration gave, as this view always has been (a
@@ -508,7 +518,9 @@ def _outcomes(
     registrations = [r for r in shown if r.kind == kind_of(PatientRegistered)]
     registered = demographics(care.facts_of(registrations))
     sex = registered.sex_at_birth if registered is not None else None
-    found = care.outcomes(outcome_rows, sex)
+    found = (care.scored_outcomes if body["view"] == SCORED_OUTCOMES else care.outcomes)(
+        outcome_rows, sex
+    )
     body["series"] = found.series
     body["functional_outcomes"] = found.functional
     body["sleep"] = found.sleep
@@ -521,6 +533,7 @@ def _medication_timeline(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     med_rows = [r for r in shown if r.kind in MEDICATION_TIMELINE_KINDS]
     body["medication_timeline"] = care.medication_timeline(med_rows)
@@ -555,7 +568,13 @@ MEDICATION_TIMELINE_KINDS = kinds(
 
 # The care view whose rules read the whole record (see `_care_items`).
 CARE_ITEMS = "care-items"
-CARE_KINDS = {"care": _care, "outcomes": _outcomes, "medications": _medication_timeline}
+SCORED_OUTCOMES = "scored-outcomes"
+CARE_KINDS = {
+    "care": _care,
+    "outcomes": _outcomes,
+    "medications": _medication_timeline,
+    SCORED_OUTCOMES: _outcomes,
+}
 
 
 def _due(d: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from application.reading import (
     PAGE_DEFAULT,
     PAGE_MAX,
     PAGED_KINDS,
+    SCORED_OUTCOMES,
     Page,
     ReadRequest,
     default_purpose,
@@ -102,6 +103,7 @@ OPERATION = {
     "consent-list": "consents",
     "timeline-page": "timeline",
     "events-page": "events",
+    SCORED_OUTCOMES: "outcomes",
 }
 Before = Annotated[
     int | None,
@@ -179,9 +181,10 @@ for _path, _kind, _summary in (
     ("/care", CARE_ITEMS, "Due and overdue items, open alerts, missed sessions, waiting messages."),
     (
         "/outcomes",
-        "outcomes",
-        "Each instrument's series (severity, change, response, remission), "
-        "functional outcomes and sleep logs.",
+        SCORED_OUTCOMES,
+        "Each instrument's series (severity, change, response, remission; a screen's "
+        "result or triage level), each score with the scoring version and cut-off it was "
+        "scored by, functional outcomes and sleep logs.",
     ),
     (
         "/medication-timeline",

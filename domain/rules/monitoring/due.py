@@ -6,11 +6,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from itertools import count
 
 from domain.history import MedicationCourse
-from domain.rules.care import DueItem, Fact, PatientContext, positions
+from domain.rules.care import DueItem, Fact, PatientContext, end_of_day, positions
 from domain.rules.monitoring.facts import _awaits, _level, _satisfies, _status, _triggers
 from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Stable, days
 from domain.vocabulary import DataClass
@@ -30,7 +30,11 @@ def _scheduled(
     facts: Sequence[Fact],
     patient: PatientContext,
     now: datetime,
+    zone: tzinfo | None = None,
 ) -> list[DueItem]:
+    """The row's due items for one medication. With the clinic's `zone`, each is due by the
+    end of its last day there (local midnight); without one, at the trigger's time of day,
+    the rule before the clinic had a zone (kept for replays of reads answered under it)."""
     anchors = [
         fact
         for trigger, fact in _triggers(med)
@@ -57,6 +61,7 @@ def _scheduled(
         met = _met(series, meeting)
         for position, occurrence in enumerate(series):
             met_at = met.get(position)
+            due_by = end_of_day(occurrence.due_by, zone) if zone is not None else occurrence.due_by
             title = f"{med.drug}: {rule.need.title}"
             items.append(
                 DueItem(
@@ -65,8 +70,8 @@ def _scheduled(
                     title=f"{title} ({occurrence.label})" if occurrence.label else title,
                     for_roles=rule.for_roles,
                     due_from=occurrence.due_from,
-                    due_by=occurrence.due_by,
-                    status=_status(met_at, occurrence.due_by, now),
+                    due_by=due_by,
+                    status=_status(met_at, due_by, now),
                     rule=rule.ref,
                     met_at=met_at,
                     anchor_position=anchor.position,

@@ -12,7 +12,7 @@ antipsychotic, rash on lamotrigine).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from domain.history import medication_courses
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
@@ -28,6 +28,7 @@ def monitoring_picture(
     patient: PatientContext,
     now: datetime,
     table: MonitoringTable = MONITORING,
+    zone: tzinfo | None = None,
 ) -> tuple[list[DueItem], list[Alert]]:
     """The monitoring due items and alerts of one patient's record at `now`: for every
     medication on the record, each row of `table` its drug matches."""
@@ -39,7 +40,7 @@ def monitoring_picture(
         alerts += override_alerts(med)
         for rule in table.schedules:
             if rule.drugs.match(med.drug, med.rxnorm):
-                items += _scheduled(rule, med, ordered, patient, now)
+                items += _scheduled(rule, med, ordered, patient, now, zone)
         for gain in table.weight_gain:
             if gain.drugs.match(med.drug, med.rxnorm):
                 items += _weight_gain(gain, med, ordered, now)
