@@ -19,6 +19,7 @@ from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
 from domain.rules.monitoring import monitoring_picture
 from domain.rules.outcomes import series
+from domain.rules.reassessment import reassessment_items
 from domain.rules.safety import safety_picture
 from domain.rules.scoring import score
 from domain.therapy import MISSED
@@ -79,11 +80,18 @@ class CarePicture:
     alerts: list[Alert]
 
 
-def picture(rows: Sequence[EventRow], now: datetime) -> CarePicture:
+def picture(rows: Sequence[EventRow], now: datetime, *, reassessment: bool = True) -> CarePicture:
+    """Every rule's items and alerts; without `reassessment`, as answers given before the
+    reassessment and deprescribing rules were (view layouts 1 and 2: role_views)."""
     facts = facts_of(rows)
     safety_alerts, safety_due = safety_picture(facts, now)
     monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now)
-    due = [*safety_due, *monitoring_due, *not_improving(facts, now)]
+    due = [
+        *safety_due,
+        *monitoring_due,
+        *not_improving(facts, now),
+        *(reassessment_items(facts, now) if reassessment else []),
+    ]
     return CarePicture(
         due=sorted(due, key=lambda d: (d.due_by, d.key)),
         alerts=sorted([*safety_alerts, *monitoring_alerts], key=lambda a: (a.raised_at, a.key)),
@@ -106,8 +114,10 @@ class PatientOnBoard:
     unacknowledged: list[dict[str, Any]]
 
 
-def board_entry(patient_id: UUID, rows: Sequence[EventRow], now: datetime) -> PatientOnBoard:
-    care = picture(rows, now)
+def board_entry(
+    patient_id: UUID, rows: Sequence[EventRow], now: datetime, *, reassessment: bool = True
+) -> PatientOnBoard:
+    care = picture(rows, now, reassessment=reassessment)
     facts = facts_of(rows)
     details = demographics(facts)
     missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]
