@@ -6,21 +6,30 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from domain.errors import RuleViolation
+from domain.errors import InvalidInput, RuleViolation
 from domain.events import Actor
+from domain.medication import OmitsNewFields
 from domain.record import TREATING, RecordBase, RecordEvent
 from domain.vocabulary import DataClass, ICD10Code, Phase, Role, ShortText, Text
 
 ConditionStatus = Literal["active", "remission", "resolved"]
+Episode = Literal["first", "recurrent"]
+EPISODES = ("first", "recurrent")
+DEPRESSIVE = ("F32", "F33")  # ICD-10: depressive episode, recurrent depressive disorder
 
 
-class ConditionRecorded(RecordEvent):
+class ConditionRecorded(OmitsNewFields):
     default_class: ClassVar[DataClass] = DataClass.CARE_PLAN
     authors: ClassVar[frozenset[Role]] = TREATING | {Role.PRIMARY_CARE}
 
     icd10: ICD10Code
     description: ShortText
     status: ConditionStatus = "active"
+    # A depressive condition's course: a first episode or recurrent illness (how long an
+    # antidepressant is continued after remission: domain/rules/reassessment.py). Absent
+    # in conditions recorded before it was asked, and when not stated.
+    episode: Episode | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"episode"})
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.conditions[self.icd10] = self.status
@@ -74,9 +83,44 @@ class FunctionalRecommendationMade(RecordEvent):
 
 class CarePlanSection(RecordBase):
     def record_condition(
-        self, by: Actor, at: datetime, *, icd10: str, description: str, status: str = "active"
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        icd10: str,
+        description: str,
+        status: str = "active",
+        episode: str | None = None,
     ) -> None:
-        self._record(ConditionRecorded, by, at, icd10=icd10, description=description, status=status)
+        if episode is not None:
+            self.check_episode(str(icd10), episode)
+        self._record(
+            ConditionRecorded,
+            by,
+            at,
+            icd10=icd10,
+            description=description,
+            status=status,
+            episode=episode,
+        )
+
+    def check_episode(self, icd10: str, episode: str) -> None:
+        """An episode is stated for a depressive condition only, and agrees with its code:
+        ICD-10 F33 is recurrent depressive disorder, F32 a single episode."""
+        code = icd10.upper()
+        if not code.startswith(DEPRESSIVE):
+            raise InvalidInput.single(
+                "episode",
+                f"is recorded for a depressive condition (ICD-10 F32 or F33), not {icd10}",
+            )
+        coded = "recurrent" if code.startswith("F33") else "first"
+        if episode in EPISODES and episode != coded:
+            raise InvalidInput.single(
+                "episode",
+                f"{icd10} is {'recurrent depressive disorder' if coded == 'recurrent' else 'a single depressive episode'}: "
+                f"'{episode}' contradicts it (record the condition with "
+                f"{'F32' if coded == 'recurrent' else 'F33'} instead)",
+            )
 
     def set_goal(
         self,

@@ -19,6 +19,7 @@ from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
 from domain.rules.monitoring import monitoring_picture
 from domain.rules.outcomes import series
+from domain.rules.reassessment import reassessment_items
 from domain.rules.safety import safety_picture
 from domain.rules.scoring import Score, score, scoring_rule
 from domain.therapy import MISSED
@@ -79,12 +80,25 @@ class CarePicture:
     alerts: list[Alert]
 
 
-def picture(rows: Sequence[EventRow], now: datetime, zone: tzinfo | None = None) -> CarePicture:
-    """Due items and alerts at `now`; "the same day" is the day in the clinic's `zone`."""
+def picture(
+    rows: Sequence[EventRow],
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    reassessment: bool = True,
+) -> CarePicture:
+    """Due items and alerts at `now`; "the same day" is the day in the clinic's `zone`.
+    Without `reassessment`, as answers given before the reassessment and deprescribing
+    rules were (view layouts 1 and 2: role_views)."""
     facts = facts_of(rows)
     safety_alerts, safety_due = safety_picture(facts, now, zone)
     monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now, zone=zone)
-    due = [*safety_due, *monitoring_due, *not_improving(facts, now)]
+    due = [
+        *safety_due,
+        *monitoring_due,
+        *not_improving(facts, now),
+        *(reassessment_items(facts, now, zone=zone) if reassessment else []),
+    ]
     return CarePicture(
         due=sorted(due, key=lambda d: (d.due_by, d.key)),
         alerts=sorted([*safety_alerts, *monitoring_alerts], key=lambda a: (a.raised_at, a.key)),
@@ -108,9 +122,14 @@ class PatientOnBoard:
 
 
 def board_entry(
-    patient_id: UUID, rows: Sequence[EventRow], now: datetime, zone: tzinfo | None = None
+    patient_id: UUID,
+    rows: Sequence[EventRow],
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    reassessment: bool = True,
 ) -> PatientOnBoard:
-    care = picture(rows, now, zone)
+    care = picture(rows, now, zone, reassessment=reassessment)
     facts = facts_of(rows)
     details = demographics(facts)
     missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]

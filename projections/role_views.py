@@ -113,8 +113,11 @@ def _paged(shown: list[EventRow], page: Page) -> tuple[list[EventRow], dict[str,
 # How an answer is laid out; each access record keeps the layout it was answered in, so a
 # replay rebuilds it in that layout. 1: a Part 2 record showed the class `sud` in place of
 # its own (and so fell out of the sections built by class, the care team among them);
-# 2: it shows its own class, with `part2: true` beside it.
-VIEW_FORMAT = 2
+# 2: it shows its own class, with `part2: true` beside it; 3: the care views' items include
+# the reassessment and deprescribing rules' (domain/rules/reassessment.py), which answers
+# given in layouts 1 and 2 did not have.
+VIEW_FORMAT = 3
+REASSESSMENT_FORMAT = 3
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -334,7 +337,7 @@ def build(
     if kind in CARE_KINDS:
         used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format, zone)
     if kind == CARE_ITEMS:
-        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision, zone)
+        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision, zone, view_format)
         used_rows += item_rows
         used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
@@ -443,7 +446,8 @@ def _care(
     zone: tzinfo | None = None,
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
-    entry = care.board_entry(patient_id, care_rows, decision.at, zone)
+    reassessment = view_format >= REASSESSMENT_FORMAT
+    entry = care.board_entry(patient_id, care_rows, decision.at, zone, reassessment=reassessment)
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -461,6 +465,7 @@ def _care_items(
     shown: list[EventRow],
     decision: Decision,
     zone: tzinfo | None = None,
+    view_format: int = VIEW_FORMAT,
 ) -> tuple[list[EventRow], set[str]]:
     """The care view with the rules run on the whole record: a reader gets each due item
     and alert only if the decision permits every row it was computed from and every class
@@ -469,8 +474,9 @@ def _care_items(
     the treating team does not have; it is kept to replay the reads made with it.) Returns
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
-    seen = care.board_entry(patient_id, care_rows, decision.at, zone)
-    whole = care.board_entry(patient_id, rows, decision.at, zone)
+    reassessment = view_format >= REASSESSMENT_FORMAT
+    seen = care.board_entry(patient_id, care_rows, decision.at, zone, reassessment=reassessment)
+    whole = care.board_entry(patient_id, rows, decision.at, zone, reassessment=reassessment)
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()

@@ -43,6 +43,8 @@ class ConditionCreate(CommandBody):
     icd10: ICD10Code
     description: ShortText
     status: Literal["active", "remission", "resolved"] = "active"
+    # For a depressive condition (F32, F33): a first episode or recurrent illness.
+    episode: Literal["first", "recurrent"] | None = None
 
 
 class GoalCreate(CommandBody):
@@ -138,7 +140,11 @@ class MedicationCreate(CommandBody):
 
 
 class TitrationPlanCreate(CommandBody):
+    """Dose steps up (a titration), or down: a taper, with its reason (prescribers only)."""
+
     steps: list[DoseStepIn] = Field(min_length=1, max_length=20)
+    direction: Literal["up", "down"] | None = None
+    reason: Text | None = None
 
 
 class DoseChange(CommandBody):
