@@ -35,6 +35,8 @@ from domain.medication import (
 from domain.record import kind_of, kinds
 from domain.registration import PatientRegistered
 from domain.rules.care import Fact
+from domain.rules.monitoring import MONITORING, MonitoringTable
+from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
 from projections import care
 from projections.record_index import ConsentRow, EventRow
@@ -75,8 +77,15 @@ CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
 # How an answer is laid out; each access record keeps the layout it was answered in, so a
 # replay rebuilds it in that layout. 1: a Part 2 record showed the class `sud` in place of
 # its own (and so fell out of the sections built by class, the care team among them);
-# 2: it shows its own class, with `part2: true` beside it.
-VIEW_FORMAT = 2
+# 2: it shows its own class, with `part2: true` beside it; 3: as 2, with the care views'
+# rules those of the rule audit (domain.rules.monitoring; formats 1 and 2 keep the table
+# of rule version 1, domain.rules.monitoring.v1, so their answers replay to their bytes).
+VIEW_FORMAT = 3
+
+
+def monitoring_table(view_format: int) -> MonitoringTable:
+    """The monitoring rules an answer in `view_format` was computed with."""
+    return MONITORING if view_format >= 3 else MONITORING_V1
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -288,7 +297,7 @@ def build(
     if kind in CARE_KINDS:
         used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
     if kind == CARE_ITEMS:
-        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision)
+        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision, view_format)
         used_rows += item_rows
         used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
@@ -396,7 +405,7 @@ def _care(
     view_format: int,
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
-    entry = care.board_entry(patient_id, care_rows, decision.at)
+    entry = care.board_entry(patient_id, care_rows, decision.at, monitoring_table(view_format))
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -413,6 +422,7 @@ def _care_items(
     rows: list[EventRow],
     shown: list[EventRow],
     decision: Decision,
+    view_format: int = VIEW_FORMAT,
 ) -> tuple[list[EventRow], set[str]]:
     """The care view with the rules run on the whole record: a reader gets each due item
     and alert only if the decision permits every row it was computed from and every class
@@ -421,8 +431,9 @@ def _care_items(
     the treating team does not have; it is kept to replay the reads made with it.) Returns
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
-    seen = care.board_entry(patient_id, care_rows, decision.at)
-    whole = care.board_entry(patient_id, rows, decision.at)
+    table = monitoring_table(view_format)
+    seen = care.board_entry(patient_id, care_rows, decision.at, table)
+    whole = care.board_entry(patient_id, rows, decision.at, table)
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()

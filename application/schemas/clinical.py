@@ -24,6 +24,7 @@ from domain.vocabulary import (
     LoincCode,
     Modality,
     Phase,
+    PositiveAmount,
     RiskLevel,
     RxNormCode,
     SessionKind,
@@ -43,6 +44,25 @@ class ConditionCreate(CommandBody):
     icd10: ICD10Code
     description: ShortText
     status: Literal["active", "remission", "resolved"] = "active"
+
+
+class NeutropeniaPathwayRecord(CommandBody):
+    benign_ethnic_neutropenia: bool
+    basis: Text
+
+
+class PregnancyStatusRecord(CommandBody):
+    status: Literal["pregnant", "planning pregnancy", "not pregnant", "cannot become pregnant"]
+    prevention_in_place: bool = False
+    note: ShortText | None = None
+
+
+class LevelTargetCreate(CommandBody):
+    medication_id: UUID
+    low: PositiveAmount
+    high: PositiveAmount
+    unit: Literal["mmol/L"] = "mmol/L"
+    reason: ShortText
 
 
 class GoalCreate(CommandBody):
