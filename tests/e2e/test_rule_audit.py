@@ -280,6 +280,23 @@ def test_after_a_year_on_lithium_a_66_year_old_is_due_every_3_months(api: Api) -
     assert items(api, younger, "lithium-level-65-and-over") == []
 
 
+def test_after_year_1_a_last_level_of_0_8_or_more_brings_the_next_to_3_months(
+    api: Api,
+) -> None:
+    def next_after_level(level: str) -> list[str]:
+        patient = patient_with_team(api, birth_date="1985-03-01")
+        _stable_lithium(api, patient, days_ago=500)
+        # Weekly until stable (days 7, 14), 3-monthly to day 365 (last on day 287), then
+        # the first after-year-1 level on day 469: 31 days ago.
+        lab(api, patient, "14334-7", level, "mmol/L", days_ago=31)
+        return [i["title"] for i in items(api, patient, "lithium-level")]
+
+    assert any("3-monthly (last level 0.8 or more)" in t for t in next_after_level("0.8"))
+    below = next_after_level("0.79")
+    assert not any("last level 0.8 or more" in t for t in below), below
+    assert any("6-monthly" in t for t in below), below
+
+
 def test_levels_are_stable_around_the_prescribers_target(api: Api) -> None:
     # 0.7 twice is stable in the default 0.6-0.8, not in a target of 0.8-1.0.
     patient = patient_with_team(api)

@@ -128,12 +128,28 @@ def _gap_cases() -> list[Case]:
     return cases
 
 
+def _sooner_cases() -> list[Case]:
+    cases = []
+    for rule in MONITORING.schedules:
+        for index, phase in enumerate(rule.schedule):
+            if phase.sooner is None:
+                continue
+            bound = phase.sooner.at_or_above
+            for value, expected in ((bound, True), (bound - _step(bound), False)):
+                name = f"{rule.rule_id}-sooner-{value}"
+                cases.append(Case(name, "sooner", (rule, index), value, expected))
+    return cases
+
+
 CASES = _stable_cases() + _age_cases() + _weight_cases() + _level_cases() + _gap_cases()
+CASES += _sooner_cases()
 
 
 def test_every_threshold_row_of_the_table_has_cases() -> None:
     """The generator reaches every row that holds a threshold."""
-    covered = {c.rule[0].rule_id if c.kind == "stable" else c.rule.rule_id for c in CASES}
+    covered = {
+        c.rule[0].rule_id if c.kind in ("stable", "sooner") else c.rule.rule_id for c in CASES
+    }
     expected = {r.rule_id for r in MONITORING.level_alerts}
     expected |= {r.rule_id for r in MONITORING.weight_gain}
     for rule in MONITORING.schedules:
@@ -142,6 +158,8 @@ def test_every_threshold_row_of_the_table_has_cases() -> None:
         ):
             expected.add(rule.rule_id)
         if rule.population.at_least_age is not None or rule.population.under_age is not None:
+            expected.add(rule.rule_id)
+        if any(p.sooner is not None for p in rule.schedule):
             expected.add(rule.rule_id)
     assert expected <= covered
     assert {"lithium-level", "lithium-level-65-and-over", "clozapine-anc-mild"} <= covered
@@ -200,7 +218,33 @@ def _continues(case: Case) -> bool:
     return not any(i.title.endswith(f"({BASELINE.label})") for i in found)
 
 
+def _sooner(case: Case) -> bool:
+    """Whether a result at `value` in a phase's occurrence makes its next one sooner: the
+    phase's first occurrence is found with results that keep every earlier phase going
+    (the stable range's low end), the value is taken on its nominal day."""
+    rule, index = case.rule
+    phase = rule.schedule[index]
+    assert phase.sooner is not None
+    patient = _patient_for(rule.population)
+    loinc = sorted(rule.need.loinc)[0]
+    chart = Chart()
+    chart.start(_drug(rule.drugs))
+    for earlier in rule.schedule[:index]:
+        if earlier.until_stable is not None:
+            for day in (7, 14):
+                chart.lab(loinc, day, f"{earlier.until_stable.low}", earlier.until_stable.unit)
+    far = 3000
+    first = next(
+        i for i in chart.items(far, rule.rule_id, patient) if i.title.endswith(f"({phase.label})")
+    )
+    nominal = (first.due_by - at(0)).days - phase.late
+    chart.lab(loinc, nominal, f"{case.value}", phase.sooner.unit)
+    after = [i for i in chart.items(far, rule.rule_id, patient) if i.due_from > first.due_from]
+    return bool(after) and after[0].title.endswith(f"({phase.sooner.label})")
+
+
 CHECKS = {
+    "sooner": _sooner,
     "stable": _stable,
     "age": _applies_at_age,
     "weight": _weight,

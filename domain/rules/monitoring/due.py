@@ -21,7 +21,7 @@ from domain.rules.monitoring.facts import (
     _targets,
     _triggers,
 )
-from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Stable, days
+from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Phase, Stable, days
 from domain.vocabulary import DataClass
 
 
@@ -124,7 +124,12 @@ def _occurrences(
             )
         last = None
         for k in count():
-            nominal = base + days(phase.day + k * (phase.every or 0))
+            label = phase.label
+            if last is None:
+                nominal = base + days(phase.day)
+            else:
+                step, label = _step(phase, last, results)
+                nominal = last + days(step)
             if phase.until is not None and nominal > start + days(phase.until):
                 break
             due_from = nominal - days(phase.early)
@@ -132,9 +137,7 @@ def _occurrences(
                 break
             if end is not None and due_from > end:
                 return series
-            series.append(
-                _Occurrence(f"{p}.{k}", due_from, nominal + days(phase.late), phase.label)
-            )
+            series.append(_Occurrence(f"{p}.{k}", due_from, nominal + days(phase.late), label))
             last = nominal
             if due_from > now or phase.every is None:
                 break
@@ -147,6 +150,20 @@ def _occurrences(
         else:
             previous = last if last is not None else base
     return series
+
+
+def _step(phase: Phase, last: datetime, results: Sequence[Fact]) -> tuple[int, str]:
+    """The days to a repeating phase's next occurrence after the one due at `last`, and
+    its label: `phase.sooner`'s when the latest result by then (within its window) was at
+    or above its level."""
+    sooner = phase.sooner
+    if sooner is not None:
+        taken = [r for r in results if r.at <= last + days(phase.late)]
+        latest = max(taken, key=lambda r: r.at, default=None)
+        value = _level(latest.payload, sooner.unit) if latest is not None else None
+        if value is not None and value >= sooner.at_or_above:
+            return sooner.every, sooner.label
+    return phase.every or 0, phase.label
 
 
 def _own_target(rule: MonitoringRule) -> bool:

@@ -41,6 +41,7 @@ from domain.rules.monitoring.rows import (
     Need,
     Phase,
     Population,
+    Sooner,
     Stable,
     StatusAlertRule,
     words,
@@ -153,7 +154,15 @@ LITHIUM_SCHEDULES: tuple[MonitoringRule, ...] = (
     # After the first year: 6-monthly under 65, 3-monthly at 65 and over (or age unknown).
     _lithium_level(
         "lithium-level",
-        Phase(182, every=182, early=14, late=14, after="previous", label="6-monthly"),
+        Phase(
+            182,
+            every=182,
+            early=14,
+            late=14,
+            after="previous",
+            label="6-monthly",
+            sooner=Sooner(91, Decimal("0.8"), "mmol/L", "3-monthly (last level 0.8 or more)"),
+        ),
         UNDER_65,
     ),
     _lithium_level(

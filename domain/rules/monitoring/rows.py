@@ -69,6 +69,18 @@ class Stable:
 
 
 @dataclass(frozen=True)
+class Sooner:
+    """A repeating phase's shorter interval: `every` days after an occurrence whose latest
+    result was at or above `at_or_above` `unit` (lithium: 3-monthly after a level of
+    0.8 mmol/L or more)."""
+
+    every: int
+    at_or_above: Decimal
+    unit: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Phase:
     """Occurrences at `day` after the phase's reference, then every `every` days while the
     nominal day is at most `until` days after the medication's start. Each is due from
@@ -84,6 +96,7 @@ class Phase:
     after: Literal["trigger", "previous"] = "trigger"
     until_stable: Stable | None = None
     label: str = ""
+    sooner: Sooner | None = None
 
     def __post_init__(self) -> None:
         if self.every is not None and self.every <= 0:
