@@ -59,6 +59,21 @@ class CommandSpec:
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("/conditions", s.ConditionCreate, PatientRecord.record_condition, "care plan"),
+    CommandSpec(
+        "/neutropenia-pathway",
+        s.NeutropeniaPathwayRecord,
+        PatientRecord.record_neutropenia_pathway,
+        "care plan",
+    ),
+    CommandSpec(
+        "/pregnancy-status",
+        s.PregnancyStatusRecord,
+        PatientRecord.record_pregnancy_status,
+        "care plan",
+    ),
+    CommandSpec(
+        "/level-targets", s.LevelTargetCreate, PatientRecord.set_level_target, "medication"
+    ),
     CommandSpec("/goals", s.GoalCreate, PatientRecord.set_goal, "care plan", created="goal_id"),
     CommandSpec("/phase", s.PhaseChange, PatientRecord.change_phase, "care plan", status=200),
     CommandSpec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
@@ -10,12 +11,24 @@ from domain.errors import InvalidInput, RuleViolation
 from domain.events import Actor
 from domain.medication import OmitsNewFields
 from domain.record import TREATING, RecordBase, RecordEvent
-from domain.vocabulary import DataClass, ICD10Code, Phase, Role, ShortText, Text
+from domain.vocabulary import (
+    DataClass,
+    ICD10Code,
+    Phase,
+    PositiveAmount,
+    Role,
+    ShortText,
+    Text,
+)
 
 ConditionStatus = Literal["active", "remission", "resolved"]
 Episode = Literal["first", "recurrent"]
 EPISODES = ("first", "recurrent")
 DEPRESSIVE = ("F32", "F33")  # ICD-10: depressive episode, recurrent depressive disorder
+PregnancyStatus = Literal[
+    "pregnant", "planning pregnancy", "not pregnant", "cannot become pregnant"
+]
+PRESCRIBER_ONLY = frozenset({Role.PRESCRIBER})
 
 
 class ConditionRecorded(OmitsNewFields):
@@ -81,7 +94,122 @@ class FunctionalRecommendationMade(RecordEvent):
         return f"functional recommendation for {self.setting}: {self.recommendation}"
 
 
+class NeutropeniaPathwayRecorded(RecordEvent):
+    """Whether the patient's neutrophil counts follow the benign ethnic neutropenia (BEN)
+    pathway, recorded by a prescriber: clozapine's ANC bands are then the BEN bands
+    (normal at 1000/uL and above) rather than the general population's."""
+
+    default_class: ClassVar[DataClass] = DataClass.CARE_PLAN
+    authors: ClassVar[frozenset[Role]] = PRESCRIBER_ONLY
+
+    benign_ethnic_neutropenia: bool
+    basis: Text
+
+    def summary(self) -> str:
+        pathway = "benign ethnic neutropenia" if self.benign_ethnic_neutropenia else "general"
+        return f"neutrophil count pathway: {pathway} ({self.basis})"
+
+
+class PregnancyStatusRecorded(RecordEvent):
+    """An observation of pregnancy status, and whether pregnancy prevention is in place
+    (for valproate: the risk acknowledged and highly effective contraception)."""
+
+    default_class: ClassVar[DataClass] = DataClass.CARE_PLAN
+    authors: ClassVar[frozenset[Role]] = TREATING | {Role.PRIMARY_CARE}
+
+    status: PregnancyStatus
+    prevention_in_place: bool = False
+    note: ShortText | None = None
+
+    def summary(self) -> str:
+        prevention = "; pregnancy prevention in place" if self.prevention_in_place else ""
+        return f"pregnancy status: {self.status}{prevention}"
+
+
+class LevelTargetSet(RecordEvent):
+    """A prescriber's target range for a medication's serum level (lithium in mmol/L):
+    the monitoring rules count levels as stable around it rather than the default."""
+
+    default_class: ClassVar[DataClass] = DataClass.MEDICATION
+    authors: ClassVar[frozenset[Role]] = PRESCRIBER_ONLY
+
+    medication_id: UUID
+    low: PositiveAmount
+    high: PositiveAmount
+    unit: Literal["mmol/L"] = "mmol/L"
+    reason: ShortText
+
+    def summary(self) -> str:
+        return (
+            f"level target {self.low.normalize():f}-{self.high.normalize():f} {self.unit} "
+            f"({self.reason})"
+        )
+
+
 class CarePlanSection(RecordBase):
+    def set_level_target(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        low: Decimal,
+        high: Decimal,
+        reason: str,
+        unit: str = "mmol/L",
+    ) -> None:
+        if medication_id not in self.state.medications:
+            raise RuleViolation(
+                f"medication {medication_id} is not on this record",
+                patient_id=self.id,
+                field="medication_id",
+            )
+        if Decimal(str(low)) >= Decimal(str(high)):
+            raise RuleViolation(
+                f"the target's high ({high}) must be above its low ({low})",
+                patient_id=self.id,
+                field="high",
+            )
+        self._record(
+            LevelTargetSet,
+            by,
+            at,
+            medication_id=medication_id,
+            low=low,
+            high=high,
+            unit=unit,
+            reason=reason,
+        )
+
+    def record_neutropenia_pathway(
+        self, by: Actor, at: datetime, *, benign_ethnic_neutropenia: bool, basis: str
+    ) -> None:
+        self._record(
+            NeutropeniaPathwayRecorded,
+            by,
+            at,
+            benign_ethnic_neutropenia=benign_ethnic_neutropenia,
+            basis=basis,
+        )
+
+    def record_pregnancy_status(
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        status: str,
+        prevention_in_place: bool = False,
+        note: str | None = None,
+    ) -> None:
+        self._record(
+            PregnancyStatusRecorded,
+            by,
+            at,
+            status=status,
+            prevention_in_place=prevention_in_place,
+            note=note,
+        )
+
     def record_condition(
         self,
         by: Actor,

@@ -17,7 +17,7 @@ from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, Sl
 from domain.record import kind_of
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
-from domain.rules.monitoring import monitoring_picture
+from domain.rules.monitoring import MONITORING, MonitoringTable, monitoring_picture
 from domain.rules.outcomes import series
 from domain.rules.reassessment import reassessment_items
 from domain.rules.safety import safety_picture
@@ -86,13 +86,17 @@ def picture(
     zone: tzinfo | None = None,
     *,
     reassessment: bool = True,
+    table: MonitoringTable = MONITORING,
 ) -> CarePicture:
     """Due items and alerts at `now`; "the same day" is the day in the clinic's `zone`.
     Without `reassessment`, as answers given before the reassessment and deprescribing
-    rules were (view layouts 1 and 2: role_views)."""
+    rules were; `table`, the monitoring rules (view layouts 1 and 2 keep rule version 1:
+    role_views)."""
     facts = facts_of(rows)
     safety_alerts, safety_due = safety_picture(facts, now, zone)
-    monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now, zone=zone)
+    monitoring_due, monitoring_alerts = monitoring_picture(
+        facts, context_of(rows), now, table, zone=zone
+    )
     due = [
         *safety_due,
         *monitoring_due,
@@ -128,8 +132,9 @@ def board_entry(
     zone: tzinfo | None = None,
     *,
     reassessment: bool = True,
+    table: MonitoringTable = MONITORING,
 ) -> PatientOnBoard:
-    care = picture(rows, now, zone, reassessment=reassessment)
+    care = picture(rows, now, zone, reassessment=reassessment, table=table)
     facts = facts_of(rows)
     details = demographics(facts)
     missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]

@@ -36,6 +36,8 @@ from domain.medication import (
 from domain.record import kind_of, kinds
 from domain.registration import PatientRegistered
 from domain.rules.care import Fact
+from domain.rules.monitoring import MONITORING, MonitoringTable
+from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
 from projections import care
 from projections.record_index import ConsentRow, EventRow
@@ -113,11 +115,18 @@ def _paged(shown: list[EventRow], page: Page) -> tuple[list[EventRow], dict[str,
 # How an answer is laid out; each access record keeps the layout it was answered in, so a
 # replay rebuilds it in that layout. 1: a Part 2 record showed the class `sud` in place of
 # its own (and so fell out of the sections built by class, the care team among them);
-# 2: it shows its own class, with `part2: true` beside it; 3: the care views' items include
-# the reassessment and deprescribing rules' (domain/rules/reassessment.py), which answers
-# given in layouts 1 and 2 did not have.
+# 2: it shows its own class, with `part2: true` beside it; 3: as 2, with the care views'
+# rules those of the rule audit (domain.rules.monitoring) and the reassessment and
+# deprescribing rules (domain/rules/reassessment.py); formats 1 and 2 keep the monitoring
+# table of rule version 1 (domain.rules.monitoring.v1) and no reassessment items, so their
+# answers replay to their bytes.
 VIEW_FORMAT = 3
 REASSESSMENT_FORMAT = 3
+
+
+def monitoring_table(view_format: int) -> MonitoringTable:
+    """The monitoring rules an answer in `view_format` was computed with."""
+    return MONITORING if view_format >= 3 else MONITORING_V1
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -447,7 +456,14 @@ def _care(
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
     reassessment = view_format >= REASSESSMENT_FORMAT
-    entry = care.board_entry(patient_id, care_rows, decision.at, zone, reassessment=reassessment)
+    entry = care.board_entry(
+        patient_id,
+        care_rows,
+        decision.at,
+        zone,
+        reassessment=reassessment,
+        table=monitoring_table(view_format),
+    )
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -475,8 +491,13 @@ def _care_items(
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
     reassessment = view_format >= REASSESSMENT_FORMAT
-    seen = care.board_entry(patient_id, care_rows, decision.at, zone, reassessment=reassessment)
-    whole = care.board_entry(patient_id, rows, decision.at, zone, reassessment=reassessment)
+    table = monitoring_table(view_format)
+    seen = care.board_entry(
+        patient_id, care_rows, decision.at, zone, reassessment=reassessment, table=table
+    )
+    whole = care.board_entry(
+        patient_id, rows, decision.at, zone, reassessment=reassessment, table=table
+    )
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()

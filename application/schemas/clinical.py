@@ -24,6 +24,7 @@ from domain.vocabulary import (
     LoincCode,
     Modality,
     Phase,
+    PositiveAmount,
     RiskLevel,
     RxNormCode,
     SessionKind,
@@ -45,6 +46,25 @@ class ConditionCreate(CommandBody):
     status: Literal["active", "remission", "resolved"] = "active"
     # For a depressive condition (F32, F33): a first episode or recurrent illness.
     episode: Literal["first", "recurrent"] | None = None
+
+
+class NeutropeniaPathwayRecord(CommandBody):
+    benign_ethnic_neutropenia: bool
+    basis: Text
+
+
+class PregnancyStatusRecord(CommandBody):
+    status: Literal["pregnant", "planning pregnancy", "not pregnant", "cannot become pregnant"]
+    prevention_in_place: bool = False
+    note: ShortText | None = None
+
+
+class LevelTargetCreate(CommandBody):
+    medication_id: UUID
+    low: PositiveAmount
+    high: PositiveAmount
+    unit: Literal["mmol/L"] = "mmol/L"
+    reason: ShortText
 
 
 class GoalCreate(CommandBody):

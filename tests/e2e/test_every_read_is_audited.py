@@ -635,6 +635,22 @@ API: dict[tuple[str, str], list[Way]] = {
     ],
     # clinical commands
     ("POST", f"{P_PATH}/conditions"): body("P", {"icd10": "F32.1", "description": "Depression"}),
+    ("POST", f"{P_PATH}/neutropenia-pathway"): body(
+        "P", {"benign_ethnic_neutropenia": False, "basis": "Counts within range"}
+    ),
+    ("POST", f"{P_PATH}/pregnancy-status"): body("P", {"status": "not pregnant"}),
+    ("POST", f"{P_PATH}/level-targets"): [
+        Way(
+            "P",
+            P,
+            json=lambda w, _: {
+                "medication_id": w.ids["medication to change"],
+                "low": "0.6",
+                "high": "0.8",
+                "reason": "Maintenance",
+            },
+        )
+    ],
     ("POST", f"{P_PATH}/goals"): body("P", {"description": "Walk daily"}),
     ("POST", f"{P_PATH}/phase"): body("P", {"phase": "stabilization", "reason": "Steadier"}),
     ("POST", f"{P_PATH}/functional-recommendations"): body(

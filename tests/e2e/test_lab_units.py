@@ -221,6 +221,14 @@ def test_every_bound_of_every_level_alert_is_generated() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_a_level_alerts_exactly_inside_its_band_whatever_the_unit(shared: Api, case: Case) -> None:
     patient = patient_with_team(shared)
+    if case.rule.pathway == "benign ethnic neutropenia":
+        on_pathway = post(
+            shared,
+            "prescriber@test",
+            f"/patients/{patient}/neutropenia-pathway",
+            {"benign_ethnic_neutropenia": True, "basis": "two baseline counts"},
+        )
+        assert on_pathway.status_code == 201, on_pathway.text
     family = next(name for name in ON if case.rule.drugs.match(name))
     start(shared, patient, ON[family])
     order_id = order(shared, patient, case.loinc)

@@ -28,6 +28,7 @@ STIMULANT_SCHEDULES: tuple[MonitoringRule, ...] = (
         (Phase(0, early=7, late=7, label="at the start or dose change"),),
         PRESCRIBER,
         STIMULANT_SOURCE,
+        checked=False,  # the team's notes only
     ),
 )
 

@@ -26,6 +26,7 @@ def _young_on_antidepressant(rule_id: str, need: Need, phase: Phase) -> Monitori
         (phase,),
         PRESCRIBER_AND_THERAPIST,
         SSRI_SOURCE,
+        checked=False,  # the team's notes only
         population=Population(under_age=25),
     )
 

@@ -54,6 +54,7 @@ NALTREXONE_SCHEDULES: tuple[MonitoringRule, ...] = (
         (BASELINE,),
         PRESCRIBER,
         NALTREXONE_SOURCE,
+        checked=False,  # the team's notes only
     ),
     MonitoringRule(
         "naltrexone-opioid-free",
@@ -67,5 +68,6 @@ NALTREXONE_SCHEDULES: tuple[MonitoringRule, ...] = (
         (Phase(0, early=14, label="before the first dose"),),
         PRESCRIBER,
         NALTREXONE_SOURCE,
+        checked=False,  # the team's notes only
     ),
 )

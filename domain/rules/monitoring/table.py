@@ -13,9 +13,12 @@ from domain.rules.monitoring.antipsychotics import (
 )
 from domain.rules.monitoring.mood_stabilizers import (
     LAMOTRIGINE_RASH,
+    LITHIUM_INTERACTION,
+    LITHIUM_PREGNANCY,
     LITHIUM_SCHEDULES,
     LITHIUM_TOXICITY,
     VALPROATE_ABOVE_RANGE,
+    VALPROATE_PREGNANCY,
     VALPROATE_SCHEDULES,
 )
 from domain.rules.monitoring.rows import MonitoringRule, MonitoringTable
@@ -38,4 +41,6 @@ MONITORING = MonitoringTable(
     weight_gain=(SGA_WEIGHT_GAIN,),
     level_alerts=(LITHIUM_TOXICITY, VALPROATE_ABOVE_RANGE, *CLOZAPINE_ANC),
     effect_alerts=(LAMOTRIGINE_RASH,),
+    interactions=(LITHIUM_INTERACTION,),
+    status_alerts=(LITHIUM_PREGNANCY, VALPROATE_PREGNANCY),
 )
