@@ -17,7 +17,7 @@ from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, Sl
 from domain.record import kind_of
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
-from domain.rules.monitoring import monitoring_picture
+from domain.rules.monitoring import MONITORING, MonitoringTable, monitoring_picture
 from domain.rules.outcomes import series
 from domain.rules.safety import safety_picture
 from domain.rules.scoring import score
@@ -79,10 +79,12 @@ class CarePicture:
     alerts: list[Alert]
 
 
-def picture(rows: Sequence[EventRow], now: datetime) -> CarePicture:
+def picture(
+    rows: Sequence[EventRow], now: datetime, table: MonitoringTable = MONITORING
+) -> CarePicture:
     facts = facts_of(rows)
     safety_alerts, safety_due = safety_picture(facts, now)
-    monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now)
+    monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now, table)
     due = [*safety_due, *monitoring_due, *not_improving(facts, now)]
     return CarePicture(
         due=sorted(due, key=lambda d: (d.due_by, d.key)),
@@ -106,8 +108,15 @@ class PatientOnBoard:
     unacknowledged: list[dict[str, Any]]
 
 
-def board_entry(patient_id: UUID, rows: Sequence[EventRow], now: datetime) -> PatientOnBoard:
-    care = picture(rows, now)
+def board_entry(
+    patient_id: UUID,
+    rows: Sequence[EventRow],
+    now: datetime,
+    table: MonitoringTable = MONITORING,
+) -> PatientOnBoard:
+    """One patient's row of the board; `table` is the monitoring table (an older one to
+    rebuild an answer given with it)."""
+    care = picture(rows, now, table)
     facts = facts_of(rows)
     details = demographics(facts)
     missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]

@@ -35,6 +35,8 @@ from domain.medication import (
 from domain.record import kind_of, kinds
 from domain.registration import PatientRegistered
 from domain.rules.care import Fact
+from domain.rules.monitoring import MONITORING, MonitoringTable
+from domain.rules.monitoring.previous import BEFORE_2026_12
 from domain.vocabulary import DataClass, Role
 from projections import care
 from projections.record_index import ConsentRow, EventRow
@@ -76,7 +78,15 @@ CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
 # replay rebuilds it in that layout. 1: a Part 2 record showed the class `sud` in place of
 # its own (and so fell out of the sections built by class, the care team among them);
 # 2: it shows its own class, with `part2: true` beside it.
-VIEW_FORMAT = 2
+# 3: the care views' monitoring rules are those of the rule audit of 2026-12 (its
+# prescribing rules); an answer in layout 1 or 2 is rebuilt with the table as it stood
+# (domain/rules/monitoring/previous.py).
+VIEW_FORMAT = 3
+
+
+def monitoring_for(view_format: int) -> MonitoringTable:
+    """The monitoring table an answer in `view_format` was computed with."""
+    return BEFORE_2026_12 if view_format < 3 else MONITORING
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -288,7 +298,9 @@ def build(
     if kind in CARE_KINDS:
         used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
     if kind == CARE_ITEMS:
-        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision)
+        item_rows, awaited = _care_items(
+            body, patient_id, rows, shown, decision, monitoring_for(view_format)
+        )
         used_rows += item_rows
         used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
@@ -396,7 +408,7 @@ def _care(
     view_format: int,
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
-    entry = care.board_entry(patient_id, care_rows, decision.at)
+    entry = care.board_entry(patient_id, care_rows, decision.at, monitoring_for(view_format))
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -413,6 +425,7 @@ def _care_items(
     rows: list[EventRow],
     shown: list[EventRow],
     decision: Decision,
+    table: MonitoringTable = MONITORING,
 ) -> tuple[list[EventRow], set[str]]:
     """The care view with the rules run on the whole record: a reader gets each due item
     and alert only if the decision permits every row it was computed from and every class
@@ -421,8 +434,8 @@ def _care_items(
     the treating team does not have; it is kept to replay the reads made with it.) Returns
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
-    seen = care.board_entry(patient_id, care_rows, decision.at)
-    whole = care.board_entry(patient_id, rows, decision.at)
+    seen = care.board_entry(patient_id, care_rows, decision.at, table)
+    whole = care.board_entry(patient_id, rows, decision.at, table)
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()

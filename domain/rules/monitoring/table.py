@@ -11,6 +11,7 @@ from domain.rules.monitoring.antipsychotics import (
     SGA_SCHEDULES,
     SGA_WEIGHT_GAIN,
 )
+from domain.rules.monitoring.combinations import COMBINATIONS, DOSE_RISKS, PDMP_CHECKS
 from domain.rules.monitoring.mood_stabilizers import (
     LAMOTRIGINE_RASH,
     LITHIUM_SCHEDULES,
@@ -19,7 +20,11 @@ from domain.rules.monitoring.mood_stabilizers import (
     VALPROATE_SCHEDULES,
 )
 from domain.rules.monitoring.rows import MonitoringRule, MonitoringTable
-from domain.rules.monitoring.substance_use import BUPRENORPHINE_SCHEDULES, NALTREXONE_SCHEDULES
+from domain.rules.monitoring.substance_use import (
+    BUPRENORPHINE_SCHEDULES,
+    NALTREXONE_SCHEDULES,
+    OUD_SCHEDULES,
+)
 
 SCHEDULES: tuple[MonitoringRule, ...] = (
     *LITHIUM_SCHEDULES,
@@ -30,6 +35,7 @@ SCHEDULES: tuple[MonitoringRule, ...] = (
     *ATOMOXETINE_SCHEDULES,
     *SSRI_SCHEDULES,
     *BUPRENORPHINE_SCHEDULES,
+    *OUD_SCHEDULES,
     *NALTREXONE_SCHEDULES,
 )
 
@@ -38,4 +44,7 @@ MONITORING = MonitoringTable(
     weight_gain=(SGA_WEIGHT_GAIN,),
     level_alerts=(LITHIUM_TOXICITY, VALPROATE_ABOVE_RANGE, *CLOZAPINE_ANC),
     effect_alerts=(LAMOTRIGINE_RASH,),
+    combinations=COMBINATIONS,
+    dose_alerts=DOSE_RISKS,
+    checks=PDMP_CHECKS,
 )
