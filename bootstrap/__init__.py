@@ -366,6 +366,7 @@ def bootstrap_services(
         keeper=keeper,
         secure_cookies=settings.secure_cookies,
         share_access=o.share_access or share_access_for(settings),
+        command_defaults={"state": settings.pdmp_state or None},
     )
 
 

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.prescribing_safety import US_STATES
+
 
 class Settings(BaseSettings):
     """One validated settings object; the composition root reads nothing else."""
@@ -44,6 +46,19 @@ class Settings(BaseSettings):
     # record gives; a clinic sets its zone once, knowingly.
     clinic_timezone: str | None = None
     store: Literal["sqlite", "postgres"] = "sqlite"
+
+    # The clinic's US state (two capitals) for prescription-monitoring program checks: a
+    # PDMP check recorded without a state is recorded in it, and the interval of the next
+    # check follows the state's row (domain/prescribing_safety.py, PDMP_STATES; a state
+    # not on file, or none, takes the default: before the start and every 90 days).
+    pdmp_state: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+
+    @field_validator("pdmp_state")
+    @classmethod
+    def _a_us_state(cls, value: str) -> str:
+        if value and value not in US_STATES:
+            raise ValueError(f"'{value}' is not a US state or territory code")
+        return value
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432

@@ -7,6 +7,7 @@ from domain.labs import LabSection
 from domain.measures import MeasuresSection
 from domain.medication_management import MedicationSection
 from domain.messaging import MessagingSection
+from domain.prescribing_safety import PrescribingSafetySection
 from domain.registration import RegistrationSection
 from domain.safety import SafetySection
 from domain.therapy import TherapySection
@@ -21,5 +22,6 @@ class PatientRecord(
     MeasuresSection,
     SafetySection,
     MessagingSection,
+    PrescribingSafetySection,
 ):
     """One patient's clinical record; its id is the patient id."""

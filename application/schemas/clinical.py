@@ -221,6 +221,18 @@ class ReassessmentCreate(CommandBody):
     decision: Literal["continue", "adjust", "taper", "stop", "switch"]
 
 
+class NaloxoneDiscussion(CommandBody):
+    outcome: Literal["has-naloxone", "prescribed-elsewhere", "declined", "discussed"]
+    note: Text | None = None
+
+
+class PrescriptionMonitoringCheck(CommandBody):
+    # Two capitals (a US state or territory); unset: the clinic's TANDEM_PDMP_STATE.
+    state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    findings: Literal["no-concerns", "concerns"]
+    note: Text | None = None
+
+
 class TaperCreate(CommandBody):
     steps: list[DoseStepIn] = Field(min_length=1, max_length=20)
     reason: Text

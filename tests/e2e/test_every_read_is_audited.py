@@ -721,6 +721,10 @@ API: dict[tuple[str, str], list[Way]] = {
             ]
         },
     ),
+    ("POST", f"{P_PATH}/naloxone-discussions"): body("P", {"outcome": "has-naloxone"}),
+    ("POST", f"{P_PATH}/prescription-monitoring-checks"): body(
+        "P", {"state": "AZ", "findings": "no-concerns"}
+    ),
     ("POST", f"{P_PATH}/lab-orders"): body(
         "P", {"loinc": "2823-3", "test_name": "Potassium", "reason": "Monitoring"}
     ),

@@ -212,8 +212,11 @@ def test_rules_not_read_in_a_primary_source_are_flagged_unchecked() -> None:
     unchecked = {ref.rule_id for ref in MONITORING.refs() if not ref.checked}
     assert unchecked >= {
         "atomoxetine-vitals",
-        "buprenorphine-urine-drug-test",
         "buprenorphine-visits",
+        "citalopram-qt",
+        "pdmp-check",
+        "serotonin-maoi-combination",
+        "serotonin-ssri-snri-combination",
         "lamotrigine-rash",
         "valproate-above-range",
         "clozapine-troponin",
@@ -795,10 +798,12 @@ def test_the_follow_up_goes_overdue_in_its_own_windows() -> None:
     assert chart.statuses(43, "ssri-under-25-phq9", young) == ["overdue"]
 
 
-def test_bupropion_is_not_an_ssri_or_snri() -> None:
+def test_bupropion_carries_the_antidepressant_suicidality_warning_too() -> None:
+    # rule-audit.md: every antidepressant carries the boxed warning, not only SSRIs/SNRIs.
     chart = Chart()
     chart.start(("bupropion", "42347"))
-    assert chart.picture(0, born_years_before(20)) == ([], [])
+    items, _ = chart.picture(0, born_years_before(20))
+    assert {i.rule.rule_id for i in items} == UNDER_25
 
 
 # --- buprenorphine and naltrexone ---------------------------------------------------------
@@ -811,8 +816,9 @@ def test_buprenorphine_needs_a_baseline_urine_drug_test_and_weekly_visits_then_m
     for day in (6, 13, 27):
         chart.session(day)
 
-    [test] = chart.items(1, "buprenorphine-urine-drug-test")
-    assert (test.status, test.rule.checked) == ("met", False)
+    test, first_week, *_ = chart.items(1, "buprenorphine-urine-drug-test")
+    assert (test.status, test.rule.checked) == ("met", True)
+    assert (first_week.status, "weekly" in first_week.title) == ("due", True)
     visits = chart.items(40, "buprenorphine-visits")
     assert windows(visits) == [(1, 7), (8, 14), (15, 21), (22, 28), (29, 58), (59, 88)]
     assert [v.status for v in visits] == ["met", "met", "overdue", "met", "due", "due"]

@@ -6,7 +6,8 @@ one); it is overdue once `now` passes `due_by` unmet, otherwise due. A series sh
 opened plus the next upcoming item; a stop or switch ends it (what was already due stays),
 and a new trigger of the same row (a dose change) replaces what its predecessor had not yet
 opened. Thresholds on results raise alerts or reviews (lithium toxicity, weight gain on an
-antipsychotic, rash on lamotrigine).
+antipsychotic, rash on lamotrigine); rules across medications raise alerts for
+combinations and dose risks, and prescription-monitoring checks fall due (combinations.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from datetime import datetime, tzinfo
 from domain.history import MedicationCourse, medication_courses
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.dose_ranges import override_alerts
+from domain.rules.monitoring.combinations import (
+    combination_alerts,
+    dose_risk_picture,
+    pdmp_items,
+)
 from domain.rules.monitoring.due import _scheduled
 from domain.rules.monitoring.rows import MonitoringRule, MonitoringTable, days
 from domain.rules.monitoring.table import MONITORING
@@ -63,6 +69,13 @@ def monitoring_picture(
         alerts += _status_alerts(status, ordered, medications)
     for effect in table.effect_alerts:
         alerts += _effect_alerts(effect, ordered, medications)
+    for combination in table.combinations:
+        alerts += combination_alerts(combination, ordered, medications)
+    for risk in table.dose_alerts:
+        risk_items, risk_alerts = dose_risk_picture(risk, ordered, medications, patient, now)
+        items, alerts = items + risk_items, alerts + risk_alerts
+    for check in table.checks:
+        items += pdmp_items(check, ordered, medications, now)
     items.sort(key=lambda i: (i.due_by, i.key))
     alerts.sort(key=lambda a: (a.raised_at, a.key))
     return items, alerts

@@ -17,10 +17,12 @@ from domain.measures import QuestionnaireAnswered, VitalsRecorded
 from domain.medication import (
     EvaluationRecorded,
     MedicationReassessed,
+    MedicationStarted,
     MedicationStopped,
     MedicationSwitched,
 )
 from domain.messaging import MessageSent
+from domain.record import kinds
 from domain.rules.care import DueStatus, Fact, classes_of
 from domain.rules.monitoring.rows import Need, Trigger
 from domain.therapy import SessionAttended
@@ -52,6 +54,15 @@ def _satisfies(need: Need, fact: Fact, medication_id: str) -> bool:
         return observed and (
             p.get("prevention_in_place") is True or p.get("status") == "cannot become pregnant"
         )
+    if need.events or need.started is not None:
+        if fact.kind in kinds(*need.events):
+            return True
+        started = need.started is not None and fact.kind == MedicationStarted.__name__
+        return (
+            started
+            and need.started is not None
+            and need.started.match(str(p.get("drug", "")), p.get("rxnorm"))
+        )
     if need.kind == "lab":
         final = p.get("final", True) is not False
         is_result = fact.kind == LabResulted.__name__ and p.get("loinc") in need.loinc
@@ -77,6 +88,9 @@ def _awaits(need: Need) -> frozenset[DataClass]:
     """The classes of the events that would meet `need` (as `_satisfies` reads them)."""
     if need.pregnancy_prevention:
         return classes_of(PregnancyStatusRecorded)
+    if need.events or need.started is not None:
+        started = classes_of(MedicationStarted) if need.started is not None else frozenset()
+        return classes_of(*need.events) | started
     if need.kind == "lab":
         return classes_of(LabResulted)
     if need.kind == "vitals":

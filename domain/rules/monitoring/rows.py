@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from domain.record import RecordEvent
 from domain.rules.care import DueKind, PatientContext, RuleRef
 from domain.vocabulary import Role, luhn_check_digit
 
@@ -48,11 +49,17 @@ class Drugs:
     label: str
     rxnorm: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
+    # Names that, in the drug's name, make it another product: "buprenorphine/naloxone"
+    # is not naloxone for overdose reversal.
+    excluding: frozenset[str] = frozenset()
 
     def match(self, drug: str, rxnorm: str | None = None) -> bool:
+        said = re.findall(r"[a-z]+", drug.lower())
+        if not self.excluding.isdisjoint(said):
+            return False
         if rxnorm is not None and rxnorm in self.rxnorm:
             return True
-        return not self.names.isdisjoint(re.findall(r"[a-z]+", drug.lower()))
+        return not self.names.isdisjoint(said)
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,9 @@ BASELINE = Phase(0, early=30, label="baseline, before the first dose")
 class Need:
     """What is due, and what meets it: a lab result with one of `loinc`, vital signs with a
     value in every group of `vitals` (any field of a group), a questionnaire `instrument`;
-    a visit, contact or review is met by the events `_satisfies` names for its kind."""
+    a visit, contact or review is met by the events `_satisfies` names for its kind. With
+    `events` or `started`, only an event of those kinds, or the start of a medication of
+    `started`, meets it (a naloxone discussion, or a naloxone prescription)."""
 
     kind: DueKind
     title: str
@@ -123,6 +132,8 @@ class Need:
     # Met by a pregnancy-status observation saying prevention is in place (or that the
     # patient cannot become pregnant), not by a review.
     pregnancy_prevention: bool = False
+    events: tuple[type[RecordEvent], ...] = ()
+    started: Drugs | None = None
 
     def __post_init__(self) -> None:
         for code in self.loinc:
@@ -336,6 +347,12 @@ class MonitoringTable:
     effect_alerts: tuple[EffectAlertRule, ...] = ()
     interactions: tuple[InteractionRule, ...] = ()
     status_alerts: tuple[StatusAlertRule, ...] = ()
+    # Rules across a patient's medications and record (domain/rules/monitoring/
+    # combinations.py): drug combinations, dose-and-risk alerts, prescription-monitoring
+    # checks. Each has a `ref`.
+    combinations: tuple[Any, ...] = ()
+    dose_alerts: tuple[Any, ...] = ()
+    checks: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [ref.rule_id for ref in self.refs()]
@@ -347,4 +364,5 @@ class MonitoringTable:
         rows: list[Any] = [*self.schedules, *self.weight_gain]
         rows += [*self.level_alerts, *self.effect_alerts]
         rows += [*self.interactions, *self.status_alerts]
+        rows += [*self.combinations, *self.dose_alerts, *self.checks]
         return [row.ref for row in rows]

@@ -11,6 +11,7 @@ from domain.rules.monitoring.antipsychotics import (
     SGA_SCHEDULES,
     SGA_WEIGHT_GAIN,
 )
+from domain.rules.monitoring.combinations import COMBINATIONS, DOSE_RISKS, PDMP_CHECKS
 from domain.rules.monitoring.mood_stabilizers import (
     LAMOTRIGINE_RASH,
     LITHIUM_INTERACTION,
@@ -22,7 +23,11 @@ from domain.rules.monitoring.mood_stabilizers import (
     VALPROATE_SCHEDULES,
 )
 from domain.rules.monitoring.rows import MonitoringRule, MonitoringTable
-from domain.rules.monitoring.substance_use import BUPRENORPHINE_SCHEDULES, NALTREXONE_SCHEDULES
+from domain.rules.monitoring.substance_use import (
+    BUPRENORPHINE_SCHEDULES,
+    NALTREXONE_SCHEDULES,
+    OUD_SCHEDULES,
+)
 
 SCHEDULES: tuple[MonitoringRule, ...] = (
     *LITHIUM_SCHEDULES,
@@ -33,6 +38,7 @@ SCHEDULES: tuple[MonitoringRule, ...] = (
     *ATOMOXETINE_SCHEDULES,
     *SSRI_SCHEDULES,
     *BUPRENORPHINE_SCHEDULES,
+    *OUD_SCHEDULES,
     *NALTREXONE_SCHEDULES,
 )
 
@@ -43,4 +49,7 @@ MONITORING = MonitoringTable(
     effect_alerts=(LAMOTRIGINE_RASH,),
     interactions=(LITHIUM_INTERACTION,),
     status_alerts=(LITHIUM_PREGNANCY, VALPROATE_PREGNANCY),
+    combinations=COMBINATIONS,
+    dose_alerts=DOSE_RISKS,
+    checks=PDMP_CHECKS,
 )
