@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.careplan import CarePlanSection
+from domain.corrections import CorrectionSection
 from domain.labs import LabSection
 from domain.measures import MeasuresSection
 from domain.medication_management import MedicationSection
@@ -21,5 +22,6 @@ class PatientRecord(
     MeasuresSection,
     SafetySection,
     MessagingSection,
+    CorrectionSection,
 ):
     """One patient's clinical record; its id is the patient id."""

@@ -719,6 +719,11 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/messages/{{item_id}}/acknowledgement"): body(
         "P", {}, item_id="message to prescriber"
     ),
+    # corrections (version 1, the registration, is no clinical entry: refused on the field)
+    ("POST", f"{P_PATH}/entered-in-error"): body("P", {"entry_version": 1, "reason": "Typo"}),
+    ("POST", f"{P_PATH}/amendments"): body(
+        "P", {"entry_version": 1, "reason": "Typo", "changes": {"text": "Amended"}}
+    ),
 }
 
 
