@@ -163,6 +163,7 @@ class EntryCorrection(RecordEvent):
     # Never used as such: a correction takes the class of the entry it names.
     default_class: ClassVar[DataClass] = DataClass.CARE_PLAN
     authors: ClassVar[frozenset[Role]] = ANY_TEAM_ROLE
+    status: ClassVar[str]
 
     entry_version: int = Field(ge=1)
     entry_kind: ShortText
