@@ -6,6 +6,7 @@ nothing."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from tests.builders import appended_since
-from tests.e2e.conftest import Api
+from domain.audit import AccessRecorded
+from tests.builders import appended_since, post_login
+from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_api_records import post
 from tests.e2e.test_coordination import ago, patient_with_team
 from tests.e2e.test_lab_units import LITHIUM, order, result, trough_items
@@ -249,3 +251,41 @@ def test_an_amended_note_reads_as_amended_with_its_reason(api: Api) -> None:
         {"entry_version": note, "reason": "x", "changes": {"text": "y"}},
     )
     assert other.status_code == 403, other.text
+
+
+def test_the_patient_page_offers_the_correction_and_strikes_the_entry_through(api: Api) -> None:
+    patient, _ = sertraline_raised_to_100(api)
+    dose_version = version_of(api, patient, "DoseChanged")
+    assert post_login(api.client, "prescriber@test", PASSWORD).status_code == 200
+    page = api.client.get(f"/patients/{patient}", params={"min_position": api.position()}).text
+    assert 'id="form-correct"' in page and 'id="form-amend"' in page
+    assert f'<option value="{dose_version}"' in page
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert token is not None
+
+    before = api.position()
+    refused = api.client.post(
+        f"/patients/{patient}/forms/correct",
+        data={"csrf": token.group(1), "entry_version": str(dose_version), "reason": ""},
+    )
+    assert refused.status_code == 422, refused.text[:2000]
+    assert 'id="correct-reason-error"' in refused.text
+    # Nothing recorded but the reads that show the page again.
+    assert set(appended_since(api.services.clinic, before)) <= {AccessRecorded}
+
+    done = api.client.post(
+        f"/patients/{patient}/forms/correct",
+        data={
+            "csrf": token.group(1),
+            "entry_version": str(dose_version),
+            "reason": "charted for the wrong patient",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text[:2000]
+    shown = api.client.get(done.headers["location"]).text
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", shown, re.S) if "entered-in-error" in r)
+    assert "<del>" in row and "charted for the wrong patient" in row
+    assert f"<td>{dose_version}</td>" in row
+    # The entry is no longer offered for correction.
+    assert f'<option value="{dose_version}"' not in shown

@@ -792,6 +792,11 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         ),
         form_action("message", {"to": [USERS[Role.PRESCRIBER][0]], "subject": "Hi", "body": "Ok"}),
         form_action("acknowledge", {}, message_id="message to therapist"),
+        # version 1 (the registration) is no clinical entry: refused beside the field
+        form_action("correct", {"entry_version": "1", "reason": "Typo"}),
+        form_action(
+            "amend", {"entry_version": "1", "field": "text", "value": "New", "reason": "Typo"}
+        ),
         form_action("no-such-form", {}),
     ],
     ("POST", f"{P_PATH}/break-glass"): [
