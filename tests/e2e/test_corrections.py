@@ -18,6 +18,7 @@ from domain.audit import AccessRecorded
 from tests.builders import appended_since, post_login
 from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_api_records import post
+from tests.e2e.test_as_of import get
 from tests.e2e.test_coordination import ago, patient_with_team
 from tests.e2e.test_lab_units import LITHIUM, order, result, trough_items
 from tests.e2e.test_lab_units import start as start_medication
@@ -289,3 +290,26 @@ def test_the_patient_page_offers_the_correction_and_strikes_the_entry_through(ap
     assert f"<td>{dose_version}</td>" in row
     # The entry is no longer offered for correction.
     assert f'<option value="{dose_version}"' not in shown
+
+
+def test_reads_before_and_after_a_correction_replay_exactly(api: Api) -> None:
+    patient, _ = sertraline_raised_to_100(api)
+    dose_version = version_of(api, patient, "DoseChanged")
+    reads = []
+    for path in ("/view", "/medication-timeline", "/care", "/timeline"):
+        reads.append(get(api, "prescriber@test", f"/patients/{patient}{path}"))
+    assert mark_in_error(api, "prescriber@test", patient, dose_version).status_code == 201
+    for path in ("/view", "/medication-timeline", "/care", "/timeline"):
+        reads.append(
+            get(api, "prescriber@test", f"/patients/{patient}{path}", min_position=api.position())
+        )
+    assert reads[0].json() != reads[4].json()  # the correction shows in the later read
+    for read in reads:
+        assert read.status_code == 200, read.text
+        replay = get(
+            api,
+            "compliance@test",
+            f"/compliance/access/{read.headers['X-Access-Id']}/replay",
+            min_position=read.headers["X-Access-Position"],
+        )
+        assert replay.status_code == 200 and replay.json()["matches"] is True, replay.text
