@@ -250,8 +250,9 @@ class RecordState:
     # of clinical times): the latest weight by clinical time (domain/rules/dose_ranges.py).
     weight: tuple[datetime, Decimal] | None = None
     # The clinical entries a correction may name, by record version (domain.corrections),
-    # and the versions marked entered in error.
-    entries: dict[int, Any] = field(default_factory=dict)
+    # and the versions marked entered in error. The entries are a memo of the log, not
+    # state an entry changes: left out of comparisons of the state.
+    entries: dict[int, Any] = field(default_factory=dict, compare=False)
     errored: set[int] = field(default_factory=set)
 
 
