@@ -282,6 +282,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "messages",
         "message_id",
     ),
+    CommandSpec(
+        "/entered-in-error",
+        s.EntryErrorCreate,
+        PatientRecord.mark_entered_in_error,
+        "corrections",
+    ),
+    CommandSpec("/amendments", s.EntryAmendmentCreate, PatientRecord.amend_entry, "corrections"),
 )
 BY_NAME: dict[str, CommandSpec] = {c.name: c for c in COMMANDS}
 

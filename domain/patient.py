@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.careplan import CarePlanSection
+from domain.corrections import CorrectionSection
 from domain.labs import LabSection
 from domain.measures import MeasuresSection
 from domain.medication_management import MedicationSection
@@ -23,5 +24,6 @@ class PatientRecord(
     SafetySection,
     MessagingSection,
     PrescribingSafetySection,
+    CorrectionSection,
 ):
     """One patient's clinical record; its id is the patient id."""

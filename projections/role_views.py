@@ -39,7 +39,7 @@ from domain.rules.care import Fact
 from domain.rules.monitoring import MONITORING, MonitoringTable
 from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
-from projections import care
+from projections import care, corrections
 from projections.record_index import ConsentRow, EventRow
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -213,7 +213,12 @@ def _medications(rows: list[EventRow]) -> list[dict[str, Any]]:
     return shown
 
 
-def _entry(r: EventRow, with_payload: bool, view_format: int) -> dict[str, Any]:
+def _entry(
+    r: EventRow,
+    with_payload: bool,
+    view_format: int,
+    correction: corrections.Correction | None = None,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "position": r.position,
         "version": r.version,
@@ -230,6 +235,8 @@ def _entry(r: EventRow, with_payload: bool, view_format: int) -> dict[str, Any]:
         entry["part2"] = r.part2
     if with_payload:
         entry["payload"] = r.payload
+    if correction is not None:  # only on a corrected entry: others keep their bytes
+        entry["correction"] = correction.mark()
     return entry
 
 
@@ -284,8 +291,13 @@ def build(
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The view, and the data classes it actually contains (`accounted`); `page` for the
     paged kinds (default: the newest PAGE_DEFAULT entries). `zone` is the clinic's time
-    zone the care rules count days in (None: the rule before it had one)."""
-    shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
+    zone the care rules count days in (None: the rule before it had one). Corrections are
+    folded in first (projections.corrections): every section, chart and rule reads the
+    record as it stands; a timeline lists an errored entry with its mark."""
+    listed_rows = permitted(rows, decision) if kind not in CONSENT_KINDS else []
+    found = corrections.corrections(rows) if listed_rows else {}
+    rows = corrections.standing(rows, found)
+    shown = corrections.standing(listed_rows, found)
     sections = _sections(kind, decision)
     body: dict[str, Any] = {
         "patient_id": str(patient_id),
@@ -334,10 +346,15 @@ def build(
             ]
             used_rows += recs
     if "timeline" in sections or "events" in sections:
-        entries = shown
+        entries = listed_rows
         if kind in PAGED_KINDS:
-            entries, body["page"] = _paged(shown, page or Page())
-        body["entries"] = [_entry(r, "events" in sections, view_format) for r in entries]
+            entries, body["page"] = _paged(listed_rows, page or Page())
+        body["entries"] = [
+            _entry(r, "events" in sections, view_format, correction)
+            for r, correction in corrections.shown_in_timeline(
+                entries, found, amend="timeline" in sections
+            )
+        ]
         used_rows += entries
     if kind in CONSENT_KINDS and _consent_section(
         body, kind, decision, consent_rows or [], consent_terms, listed

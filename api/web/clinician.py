@@ -31,9 +31,11 @@ from api.errors import HANDLED, problem_for
 from api.web import charts, clinic_zone, local_time
 from api.web.forms import (
     ACTIONS,
+    AMENDABLE_FIELDS,
     FORM_INSTRUMENTS,
     FormState,
     build_command,
+    correctable,
     form_values,
     input_id,
     lab_orders,
@@ -273,6 +275,14 @@ def form_options(
             for o in orders.values()
             if o.open
         ],
+        "entries": [
+            (
+                str(e["version"]),
+                f"#{e['version']} {local_time(e['clinical_time'], zone)}: {e['summary']}",
+            )
+            for e in correctable(entries)
+        ],
+        "amendable_fields": [(f, label(f)) for f in AMENDABLE_FIELDS],
         "modalities": [(m.value, m.value) for m in Modality],
         "dose_units": [(u.value, u.value) for u in DoseUnit],
         "lab_units": [(u.value, u.value) for u in LabUnit if u.value not in LEGACY_SPELLINGS],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field
@@ -344,3 +344,18 @@ class MessageCreate(CommandBody):
 
 class MessageAcknowledgement(CommandBody):
     pass
+
+
+class EntryErrorCreate(CommandBody):
+    """Mark one clinical entry (named by its record version) entered in error."""
+
+    entry_version: int = Field(ge=1)
+    reason: ShortText
+
+
+class EntryAmendmentCreate(CommandBody):
+    """Amend one clinical entry's free text (named by its record version)."""
+
+    entry_version: int = Field(ge=1)
+    reason: ShortText
+    changes: dict[str, Any] = Field(min_length=1, max_length=10)
