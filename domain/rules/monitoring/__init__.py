@@ -14,7 +14,7 @@ are days from the trigger and are defaults a clinic can configure by building it
     antidepressants.py      every antidepressant (the suicidality warning)
     substance_use.py        buprenorphine, naloxone with OUD treatment, naltrexone
     combinations.py         drug combinations, citalopram's QT limits, PDMP checks
-    previous.py             the table as it stood, to rebuild older answers
+    v1/                     rule version 1, frozen, to rebuild answers of view layouts 1-2
     table.py                `MONITORING`, the default table of all of them
     engine.py               `monitoring_picture`, with facts.py, due.py and thresholds.py
 """
