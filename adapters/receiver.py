@@ -17,15 +17,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer
 
+from adapters.fhir import FhirRenderError, entered_in_error
 from adapters.kafka_connection import KafkaConnection
 from adapters.relay import group_for, topic_for
 from adapters.sealing import Sealer
+
+# The receiver's own words for a correction marker (adapters.relay sends the domain's).
+ENTERED_IN_ERROR = "entered-in-error"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS shared (
@@ -36,6 +41,9 @@ CREATE INDEX IF NOT EXISTS shared_patient ON shared (patient_id, position);
 CREATE TABLE IF NOT EXISTS revocations (
   consent_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, position INTEGER NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS corrections (
+  envelope_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, position INTEGER NOT NULL,
+  entry_event_id TEXT NOT NULL, status TEXT NOT NULL);
 """
 
 
@@ -109,6 +117,23 @@ class ReceiverStore:
                         (e["consent_id"], e["patient_id"], e["position"], e["at"]),
                     )
                     continue
+                if e["type"] == "correction":
+                    # A marker on an entry already received: taken even after a revocation
+                    # (it discloses nothing new; it keeps what was disclosed from misleading).
+                    cursor = self.conn.execute(
+                        "INSERT OR IGNORE INTO corrections VALUES (?,?,?,?,?)",
+                        (
+                            e["envelope_id"],
+                            e["patient_id"],
+                            e["position"],
+                            e["entry_event_id"],
+                            e["status"],
+                        ),
+                    )
+                    new, duplicates = (
+                        (new + 1, duplicates) if cursor.rowcount else (new, duplicates + 1)
+                    )
+                    continue
                 marks = ",".join("?" * len(e["consent_ids"]))
                 revoked = self.conn.execute(
                     f"SELECT 1 FROM revocations WHERE consent_id IN ({marks}) AND position < ?",
@@ -155,8 +180,40 @@ class ReceiverStore:
             query += " WHERE patient_id = ?"
             params = (patient_id,)
         rows = self.conn.execute(query + " ORDER BY patient_id, position", params).fetchall()
-        return [
+        found = [
             json.loads(r[0] if r[1] is None else self.sealer.open(r[1])["envelope"]) for r in rows
+        ]
+        marked = self._corrections()
+        for e in found:
+            status = marked.get(e.get("event_id", ""))
+            if status is None:
+                continue
+            e["correction"] = status
+            if status == ENTERED_IN_ERROR and e.get("resource"):
+                # A resource with no status keeps it: the mark beside it says so.
+                with suppress(FhirRenderError):
+                    e["resource"] = entered_in_error(e["resource"])
+        return found
+
+    def _corrections(self) -> dict[str, str]:
+        """Per corrected entry (its event id), the standing mark: entered in error is final,
+        of amendments the latest."""
+        marked: dict[str, str] = {}
+        for event_id, status in self.conn.execute(
+            "SELECT entry_event_id, status FROM corrections ORDER BY position"
+        ):
+            if marked.get(event_id) != ENTERED_IN_ERROR:
+                marked[event_id] = status
+        return marked
+
+    def corrections(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT patient_id, position, entry_event_id, status FROM corrections"
+            " ORDER BY patient_id, position"
+        ).fetchall()
+        return [
+            dict(zip(("patient_id", "position", "entry_event_id", "status"), r, strict=True))
+            for r in rows
         ]
 
     def revocations(self) -> list[dict[str, Any]]:
@@ -174,6 +231,8 @@ class ReceiverStore:
             resource = e.get("resource") or {}
             if resource.get("resourceType") != "MedicationStatement":
                 continue
+            if e.get("correction") == ENTERED_IN_ERROR:
+                continue  # as if never sent: the list stands as the clinic's now does
             meds = current.setdefault(e["patient_id"], {})
             if e.get("replaces") in meds:
                 meds[e["replaces"]]["status"] = "stopped"

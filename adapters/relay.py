@@ -52,6 +52,7 @@ from domain.consent import (
     PatientConsents,
     consents_id_for,
 )
+from domain.corrections import EntryCorrection
 from domain.directory import Recipient
 from domain.events import now
 from domain.medication import MedicationSwitched
@@ -121,6 +122,13 @@ class Checkpoint:
             "CREATE TABLE IF NOT EXISTS held (topic TEXT PRIMARY KEY, since INTEGER NOT NULL,"
             " recipient TEXT NOT NULL, reason TEXT NOT NULL)"
         )
+        # Which entry went to which recipient (the broker acknowledged it): a correction of
+        # it is sent there, and nowhere else. Ids and versions only, no content.
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS sent (patient_id TEXT NOT NULL, version INTEGER NOT"
+            " NULL, recipient TEXT NOT NULL, event_id TEXT NOT NULL, resource_id TEXT,"
+            " PRIMARY KEY (patient_id, version, recipient))"
+        )
 
     def get(self, name: str = "relay") -> int:
         row = self._conn.execute(
@@ -149,6 +157,29 @@ class Checkpoint:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    def note_sent(self, envelope: dict[str, Any]) -> None:
+        """Remember that a share envelope was acknowledged by the broker."""
+        resource = envelope.get("resource") or {}
+        self._conn.execute(
+            "INSERT OR IGNORE INTO sent VALUES (?, ?, ?, ?, ?)",
+            (
+                envelope["patient_id"],
+                envelope["version"],
+                envelope["recipient"],
+                envelope["event_id"],
+                resource.get("id"),
+            ),
+        )
+
+    def sent_to(self, patient_id: UUID, version: int) -> list[tuple[str, str, str | None]]:
+        """The recipients an entry went to, with its event id and FHIR resource id."""
+        rows = self._conn.execute(
+            "SELECT recipient, event_id, resource_id FROM sent"
+            " WHERE patient_id = ? AND version = ? ORDER BY recipient",
+            (str(patient_id), version),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def held(self) -> dict[str, Held]:
         rows = self._conn.execute("SELECT topic, since, recipient, reason FROM held").fetchall()
@@ -190,6 +221,9 @@ class Relay:
         self._producer: KafkaProducer | None = None
         self._topics: set[str] = set()
         self._batch_cache: dict[UUID, Any] = {}
+        # The entries this batch shares, by (patient, version): recipient -> (event id,
+        # resource id), so a correction later in the same batch finds them.
+        self._batch_sent: dict[tuple[UUID, int], dict[str, tuple[str, str | None]]] = {}
         # Care teams with the record version they were read at, loaded once per patient and
         # reloaded when a team change newer than that version passes through.
         self._teams: dict[UUID, tuple[int, dict[str, Membership]]] = {}
@@ -269,6 +303,7 @@ class Relay:
 
     def _derive(self, notifications: Sequence[Any]) -> list[Envelope]:
         self._batch_cache = {}
+        self._batch_sent = {}
         envelopes: list[Envelope] = []
         for n in notifications:
             envelopes.extend(self.envelopes_for(n.id, self.clinic.mapper.to_domain_event(n)))
@@ -311,6 +346,8 @@ class Relay:
             try:
                 future.get(timeout=30)  # raises if the broker did not acknowledge
                 delivered += 1
+                if envelope.value["type"] == "share":
+                    self.checkpoint.note_sent(envelope.value)
             except TopicAuthorizationFailedError as exc:
                 refuse(envelope, exc)
         return delivered, refused
@@ -388,6 +425,9 @@ class Relay:
             return
         if not isinstance(event, RecordEvent) or isinstance(event, ConsentGranted):
             return
+        if isinstance(event, EntryCorrection):
+            yield from self._correction_markers(position, event)
+            return
         if isinstance(event, CareTeamMemberAdded | CareTeamMemberRemoved):
             known = self._teams.get(event.originator_id)
             if known is not None and event.originator_version > known[0]:
@@ -407,6 +447,9 @@ class Relay:
                 continue
             shared.add(terms.recipient)
             resource = self._render(position, event)
+            self._batch_sent.setdefault((event.originator_id, event.originator_version), {})[
+                terms.recipient
+            ] = (str(event.event_id), resource.get("id") if resource else None)
             yield Envelope(
                 topic_for(terms.recipient),
                 str(event.originator_id),
@@ -433,6 +476,40 @@ class Relay:
                     else None,
                     "resource": resource,
                     "notice": REDISCLOSURE_NOTICE if event.part2 else None,
+                },
+            )
+
+    def _correction_markers(self, position: int, event: EntryCorrection) -> Iterable[Envelope]:
+        """A correction goes to every recipient the entry went to, whatever their consent
+        says now (a revocation stops new disclosures, not the correction of one made), and
+        to no one else. It is a marker without content: which entry (its event and
+        resource ids, which the recipient holds already) and whether it was entered in
+        error or amended; not the reason, not the amended text, nothing new about the
+        patient. A recipient no longer in the directory (its topic and access removed)
+        gets nothing."""
+        key = (event.originator_id, event.entry_version)
+        went = {
+            recipient: (event_id, resource_id)
+            for recipient, event_id, resource_id in self.checkpoint.sent_to(*key)
+        }
+        went.update(self._batch_sent.get(key, {}))
+        listed = {e.names for e in self.clinic.directory().entries.values()}
+        for recipient, (event_id, resource_id) in sorted(went.items()):
+            if recipient not in listed:
+                continue
+            yield Envelope(
+                topic_for(recipient),
+                str(event.originator_id),
+                {
+                    "type": "correction",
+                    "envelope_id": envelope_id(event.event_id, recipient),
+                    "position": position,
+                    "patient_id": str(event.originator_id),
+                    "recipient": recipient,
+                    "entry_event_id": event_id,
+                    "entry_version": event.entry_version,
+                    "entry_resource_id": resource_id,
+                    "status": event.status,
                 },
             )
 

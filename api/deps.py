@@ -15,7 +15,14 @@ from application.reading import viewer_of
 from application.services import Services
 from domain.users import User
 
-__all__ = ["CurrentUser", "ServicesDep", "get_current_user", "get_services", "viewer_of"]
+__all__ = [
+    "CurrentUser",
+    "ServicesDep",
+    "get_current_user",
+    "get_services",
+    "oauth2_scheme",
+    "viewer_of",
+]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 

@@ -30,6 +30,7 @@ from domain.audit import AccessRecord, RefusedRead
 from domain.errors import AccessDenied, NotFound
 from domain.events import Actor, now
 from domain.vocabulary import DataClass
+from projections import role_views
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,18 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
         team_position=prepared.team_position,
         view_format=prepared.view_format,
         directory_version=prepared.directory_version,
+        clinic_timezone=prepared.clinic_timezone,
+        **page_of(request),
     )
+
+
+def page_of(request: ReadRequest) -> dict[str, int | None]:
+    """The page a paged read disclosed, as the access record keeps it (a read of a paged
+    kind without one disclosed the default: the newest entries)."""
+    if request.kind not in role_views.PAGED_KINDS:
+        return {}
+    page = request.page or role_views.Page()
+    return {"page_before": page.before, "page_size": page.size}
 
 
 def refusal(request: ReadRequest, actor: Actor, exc: AccessDenied) -> RefusedRead:

@@ -10,7 +10,7 @@ action is its domain section, its schema and one entry here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -32,16 +32,27 @@ class CommandSpec:
     item: str | None = None  # the path parameter naming the medication, session, ...
     created: str | None = None  # the body field holding the id of what this creates
     status: int = 201
+    # Body fields that, left unset, take the clinic's setting of that name
+    # (Services.command_defaults: the PDMP check's state is TANDEM_PDMP_STATE).
+    clinic_defaults: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return self.run.__name__
 
     def bind(
-        self, actor: Actor, body: CommandBody, item: UUID | None = None
+        self,
+        actor: Actor,
+        body: CommandBody,
+        item: UUID | None = None,
+        defaults: Mapping[str, Any] | None = None,
     ) -> Callable[[PatientRecord], None]:
-        """The command on a record, with the body's fields (and the item, from the path)."""
+        """The command on a record, with the body's fields (and the item, from the path);
+        a field of `clinic_defaults` the body left unset takes the clinic's setting."""
         fields: dict[str, Any] = body.fields()
+        for name in self.clinic_defaults:
+            if fields.get(name) is None and defaults and defaults.get(name) is not None:
+                fields[name] = defaults[name]
         if self.item is not None:
             fields[self.item] = item
         at = body.at()
@@ -59,6 +70,21 @@ class CommandSpec:
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("/conditions", s.ConditionCreate, PatientRecord.record_condition, "care plan"),
+    CommandSpec(
+        "/neutropenia-pathway",
+        s.NeutropeniaPathwayRecord,
+        PatientRecord.record_neutropenia_pathway,
+        "care plan",
+    ),
+    CommandSpec(
+        "/pregnancy-status",
+        s.PregnancyStatusRecord,
+        PatientRecord.record_pregnancy_status,
+        "care plan",
+    ),
+    CommandSpec(
+        "/level-targets", s.LevelTargetCreate, PatientRecord.set_level_target, "medication"
+    ),
     CommandSpec("/goals", s.GoalCreate, PatientRecord.set_goal, "care plan", created="goal_id"),
     CommandSpec("/phase", s.PhaseChange, PatientRecord.change_phase, "care plan", status=200),
     CommandSpec(
@@ -211,6 +237,19 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "medication",
     ),
     CommandSpec(
+        "/naloxone-discussions",
+        s.NaloxoneDiscussion,
+        PatientRecord.discuss_naloxone,
+        "medication",
+    ),
+    CommandSpec(
+        "/prescription-monitoring-checks",
+        s.PrescriptionMonitoringCheck,
+        PatientRecord.check_prescription_monitoring,
+        "medication",
+        clinic_defaults=("state",),
+    ),
+    CommandSpec(
         "/lab-orders", s.LabOrderCreate, PatientRecord.order_lab, "labs", created="order_id"
     ),
     CommandSpec(
@@ -243,6 +282,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "messages",
         "message_id",
     ),
+    CommandSpec(
+        "/entered-in-error",
+        s.EntryErrorCreate,
+        PatientRecord.mark_entered_in_error,
+        "corrections",
+    ),
+    CommandSpec("/amendments", s.EntryAmendmentCreate, PatientRecord.amend_entry, "corrections"),
 )
 BY_NAME: dict[str, CommandSpec] = {c.name: c for c in COMMANDS}
 

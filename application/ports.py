@@ -196,6 +196,23 @@ class Tokens(ABC):
     def subject(self, token: str) -> str:
         """The email the token was issued to, or InvalidToken."""
 
+    @abstractmethod
+    def revoke(self, token: str) -> None:
+        """Sign this token out: from now on it verifies no more (a restart included), though
+        its signature and expiry are still good."""
+
+
+class RevokedTokens(ABC):
+    """Port: the ids of bearer tokens signed out before they expired."""
+
+    @abstractmethod
+    def add(self, token_id: str, expires: float) -> None:
+        """Remember `token_id` as signed out until `expires` (seconds since the epoch)."""
+
+    @abstractmethod
+    def __contains__(self, token_id: object) -> bool:
+        """Whether `token_id` was signed out (and has not expired since)."""
+
 
 class Sessions(ABC):
     """Port: the server-side state of page sessions. A browser holds only a random session

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from application.clinic import Clinic
 from application.errors import IndexBehind
@@ -50,6 +51,11 @@ CARE_ITEMS = role_views.CARE_ITEMS
 # The board's view of one patient: care-items' board sections read from the stored board
 # (projections.board), so its cost is the board's, not the history's.
 BOARD_ITEMS = role_views.BOARD_ITEMS
+# The paged kinds (the timeline and the events, newest first) and their page bounds.
+Page = role_views.Page
+PAGED_KINDS = role_views.PAGED_KINDS
+PAGE_DEFAULT, PAGE_MAX = role_views.PAGE_DEFAULT, role_views.PAGE_MAX
+SCORED_OUTCOMES = role_views.SCORED_OUTCOMES
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -76,6 +82,7 @@ class ReadRequest:
     min_position: int | None = None
     as_of: int | None = None
     reason: str | None = None  # an operator's stated reason (the CLI), kept in the record
+    page: role_views.Page | None = None  # which page of a paged kind (None: the newest)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ class PreparedRead:
     # The directory version that decided it (None: the rule before the directory, for
     # replays of reads recorded then).
     directory_version: int | None = None
+    # The clinic's time zone the care rules counted days in (None: the trigger's own UTC
+    # offset, the rule for replays of reads recorded before the clinic had a zone).
+    clinic_timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,19 +127,40 @@ def team_from(rows: list[EventRow]) -> dict[str, Membership]:
     return care_team(facts_of(r for r in rows if r.kind in TEAM_KINDS))
 
 
+def check_page(request: ReadRequest) -> None:
+    """A page is asked of a paged kind only, within the bounds (InvalidInput naming
+    `limit` or `before`)."""
+    page = request.page
+    if page is None:
+        return
+    if request.kind not in role_views.PAGED_KINDS:
+        raise InvalidInput.single("limit", f"the {request.kind} view is not paged")
+    if not 1 <= page.size <= role_views.PAGE_MAX:
+        raise InvalidInput.single("limit", f"must be between 1 and {role_views.PAGE_MAX}")
+    if page.before is not None and page.before < 1:
+        raise InvalidInput.single("before", "must be a log position (1 or more)")
+
+
 class Reader:
-    def __init__(self, clinic: Clinic, index: IndexRunner) -> None:
+    def __init__(self, clinic: Clinic, index: IndexRunner, zone: ZoneInfo | None = None) -> None:
         self.clinic = clinic
         self.index = index
+        # The clinic's time zone (settings.clinic_timezone): the care rules' days.
+        self.zone = zone
 
     def consents(self, patient_id: UUID, version: int | None = None) -> PatientConsents | None:
         return self.clinic.consents(patient_id, version)
 
     def prepare(
-        self, request: ReadRequest, view_format: int = role_views.VIEW_FORMAT
+        self,
+        request: ReadRequest,
+        view_format: int = role_views.VIEW_FORMAT,
+        reading_time: datetime | None = None,
     ) -> PreparedRead:
         """Decide and build a read (blocking: run it off the event loop), laid out in
-        `view_format` (an older layout only to compare with answers given in it)."""
+        `view_format` and read at `reading_time` (an older layout, or a past moment, only to
+        compare with answers given then: default now)."""
+        check_page(request)
         head = self.clinic.position()
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
             if value is not None and value > head:
@@ -156,7 +187,7 @@ class Reader:
         # So is the directory of recipients: a consent opens something only through the
         # entry it names (domain.directory).
         directory = self.clinic.directory()
-        at = now()
+        at = reading_time or now()
         decision = self._decide(request, team_rows, consents, at, directory)
         if request.kind == BOARD_ITEMS:
             return self._board(request, decision, consents_version, now_position, at, directory)
@@ -171,6 +202,7 @@ class Reader:
                 at,
                 directory,
                 view_format=view_format,
+                zone=self.zone,
             )
         rows = self.index.view.patient_events(request.patient_id, up_to=request.as_of)
         return self._build(
@@ -183,6 +215,7 @@ class Reader:
             directory,
             team=(team_rows, now_position),
             view_format=view_format,
+            zone=self.zone,
         )
 
     @staticmethod
@@ -228,6 +261,8 @@ class Reader:
         directory: Directory | None,
         team: tuple[list[EventRow], int] | None = None,
         view_format: int = role_views.VIEW_FORMAT,
+        *,
+        zone: ZoneInfo | None,
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
         `rows`, as the log stood at `position`."""
@@ -259,6 +294,8 @@ class Reader:
             terms,
             listed,
             view_format,
+            request.page,
+            zone,
         )
         data = role_views.canonical(body)
         return PreparedRead(
@@ -272,6 +309,7 @@ class Reader:
             team_position,
             view_format,
             directory.version if directory is not None else None,
+            zone.key if zone is not None else None,
         )
 
     def _board(
@@ -334,8 +372,16 @@ class Reader:
             organisation=event.actor.organisation,
             patient_id=event.viewer_patient_id,
         )
+        page = None
+        if event.page_size is not None:
+            page = role_views.Page(event.page_before, event.page_size)
         request = ReadRequest(
-            viewer, event.patient_id, event.view, Purpose(event.purpose), event.emergency_reason
+            viewer,
+            event.patient_id,
+            event.view,
+            Purpose(event.purpose),
+            event.emergency_reason,
+            page=page,
         )
         rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
         consents = self.consents(event.patient_id, event.consents_version)
@@ -380,5 +426,6 @@ class Reader:
             directory,
             team,
             event.view_format,
+            zone=ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from uuid import UUID
 
 from application.clinic import Clinic
@@ -33,8 +33,14 @@ class Outcome:
 
 class ReminderDispatcher:
     def __init__(
-        self, clinic: Clinic, writer: CommandWriter, index: IndexRunner, sender: Sender
+        self,
+        clinic: Clinic,
+        writer: CommandWriter,
+        index: IndexRunner,
+        sender: Sender,
+        zone: tzinfo | None = None,
     ) -> None:
+        self.zone = zone  # the clinic's time zone: the care rules' days
         self.clinic = clinic
         self.writer = writer
         self.index = index
@@ -47,7 +53,7 @@ class ReminderDispatcher:
             rows = self.index.view.patient_events(patient_id)
             facts = facts_of(rows)
             address = _email(rows)
-            care = picture(rows, now)
+            care = picture(rows, now, self.zone)
             for reminder in due_reminders(facts, care.due, now):
                 if address is None:
                     skipped += 1

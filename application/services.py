@@ -7,6 +7,7 @@ anything only through `writer` (the one write path)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from anyio import to_thread
 
@@ -42,6 +43,9 @@ class Services:
     # Mark the page cookies Secure (the API is reached over TLS, behind a proxy or not).
     secure_cookies: bool = False
     share_access: ShareAccess | None = None
+    # The clinic's settings that commands take when a request leaves them unset
+    # (CommandSpec.clinic_defaults): "state", the clinic's PDMP state (TANDEM_PDMP_STATE).
+    command_defaults: dict[str, Any] = field(default_factory=dict)
     consents: Consents = field(init=False)
     directory: DirectoryUseCases = field(init=False)
 

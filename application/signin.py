@@ -5,6 +5,7 @@ from __future__ import annotations
 from anyio import to_thread
 
 from application.errors import Throttled, Unauthorized
+from application.ports import InvalidToken
 from application.services import Services
 from domain.audit import USERNAME_MAX, FailedSignIn, SignInReason
 from domain.errors import InvalidInput
@@ -53,3 +54,14 @@ async def authenticate(services: Services, email: str, password: str, client: st
         raise Unauthorized
     services.throttle.succeeded(account, address)
     return user
+
+
+async def sign_out_token(services: Services, token: str | None) -> None:
+    """Sign a bearer token out before it expires: it opens nothing from now on (no token,
+    or one that is not genuine and current: Unauthorized)."""
+    if not token:
+        raise Unauthorized
+    try:
+        await to_thread.run_sync(services.tokens.revoke, token)
+    except InvalidToken:
+        raise Unauthorized from None

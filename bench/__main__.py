@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import board, http, reads, sharing, store
+from bench import board, heads, http, reads, refusal_timing, sharing, store
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["quick"]:
@@ -16,3 +16,5 @@ if __name__ == "__main__":
     http.main()
     sharing.main()
     reads.main()
+    refusal_timing.main()
+    heads.main()

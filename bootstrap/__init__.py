@@ -33,7 +33,7 @@ from adapters.relay import Checkpoint, Relay, topic_for
 from adapters.sealing import Sealer
 from adapters.sessions import SQLiteSessions
 from adapters.signing import Ed25519Keyring
-from adapters.tokens import TokenService, new_secret
+from adapters.tokens import SQLiteRevokedTokens, TokenService, new_secret
 from adapters.views import SQLiteIndexView
 from application.anchoring import Anchor, ChainKeeper
 from application.audited import AuditedReads
@@ -341,8 +341,12 @@ def bootstrap_services(
     writer.on_commit = committed
     tokens: Any = o.tokens
     if tokens is None and with_tokens:
-        tokens = TokenService(jwt_secret(settings), timedelta(minutes=settings.token_minutes))
-    reader = Reader(clinic, runner)
+        tokens = TokenService(
+            jwt_secret(settings),
+            timedelta(minutes=settings.token_minutes),
+            revoked=SQLiteRevokedTokens(settings.data_dir / "sessions.sqlite"),
+        )
+    reader = Reader(clinic, runner, settings.clinic_zone)
     return Services(
         clinic=clinic,
         writer=writer,
@@ -362,6 +366,7 @@ def bootstrap_services(
         keeper=keeper,
         secure_cookies=settings.secure_cookies,
         share_access=o.share_access or share_access_for(settings),
+        command_defaults={"state": settings.pdmp_state or None},
     )
 
 
@@ -370,7 +375,11 @@ def reminders_for(settings: Settings, overrides: Overrides | None = None) -> Rem
     clinic = bootstrap(settings, overrides)
     sender = overrides.sender if overrides and overrides.sender else sender_for(settings)
     return ReminderDispatcher(
-        clinic, CommandWriter(clinic), index_runner(settings, clinic, overrides=overrides), sender
+        clinic,
+        CommandWriter(clinic),
+        index_runner(settings, clinic, overrides=overrides),
+        sender,
+        settings.clinic_zone,
     )
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.prescribing_safety import US_STATES
 
 
 class Settings(BaseSettings):
@@ -14,8 +17,48 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TANDEM_", env_file=".env", extra="ignore")
 
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"TANDEM_CLINIC_TIMEZONE: {value!r} is not an IANA time zone name "
+                "(for example America/New_York, Pacific/Honolulu or UTC)"
+            ) from None
+        return value
+
+    @property
+    def clinic_zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.clinic_timezone) if self.clinic_timezone is not None else None
+
     data_dir: Path = Field(default=Path("data"), description="Where the embedded store lives.")
+
+    # The clinic's time zone, an IANA name (America/New_York, Pacific/Honolulu): "the same
+    # day", due dates and overdue are counted in its days, and the pages show every time in
+    # it with its abbreviation. Unset: the rules count each entry's day in the UTC offset
+    # it was entered with, as they did before this setting, and the pages show UTC (saying
+    # so). Not UTC by default: that would move, unannounced, every same-day deadline of an
+    # entry made with a local offset to UTC's midnight, and change the answers an existing
+    # record gives; a clinic sets its zone once, knowingly.
+    clinic_timezone: str | None = None
     store: Literal["sqlite", "postgres"] = "sqlite"
+
+    # The clinic's US state (two capitals) for prescription-monitoring program checks: a
+    # PDMP check recorded without a state is recorded in it, and the interval of the next
+    # check follows the state's row (domain/prescribing_safety.py, PDMP_STATES; a state
+    # not on file, or none, takes the default: before the start and every 90 days).
+    pdmp_state: str = Field(default="", pattern=r"^([A-Z]{2})?$")
+
+    @field_validator("pdmp_state")
+    @classmethod
+    def _a_us_state(cls, value: str) -> str:
+        if value and value not in US_STATES:
+            raise ValueError(f"'{value}' is not a US state or territory code")
+        return value
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432

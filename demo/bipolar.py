@@ -71,7 +71,7 @@ CALCIUM = LabTest(
     "17861-6", "Calcium [Mass/volume] in Serum or Plasma", LabUnit.MG_DL, "8.6", "10.3"
 )
 GLUCOSE = LabTest(
-    "2345-7", "Glucose [Mass/volume] in Serum or Plasma (fasting)", LabUnit.MG_DL, "70", "99"
+    "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma", LabUnit.MG_DL, "70", "99"
 )
 CBC = LabTest("58410-2", "CBC panel - Blood by Automated count")
 

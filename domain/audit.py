@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 5
+    class_version: ClassVar[int] = 6
 
     patient_id: UUID
     view: ShortText
@@ -58,6 +58,13 @@ class AccessRecorded(Aggregate.Created):
     # directory, whose consents named recipients in free text: a replay decides those by
     # that earlier rule.
     directory_version: int | None = Field(default=None, ge=0)
+    # The page a paged view disclosed (projections.role_views.Page): the entries before log
+    # position `page_before` (None: the newest), at most `page_size`. None for other views.
+    page_before: int | None = Field(default=None, ge=1)
+    page_size: int | None = Field(default=None, ge=1)
+    # The clinic's time zone (an IANA name) the care rules counted days in. None in records
+    # made before the clinic had one: their days were the trigger's own UTC offset's.
+    clinic_timezone: str | None = None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -76,6 +83,14 @@ class AccessRecorded(Aggregate.Created):
     def upcast_v4_v5(state: dict[str, Any]) -> None:
         """Version 4 was decided before the directory of recipients."""
         state["directory_version"] = None
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        """Version 5 had no paged views, and counted the care rules' days in each trigger's
+        own UTC offset."""
+        state["page_before"] = None
+        state["page_size"] = None
+        state["clinic_timezone"] = None
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -125,6 +140,9 @@ class AccessRecord(Aggregate):
         team_position: int | None = None,
         view_format: int,
         directory_version: int | None = None,
+        page_before: int | None = None,
+        page_size: int | None = None,
+        clinic_timezone: str | None = None,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -149,6 +167,9 @@ class AccessRecord(Aggregate):
                 team_position=team_position,
                 view_format=view_format,
                 directory_version=directory_version,
+                page_before=page_before,
+                page_size=page_size,
+                clinic_timezone=clinic_timezone,
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:

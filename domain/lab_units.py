@@ -115,6 +115,10 @@ ANALYTES: dict[str, Analyte] = {
     "2571-8": _mass_or_moles("triglycerides", "885.7", U.MG_DL, U.MMOL_L),
     "57698-3": _TEXT,
     "24331-1": _TEXT,
+    # The myocarditis watch on clozapine: cardiac troponin I and T, C-reactive protein.
+    "10839-9": Analyte("troponin I", (U.NG_ML,)),
+    "6598-7": Analyte("troponin T", (U.NG_ML,)),
+    "1988-5": Analyte("C-reactive protein", (U.MG_L, U.MG_DL)),
     # Urine drug tests: presence.
     "19295-5": _TEXT,
     "3414-0": _TEXT,

@@ -14,6 +14,7 @@ from domain.errors import InvalidInput
 from domain.events import Actor
 from domain.instruments import INSTRUMENTS, InstrumentCode, check_answers
 from domain.record import TREATING, RecordBase, RecordEvent
+from domain.rules.scoring import SCORING
 from domain.vocabulary import DataClass, Role, ShortText, Text
 
 SELF_AND_TREATING = TREATING | {Role.PATIENT}
@@ -26,6 +27,10 @@ class QuestionnaireAnswered(RecordEvent):
     instrument: InstrumentCode
     instrument_version: ShortText
     answers: dict[str, int]
+    # The scoring row (domain/rules/scoring.py) these answers are scored by, recorded when
+    # they are; answers recorded before it was are scored by the first row. Left out of the
+    # stored form when absent, so an older event reads back exactly as it was written.
+    scoring_version: ShortText | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def summary(self) -> str:
         return f"{INSTRUMENTS[self.instrument].name} answered ({len(self.answers)} items)"
@@ -201,6 +206,7 @@ class MeasuresSection(RecordBase):
             instrument=code,
             instrument_version=INSTRUMENTS[code].version,
             answers=answers,
+            scoring_version=SCORING[code].version,
         )
 
     def log_sleep(

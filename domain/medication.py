@@ -163,13 +163,27 @@ class MedicationStarted(MedicationEvent):
 
 
 class TitrationPlanned(MedicationEvent):
+    """A plan of dose steps: upwards (a titration; `direction` unset in plans recorded
+    before it was asked, and in plans up), or downwards: a taper, with its reason, which
+    puts the medication in its tapering status (the section's guards check that each step
+    goes down)."""
+
     steps: list[DoseStep] = Field(min_length=1, max_length=20)
+    direction: Literal["up", "down"] | None = None
+    reason: Text | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"direction", "reason"})
 
     # A field validator, not a model one, so that the refusal names `steps`.
     _steps_in_order = field_validator("steps")(check_steps_in_order)
 
+    def apply(self, aggregate: Any) -> None:
+        if self.direction == "down":
+            aggregate.state.medications[self.medication_id].status = TAPERING
+
     def summary(self) -> str:
         plan = ", ".join(f"{s.dose} from {s.on_or_after.isoformat()}" for s in self.steps)
+        if self.direction == "down":
+            return f"taper plan: {plan} ({self.reason})"
         return f"titration plan: {plan}"
 
 

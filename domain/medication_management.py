@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -40,6 +40,7 @@ from domain.medication import (
     TaperStarted,
     TitrationPlanned,
 )
+from domain.messaging import MessageSent
 from domain.record import RecordBase, parsed_flag, refuse_reserved, refused_fields
 from domain.rules.dose_ranges import Assessment, Patient, assess, daily_amount
 from domain.rules.titration import (
@@ -47,9 +48,10 @@ from domain.rules.titration import (
     LAMOTRIGINE_TITRATION,
     VALPROATE_NAMES,
     Regimen,
+    first_step_not_down,
     mg_per_day,
 )
-from domain.vocabulary import Frequency, Severity
+from domain.vocabulary import Frequency, Role, Severity
 
 _RECONCILED_ITEMS: TypeAdapter[list[ReconciledItem]] = TypeAdapter(list[ReconciledItem])
 _STEPS: TypeAdapter[list[DoseStep]] = TypeAdapter(list[DoseStep])
@@ -148,12 +150,85 @@ class MedicationSection(RecordBase):
         )
 
     def plan_titration(
-        self, by: Actor, at: datetime, *, medication_id: UUID, steps: list[Any]
+        self,
+        by: Actor,
+        at: datetime,
+        *,
+        medication_id: UUID,
+        steps: list[Any],
+        direction: str | None = None,
+        reason: str | None = None,
     ) -> None:
+        """A plan of dose steps; with direction "down", a taper: only a prescriber plans
+        it, it gives its reason, each step goes below the one before, and the therapists
+        on the team are told by a handoff message (the taper's monitoring is the rules':
+        domain/rules/reassessment.py)."""
         med = self.check_medication_current(medication_id)
         self.check_may_author(TitrationPlanned, by)
         self.check_steps(med, steps, at)
-        self._on_medication(TitrationPlanned, by, at, medication_id, steps=steps)
+        if direction == "down":
+            self.check_taper(med, steps, _given(reason))
+        self._on_medication(
+            TitrationPlanned,
+            by,
+            at,
+            medication_id,
+            steps=steps,
+            direction=direction,
+            reason=reason,
+        )
+        if direction == "down":
+            self.hand_off_taper(by, at, medication_id, med, steps, str(reason))
+
+    def check_taper(self, med: MedicationState, steps: Any, reason: Any) -> None:
+        """A taper says why, and each of its steps goes down (first_step_not_down)."""
+        if reason is None:
+            raise InvalidInput.single("reason", "is required for a taper (direction down)")
+        try:
+            parsed = _STEPS.validate_python(steps)
+        except ValidationError:
+            return  # the event refuses it, naming the field
+        found = first_step_not_down(med.dose, [s.dose for s in parsed], med.frequency)
+        if found is not None:
+            index, above = found
+            raise InvalidInput.single(
+                f"steps.{index}.dose",
+                f"a taper goes down: {parsed[index].dose} is not below {above}",
+            )
+
+    def hand_off_taper(
+        self,
+        by: Actor,
+        at: datetime,
+        medication_id: UUID,
+        med: MedicationState,
+        steps: Any,
+        reason: str,
+    ) -> None:
+        """A message from the prescriber to each active therapist on the team, about the
+        taper just recorded: its steps and what to watch for. None without a therapist."""
+        therapists = sorted(
+            m.user_id for m in self.state.team.values() if m.active and m.role == Role.THERAPIST
+        )
+        if not therapists:
+            return
+        parsed = _STEPS.validate_python(steps)
+        plan = "; ".join(f"{s.dose} from {s.on_or_after.isoformat()}" for s in parsed)
+        self._record(
+            MessageSent,
+            by,
+            at,
+            sud_context=med.sud,
+            message_id=uuid5(medication_id, f"taper-handoff:{self.version}"),
+            to=therapists,
+            subject=f"Taper of {med.drug} planned",
+            body=(
+                f"{med.drug} is being tapered ({reason}): {plan}. Please watch for "
+                "discontinuation symptoms and the return of depressive symptoms; a PHQ-9 is "
+                "due during and after the taper."
+            ),
+            regarding=[self.version],
+        )
 
     # --- dose ranges (domain/rules/dose_ranges.py) ----------------------------------------
 

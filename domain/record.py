@@ -180,12 +180,28 @@ class RecordEvent(Aggregate.Event):
     def patient_id(self) -> UUID:
         return self.originator_id
 
+    def mutate(self, aggregate: Any) -> Any:
+        """Apply, and remember a clinical entry a correction may later name: what a
+        correctable kind (CORRECTABLE, filled by domain.corrections) notes of the state
+        before it, kept with the event under its record version."""
+        spec = CORRECTABLE.get(type(self))
+        before = spec.before(aggregate.state, self) if spec is not None and aggregate else None
+        result = super().mutate(aggregate)
+        if spec is not None and aggregate is not None:
+            aggregate.state.entries[self.originator_version] = (self, before)
+        return result
+
     def apply(self, aggregate: Any) -> None:
         """Evolve the record; most events only add to the timeline and change no state."""
 
     def summary(self) -> str:
         """One line, in the care team's words, for timelines."""
         return type(self).__name__
+
+
+# The kinds of clinical entry a correction may name, with what each needs to be undone
+# (domain.corrections fills it: the record's sections are defined after this module).
+CORRECTABLE: dict[type[RecordEvent], Any] = {}
 
 
 def kind_of(event_class: type[RecordEvent]) -> str:
@@ -233,6 +249,11 @@ class RecordState:
     # What a dose range needs of the patient beside the birth date (also the lower bound
     # of clinical times): the latest weight by clinical time (domain/rules/dose_ranges.py).
     weight: tuple[datetime, Decimal] | None = None
+    # The clinical entries a correction may name, by record version (domain.corrections),
+    # and the versions marked entered in error. The entries are a memo of the log, not
+    # state an entry changes: left out of comparisons of the state.
+    entries: dict[int, Any] = field(default_factory=dict, compare=False)
+    errored: set[int] = field(default_factory=set)
 
 
 class RecordBase(Aggregate):

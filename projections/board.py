@@ -30,7 +30,7 @@ from domain.history.demographics import DETAILS
 from domain.rules.care import Alert, DueItem
 from domain.therapy import MISSED
 from domain.vocabulary import DataClass
-from projections import care
+from projections import care, corrections
 from projections.record_index import EventRow
 
 # How far past the latest time in a patient's rows the rules are run: a recurring item
@@ -142,6 +142,8 @@ def board_of(
     read past the stored board's horizon, and its replay)."""
     if not rows:
         return None
+    # The record as it stands: an entry marked in error counts for nothing, as in the views.
+    rows = corrections.standing(list(rows), corrections.corrections(list(rows)))
     horizon = horizon_of(rows)
     if reading_at is not None and reading_at > horizon:
         horizon = reading_at + HORIZON

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +17,11 @@ from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, Sl
 from domain.record import kind_of
 from domain.rules.care import Alert, DueItem, Fact, PatientContext
 from domain.rules.improvement import not_improving
-from domain.rules.monitoring import monitoring_picture
+from domain.rules.monitoring import MONITORING, MonitoringTable, monitoring_picture
 from domain.rules.outcomes import series
+from domain.rules.reassessment import reassessment_items
 from domain.rules.safety import safety_picture
-from domain.rules.scoring import score
+from domain.rules.scoring import Score, score, scoring_rule
 from domain.therapy import MISSED
 from domain.vocabulary import DataClass
 from projections.record_index import EventRow
@@ -79,11 +80,29 @@ class CarePicture:
     alerts: list[Alert]
 
 
-def picture(rows: Sequence[EventRow], now: datetime) -> CarePicture:
+def picture(
+    rows: Sequence[EventRow],
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    reassessment: bool = True,
+    table: MonitoringTable = MONITORING,
+) -> CarePicture:
+    """Due items and alerts at `now`; "the same day" is the day in the clinic's `zone`.
+    Without `reassessment`, as answers given before the reassessment and deprescribing
+    rules were; `table`, the monitoring rules (view layouts 1 and 2 keep rule version 1:
+    role_views)."""
     facts = facts_of(rows)
-    safety_alerts, safety_due = safety_picture(facts, now)
-    monitoring_due, monitoring_alerts = monitoring_picture(facts, context_of(rows), now)
-    due = [*safety_due, *monitoring_due, *not_improving(facts, now)]
+    safety_alerts, safety_due = safety_picture(facts, now, zone)
+    monitoring_due, monitoring_alerts = monitoring_picture(
+        facts, context_of(rows), now, table, zone=zone
+    )
+    due = [
+        *safety_due,
+        *monitoring_due,
+        *not_improving(facts, now),
+        *(reassessment_items(facts, now, zone=zone) if reassessment else []),
+    ]
     return CarePicture(
         due=sorted(due, key=lambda d: (d.due_by, d.key)),
         alerts=sorted([*safety_alerts, *monitoring_alerts], key=lambda a: (a.raised_at, a.key)),
@@ -106,8 +125,16 @@ class PatientOnBoard:
     unacknowledged: list[dict[str, Any]]
 
 
-def board_entry(patient_id: UUID, rows: Sequence[EventRow], now: datetime) -> PatientOnBoard:
-    care = picture(rows, now)
+def board_entry(
+    patient_id: UUID,
+    rows: Sequence[EventRow],
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    reassessment: bool = True,
+    table: MonitoringTable = MONITORING,
+) -> PatientOnBoard:
+    care = picture(rows, now, zone, reassessment=reassessment, table=table)
     facts = facts_of(rows)
     details = demographics(facts)
     missed = [(s.outcome, s) for s in sessions(facts).values() if s.status == MISSED and s.outcome]
@@ -158,7 +185,7 @@ def outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outco
             code = InstrumentCode(p["instrument"])
             answers = {k: int(v) for k, v in p["answers"].items()}
             by_instrument.setdefault(code.value, []).append(
-                (r.clinical_time, score(code, answers, sex_at_birth))
+                (r.clinical_time, score(code, answers, sex_at_birth, p.get("scoring_version")))
             )
         elif r.kind == kind_of(FunctionalOutcomeRecorded):
             found.functional.append(
@@ -201,6 +228,58 @@ def outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outco
             "reliable": summary.reliable,
         }
     return found
+
+
+def scored_outcomes(rows: Sequence[EventRow], sex_at_birth: str | None = None) -> Outcomes:
+    """`outcomes` with what each score was scored by: every point names its scoring row's
+    version, its cut-off (or shaded rule, or triage levels) and that cut-off's source; a
+    screen (AUDIT-C, ASRS, C-SSRS) gives its result or triage level and no response,
+    remission or change, which say nothing of a screen."""
+    found = outcomes(rows, sex_at_birth)
+    by_instrument: dict[str, list[tuple[datetime, Score]]] = {}
+    for r in rows:
+        if r.kind == kind_of(QuestionnaireAnswered):
+            p = r.payload
+            code = InstrumentCode(p["instrument"])
+            answers = {k: int(v) for k, v in p["answers"].items()}
+            scored = score(code, answers, sex_at_birth, p.get("scoring_version"))
+            by_instrument.setdefault(code.value, []).append((r.clinical_time, scored))
+    for name, stored in by_instrument.items():
+        points = sorted(stored, key=lambda point: point[0])
+        shown = found.series[name]
+        latest = points[-1][1]
+        rule = scoring_rule(latest.instrument, latest.rules_version)
+        shown["points"] = [
+            {**old, **_scored_with(s)} for old, (_, s) in zip(shown["points"], points, strict=True)
+        ]
+        shown.update({f"latest_{k}": v for k, v in _scored_with(latest).items()})
+        shown["screening"] = rule.screening
+        if rule.screening:
+            for said in CHANGE_OVER_TIME:
+                del shown[said]
+            shown["triage_level" if rule.triage else "screen_result"] = latest.band
+    return found
+
+
+# What a series says of change, which a screen's series leaves out.
+CHANGE_OVER_TIME = (
+    "change",
+    "response",
+    "remission",
+    "minimal_important_difference",
+    "reliable_change_index",
+    "reliable",
+)
+
+
+def _scored_with(s: Score) -> dict[str, Any]:
+    rule = scoring_rule(s.instrument, s.rules_version)
+    return {
+        "rules_version": s.rules_version,
+        "cutoff": s.detail.get("cutoff"),
+        "cutoff_basis": s.detail.get("cutoff_basis"),
+        "cutoff_source": rule.cutoff_source or None,
+    }
 
 
 def medication_timeline(rows: Sequence[EventRow]) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -35,8 +36,10 @@ from domain.medication import (
 from domain.record import kind_of, kinds
 from domain.registration import PatientRegistered
 from domain.rules.care import Fact
+from domain.rules.monitoring import MONITORING, MonitoringTable
+from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
-from projections import care
+from projections import care, corrections
 from projections.board import PatientBoard, status_at
 from projections.record_index import ConsentRow, EventRow
 
@@ -62,8 +65,15 @@ KINDS = (
     "medications",
     "care-items",
     "identity",
+    "timeline-page",
+    "events-page",
+    "scored-outcomes",
     "board-items",
 )
+# "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
+# was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
+# its result or triage level in place of response and remission. "outcomes" keeps its
+# builder for the replays of reads answered with it.
 # "board-items" (added for the board as a projection) is care-items' board sections read
 # from the stored board (projections.board), not from the rules (`build_board`).
 # "identity" (added for patient search) is the patient section alone (name, MRN, birth
@@ -75,12 +85,52 @@ KINDS = (
 # recorded.
 CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
 
+# "timeline-page" and "events-page" are "timeline" and "events" one page at a time: newest
+# first, the entries before a log position (`Page.before`; None: the newest), at most
+# `Page.size` of them. The answer's `page` says which page it is and where the next (older)
+# one starts, and the access record keeps both, so a replay rebuilds the very page.
+PAGED_KINDS = {"timeline-page": "timeline", "events-page": "events"}
+PAGE_DEFAULT = 50
+PAGE_MAX = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of a paged kind: the entries before log position `before` (None: from
+    the newest), at most `size` of them."""
+
+    before: int | None = None
+    size: int = PAGE_DEFAULT
+
+
+def _paged(shown: list[EventRow], page: Page) -> tuple[list[EventRow], dict[str, Any]]:
+    """One page of the rows shown, newest first, and the `page` section that names it."""
+    older = [r for r in reversed(shown) if page.before is None or r.position < page.before]
+    taken = older[: page.size]
+    more = len(older) > page.size
+    return taken, {
+        "before": page.before,
+        "size": page.size,
+        "count": len(taken),
+        "next_before": taken[-1].position if more else None,
+    }
+
 
 # How an answer is laid out; each access record keeps the layout it was answered in, so a
 # replay rebuilds it in that layout. 1: a Part 2 record showed the class `sud` in place of
 # its own (and so fell out of the sections built by class, the care team among them);
-# 2: it shows its own class, with `part2: true` beside it.
-VIEW_FORMAT = 2
+# 2: it shows its own class, with `part2: true` beside it; 3: as 2, with the care views'
+# rules those of the rule audit (domain.rules.monitoring) and the reassessment and
+# deprescribing rules (domain/rules/reassessment.py); formats 1 and 2 keep the monitoring
+# table of rule version 1 (domain.rules.monitoring.v1) and no reassessment items, so their
+# answers replay to their bytes.
+VIEW_FORMAT = 3
+REASSESSMENT_FORMAT = 3
+
+
+def monitoring_table(view_format: int) -> MonitoringTable:
+    """The monitoring rules an answer in `view_format` was computed with."""
+    return MONITORING if view_format >= 3 else MONITORING_V1
 
 
 def facts(row: EventRow) -> EventFacts:
@@ -167,7 +217,12 @@ def _medications(rows: list[EventRow]) -> list[dict[str, Any]]:
     return shown
 
 
-def _entry(r: EventRow, with_payload: bool, view_format: int) -> dict[str, Any]:
+def _entry(
+    r: EventRow,
+    with_payload: bool,
+    view_format: int,
+    correction: corrections.Correction | None = None,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "position": r.position,
         "version": r.version,
@@ -184,6 +239,8 @@ def _entry(r: EventRow, with_payload: bool, view_format: int) -> dict[str, Any]:
         entry["part2"] = r.part2
     if with_payload:
         entry["payload"] = r.payload
+    if correction is not None:  # only on a corrected entry: others keep their bytes
+        entry["correction"] = correction.mark()
     return entry
 
 
@@ -209,6 +266,7 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
     sections = SECTIONS.get(decision.viewer.role, ("timeline",))
     if decision.basis == "break-the-glass":
         sections = SECTIONS[Role.THERAPIST]
+    kind = PAGED_KINDS.get(kind, kind)
     if kind == "timeline":
         sections = ("timeline",)
     elif kind == "events":
@@ -217,7 +275,7 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
         sections = tuple(s for s in sections if s != "timeline")
     elif kind == "identity":
         sections = tuple(s for s in sections if s == "patient")
-    elif kind in (*CONSENT_KINDS, "care", "outcomes", "medications", CARE_ITEMS):
+    elif kind in (*CONSENT_KINDS, *CARE_KINDS, CARE_ITEMS):
         sections = ()
     return sections
 
@@ -232,9 +290,18 @@ def build(
     consent_terms: Sequence[ConsentTerms] = (),
     listed: Sequence[dict[str, Any]] = (),
     view_format: int = VIEW_FORMAT,
+    page: Page | None = None,
+    zone: tzinfo | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """The view, and the data classes it actually contains (`accounted`)."""
-    shown = permitted(rows, decision) if kind not in CONSENT_KINDS else []
+    """The view, and the data classes it actually contains (`accounted`); `page` for the
+    paged kinds (default: the newest PAGE_DEFAULT entries). `zone` is the clinic's time
+    zone the care rules count days in (None: the rule before it had one). Corrections are
+    folded in first (projections.corrections): every section, chart and rule reads the
+    record as it stands; a timeline lists an errored entry with its mark."""
+    listed_rows = permitted(rows, decision) if kind not in CONSENT_KINDS else []
+    found = corrections.corrections(rows) if listed_rows else {}
+    rows = corrections.standing(rows, found)
+    shown = corrections.standing(listed_rows, found)
     sections = _sections(kind, decision)
     body: dict[str, Any] = {
         "patient_id": str(patient_id),
@@ -283,16 +350,24 @@ def build(
             ]
             used_rows += recs
     if "timeline" in sections or "events" in sections:
-        body["entries"] = [_entry(r, "events" in sections, view_format) for r in shown]
-        used_rows += shown
+        entries = listed_rows
+        if kind in PAGED_KINDS:
+            entries, body["page"] = _paged(listed_rows, page or Page())
+        body["entries"] = [
+            _entry(r, "events" in sections, view_format, correction)
+            for r, correction in corrections.shown_in_timeline(
+                entries, found, amend="timeline" in sections
+            )
+        ]
+        used_rows += entries
     if kind in CONSENT_KINDS and _consent_section(
         body, kind, decision, consent_rows or [], consent_terms, listed
     ):
         used.add(DataClass.CONSENT.value)
     if kind in CARE_KINDS:
-        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format)
+        used_rows += CARE_KINDS[kind](body, patient_id, shown, decision, view_format, zone)
     if kind == CARE_ITEMS:
-        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision)
+        item_rows, awaited = _care_items(body, patient_id, rows, shown, decision, zone, view_format)
         used_rows += item_rows
         used.update(awaited)
     used.update(shown_class(r, view_format) for r in used_rows)
@@ -398,9 +473,18 @@ def _care(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     care_rows = [r for r in shown if shown_class(r, view_format) in CARE_CLASSES]
-    entry = care.board_entry(patient_id, care_rows, decision.at)
+    reassessment = view_format >= REASSESSMENT_FORMAT
+    entry = care.board_entry(
+        patient_id,
+        care_rows,
+        decision.at,
+        zone,
+        reassessment=reassessment,
+        table=monitoring_table(view_format),
+    )
     body["name"] = entry.name or None
     body["due"] = [_due(d) for d in entry.due]
     body["overdue"] = [_due(d) for d in entry.overdue]
@@ -417,6 +501,8 @@ def _care_items(
     rows: list[EventRow],
     shown: list[EventRow],
     decision: Decision,
+    zone: tzinfo | None = None,
+    view_format: int = VIEW_FORMAT,
 ) -> tuple[list[EventRow], set[str]]:
     """The care view with the rules run on the whole record: a reader gets each due item
     and alert only if the decision permits every row it was computed from and every class
@@ -425,8 +511,14 @@ def _care_items(
     the treating team does not have; it is kept to replay the reads made with it.) Returns
     the rows the answer rests on and the classes whose absence its items report."""
     care_rows = [r for r in shown if r.data_class in CARE_CLASSES]
-    seen = care.board_entry(patient_id, care_rows, decision.at)
-    whole = care.board_entry(patient_id, rows, decision.at)
+    reassessment = view_format >= REASSESSMENT_FORMAT
+    table = monitoring_table(view_format)
+    seen = care.board_entry(
+        patient_id, care_rows, decision.at, zone, reassessment=reassessment, table=table
+    )
+    whole = care.board_entry(
+        patient_id, rows, decision.at, zone, reassessment=reassessment, table=table
+    )
     by_position = {r.position: r for r in rows}
     used_rows = list(care_rows)
     awaited: set[str] = set()
@@ -466,6 +558,7 @@ def _outcomes(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     outcome_rows = [r for r in shown if r.kind in OUTCOME_KINDS]
     # Scored with the sex at birth the registration gave, as this view always has been (a
@@ -473,7 +566,9 @@ def _outcomes(
     registrations = [r for r in shown if r.kind == kind_of(PatientRegistered)]
     registered = demographics(care.facts_of(registrations))
     sex = registered.sex_at_birth if registered is not None else None
-    found = care.outcomes(outcome_rows, sex)
+    found = (care.scored_outcomes if body["view"] == SCORED_OUTCOMES else care.outcomes)(
+        outcome_rows, sex
+    )
     body["series"] = found.series
     body["functional_outcomes"] = found.functional
     body["sleep"] = found.sleep
@@ -486,6 +581,7 @@ def _medication_timeline(
     shown: list[EventRow],
     decision: Decision,
     view_format: int,
+    zone: tzinfo | None = None,
 ) -> list[EventRow]:
     med_rows = [r for r in shown if r.kind in MEDICATION_TIMELINE_KINDS]
     body["medication_timeline"] = care.medication_timeline(med_rows)
@@ -520,7 +616,13 @@ MEDICATION_TIMELINE_KINDS = kinds(
 
 # The care view whose rules read the whole record (see `_care_items`).
 CARE_ITEMS = "care-items"
-CARE_KINDS = {"care": _care, "outcomes": _outcomes, "medications": _medication_timeline}
+SCORED_OUTCOMES = "scored-outcomes"
+CARE_KINDS = {
+    "care": _care,
+    "outcomes": _outcomes,
+    "medications": _medication_timeline,
+    SCORED_OUTCOMES: _outcomes,
+}
 
 
 def _due(d: Any) -> dict[str, Any]:

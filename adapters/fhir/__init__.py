@@ -34,7 +34,13 @@ from adapters.fhir.codes import (
 from adapters.fhir.consent import consent_to_fhir
 from adapters.fhir.context import RenderContext
 from adapters.fhir.errors import FhirRenderError
-from adapters.fhir.resources import RENDERED_KINDS, render_rows, resource_id, to_fhir
+from adapters.fhir.resources import (
+    RENDERED_KINDS,
+    entered_in_error,
+    render_rows,
+    resource_id,
+    to_fhir,
+)
 
 __all__ = [
     "BLOOD_PRESSURE_PANEL",
@@ -49,6 +55,7 @@ __all__ = [
     "FhirRenderError",
     "RenderContext",
     "consent_to_fhir",
+    "entered_in_error",
     "render_rows",
     "resource_id",
     "security_labels",

@@ -300,7 +300,7 @@ def events(
                 f"{e['author']} ({e['author_role']})",
                 e["data_class"],
                 e["kind"],
-                e["summary"],
+                e["summary"] + (f" [{e['correction']['status']}]" if e.get("correction") else ""),
             )
         console.print(table)
 

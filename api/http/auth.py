@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, ServicesDep
+from api.deps import CurrentUser, ServicesDep, oauth2_scheme
 from api.errors import AUTH_ERRORS, ErrorBody
 from application.schemas.users import UserPublic
-from application.signin import authenticate
+from application.signin import authenticate, sign_out_token
 
 router = APIRouter(tags=["auth"])
 
@@ -41,6 +41,18 @@ async def sign_in(
     return Token(
         access_token=services.tokens.issue(user.email, user.role.value), expires_in=lifetime
     )
+
+
+@router.post("/auth/sign-out", status_code=204, responses=AUTH_ERRORS)
+async def sign_out(
+    user: CurrentUser,
+    services: ServicesDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Response:
+    """Sign the presented bearer token out: every later request with it answers 401, a
+    restart included. Other tokens of the same user stay signed in."""
+    await sign_out_token(services, token)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserPublic, responses=AUTH_ERRORS)

@@ -37,7 +37,7 @@ def _endpoint(spec: CommandSpec) -> Endpoint:
             services.writer,
             user,
             patient_id,
-            spec.bind(user.actor, body, item),
+            spec.bind(user.actor, body, item, services.command_defaults),
             expected_version=expected_version,
             created_id=spec.created_id(body),
         )

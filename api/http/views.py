@@ -19,7 +19,16 @@ from api.deps import CurrentUser, ServicesDep, viewer_of
 from api.errors import PATIENT_ERRORS, ErrorBody
 from api.http.deps import MinPosition
 from application.audited import AuditedAnswer
-from application.reading import CARE_ITEMS, ReadRequest, default_purpose
+from application.reading import (
+    CARE_ITEMS,
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    PAGED_KINDS,
+    SCORED_OUTCOMES,
+    Page,
+    ReadRequest,
+    default_purpose,
+)
 from application.schemas.reads import BreakGlassRequest
 from domain.consent import Purpose
 
@@ -60,6 +69,7 @@ class ViewPublic(BaseModel):
     medications: list[dict[str, Any]] | None = None
     functional_recommendations: list[dict[str, Any]] | None = None
     entries: list[dict[str, Any]] | None = None
+    page: dict[str, Any] | None = None
     consent_events: list[dict[str, Any]] | None = None
     name: str | None = None
     due: list[dict[str, Any]] | None = None
@@ -88,10 +98,27 @@ def answer(found: AuditedAnswer) -> Response:
 
 # The operation keeps its name when its route moves to a newer view kind.
 # Kinds whose route keeps the operation id of the kind it read before.
-OPERATION = {CARE_ITEMS: "care", "consent-list": "consents"}
+OPERATION = {
+    CARE_ITEMS: "care",
+    "consent-list": "consents",
+    "timeline-page": "timeline",
+    "events-page": "events",
+    SCORED_OUTCOMES: "outcomes",
+}
+Before = Annotated[
+    int | None,
+    Query(description="The next page: the `next_before` the previous page gave (log position)."),
+]
+Limit = Annotated[
+    int,
+    Query(description=f"Entries per page (at most {PAGE_MAX})."),
+]
 
 
 def _read(kind: str, summary: str) -> Any:
+    if kind in PAGED_KINDS:
+        return _read_page(kind, summary)
+
     async def endpoint(
         patient_id: UUID,
         user: CurrentUser,
@@ -109,11 +136,42 @@ def _read(kind: str, summary: str) -> Any:
     return endpoint
 
 
+def _read_page(kind: str, summary: str) -> Any:
+    async def endpoint(
+        patient_id: UUID,
+        user: CurrentUser,
+        services: ServicesDep,
+        purpose: PurposeQuery = None,
+        min_position: MinPosition = None,
+        as_of: AsOf = None,
+        before: Before = None,
+        limit: Limit = PAGE_DEFAULT,
+    ) -> Response:
+        chosen = purpose or default_purpose(user.role)
+        request = ReadRequest(
+            viewer_of(user),
+            patient_id,
+            kind,
+            chosen,
+            None,
+            min_position,
+            as_of,
+            page=Page(before, limit),
+        )
+        return answer(await services.reads.read(request, user.actor))
+
+    endpoint.__name__ = f"read_{OPERATION.get(kind, kind)}"
+    endpoint.__doc__ = summary
+    return endpoint
+
+
+PAGED = f" Newest first, {PAGE_DEFAULT} at a time: `page.next_before` names the next (older) page."
+
 for _path, _kind, _summary in (
     ("", "summary", "The patient's summary as this user may see it."),
     ("/view", "view", "The role's view of the patient: the sections its work needs."),
-    ("/timeline", "timeline", "The events this user may see, in log order."),
-    ("/events", "events", "The events this user may see, with their payloads."),
+    ("/timeline", "timeline-page", "The events this user may see." + PAGED),
+    ("/events", "events-page", "The events this user may see, with their payloads." + PAGED),
     (
         "/consents",
         "consent-list",
@@ -123,9 +181,10 @@ for _path, _kind, _summary in (
     ("/care", CARE_ITEMS, "Due and overdue items, open alerts, missed sessions, waiting messages."),
     (
         "/outcomes",
-        "outcomes",
-        "Each instrument's series (severity, change, response, remission), "
-        "functional outcomes and sleep logs.",
+        SCORED_OUTCOMES,
+        "Each instrument's series (severity, change, response, remission; a screen's "
+        "result or triage level), each score with the scoring version and cut-off it was "
+        "scored by, functional outcomes and sleep logs.",
     ),
     (
         "/medication-timeline",

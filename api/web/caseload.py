@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from api.deps import ServicesDep
-from api.web.clinician import format_time, page
+from api.web.clinician import page
 from api.web.session import WebUser
 from application import board as board_use
 from domain.rules.care import DueKind
@@ -44,7 +44,6 @@ async def caseload(
             board=None,
             filters=filters,
             kinds=DUE_KINDS,
-            at=format_time,
         )
     found = await board_use.board(
         services,
@@ -61,7 +60,6 @@ async def caseload(
         board=found,
         filters=filters,
         kinds=DUE_KINDS,
-        at=format_time,
     )
 
 

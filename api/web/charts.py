@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from api.web import report
 from domain.events import now
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.rules.scoring import SCORING, Band
@@ -390,6 +391,10 @@ def patient_charts(
             "code": code,
             "label": instrument_label(code),
             "summary": summary,
+            # A screen's result or triage level in place of response and remission, and
+            # what the latest score was scored by.
+            "screen": report.screen_words(summary)[0] if summary.get("screening") else None,
+            "scored_with": " ".join(report.scored_with(summary)),
             "svg": instrument_chart(code, points, f"chart-{slug(code)}")
             if any(p.get("total") is not None for p in points)
             else None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -28,12 +28,14 @@ from pydantic import ValidationError
 
 from api.deps import ServicesDep, viewer_of
 from api.errors import HANDLED, problem_for
-from api.web import charts
+from api.web import charts, clinic_zone, local_time
 from api.web.forms import (
     ACTIONS,
+    AMENDABLE_FIELDS,
     FORM_INSTRUMENTS,
     FormState,
     build_command,
+    correctable,
     form_values,
     input_id,
     lab_orders,
@@ -47,7 +49,7 @@ from api.web.pages import render
 from api.web.routing import PageRoute
 from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
-from application.reading import CARE_ITEMS, ReadRequest, default_purpose
+from application.reading import CARE_ITEMS, SCORED_OUTCOMES, ReadRequest, default_purpose
 from application.recording import record
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
@@ -159,7 +161,7 @@ async def sections(
         return None, None, None, None
     # Due items and alerts are the treating team's work (`for_roles`).
     care = await section(CARE_ITEMS) if treating else None
-    outcomes = await section("outcomes") if classes & OUTCOME_CLASSES else None
+    outcomes = await section(SCORED_OUTCOMES) if classes & OUTCOME_CLASSES else None
     medications = await section("medications") if classes & MEDICATION_CLASSES else None
     events = await section("events") if treating else None
     return care, outcomes, medications, events
@@ -234,13 +236,12 @@ async def patient_page(
         dose_charts=dose_charts,
         forms=forms,
         may_acknowledge=treating and may_record(user, [MessageAcknowledged]),
-        options=form_options(view, entries, orders),
+        options=form_options(view, entries, orders, clinic_zone(request)),
         recipients=[m for m in view.get("team") or [] if m["user_id"] != user.email],
         instruments={code.value: items for code, items in FORM_INSTRUMENTS.items()},
         state=state,
         input_id=input_id,
         label=label,
-        at=format_time,
         dose_label=charts.dose_label,
     )
 
@@ -249,13 +250,15 @@ def form_options(
     view: Mapping[str, Any],
     entries: Iterable[Mapping[str, Any]],
     orders: Mapping[str, LabOrder],
+    zone: tzinfo | None = None,
 ) -> dict[str, list[tuple[str, str]]]:
-    """The choices the forms offer, as (value, label) pairs, all from the audited reads."""
+    """The choices the forms offer, as (value, label) pairs, all from the audited reads;
+    times in the clinic's `zone`."""
     return {
         "sessions": [
             (
                 s.session_id,
-                f"{format_moment(s.starts_at)}, {s.modality or ''} ({s.mode or ''})",
+                f"{local_time(s.starts_at, zone)}, {s.modality or ''} ({s.mode or ''})",
             )
             for s in open_sessions(entries)
         ],
@@ -272,19 +275,18 @@ def form_options(
             for o in orders.values()
             if o.open
         ],
+        "entries": [
+            (
+                str(e["version"]),
+                f"#{e['version']} {local_time(e['clinical_time'], zone)}: {e['summary']}",
+            )
+            for e in correctable(entries)
+        ],
+        "amendable_fields": [(f, label(f)) for f in AMENDABLE_FIELDS],
         "modalities": [(m.value, m.value) for m in Modality],
         "dose_units": [(u.value, u.value) for u in DoseUnit],
         "lab_units": [(u.value, u.value) for u in LabUnit if u.value not in LEGACY_SPELLINGS],
     }
-
-
-def format_time(iso: str | None) -> str:
-    moment = charts.when(iso)
-    return format_moment(moment) if moment is not None else (iso or "")
-
-
-def format_moment(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else ""
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)

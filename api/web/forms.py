@@ -19,6 +19,12 @@ from pydantic import ValidationError
 from api.errors import Problem
 from api.web import charts
 from application.commands import CommandSpec, RecordCommand, command_for
+from domain.corrections import (
+    CORRECTABLE_KINDS,
+    ENTERED_IN_ERROR,
+    EntryAmended,
+    EntryMarkedInError,
+)
 from domain.errors import (
     FieldError,
     InvalidInput,
@@ -31,7 +37,7 @@ from domain.measures import QuestionnaireAnswered
 from domain.medication import DoseChanged, DoseReported
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.patient import PatientRecord
-from domain.record import RecordEvent
+from domain.record import CORRECTABLE, RecordEvent
 from domain.safety import LapseReported
 from domain.therapy import ProgressNoteWritten, SessionAttended
 from domain.users import User
@@ -166,6 +172,24 @@ ACTIONS: dict[str, Action] = {
             "Message sent.",
         ),
         Action(
+            "correct",
+            "Mark an entry entered in error",
+            ("entry_version", "reason"),
+            (PatientRecord.mark_entered_in_error,),
+            (EntryMarkedInError,),
+            "Entry marked entered in error; it is left out of the lists, charts and rules.",
+            anchor="timeline",
+        ),
+        Action(
+            "amend",
+            "Amend an entry's text",
+            ("entry_version", "field", "value", "reason"),
+            (PatientRecord.amend_entry,),
+            (EntryAmended,),
+            "Entry amended.",
+            anchor="timeline",
+        ),
+        Action(
             "acknowledge",
             "Acknowledge a message",
             ("message_id",),
@@ -177,7 +201,12 @@ ACTIONS: dict[str, Action] = {
     )
 }
 # Where a refusal about a field the form does not show belongs.
-ALIASES = {"loinc": "order_id", "test_name": "order_id", "instrument": None}
+ALIASES = {
+    "loinc": "order_id",
+    "test_name": "order_id",
+    "instrument": None,
+    **{f"changes.{name}": "value" for name in ("text", "reason", "note", "comment", "plan")},
+}
 
 
 @dataclass
@@ -346,6 +375,12 @@ def build_command(
     elif action.name == "message" and isinstance(data.get("regarding"), str):
         regarding = data["regarding"].replace(",", " ").split()
         attempt(PatientRecord.send_message, {**data, "regarding": regarding})
+    elif action.name == "amend":
+        # One field of the entry, named in the form, with its new text.
+        changes = {data["field"]: data.get("value", "")} if data.get("field") else {}
+        given = {k: v for k, v in data.items() if k not in ("field", "value")}
+        attempt(PatientRecord.amend_entry, {**given, "changes": changes})
+        problems = [FieldError("field", p.reason) if p.field == "changes" else p for p in problems]
     elif action.name in (c.value for c in FORM_INSTRUMENTS):
         attempt(PatientRecord.answer_questionnaire, {**data, "instrument": action.name})
     else:
@@ -378,6 +413,20 @@ def open_sessions(entries: Iterable[Mapping[str, Any]]) -> list[Session]:
     """The sessions scheduled and not yet attended, missed or cancelled, soonest first."""
     found = [s for s in sessions(facts_of_entries(entries)).values() if s.open]
     return sorted(found, key=lambda s: s.starts_at or datetime.min.replace(tzinfo=UTC))
+
+
+def correctable(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The entries a correction may name (newest first): clinical entries of a correctable
+    kind not already marked entered in error."""
+    return [
+        e
+        for e in reversed(list(entries))
+        if e["kind"] in CORRECTABLE_KINDS
+        and (e.get("correction") or {}).get("status") != ENTERED_IN_ERROR
+    ]
+
+
+AMENDABLE_FIELDS = sorted({f for c in CORRECTABLE.values() for f in c.amendable})
 
 
 def lab_orders(entries: Iterable[Mapping[str, Any]]) -> dict[str, LabOrder]:

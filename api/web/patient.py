@@ -23,7 +23,7 @@ from api.web import report
 from api.web.charts import dose_chart, instrument_chart
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf, get_web_user, session_token
-from application.reading import ReadRequest
+from application.reading import SCORED_OUTCOMES, ReadRequest
 from application.schemas.consents import ConsentCreate, ConsentRevocation
 from application.schemas.users import UserPublic
 from application.services import Services
@@ -169,7 +169,7 @@ async def my_page(
     status: int = 200,
 ) -> HTMLResponse:
     view = await audited_read(services, user, patient_id, "view")
-    outcomes = await audited_read(services, user, patient_id, "outcomes")
+    outcomes = await audited_read(services, user, patient_id, SCORED_OUTCOMES)
     medications = await audited_read(services, user, patient_id, "medications")
     consent_view = await audited_read(services, user, patient_id, "consent-list")
     given = consents_given(consent_view)
@@ -357,7 +357,7 @@ async def progress_report(
     reads (view, outcomes), each recorded like the API's."""
     try:
         view = await audited_read(services, user, patient_id, "view", REPORT_BASES)
-        outcomes = await audited_read(services, user, patient_id, "outcomes", REPORT_BASES)
+        outcomes = await audited_read(services, user, patient_id, SCORED_OUTCOMES, REPORT_BASES)
     except AccessDenied:
         return forbidden(request, services, user, "This report is not available to you.")
     pdf = await run_in_threadpool(report.progress_report, view, outcomes, now().date())

@@ -87,6 +87,8 @@ def chartable(series: dict[str, Any]) -> list[tuple[datetime, int, str]]:
 
 def plain_words(code: str, series: dict[str, Any]) -> list[str]:
     """What an instrument's series says, in sentences a patient can read."""
+    if series.get("screening"):
+        return screen_words(series)
     points = series.get("points", [])
     latest, baseline, change = series.get("latest"), series.get("baseline"), series.get("change")
     band = series.get("latest_band")
@@ -136,7 +138,47 @@ def plain_words(code: str, series: dict[str, Any]) -> list[str]:
         words.append("It is larger than the questionnaire's own measurement error.")
     elif series.get("reliable") is False:
         words.append("It could still be within the questionnaire's measurement error.")
-    return words
+    return [*words, *scored_with(series)]
+
+
+# What a C-SSRS screener's triage level calls for (clinical/instruments.md, safety rules).
+TRIAGE_WORDS = {
+    "high": "high risk: immediate evaluation and safety precautions",
+    "moderate": "moderate risk: assessment by the treating clinician within the day",
+    "low": "low risk: thoughts of wishing to be dead or of suicide, without method, intent "
+    "or recent behaviour",
+    "none": "no suicidal thoughts or behaviour reported",
+}
+
+
+def screen_words(series: dict[str, Any]) -> list[str]:
+    """A screen's latest result (or triage level), and what it was scored by: a screen is
+    positive or negative, not a severity to follow down, so nothing is said of response,
+    remission or change."""
+    level = series.get("triage_level")
+    if level is not None:
+        words = [f"Triage level: {TRIAGE_WORDS.get(level, level)}."]
+    else:
+        result = series.get("screen_result") or series.get("latest_band")
+        total = series.get("latest")
+        scored = f" (score {total})" if total is not None else ""
+        words = [f"Screen {result}{scored}."]
+    return [*words, *scored_with(series)]
+
+
+def scored_with(series: dict[str, Any]) -> list[str]:
+    """The cut-off and scoring version the latest score was scored by."""
+    version = series.get("latest_rules_version")
+    if version is None:
+        return []
+    cutoff, basis = series.get("latest_cutoff"), series.get("latest_cutoff_basis")
+    source = series.get("latest_cutoff_source")
+    said = f"cut-off {cutoff}" if cutoff is not None else ""
+    if said and basis:
+        said += f" ({basis})"
+    if source:
+        said = f"{said}; source: {source}" if said else f"source: {source}"
+    return [f"Scored by scoring rules v{version}" + (f", {said}." if said else ".")]
 
 
 # --- what the report shows ---------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, Field
@@ -24,6 +24,7 @@ from domain.vocabulary import (
     LoincCode,
     Modality,
     Phase,
+    PositiveAmount,
     RiskLevel,
     RxNormCode,
     SessionKind,
@@ -43,6 +44,27 @@ class ConditionCreate(CommandBody):
     icd10: ICD10Code
     description: ShortText
     status: Literal["active", "remission", "resolved"] = "active"
+    # For a depressive condition (F32, F33): a first episode or recurrent illness.
+    episode: Literal["first", "recurrent"] | None = None
+
+
+class NeutropeniaPathwayRecord(CommandBody):
+    benign_ethnic_neutropenia: bool
+    basis: Text
+
+
+class PregnancyStatusRecord(CommandBody):
+    status: Literal["pregnant", "planning pregnancy", "not pregnant", "cannot become pregnant"]
+    prevention_in_place: bool = False
+    note: ShortText | None = None
+
+
+class LevelTargetCreate(CommandBody):
+    medication_id: UUID
+    low: PositiveAmount
+    high: PositiveAmount
+    unit: Literal["mmol/L"] = "mmol/L"
+    reason: ShortText
 
 
 class GoalCreate(CommandBody):
@@ -138,7 +160,11 @@ class MedicationCreate(CommandBody):
 
 
 class TitrationPlanCreate(CommandBody):
+    """Dose steps up (a titration), or down: a taper, with its reason (prescribers only)."""
+
     steps: list[DoseStepIn] = Field(min_length=1, max_length=20)
+    direction: Literal["up", "down"] | None = None
+    reason: Text | None = None
 
 
 class DoseChange(CommandBody):
@@ -193,6 +219,18 @@ class AdherenceCreate(CommandBody):
 class ReassessmentCreate(CommandBody):
     assessment: Text
     decision: Literal["continue", "adjust", "taper", "stop", "switch"]
+
+
+class NaloxoneDiscussion(CommandBody):
+    outcome: Literal["has-naloxone", "prescribed-elsewhere", "declined", "discussed"]
+    note: Text | None = None
+
+
+class PrescriptionMonitoringCheck(CommandBody):
+    # Two capitals (a US state or territory); unset: the clinic's TANDEM_PDMP_STATE.
+    state: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    findings: Literal["no-concerns", "concerns"]
+    note: Text | None = None
 
 
 class TaperCreate(CommandBody):
@@ -306,3 +344,18 @@ class MessageCreate(CommandBody):
 
 class MessageAcknowledgement(CommandBody):
     pass
+
+
+class EntryErrorCreate(CommandBody):
+    """Mark one clinical entry (named by its record version) entered in error."""
+
+    entry_version: int = Field(ge=1)
+    reason: ShortText
+
+
+class EntryAmendmentCreate(CommandBody):
+    """Amend one clinical entry's free text (named by its record version)."""
+
+    entry_version: int = Field(ge=1)
+    reason: ShortText
+    changes: dict[str, Any] = Field(min_length=1, max_length=10)

@@ -21,12 +21,14 @@ from domain.medication import (
     MedicationSwitched,
     SideEffectReported,
     TaperStarted,
+    TitrationPlanned,
 )
 from domain.record import kind_of
 from domain.rules.care import Fact
 
 STARTED, SWITCHED = kind_of(MedicationStarted), kind_of(MedicationSwitched)
 DOSE, TIMING, TAPER = kind_of(DoseChanged), kind_of(DoseTimingChanged), kind_of(TaperStarted)
+PLAN = kind_of(TitrationPlanned)
 STOP, SIDE_EFFECT, ADHERENCE = (
     kind_of(MedicationStopped),
     kind_of(SideEffectReported),
@@ -122,8 +124,8 @@ def _follow(course: MedicationCourse, fact: Fact) -> None:
     elif fact.kind == TIMING:
         course.schedule = p["schedule"]
         course.schedules.append((fact, course.schedule))
-    elif fact.kind == TAPER:
-        course.status = TAPERING
+    elif fact.kind == TAPER or (fact.kind == PLAN and p.get("direction") == "down"):
+        course.status = TAPERING  # a taper: a plan downwards, or a TaperStarted
     elif fact.kind == STOP:
         course.status, course.stopped, course.stop_reason = STOPPED, fact, p.get("reason")
     elif fact.kind == SIDE_EFFECT:

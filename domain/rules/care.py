@@ -15,13 +15,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from domain.vocabulary import DataClass, Role
 
 if TYPE_CHECKING:
     from domain.record import RecordEvent
+
+
+def end_of_day(moment: datetime, zone: tzinfo | None) -> datetime:
+    """The midnight that ends `moment`'s calendar day in the clinic's `zone` (aware, in that
+    zone, so a daylight-saving change is the zone's business). With no zone: the day in
+    the moment's own UTC offset, the rule before the clinic had a zone (kept for replays
+    of reads answered under it)."""
+    local = moment.astimezone(zone) if zone is not None else moment
+    return datetime.combine(local.date() + timedelta(days=1), time(0), zone or moment.tzinfo)
+
 
 DueKind = Literal["lab", "contact", "visit", "questionnaire", "review", "assessment", "vitals"]
 DueStatus = Literal["due", "overdue", "met"]

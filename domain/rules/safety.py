@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from domain.careplan import GoalSet, PhaseChanged
@@ -22,7 +22,16 @@ from domain.measures import QuestionnaireAnswered
 from domain.medication import DoseChanged, MedicationReassessed
 from domain.messaging import MessageSent
 from domain.record import RecordEvent, kind_of
-from domain.rules.care import Alert, DueItem, DueKind, Fact, RuleRef, classes_of, positions
+from domain.rules.care import (
+    Alert,
+    DueItem,
+    DueKind,
+    Fact,
+    RuleRef,
+    classes_of,
+    end_of_day,
+    positions,
+)
 from domain.rules.scoring import score
 from domain.safety import LapseReported, RiskAssessed
 from domain.therapy import SessionAttended
@@ -60,14 +69,15 @@ def awaited(answers: Answers) -> frozenset[DataClass]:
 @dataclass(frozen=True)
 class Deadline:
     """A window from the trigger, or (within None) the end of the trigger's calendar day in
-    the trigger's own UTC offset: the record keeps no clinic time zone to use instead."""
+    the clinic's time zone (`zone`; None: in the trigger's own UTC offset, as before the
+    clinic had one)."""
 
     within: timedelta | None = None
 
-    def due_by(self, start: datetime) -> datetime:
+    def due_by(self, start: datetime, zone: tzinfo | None = None) -> datetime:
         if self.within is not None:
             return start + self.within
-        return datetime.combine(start.date() + timedelta(days=1), time(0), start.tzinfo)
+        return end_of_day(start, zone)
 
     def __str__(self) -> str:
         return "by the end of the day" if self.within is None else f"within {self.within}"
@@ -223,8 +233,11 @@ SAFETY_RULES: tuple[SafetyRule, ...] = (
 )
 
 
-def safety_picture(facts: Sequence[Fact], now: datetime) -> tuple[list[Alert], list[DueItem]]:
-    """The safety alerts and due items the facts call for, in log order of their triggers.
+def safety_picture(
+    facts: Sequence[Fact], now: datetime, zone: tzinfo | None = None
+) -> tuple[list[Alert], list[DueItem]]:
+    """The safety alerts and due items the facts call for, in log order of their triggers;
+    "the same day" is the day in the clinic's time zone `zone` (see Deadline).
 
     Keys are `{rule_id}:{position}` for alerts and `{rule_id}:{task}:{position}` for due
     items, the position being the triggering fact's, so they are stable across evaluations.
@@ -252,14 +265,19 @@ def safety_picture(facts: Sequence[Fact], now: datetime) -> tuple[list[Alert], l
                         awaits=awaited(rule.alert.closed_by),
                     )
                 )
-            due.extend(_task(rule, task, fact, ordered, now) for task in rule.tasks)
+            due.extend(_task(rule, task, fact, ordered, now, zone) for task in rule.tasks)
     return alerts, due
 
 
 def _task(
-    rule: SafetyRule, task: TaskSpec, trigger: Fact, facts: Sequence[Fact], now: datetime
+    rule: SafetyRule,
+    task: TaskSpec,
+    trigger: Fact,
+    facts: Sequence[Fact],
+    now: datetime,
+    zone: tzinfo | None,
 ) -> DueItem:
-    due_by = task.deadline.due_by(trigger.at)
+    due_by = task.deadline.due_by(trigger.at, zone)
     meeting = _first_answer(facts, trigger, task.met_by)
     status: Literal["due", "overdue", "met"] = (
         "met" if meeting else "overdue" if now > due_by else "due"

@@ -7,6 +7,11 @@ a series of scores is domain/rules/outcomes.py, which builds on the `Score` give
 
 Every row names its version and its source. `checked` is False throughout: the source is
 the project's reference sheet (clinical/instruments.md), not the primary literature.
+
+A row, once used, is never edited: a new cut-off (or any other change) is a new version,
+added to `HISTORY`, and `SCORING` names the version new answers are scored by. Each answered
+questionnaire records that version (QuestionnaireAnswered.scoring_version), and `score()`
+scores it by the row it names, so an old score never changes under it.
 """
 
 from __future__ import annotations
@@ -65,6 +70,22 @@ class Triage:
 
 
 @dataclass(frozen=True)
+class CutOff:
+    """A versioned cut-off parameter: the value used, the range the source gives for it
+    and where that range comes from. A different value within the range is a new row."""
+
+    value: int
+    low: int
+    high: int
+    source: str
+    checked: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"cut-off {self.value} is outside its source's {self.low}-{self.high}")
+
+
+@dataclass(frozen=True)
 class ScoringRule:
     instrument: InstrumentCode
     version: str
@@ -82,15 +103,40 @@ class ScoringRule:
     triage_otherwise: str = "none"
     flags: tuple[Flag, ...] = ()
     notes: Mapping[str, str] = field(default_factory=dict)
+    # A screen (its result is positive/negative or a triage level, not a severity to follow
+    # down): no response, remission or change is said of it.
+    screening: bool = False
+    # The cut-off as a versioned parameter (replaces cutoffs={"any": ...} when given).
+    cutoff: CutOff | None = None
+    # Where the cut-offs (or the shaded rule, or the triage levels) come from.
+    cutoff_source: str = ""
 
 
 def _items(first: int, last: int) -> tuple[str, ...]:
     return tuple(str(n) for n in range(first, last + 1))
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 YES = 1
-SCORING: Mapping[InstrumentCode, ScoringRule] = {
-    r.instrument: r
+PCL5_PATTERN = Pattern(
+    "pcl5-dsm5-pattern",
+    2,
+    (
+        Cluster("B intrusion", _items(1, 5), 1),
+        Cluster("C avoidance", _items(6, 7), 1),
+        Cluster("D cognition and mood", _items(8, 14), 2),
+        Cluster("E arousal and reactivity", _items(15, 20), 2),
+    ),
+)
+PCL5_CUTOFF_SOURCE = (
+    "National Center for PTSD, PCL-5 (ptsd.va.gov): a total of 31-33 or above suggests "
+    "provisional PTSD; taken from clinical/instruments.md, not read at the source"
+)
+HISTORY: Mapping[tuple[InstrumentCode, str], ScoringRule] = {
+    (r.instrument, r.version): r
     for r in (
         ScoringRule(
             InstrumentCode.PHQ9,
@@ -125,17 +171,20 @@ SCORING: Mapping[InstrumentCode, ScoringRule] = {
             f"{SHEET}: PCL-5 provisional PTSD cut-off and DSM-5 pattern",
             scored_items=_items(1, 20),
             cutoffs={"any": 31},
-            pattern=Pattern(
-                "pcl5-dsm5-pattern",
-                2,
-                (
-                    Cluster("B intrusion", _items(1, 5), 1),
-                    Cluster("C avoidance", _items(6, 7), 1),
-                    Cluster("D cognition and mood", _items(8, 14), 2),
-                    Cluster("E arousal and reactivity", _items(15, 20), 2),
-                ),
-            ),
+            pattern=PCL5_PATTERN,
             notes={"cutoff_note": "published provisional-PTSD cut-off is 31-33; 31 is used"},
+        ),
+        # Version 2: the same cut-off (31, the lowest of the published 31-33: it misses the
+        # fewest people with PTSD, and a positive screen leads to an interview, not a
+        # diagnosis) as a versioned parameter with its source, shown with every score.
+        ScoringRule(
+            InstrumentCode.PCL5,
+            "2",
+            f"{SHEET}: PCL-5 provisional PTSD cut-off (a parameter, 31-33) and DSM-5 pattern",
+            scored_items=_items(1, 20),
+            cutoff=CutOff(31, 31, 33, PCL5_CUTOFF_SOURCE),
+            pattern=PCL5_PATTERN,
+            cutoff_source=PCL5_CUTOFF_SOURCE,
         ),
         ScoringRule(
             InstrumentCode.AUDITC,
@@ -144,6 +193,8 @@ SCORING: Mapping[InstrumentCode, ScoringRule] = {
             scored_items=_items(1, 3),
             cutoffs={"male": 4, "female": 3},
             cutoff_if_sex_unknown="female",
+            screening=True,
+            cutoff_source=f"{SHEET}: AUDIT-C positive at >=4 (men), >=3 (women)",
         ),
         ScoringRule(
             InstrumentCode.ASRS,
@@ -151,6 +202,8 @@ SCORING: Mapping[InstrumentCode, ScoringRule] = {
             f"{SHEET}: ASRS v1.1 Part A, positive at >=4 shaded answers",
             shaded_from={"1": 2, "2": 2, "3": 2, "4": 3, "5": 3, "6": 3},
             shaded_needed=4,
+            screening=True,
+            cutoff_source=f"{SHEET}: ASRS v1.1 Part A, >=4 answers in the shaded range",
         ),
         ScoringRule(
             InstrumentCode.CSSRS,
@@ -161,6 +214,8 @@ SCORING: Mapping[InstrumentCode, ScoringRule] = {
                 Triage("moderate", ({"3": YES}, {"6": YES, "6-recent": 0})),
                 Triage("low", ({"1": YES}, {"2": YES})),
             ),
+            screening=True,
+            cutoff_source=f"{SHEET}: C-SSRS screener triage (high, moderate, low)",
         ),
         ScoringRule(
             InstrumentCode.PROMIS_SLEEP,
@@ -171,6 +226,21 @@ SCORING: Mapping[InstrumentCode, ScoringRule] = {
         ),
     )
 }
+# The version new answers are scored by: each instrument's latest row.
+SCORING: Mapping[InstrumentCode, ScoringRule] = {
+    code: max(
+        (r for (c, _), r in HISTORY.items() if c == code), key=lambda r: _version_key(r.version)
+    )
+    for code in dict.fromkeys(c for c, _ in HISTORY)
+}
+# Answers recorded before questionnaires recorded their scoring version were scored by "1".
+FIRST_VERSION = "1"
+
+
+def scoring_rule(instrument: InstrumentCode, version: str | None = None) -> ScoringRule:
+    """The row `version` names (None: an answer recorded before versions were recorded,
+    scored by the first row)."""
+    return HISTORY[(InstrumentCode(instrument), version or FIRST_VERSION)]
 
 
 @dataclass(frozen=True)
@@ -185,9 +255,13 @@ class Score:
 
 
 def score(
-    instrument: InstrumentCode, answers: Mapping[str, int], sex_at_birth: str | None = None
+    instrument: InstrumentCode,
+    answers: Mapping[str, int],
+    sex_at_birth: str | None = None,
+    version: str | None = None,
 ) -> Score:
-    """Score one complete set of answers by the instrument's row in `SCORING`.
+    """Score one complete set of answers by the instrument's row `version` (None: the first
+    row, for answers recorded before they named it; new answers name `SCORING`'s).
 
     Raises InvalidInput when the answers are not a valid set for the instrument. The sex
     at birth matters only to sex-specific cut-offs (AUDIT-C); when it is not one the row
@@ -197,7 +271,7 @@ def score(
     problems = check_answers(code, answers)
     if problems:
         raise InvalidInput(problems)
-    rule = SCORING[code]
+    rule = scoring_rule(code, version)
     detail: dict[str, Any] = dict(rule.notes)
     total = sum(answers[k] for k in rule.scored_items) if rule.scored_items else None
     if total is not None:
@@ -211,7 +285,10 @@ def score(
     ]
     band = _band(rule.bands, total) if rule.bands else UNBANDED
     positive: bool | None = None
-    if rule.cutoffs and total is not None:
+    if rule.cutoff is not None and total is not None:
+        detail["cutoff"] = rule.cutoff.value
+        positive = total >= rule.cutoff.value
+    elif rule.cutoffs and total is not None:
         cutoff = _cutoff(rule, sex_at_birth, detail)
         positive = total >= cutoff
     if rule.shaded_from:

@@ -116,3 +116,22 @@ def mg_per_day(dose: Dose, frequency: Frequency | None) -> Decimal | None:
         return None
     days = _DAYS_PER_DOSE.get(frequency, Decimal(1)) if frequency is not None else Decimal(1)
     return dose.amount * per_mg / days
+
+
+def first_step_not_down(
+    current: Dose, steps: list[Dose], frequency: Frequency | None
+) -> tuple[int, Dose] | None:
+    """A taper goes down: each step's daily dose below the one before it (the first below
+    the current dose), compared in mg a day, or as amounts in one unit. The first step
+    that does not (its index and the dose it had to be below), or None."""
+    before = current
+    for index, step in enumerate(steps):
+        low, high = mg_per_day(step, frequency), mg_per_day(before, frequency)
+        if low is None or high is None:
+            if step.unit != before.unit:
+                return index, before  # doses in units that cannot be compared
+            low, high = step.amount, before.amount
+        if low >= high:
+            return index, before
+        before = step
+    return None

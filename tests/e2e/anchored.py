@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app as cli
 from bootstrap import bootstrap_services
 from bootstrap.settings import Settings
-from domain.events import Actor
-from tests.builders import create_user
-from tests.e2e.conftest import PASSWORD, USERS, Api
+from tests.e2e.conftest import Api, add_users, api_over
 
 runner = CliRunner()
 
@@ -55,23 +51,9 @@ def serving(password_hash: str, first: bool = True) -> Iterator[Api]:
     block stops it cleanly."""
     services = bootstrap_services(Settings())
     if first:
-        for email, (role, org) in USERS.items():
-            create_user(
-                services.clinic,
-                Actor.system("tests"),
-                email=email,
-                display_name=email.split("@")[0],
-                role=role,
-                organisation=org,
-                password_hash=password_hash,
-            )
-    with TestClient(create_app(services=services)) as client:
-        tokens = {}
-        for email in ("therapist@test", "prescriber@test", "compliance@test"):
-            answer = client.post("/auth/token", data={"username": email, "password": PASSWORD})
-            assert answer.status_code == 200, answer.text
-            tokens[email] = answer.json()["access_token"]
-        yield Api(client, services, tokens)
+        add_users(services, password_hash)
+    with api_over(services, ("therapist@test", "prescriber@test", "compliance@test")) as api:
+        yield api
 
 
 def register(api: Api) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,8 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-@pytest.fixture
-def api(tmp_path: Path, password_hash: str) -> Iterator[Api]:
-    services = bootstrap_services(Settings(data_dir=tmp_path / "data"))
+def add_users(services: Services, password_hash: str) -> None:
+    """Every account of USERS, created as an operator would before the API starts."""
     for email, (role, org) in USERS.items():
         create_user(
             services.clinic,
@@ -59,13 +59,27 @@ def api(tmp_path: Path, password_hash: str) -> Iterator[Api]:
             organisation=org,
             password_hash=password_hash,
         )
+
+
+@contextmanager
+def api_over(services: Services, signed_in: Iterable[str] = tuple(USERS)) -> Iterator[Api]:
+    """The API over `services` with its lifespan, a bearer token for each of `signed_in`;
+    leaving the block stops it cleanly."""
     with TestClient(create_app(services=services)) as client:
         tokens = {}
-        for email in USERS:
+        for email in signed_in:
             answer = client.post("/auth/token", data={"username": email, "password": PASSWORD})
             assert answer.status_code == 200, answer.text
             tokens[email] = answer.json()["access_token"]
         yield Api(client, services, tokens)
+
+
+@pytest.fixture
+def api(tmp_path: Path, password_hash: str) -> Iterator[Api]:
+    services = bootstrap_services(Settings(data_dir=tmp_path / "data"))
+    add_users(services, password_hash)
+    with api_over(services) as found:
+        yield found
 
 
 def directory_entry(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from adapters import passwords
 from adapters.tokens import TokenService
+from bootstrap import bootstrap_services
+from bootstrap.settings import Settings
 from domain.events import Actor
 from tests.builders import update_user
-from tests.e2e.conftest import PASSWORD, Api
+from tests.e2e.conftest import PASSWORD, Api, add_users, api_over
 
 OPEN = {("/health", "get"), ("/auth/token", "post")}
 
@@ -39,6 +42,8 @@ def bad_tokens(api: Api) -> dict[str, str]:
     forged = TokenService("not-the-server-secret" * 3).issue("therapist@test", "therapist")
     expired = real.issue("therapist@test", "therapist", now=datetime.now(UTC) - timedelta(days=1))
     ghost = real.issue("nobody@test", "therapist")
+    signed_out = real.issue("prescriber@test", "prescriber")
+    assert api.client.post("/auth/sign-out", headers=bearer(signed_out)).status_code == 204
     update_user(
         api.services.clinic,
         "pcp@test",
@@ -51,7 +56,12 @@ def bad_tokens(api: Api) -> dict[str, str]:
         "expired": f"Bearer {expired}",
         "unknown user": f"Bearer {ghost}",
         "deactivated user": f"Bearer {api.tokens['pcp@test']}",
+        "signed out": f"Bearer {signed_out}",
     }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def test_every_route_refuses_requests_without_a_valid_token(api: Api) -> None:
@@ -128,3 +138,33 @@ def test_sign_in_without_its_fields_is_refused_with_the_field(
     answer = api.client.post("/auth/token", data=form)
     assert answer.status_code == 422
     assert answer.json()["fields"]
+
+
+def test_a_signed_out_token_opens_nothing_even_after_a_restart_while_others_stay(
+    tmp_path: Path, password_hash: str
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    services = bootstrap_services(settings)
+    add_users(services, password_hash)
+    with api_over(services, ("therapist@test",)) as api:
+        token = api.tokens["therapist@test"]
+        other = api.client.post(
+            "/auth/token", data={"username": "therapist@test", "password": PASSWORD}
+        ).json()["access_token"]
+        assert api.client.get("/me", headers=bearer(token)).status_code == 200
+        before = api.position()
+        assert api.client.post("/auth/sign-out", headers=bearer(token)).status_code == 204
+        assert api.position() == before  # signing out appends nothing to the record
+        assert api.client.get("/me", headers=bearer(token)).status_code == 401
+        again = api.client.post("/auth/sign-out", headers=bearer(token))
+        assert again.status_code == 401  # a signed-out token cannot be signed out twice
+        assert api.client.get("/me", headers=bearer(other)).status_code == 200
+    with api_over(bootstrap_services(settings), ()) as restarted:
+        assert restarted.client.get("/me", headers=bearer(token)).status_code == 401
+        assert restarted.client.get("/me", headers=bearer(other)).status_code == 200
+
+
+def test_sign_out_without_a_token_is_unauthorized(api: Api) -> None:
+    answer = api.client.post("/auth/sign-out")
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"

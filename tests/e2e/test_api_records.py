@@ -89,7 +89,7 @@ def test_a_prescriber_records_a_dose_change_and_reads_it_back(api: Api) -> None:
         params={"min_position": receipt["position"]},
         headers=api.auth("therapist@test"),
     ).json()["entries"]
-    last = events[-1]
+    last = events[0]  # newest first
     assert last["kind"] == "DoseChanged"
     assert last["version"] == receipt["version"]
     assert last["position"] == receipt["position"]
@@ -311,7 +311,7 @@ def test_the_prescriber_reconciles_outside_medications_and_reads_them_back(api: 
     events = api.client.get(
         f"/patients/{patient}/events", params=at, headers=api.auth("prescriber@test")
     ).json()["entries"]
-    last = events[-1]
+    last = events[0]  # newest first
     assert (last["kind"], last["version"], last["data_class"]) == (
         "MedicationsReconciled",
         receipt["version"],

@@ -265,7 +265,9 @@ def test_an_ssri_started_under_25_brings_its_follow_up(api: Api) -> None:
         },
     )
     older_items = care(api, "prescriber@test", older)
-    assert not any(d["kind"] == "contact" for d in older_items["due"] + older_items["overdue"])
+    # Not the under-25 follow-up; the contact every age gets (within 2 weeks) instead.
+    contacts = [d for d in older_items["due"] + older_items["overdue"] if d["kind"] == "contact"]
+    assert [(d["rule"]["id"], d["status"]) for d in contacts] == [("antidepressant-contact", "due")]
 
 
 def test_no_response_after_eight_weeks_opens_a_review_for_both_clinicians(api: Api) -> None:

@@ -61,7 +61,7 @@ def events(api: Api, patient: str, who: str = "prescriber@test") -> list[dict[st
         headers=api.auth(who),
     )
     assert answer.status_code == 200, answer.text
-    return list(answer.json()["entries"])
+    return list(reversed(answer.json()["entries"]))  # in log order (the page is newest first)
 
 
 def test_sertraline_at_ten_times_its_maximum_is_refused_with_no_override(api: Api) -> None:

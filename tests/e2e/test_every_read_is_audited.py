@@ -178,6 +178,14 @@ class World:
         token = self.tokens.get(caller)
         return {"Authorization": f"Bearer {token}"} if token else {}
 
+    def fresh_bearer(self, caller: str) -> dict[str, str]:
+        """A token of the caller's own, not the one the sweep's other cases use."""
+        if caller not in self.tokens:
+            return {}
+        form = {"username": email_of(caller), "password": PASSWORD}
+        token = self.client.post("/auth/token", data=form).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
     def write(self, caller: str, path: str, body: Any, method: str = "POST") -> Any:
         answer = self.client.request(method, path, json=body, headers=self.bearer(caller))
         assert answer.status_code in (200, 201), (path, answer.status_code, answer.text)
@@ -455,7 +463,8 @@ class Way:
     json: Any = None
     form: dict[str, Any] | Fill | None = None
     path: str | None = None  # instead of the route's own (a mount's file)
-    fresh_session: bool = False  # a browser of its own (signing out ends its session)
+    # A browser (a page) or a bearer token (a route) of its own: signing out ends it.
+    fresh_session: bool = False
 
 
 def value(given: Any, w: World, caller: str) -> Any:
@@ -561,6 +570,7 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", "/auth/token"): [
         Way("own password", form=lambda w, c: {"username": email_of(c), "password": PASSWORD})
     ],
+    ("POST", "/auth/sign-out"): [Way("sign a token out", fresh_session=True)],
     # registration and the team
     ("POST", "/patients"): [Way("a new patient", json=new_patient)],
     ("PUT", f"{P_PATH}/demographics"): [
@@ -629,6 +639,22 @@ API: dict[tuple[str, str], list[Way]] = {
     ],
     # clinical commands
     ("POST", f"{P_PATH}/conditions"): body("P", {"icd10": "F32.1", "description": "Depression"}),
+    ("POST", f"{P_PATH}/neutropenia-pathway"): body(
+        "P", {"benign_ethnic_neutropenia": False, "basis": "Counts within range"}
+    ),
+    ("POST", f"{P_PATH}/pregnancy-status"): body("P", {"status": "not pregnant"}),
+    ("POST", f"{P_PATH}/level-targets"): [
+        Way(
+            "P",
+            P,
+            json=lambda w, _: {
+                "medication_id": w.ids["medication to change"],
+                "low": "0.6",
+                "high": "0.8",
+                "reason": "Maintenance",
+            },
+        )
+    ],
     ("POST", f"{P_PATH}/goals"): body("P", {"description": "Walk daily"}),
     ("POST", f"{P_PATH}/phase"): body("P", {"phase": "stabilization", "reason": "Steadier"}),
     ("POST", f"{P_PATH}/functional-recommendations"): body(
@@ -699,6 +725,10 @@ API: dict[tuple[str, str], list[Way]] = {
             ]
         },
     ),
+    ("POST", f"{P_PATH}/naloxone-discussions"): body("P", {"outcome": "has-naloxone"}),
+    ("POST", f"{P_PATH}/prescription-monitoring-checks"): body(
+        "P", {"state": "AZ", "findings": "no-concerns"}
+    ),
     ("POST", f"{P_PATH}/lab-orders"): body(
         "P", {"loinc": "2823-3", "test_name": "Potassium", "reason": "Monitoring"}
     ),
@@ -722,6 +752,11 @@ API: dict[tuple[str, str], list[Way]] = {
     ),
     ("POST", f"{P_PATH}/messages/{{item_id}}/acknowledgement"): body(
         "P", {}, item_id="message to prescriber"
+    ),
+    # corrections (version 1, the registration, is no clinical entry: refused on the field)
+    ("POST", f"{P_PATH}/entered-in-error"): body("P", {"entry_version": 1, "reason": "Typo"}),
+    ("POST", f"{P_PATH}/amendments"): body(
+        "P", {"entry_version": 1, "reason": "Typo", "changes": {"text": "Amended"}}
     ),
 }
 
@@ -791,6 +826,11 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         ),
         form_action("message", {"to": [USERS[Role.PRESCRIBER][0]], "subject": "Hi", "body": "Ok"}),
         form_action("acknowledge", {}, message_id="message to therapist"),
+        # version 1 (the registration) is no clinical entry: refused beside the field
+        form_action("correct", {"entry_version": "1", "reason": "Typo"}),
+        form_action(
+            "amend", {"entry_version": "1", "field": "text", "value": "New", "reason": "Typo"}
+        ),
         form_action("no-such-form", {}),
     ],
     ("POST", f"{P_PATH}/break-glass"): [
@@ -1010,7 +1050,7 @@ def send(w: World, case: Case, browser: Browser) -> Response:
             params=query,
             json=value(way.json, w, case.caller),
             data=value(way.form, w, case.caller),
-            headers=w.bearer(case.caller),
+            headers=w.fresh_bearer(case.caller) if way.fresh_session else w.bearer(case.caller),
         )
     return browser.client.request(
         case.method,

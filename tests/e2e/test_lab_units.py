@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from bootstrap import bootstrap_services
 from bootstrap.settings import Settings
-from domain.events import Actor
 from domain.lab_units import ANALYTES, factor
 from domain.rules.monitoring import MONITORING, LevelAlertRule
-from tests.builders import appended_since, create_user
-from tests.e2e.conftest import PASSWORD, USERS, Api
+from tests.builders import appended_since
+from tests.e2e.conftest import Api, add_users, api_over
 from tests.e2e.test_api_records import post
 from tests.e2e.test_coordination import ago, care, patient_with_team
 
@@ -50,22 +47,9 @@ ON = {
 def shared(tmp_path_factory: pytest.TempPathFactory, password_hash: str) -> Iterator[Api]:
     """One API for the generated cases (each on a patient of its own)."""
     services = bootstrap_services(Settings(data_dir=Path(tmp_path_factory.mktemp("labs")) / "d"))
-    for email, (role, org) in USERS.items():
-        create_user(
-            services.clinic,
-            Actor.system("tests"),
-            email=email,
-            display_name=email.split("@")[0],
-            role=role,
-            organisation=org,
-            password_hash=password_hash,
-        )
-    with TestClient(create_app(services=services)) as client:
-        tokens = {}
-        for email in ("therapist@test", "prescriber@test"):
-            answer = client.post("/auth/token", data={"username": email, "password": PASSWORD})
-            tokens[email] = answer.json()["access_token"]
-        yield Api(client, services, tokens)
+    add_users(services, password_hash)
+    with api_over(services, ("therapist@test", "prescriber@test")) as api:
+        yield api
 
 
 def start(api: Api, patient: str, medication: dict[str, Any]) -> str:
@@ -237,6 +221,14 @@ def test_every_bound_of_every_level_alert_is_generated() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_a_level_alerts_exactly_inside_its_band_whatever_the_unit(shared: Api, case: Case) -> None:
     patient = patient_with_team(shared)
+    if case.rule.pathway == "benign ethnic neutropenia":
+        on_pathway = post(
+            shared,
+            "prescriber@test",
+            f"/patients/{patient}/neutropenia-pathway",
+            {"benign_ethnic_neutropenia": True, "basis": "two baseline counts"},
+        )
+        assert on_pathway.status_code == 201, on_pathway.text
     family = next(name for name in ON if case.rule.drugs.match(name))
     start(shared, patient, ON[family])
     order_id = order(shared, patient, case.loinc)

@@ -232,7 +232,7 @@ def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
         "care-items",
         "events",
         "medications",
-        "outcomes",
+        "scored-outcomes",
         "view",
     ]
     assert {a.basis for a in new} == {"treating-team"}

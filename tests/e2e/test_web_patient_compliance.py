@@ -147,7 +147,7 @@ def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherap
     assert sorted(r.view for r in after[before:]) == [
         "consent-list",
         "medications",
-        "outcomes",
+        "scored-outcomes",
         "view",
     ]
     assert all(r.basis == "own-record" for r in after)
@@ -313,7 +313,7 @@ def test_the_progress_report_pdf_downloads_with_charts_plan_and_medications(demo
     assert SECRET_NOTE.encode() not in pdf
     assert b"letting the team down" not in pdf
     reads = demo.accesses(user_id="ava@demo")[before:]
-    assert sorted(r.view for r in reads) == ["outcomes", "view"]
+    assert sorted(r.view for r in reads) == ["scored-outcomes", "view"]
     assert all(r.patient_id == AVA and r.basis == "own-record" for r in reads)
 
 

@@ -270,7 +270,9 @@ def test_the_last_handoff_about_side_effects_was_sent_yesterday_and_waits(
     events = timeline(loaded, DEPRESSION)
     handoff = of(events, MessageSent)[-1]
     assert "sertraline" in handoff.subject.lower()
-    assert timedelta(hours=12) < now() - handoff.clinical_time < timedelta(hours=48)
+    # Yesterday at 12:15 in the clinic's zone: at least 11 h 45 min ago (just after the
+    # clinic's midnight), at most 35 h 45 min (just before the next).
+    assert timedelta(hours=11, minutes=40) < now() - handoff.clinical_time < timedelta(hours=36)
     [side_effect] = [e for e in events if e.originator_version in handoff.regarding]
     assert side_effect.actor.user_id == "ava@demo"
     assert "libido" in side_effect.summary()

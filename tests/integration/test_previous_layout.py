@@ -53,14 +53,23 @@ def hash_chain(services: Any) -> Any:
 
 def prepare(services: Any, read: dict[str, Any], viewer: Viewer, patient_id: UUID, at: int) -> Any:
     """The audited read's answer as of log position `at` (nothing is recorded), laid out
-    as the previous layout laid its answers out (layout 1: a Part 2 record shown as `sud`)."""
+    as the previous layout laid its answers out (layout 1: a Part 2 record shown as `sud`),
+    and read at the moment the log reached `at`, when the fixture's reads were answered:
+    what is due or overdue, and which consents are in force, depend on the reading time,
+    so reading now would compare with answers the clock has since moved on from."""
     from application.reading import ReadRequest
 
     request = ReadRequest(
         viewer, patient_id, read["kind"], Purpose(read["purpose"]), read["emergency_reason"],
         None, at,
     )  # fmt: skip
-    return services.reader.prepare(request, view_format=1)
+    return services.reader.prepare(request, view_format=1, reading_time=recorded_at(services, at))
+
+
+def recorded_at(services: Any, position: int) -> Any:
+    """When the event at log `position` was stored."""
+    [notification] = services.clinic.recorder.select_notifications(start=position, limit=1)
+    return services.clinic.mapper.to_domain_event(notification).timestamp
 
 
 # --- the store, opened by the current code ----------------------------------------------------

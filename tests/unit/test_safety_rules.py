@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -359,3 +360,37 @@ def test_every_rule_names_its_version_and_source() -> None:
         assert rule.ref.version
         assert rule.ref.source
         assert rule.for_roles == TREATING
+
+
+HONOLULU = ZoneInfo("Pacific/Honolulu")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def same_day_task(now: datetime, at: datetime, zone: ZoneInfo | None) -> Any:
+    _, due = safety_picture([phq9(1, at, item9=1)], now, zone)
+    return next(d for d in due if d.key == "phq9-item9:assessment:1")
+
+
+@pytest.mark.parametrize(
+    ("zone", "evening"),
+    [
+        (HONOLULU, datetime(2026, 3, 1, 23, 30, tzinfo=HONOLULU)),  # 09:30 UTC the next day
+        (NEW_YORK, datetime(2026, 3, 7, 23, 30, tzinfo=NEW_YORK)),  # clocks go forward 8 March
+        (NEW_YORK, datetime(2026, 10, 31, 23, 30, tzinfo=NEW_YORK)),  # and back 1 November
+    ],
+)
+def test_the_same_day_task_turns_overdue_at_the_clinics_local_midnight(
+    zone: ZoneInfo, evening: datetime
+) -> None:
+    sent_as_utc = evening.astimezone(UTC)
+    midnight = datetime.combine(evening.date() + timedelta(days=1), time(0), zone)
+    assert same_day_task(midnight - timedelta(seconds=1), sent_as_utc, zone).status == "due"
+    assert same_day_task(midnight, sent_as_utc, zone).status == "due"
+    assert same_day_task(midnight + timedelta(seconds=1), sent_as_utc, zone).status == "overdue"
+
+
+def test_without_a_clinic_zone_the_day_is_the_triggers_own_offsets() -> None:
+    """The rule before the clinic had a zone, kept for replays of reads answered by it."""
+    evening = datetime(2026, 3, 1, 23, 30, tzinfo=HONOLULU).astimezone(UTC)
+    task = same_day_task(evening, evening, None)
+    assert task.due_by == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # the end of 2 March in UTC

@@ -10,7 +10,7 @@ import pytest
 from domain.errors import InvalidInput
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.rules.outcomes import OUTCOMES, series
-from domain.rules.scoring import SCORING, Score, score
+from domain.rules.scoring import HISTORY, SCORING, CutOff, Score, score, scoring_rule
 
 PHQ9 = InstrumentCode.PHQ9
 GAD7 = InstrumentCode.GAD7
@@ -125,6 +125,37 @@ def test_pcl5_provisional_ptsd_at_31(total: int, positive: bool) -> None:
     assert result.band == ("positive" if positive else "negative")
     assert result.detail["cutoff"] == 31
     assert "31-33" in result.detail["cutoff_note"]
+
+
+@pytest.mark.parametrize(("total", "positive"), [(30, False), (31, True)])
+def test_pcl5_version_2_scores_by_its_cutoff_parameter_with_its_source(
+    total: int, positive: bool
+) -> None:
+    result = score(PCL5, summing_to(PCL5, total), version="2")
+    assert (result.rules_version, result.positive) == ("2", positive)
+    assert result.detail["cutoff"] == 31
+    cutoff = scoring_rule(PCL5, "2").cutoff
+    assert cutoff is not None and (cutoff.low, cutoff.high) == (31, 33)
+    assert "National Center for PTSD" in cutoff.source
+
+
+def test_new_answers_are_scored_by_the_latest_row_and_old_ones_by_the_first() -> None:
+    assert SCORING[PCL5].version == "2"
+    assert score(PCL5, summing_to(PCL5, 40)).rules_version == "1"  # recorded without one
+    for (code, version), rule in HISTORY.items():
+        assert (rule.instrument, rule.version) == (code, version)
+
+
+@pytest.mark.parametrize("value", [30, 34])
+def test_a_cutoff_outside_its_sources_range_is_refused(value: int) -> None:
+    with pytest.raises(ValueError, match=f"cut-off {value} is outside its source's 31-33"):
+        CutOff(value, 31, 33, "test")
+
+
+def test_screens_are_marked_and_severity_scales_are_not() -> None:
+    screens = {code for code, rule in SCORING.items() if rule.screening}
+    assert screens == {InstrumentCode.AUDITC, InstrumentCode.ASRS, InstrumentCode.CSSRS}
+    assert all(SCORING[code].cutoff_source for code in screens)
 
 
 # Just meets every cluster: B item 1, C item 6, D items 8 and 9, E items 15 and 16 at 2.

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from adapters.tokens import InvalidToken, TokenService
+from adapters.tokens import InvalidToken, SQLiteRevokedTokens, TokenService
 
 
 class Clock:
@@ -49,3 +50,23 @@ def test_an_expired_token_is_refused() -> None:
     token = tokens.issue("someone@test", "therapist", now=datetime.now(UTC) - timedelta(hours=2))
     with pytest.raises(InvalidToken):
         tokens.subject(token)
+
+
+def test_a_revoked_token_is_refused_although_cached_and_its_id_goes_once_it_expires(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    revoked = SQLiteRevokedTokens(tmp_path / "sessions.sqlite", clock=clock)
+    tokens = TokenService("s" * 48, timedelta(minutes=5), revoked=revoked, clock=clock)
+    token, kept = tokens.issue("someone@test", "therapist"), tokens.issue("someone@test", "x")
+    assert tokens.subject(token) == "someone@test"  # now in the verified cache
+    tokens.revoke(token)
+    with pytest.raises(InvalidToken, match="signed out"):
+        tokens.subject(token)
+    assert tokens.subject(kept) == "someone@test"
+    reopened = SQLiteRevokedTokens(tmp_path / "sessions.sqlite", clock=clock)
+    assert TokenService("s" * 48, revoked=reopened, clock=clock)._claims(token)[2] in reopened
+    clock.now += 301
+    revoked.add("another", clock.now + 60)  # adding sweeps the expired ids out
+    rows = revoked._conn().execute("SELECT token_id FROM revoked_tokens").fetchall()
+    assert rows == [("another",)]

@@ -9,6 +9,8 @@ from html import escape
 from typing import Any
 from uuid import uuid5
 
+from fhir.resources.R4B import get_fhir_model_class
+
 from adapters.fhir.codes import RESOURCE_IDS, security_labels
 from adapters.fhir.context import RenderContext, Renderer
 from adapters.fhir.errors import FhirRenderError, validated
@@ -68,6 +70,18 @@ def to_fhir(row: EventRow, context: RenderContext | None = None) -> dict[str, An
         **resource,
     }
     return validated(row.kind, model, resource)
+
+
+def entered_in_error(resource: dict[str, Any]) -> dict[str, Any]:
+    """A rendered resource whose entry was marked entered in error: the same resource with
+    its status `entered-in-error` (MedicationStatement, Observation, QuestionnaireResponse,
+    Appointment, DocumentReference and RiskAssessment all carry that code in their status
+    value set), checked again by its fhir.resources model."""
+    kind = str(resource.get("resourceType"))
+    if "status" not in resource:
+        raise FhirRenderError(kind, "it has no status to mark entered in error")
+    model: Any = get_fhir_model_class(kind)
+    return validated(kind, model, {**resource, "status": "entered-in-error"})
 
 
 def render_rows(

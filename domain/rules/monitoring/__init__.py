@@ -10,9 +10,11 @@ are days from the trigger and are defaults a clinic can configure by building it
     codes.py                drug families, LOINC and vital-sign codes, roles, shared phases
     mood_stabilizers.py     lithium, valproate, lamotrigine
     antipsychotics.py       second-generation antipsychotics, clozapine
-    adhd.py                 stimulants, atomoxetine
-    antidepressants.py      SSRIs and SNRIs
-    substance_use.py        buprenorphine, naltrexone
+    adhd.py                 stimulants (vitals, misuse assessment), atomoxetine
+    antidepressants.py      every antidepressant (the suicidality warning)
+    substance_use.py        buprenorphine, naloxone with OUD treatment, naltrexone
+    combinations.py         drug combinations, citalopram's QT limits, PDMP checks
+    v1/                     rule version 1, frozen, to rebuild answers of view layouts 1-2
     table.py                `MONITORING`, the default table of all of them
     engine.py               `monitoring_picture`, with facts.py, due.py and thresholds.py
 """
@@ -80,6 +82,7 @@ from domain.rules.monitoring.rows import (
     Need,
     Phase,
     Population,
+    Sooner,
     Stable,
     Trigger,
     WeightGainRule,
@@ -151,6 +154,7 @@ __all__ = [
     "Need",
     "Phase",
     "Population",
+    "Sooner",
     "Stable",
     "Trigger",
     "WeightGainRule",

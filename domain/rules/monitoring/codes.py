@@ -58,13 +58,22 @@ PLATELETS = frozenset({"58410-2", "57021-8", "777-3"})
 LIVER = frozenset({"1742-6", "1920-8", "24325-3", "24323-8"})
 CLOTTING = frozenset({"5902-2", "6301-6", "34714-6", "14979-9", "3173-2"})
 PREGNANCY_TEST = frozenset({"2106-3", "2118-8", "19080-1", "21198-7"})
-FASTING_GLUCOSE = frozenset({"1558-6", "14771-0", "2345-7", "4548-4"})
+# Fasting glucose by mass (1558-6, "Fasting glucose [Mass/volume] in Serum or Plasma") and
+# by amount of substance (14771-0), or HbA1c; not 2345-7, which is any serum glucose: a
+# random value does not meet a fasting requirement (rule-audit.md, "fasting glucose").
+FASTING_GLUCOSE = frozenset({"1558-6", "14771-0", "4548-4"})
 LIPIDS = frozenset(
     {"2093-3", "2571-8", "2085-9", "13457-7", "2089-1", "18262-6", "57698-3", "24331-1"}
 )
 NEUTROPHILS = frozenset({"751-8", "26499-4", "753-4", "57021-8"})
 # The neutrophil counts themselves (not the panel that reports one): what an ANC band reads.
 NEUTROPHIL_COUNT = frozenset({"751-8", "26499-4", "753-4"})
+# The myocarditis watch on clozapine: troponin I or T (cardiac, in serum or plasma) and
+# C-reactive protein. Codes from public lab-to-LOINC mappings, not verified in LOINC
+# itself (their check digits are valid); high-sensitivity troponin (in ng/L, a unit the
+# lab vocabulary lacks) is not among them.
+TROPONIN = frozenset({"10839-9", "6598-7"})
+CRP = frozenset({"1988-5"})
 URINE_DRUG_TEST = frozenset({"19295-5", "3414-0", "93494-3", "58359-1"})
 
 WEIGHT = (("weight_kg", "bmi"),)

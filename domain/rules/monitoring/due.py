@@ -6,13 +6,22 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from decimal import Decimal
 from itertools import count
 
 from domain.history import MedicationCourse
-from domain.rules.care import DueItem, Fact, PatientContext, positions
-from domain.rules.monitoring.facts import _awaits, _level, _satisfies, _status, _triggers
-from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Stable, days
+from domain.rules.care import DueItem, Fact, PatientContext, end_of_day, positions
+from domain.rules.monitoring.facts import (
+    _awaits,
+    _level,
+    _number,
+    _satisfies,
+    _status,
+    _targets,
+    _triggers,
+)
+from domain.rules.monitoring.rows import EVERYONE, MonitoringRule, Phase, Stable, days
 from domain.vocabulary import DataClass
 
 
@@ -30,16 +39,27 @@ def _scheduled(
     facts: Sequence[Fact],
     patient: PatientContext,
     now: datetime,
+    zone: tzinfo | None = None,
+    resumed_from: MedicationCourse | None = None,
 ) -> list[DueItem]:
+    """The row's due items for one medication. With the clinic's `zone`, each is due by the
+    end of its last day there (local midnight); without one, at the trigger's time of day,
+    the rule before the clinic had a zone (kept for replays of reads answered under it).
+    `resumed_from`: the earlier course this one continues (rule.resumes_within), whose
+    start the monitoring is counted from; what fell due before this course began was the
+    earlier course's."""
     anchors = [
         fact
         for trigger, fact in _triggers(med)
         if trigger in rule.triggers and rule.population.applies(patient, fact.at.date())
     ]
     meeting = [f for f in facts if _satisfies(rule.need, f, med.medication_id)]
+    targets = _targets(facts, med.medication_id) if _own_target(rule) else []
     # Read: the course, every fact that could meet the need, and the patient's details
     # when the row is for an age or a sex.
-    inputs = positions([*med.course_facts, *meeting])
+    inputs = positions([*med.course_facts, *meeting, *targets])
+    if resumed_from is not None:
+        inputs |= positions(resumed_from.course_facts)
     awaits = _awaits(rule.need)
     if rule.population != EVERYONE:
         inputs |= patient.sources
@@ -50,13 +70,22 @@ def _scheduled(
         ends = [a.at for a in anchors[index + 1 : index + 2]]
         ends += [med.stopped_at] if med.stopped_at is not None else []
         end = min(ends, default=None)
+        start, at = med.started.at, anchor.at
+        if resumed_from is not None:
+            start = resumed_from.started.at
+            at = start if anchor is med.started else at
         series = sorted(
-            _occurrences(rule, anchor.at, med.started.at, end, now, meeting),
+            (
+                o
+                for o in _occurrences(rule, at, start, end, now, meeting, targets)
+                if resumed_from is None or o.due_by >= med.started.at
+            ),
             key=lambda o: o.due_from,
         )
         met = _met(series, meeting)
         for position, occurrence in enumerate(series):
             met_at = met.get(position)
+            due_by = end_of_day(occurrence.due_by, zone) if zone is not None else occurrence.due_by
             title = f"{med.drug}: {rule.need.title}"
             items.append(
                 DueItem(
@@ -65,8 +94,8 @@ def _scheduled(
                     title=f"{title} ({occurrence.label})" if occurrence.label else title,
                     for_roles=rule.for_roles,
                     due_from=occurrence.due_from,
-                    due_by=occurrence.due_by,
-                    status=_status(met_at, occurrence.due_by, now),
+                    due_by=due_by,
+                    status=_status(met_at, due_by, now),
                     rule=rule.ref,
                     met_at=met_at,
                     anchor_position=anchor.position,
@@ -84,6 +113,7 @@ def _occurrences(
     end: datetime | None,
     now: datetime,
     results: Sequence[Fact],
+    targets: Sequence[Fact] = (),
 ) -> list[_Occurrence]:
     """What a trigger makes due: everything opened by `now`, then the next one; nothing
     that would open after `end` (a stop, a switch, the next trigger of the row)."""
@@ -94,10 +124,17 @@ def _occurrences(
         stable_at = None
         if phase.until_stable is not None:
             opens = base + days(phase.day - phase.early)
-            stable_at = _stable_at(phase.until_stable, [r for r in results if r.at >= opens])
+            stable_at = _stable_at(
+                phase.until_stable, [r for r in results if r.at >= opens], targets
+            )
         last = None
         for k in count():
-            nominal = base + days(phase.day + k * (phase.every or 0))
+            label = phase.label
+            if last is None:
+                nominal = base + days(phase.day)
+            else:
+                step, label = _step(phase, last, results)
+                nominal = last + days(step)
             if phase.until is not None and nominal > start + days(phase.until):
                 break
             due_from = nominal - days(phase.early)
@@ -105,9 +142,7 @@ def _occurrences(
                 break
             if end is not None and due_from > end:
                 return series
-            series.append(
-                _Occurrence(f"{p}.{k}", due_from, nominal + days(phase.late), phase.label)
-            )
+            series.append(_Occurrence(f"{p}.{k}", due_from, nominal + days(phase.late), label))
             last = nominal
             if due_from > now or phase.every is None:
                 break
@@ -122,14 +157,47 @@ def _occurrences(
     return series
 
 
-def _stable_at(stable: Stable, results: Sequence[Fact]) -> datetime | None:
+def _step(phase: Phase, last: datetime, results: Sequence[Fact]) -> tuple[int, str]:
+    """The days to a repeating phase's next occurrence after the one due at `last`, and
+    its label: `phase.sooner`'s when the latest result by then (within its window) was at
+    or above its level."""
+    sooner = phase.sooner
+    if sooner is not None:
+        taken = [r for r in results if r.at <= last + days(phase.late)]
+        latest = max(taken, key=lambda r: r.at, default=None)
+        value = _level(latest.payload, sooner.unit) if latest is not None else None
+        if value is not None and value >= sooner.at_or_above:
+            return sooner.every, sooner.label
+    return phase.every or 0, phase.label
+
+
+def _own_target(rule: MonitoringRule) -> bool:
+    return any(p.until_stable is not None and p.until_stable.own_target for p in rule.schedule)
+
+
+def _range(stable: Stable, fact: Fact, targets: Sequence[Fact]) -> tuple[Decimal, Decimal]:
+    """The range a result counts as stable in: the prescriber's latest target set before
+    it (with `own_target`), else the row's."""
+    if stable.own_target:
+        for target in reversed(targets):
+            if target.position < fact.position and target.payload.get("unit") == stable.unit:
+                low, high = _number(target.payload.get("low")), _number(target.payload.get("high"))
+                if low is not None and high is not None:
+                    return low, high
+    return stable.low, stable.high
+
+
+def _stable_at(
+    stable: Stable, results: Sequence[Fact], targets: Sequence[Fact] = ()
+) -> datetime | None:
     """When the `count`-th consecutive result in range was taken, if it was."""
     streak = 0
     for fact in sorted(results, key=lambda f: f.at):
         value = _level(fact.payload, stable.unit)
+        low, high = _range(stable, fact, targets)
         if value is None:
             streak = 0
-        elif stable.low <= value <= stable.high:
+        elif low <= value <= high:
             streak += 1
             if streak == stable.count:
                 return fact.at

@@ -4,11 +4,12 @@ the numbers in results."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from domain.careplan import LevelTargetSet, NeutropeniaPathwayRecorded, PregnancyStatusRecorded
 from domain.history import MedicationCourse
 from domain.lab_units import ANALYTES, canonical
 from domain.labs import LabResulted
@@ -16,10 +17,12 @@ from domain.measures import QuestionnaireAnswered, VitalsRecorded
 from domain.medication import (
     EvaluationRecorded,
     MedicationReassessed,
+    MedicationStarted,
     MedicationStopped,
     MedicationSwitched,
 )
 from domain.messaging import MessageSent
+from domain.record import kinds
 from domain.rules.care import DueStatus, Fact, classes_of
 from domain.rules.monitoring.rows import Need, Trigger
 from domain.therapy import SessionAttended
@@ -46,6 +49,20 @@ def _triggers(med: MedicationCourse) -> list[tuple[Trigger, Fact]]:
 
 def _satisfies(need: Need, fact: Fact, medication_id: str) -> bool:
     p = fact.payload
+    if need.pregnancy_prevention:
+        observed = fact.kind == PregnancyStatusRecorded.__name__
+        return observed and (
+            p.get("prevention_in_place") is True or p.get("status") == "cannot become pregnant"
+        )
+    if need.events or need.started is not None:
+        if fact.kind in kinds(*need.events):
+            return True
+        started = need.started is not None and fact.kind == MedicationStarted.__name__
+        return (
+            started
+            and need.started is not None
+            and need.started.match(str(p.get("drug", "")), p.get("rxnorm"))
+        )
     if need.kind == "lab":
         final = p.get("final", True) is not False
         is_result = fact.kind == LabResulted.__name__ and p.get("loinc") in need.loinc
@@ -69,6 +86,11 @@ def _satisfies(need: Need, fact: Fact, medication_id: str) -> bool:
 
 def _awaits(need: Need) -> frozenset[DataClass]:
     """The classes of the events that would meet `need` (as `_satisfies` reads them)."""
+    if need.pregnancy_prevention:
+        return classes_of(PregnancyStatusRecorded)
+    if need.events or need.started is not None:
+        started = classes_of(MedicationStarted) if need.started is not None else frozenset()
+        return classes_of(*need.events) | started
     if need.kind == "lab":
         return classes_of(LabResulted)
     if need.kind == "vitals":
@@ -140,3 +162,35 @@ def _fits(payload: Mapping[str, Any]) -> bool:
     if analyte is None or _number(payload.get("value")) is None:
         return True
     return not analyte.quantitative or _canonical(payload) is not None
+
+
+def _targets(facts: Sequence[Fact], medication_id: str) -> list[Fact]:
+    """The level targets a prescriber set for a medication, in order."""
+    return [
+        f
+        for f in facts
+        if f.kind == LevelTargetSet.__name__
+        and str(f.payload.get("medication_id")) == medication_id
+    ]
+
+
+def _benign_neutropenia(facts: Sequence[Fact], before: Fact) -> Fact | None:
+    """The pathway record in force at `before` if it puts the patient on the benign
+    ethnic neutropenia pathway (the latest recorded before it)."""
+    recorded = [
+        f
+        for f in facts
+        if f.kind == NeutropeniaPathwayRecorded.__name__ and f.position < before.position
+    ]
+    latest = recorded[-1] if recorded else None
+    if latest is None or latest.payload.get("benign_ethnic_neutropenia") is not True:
+        return None
+    return latest
+
+
+def _pathway_records(facts: Sequence[Fact], before: Fact) -> list[Fact]:
+    return [
+        f
+        for f in facts
+        if f.kind == NeutropeniaPathwayRecorded.__name__ and f.position < before.position
+    ]

@@ -33,38 +33,109 @@ from domain.rules.monitoring.rows import (
     BASELINE,
     ON_START,
     ON_START_OR_DOSE_CHANGE,
+    Drugs,
     EffectAlertRule,
+    InteractionRule,
     LevelAlertRule,
     MonitoringRule,
     Need,
     Phase,
     Population,
+    Sooner,
     Stable,
+    StatusAlertRule,
+    words,
 )
 
 LITHIUM_SOURCE = "clinical/monitoring.md, Lithium (NICE QS95, NHS SPS)"
+LITHIUM_SPS = (
+    "SPS lithium monitoring (sps.nhs.uk/monitorings/lithium-monitoring): at one week, "
+    "weekly until levels stable, every 3 months for the first year, then every 3-6 "
+    "months; at least 3-monthly at 65 and over, with interacting drugs, falling eGFR, "
+    "poor adherence or a last level of 0.8 mmol/L or more"
+)
+LITHIUM_LEVEL_SOURCE = (
+    LITHIUM_SPS + "; stable around the prescriber's target (LevelTargetSet), default "
+    "0.6-0.8 mmol/L from monitoring.md (NICE; not read here)"
+)
+LITHIUM_TOXICITY_SOURCE = (
+    "SPS lithium monitoring: toxicity at serum lithium of about 1.5 mmol/L and above; "
+    "compared in mmol/L whatever unit was entered (domain.lab_units)"
+)
+LITHIUM_INTERACTION_SOURCE = (
+    "SPS lithium monitoring (drugs that interact: at least 3-monthly) and NHS GGC routine "
+    "lithium monitoring (NSAIDs, ACE inhibitors, angiotensin II antagonists, thiazides); "
+    "the level within 7 days is this table's default, and the named sources (Australian "
+    "Prescriber, bpac NZ) were not read"
+)
+LITHIUM_PREGNANCY_SOURCE = (
+    "rule-audit.md, item 6 (lithium when pregnancy is planned or occurs): review; "
+    "primary source not read"
+)
 VALPROATE_SOURCE = "clinical/monitoring.md, Valproate (NHS SPS)"
+VALPROATE_SPS = (
+    "SPS valproate monitoring: before starting BMI, clotting screen, FBC, LFT, platelets, "
+    "pregnancy test; at 6 months then annually BMI, FBC, LFT"
+)
+VALPROATE_LFT_SOURCE = (
+    "divalproex label, boxed warning (hepatotoxicity, usually in the first 6 months: serum "
+    "liver tests before therapy and at frequent intervals thereafter) and SPS valproate "
+    "(LFT until stable, at 6 months, then yearly); the label names no interval: monthly "
+    "for the first 6 months is this table's choice"
+)
+VALPROATE_PREVENTION_SOURCE = (
+    "MHRA Drug Safety Update (gov.uk), valproate Pregnancy Prevention Programme: at least "
+    "annual specialist review with the Risk Acknowledgement Form signed, highly effective "
+    "contraception; the form completed at initiation as the NPA's summary of the 2019 "
+    "update gives it"
+)
 VALPROATE_LEVEL_SOURCE = (
     "valproate (Depakote) label, section 2.1: mania, trough 50-125 ug/mL "
     "(not read here: secondary sources only)"
 )
 LAMOTRIGINE_SOURCE = "clinical/monitoring.md, Lamotrigine (check against the label)"
+LAMOTRIGINE_SKIN_SOURCE = (
+    "lamotrigine label, boxed warning (serious rashes including Stevens-Johnson syndrome "
+    "and toxic epidermal necrolysis; discontinue at the first sign of rash unless clearly "
+    "not drug-related); the signs beyond rash (hives, blistering, mucosal lesions, fever "
+    "with lymphadenopathy) from rule-audit.md, label section 5.1 not read"
+)
 
 
 def _lithium(rule_id: str, need: Need, *schedule: Phase, **more: Any) -> MonitoringRule:
-    return MonitoringRule(
-        rule_id, "1", LITHIUM, ON_START, need, schedule, PRESCRIBER, LITHIUM_SOURCE, **more
-    )
+    more.setdefault("source", LITHIUM_SPS)
+    return MonitoringRule(rule_id, "1", LITHIUM, ON_START, need, schedule, PRESCRIBER, **more)
 
 
 def _valproate(rule_id: str, need: Need, *schedule: Phase, **more: Any) -> MonitoringRule:
-    return MonitoringRule(
-        rule_id, "1", VALPROATE, ON_START, need, schedule, PRESCRIBER, VALPROATE_SOURCE, **more
-    )
+    more.setdefault("source", VALPROATE_SPS)
+    return MonitoringRule(rule_id, "1", VALPROATE, ON_START, need, schedule, PRESCRIBER, **more)
 
 
 MAY_BECOME_PREGNANT = Population(could_become_pregnant=True)
-LITHIUM_TARGET = Stable(Decimal("0.6"), Decimal("0.8"), 2, "mmol/L")
+LITHIUM_TARGET = Stable(Decimal("0.6"), Decimal("0.8"), 2, "mmol/L", own_target=True)
+UNDER_65 = Population(under_age=65, unknown_age=False)
+AGED_65_AND_OVER = Population(at_least_age=65)
+_LEVEL = _lab("lithium level (trough, 12 h after the dose)", LITHIUM_LEVEL)
+
+
+def _lithium_level(rule_id: str, later: Phase, population: Population) -> MonitoringRule:
+    return MonitoringRule(
+        rule_id,
+        "2",
+        LITHIUM,
+        ON_START_OR_DOSE_CHANGE,
+        _LEVEL,
+        (
+            Phase(7, every=7, early=2, until_stable=LITHIUM_TARGET, label="weekly until stable"),
+            Phase(91, every=91, until=365, early=14, late=14, after="previous", label="3-monthly"),
+            later,
+        ),
+        PRESCRIBER,
+        LITHIUM_LEVEL_SOURCE,
+        population=population,
+    )
+
 
 LITHIUM_SCHEDULES: tuple[MonitoringRule, ...] = (
     _lithium("lithium-renal", _lab("eGFR / U&E", RENAL), BASELINE, SIX_MONTHLY),
@@ -77,25 +148,45 @@ LITHIUM_SCHEDULES: tuple[MonitoringRule, ...] = (
         _lab("pregnancy test", PREGNANCY_TEST),
         BASELINE,
         population=MAY_BECOME_PREGNANT,
+        source=LITHIUM_SOURCE,
+        checked=False,  # not in the SPS page read: the team's notes only
     ),
-    MonitoringRule(
+    # After the first year: 6-monthly under 65, 3-monthly at 65 and over (or age unknown).
+    _lithium_level(
         "lithium-level",
-        "1",
-        LITHIUM,
-        ON_START_OR_DOSE_CHANGE,
-        _lab("lithium level (trough, 12 h after the dose)", LITHIUM_LEVEL),
-        (
-            Phase(7, every=7, early=2, until_stable=LITHIUM_TARGET, label="weekly until stable"),
-            Phase(91, every=91, until=365, early=14, late=14, after="previous", label="3-monthly"),
-            Phase(182, every=182, early=14, late=14, after="previous", label="6-monthly"),
+        Phase(
+            182,
+            every=182,
+            early=14,
+            late=14,
+            after="previous",
+            label="6-monthly",
+            sooner=Sooner(91, Decimal("0.8"), "mmol/L", "3-monthly (last level 0.8 or more)"),
         ),
-        PRESCRIBER,
-        LITHIUM_SOURCE,
+        UNDER_65,
+    ),
+    _lithium_level(
+        "lithium-level-65-and-over",
+        Phase(91, every=91, early=14, late=14, after="previous", label="3-monthly (65 and over)"),
+        AGED_65_AND_OVER,
     ),
 )
 
 VALPROATE_SCHEDULES: tuple[MonitoringRule, ...] = (
-    _valproate("valproate-liver", _lab("LFT", LIVER), BASELINE, AT_SIX_MONTHS, YEARLY),
+    MonitoringRule(
+        "valproate-liver",
+        "2",
+        VALPROATE,
+        ON_START,
+        _lab("LFT", LIVER),
+        (
+            BASELINE,
+            Phase(30, every=30, until=182, early=7, late=7, label="monthly, months 1-6"),
+            YEARLY,
+        ),
+        PRESCRIBER,
+        VALPROATE_LFT_SOURCE,
+    ),
     _valproate(
         "valproate-blood-count",
         _lab("full blood count with platelets", PLATELETS),
@@ -113,11 +204,27 @@ VALPROATE_SCHEDULES: tuple[MonitoringRule, ...] = (
         BASELINE,
         population=MAY_BECOME_PREGNANT,
     ),
+    MonitoringRule(
+        "valproate-pregnancy-prevention",
+        "1",
+        VALPROATE,
+        ON_START,
+        Need(
+            "review",
+            "pregnancy prevention in place (risk acknowledged, highly effective contraception)",
+            pregnancy_prevention=True,
+        ),
+        (BASELINE, YEARLY),
+        PRESCRIBER,
+        VALPROATE_PREVENTION_SOURCE,
+        population=MAY_BECOME_PREGNANT,
+    ),
     _valproate(
         "valproate-pregnancy-prevention-review",
         Need("review", "pregnancy prevention programme: specialist review"),
         YEARLY,
         population=MAY_BECOME_PREGNANT,
+        source=VALPROATE_PREVENTION_SOURCE,
     ),
 )
 
@@ -131,7 +238,61 @@ LITHIUM_TOXICITY = LevelAlertRule(
     "high",
     "lithium level at or above 1.5 mmol/L: toxicity",
     PRESCRIBER_AND_THERAPIST,
-    LITHIUM_SOURCE,
+    LITHIUM_TOXICITY_SOURCE,
+)
+
+# Drugs that raise lithium levels (by name: no RxNorm codes were checked).
+LITHIUM_INTERACTING = Drugs(
+    "NSAID, ACE inhibitor, angiotensin II antagonist or thiazide",
+    frozenset(),
+    words(
+        "ibuprofen naproxen diclofenac celecoxib meloxicam indomethacin indometacin ketorolac "
+        "etoricoxib piroxicam etodolac nabumetone ketoprofen mefenamic "
+        "lisinopril enalapril ramipril captopril perindopril benazepril quinapril fosinopril "
+        "trandolapril losartan valsartan candesartan irbesartan olmesartan telmisartan "
+        "hydrochlorothiazide chlorthalidone chlortalidone bendroflumethiazide indapamide "
+        "metolazone chlorothiazide"
+    ),
+)
+
+LITHIUM_INTERACTION = InteractionRule(
+    "lithium-interaction",
+    "1",
+    LITHIUM,
+    LITHIUM_INTERACTING,
+    "moderate",
+    "raises lithium levels: check the level, review the dose",
+    _lab("lithium level brought forward (interacting drug)", LITHIUM_LEVEL),
+    7,
+    PRESCRIBER_AND_THERAPIST,
+    LITHIUM_INTERACTION_SOURCE,
+    checked=False,
+)
+
+PREGNANT_OR_PLANNING = frozenset({"pregnant", "planning pregnancy"})
+LITHIUM_PREGNANCY = StatusAlertRule(
+    "lithium-pregnancy",
+    "1",
+    LITHIUM,
+    PREGNANT_OR_PLANNING,
+    "high",
+    "pregnancy planned or occurring on lithium: review the treatment",
+    PRESCRIBER,
+    LITHIUM_PREGNANCY_SOURCE,
+    checked=False,
+)
+VALPROATE_PREGNANCY = StatusAlertRule(
+    "valproate-pregnancy",
+    "1",
+    VALPROATE,
+    PREGNANT_OR_PLANNING,
+    "high",
+    "pregnancy planned or occurring on valproate (contraindicated in bipolar disorder): "
+    "review the treatment urgently",
+    PRESCRIBER,
+    "MHRA Drug Safety Update, April 2018 (use in pregnancy contraindicated for bipolar "
+    "disorder), as the NHS NECSU summary quotes it; the update itself not read",
+    checked=False,
 )
 
 VALPROATE_ABOVE_RANGE = LevelAlertRule(
@@ -151,12 +312,20 @@ VALPROATE_ABOVE_RANGE = LevelAlertRule(
 
 LAMOTRIGINE_RASH = EffectAlertRule(
     "lamotrigine-rash",
-    "1",
+    "2",
     LAMOTRIGINE,
-    frozenset({"rash", "rashes"}),
+    words(
+        "rash rashes hives urticaria blister blisters blistering peeling mucosal ulcers "
+        "sores stevens johnson sjs necrolysis ten"
+    ),
     "high",
-    "rash on lamotrigine: stop and review urgently",
+    "rash or signs of SJS/TEN on lamotrigine: stop and review urgently",
     PRESCRIBER_AND_THERAPIST,
-    LAMOTRIGINE_SOURCE,
+    LAMOTRIGINE_SKIN_SOURCE,
     checked=False,
+    together=(
+        frozenset({"fever", "lymphadenopathy"}),
+        frozenset({"fever", "swollen", "glands"}),
+        frozenset({"fever", "swollen", "nodes"}),
+    ),
 )

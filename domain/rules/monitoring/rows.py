@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from domain.record import RecordEvent
 from domain.rules.care import DueKind, PatientContext, RuleRef
 from domain.vocabulary import Role, luhn_check_digit
 
@@ -24,6 +25,12 @@ ON_START: frozenset[Trigger] = frozenset({"start", "switch-to"})
 ON_START_OR_DOSE_CHANGE: frozenset[Trigger] = ON_START | {"dose-change"}
 
 _LOINC = re.compile(r"^([0-9]{1,7})-([0-9])$")
+
+
+# A source that names only the team's notes was not read in a primary source: a row
+# citing only these must say `checked=False` (tests/unit/test_monitoring.py holds every
+# row of the current table to it).
+TEAM_NOTES = ("clinical/", "rule-audit.md")
 
 
 def days(n: float) -> timedelta:
@@ -42,21 +49,42 @@ class Drugs:
     label: str
     rxnorm: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
+    # Names that, in the drug's name, make it another product: "buprenorphine/naloxone"
+    # is not naloxone for overdose reversal.
+    excluding: frozenset[str] = frozenset()
 
     def match(self, drug: str, rxnorm: str | None = None) -> bool:
+        said = re.findall(r"[a-z]+", drug.lower())
+        if not self.excluding.isdisjoint(said):
+            return False
         if rxnorm is not None and rxnorm in self.rxnorm:
             return True
-        return not self.names.isdisjoint(re.findall(r"[a-z]+", drug.lower()))
+        return not self.names.isdisjoint(said)
 
 
 @dataclass(frozen=True)
 class Stable:
-    """Results are stable after `count` consecutive values in [low, high] `unit`."""
+    """Results are stable after `count` consecutive values in [low, high] `unit`; with
+    `own_target`, in the range a prescriber set for the medication (LevelTargetSet) when
+    one was set before the result, [low, high] being the default."""
 
     low: Decimal
     high: Decimal
     count: int
     unit: str
+    own_target: bool = False
+
+
+@dataclass(frozen=True)
+class Sooner:
+    """A repeating phase's shorter interval: `every` days after an occurrence whose latest
+    result was at or above `at_or_above` `unit` (lithium: 3-monthly after a level of
+    0.8 mmol/L or more)."""
+
+    every: int
+    at_or_above: Decimal
+    unit: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,7 @@ class Phase:
     after: Literal["trigger", "previous"] = "trigger"
     until_stable: Stable | None = None
     label: str = ""
+    sooner: Sooner | None = None
 
     def __post_init__(self) -> None:
         if self.every is not None and self.every <= 0:
@@ -91,13 +120,20 @@ BASELINE = Phase(0, early=30, label="baseline, before the first dose")
 class Need:
     """What is due, and what meets it: a lab result with one of `loinc`, vital signs with a
     value in every group of `vitals` (any field of a group), a questionnaire `instrument`;
-    a visit, contact or review is met by the events `_satisfies` names for its kind."""
+    a visit, contact or review is met by the events `_satisfies` names for its kind. With
+    `events` or `started`, only an event of those kinds, or the start of a medication of
+    `started`, meets it (a naloxone discussion, or a naloxone prescription)."""
 
     kind: DueKind
     title: str
     loinc: frozenset[str] = frozenset()
     vitals: tuple[tuple[str, ...], ...] = ()
     instrument: str | None = None
+    # Met by a pregnancy-status observation saying prevention is in place (or that the
+    # patient cannot become pregnant), not by a review.
+    pregnancy_prevention: bool = False
+    events: tuple[type[RecordEvent], ...] = ()
+    started: Drugs | None = None
 
     def __post_init__(self) -> None:
         for code in self.loinc:
@@ -114,12 +150,20 @@ class Population:
 
     under_age: int | None = None
     could_become_pregnant: bool = False
+    at_least_age: int | None = None
+    # Whether a row for an age applies when the age is not known (a row for the older,
+    # more closely watched, does; the row it replaces for the younger need not).
+    unknown_age: bool = True
 
     def applies(self, patient: PatientContext, on: date) -> bool:
         if self.could_become_pregnant and (patient.sex_at_birth or "").lower() == "male":
             return False
         age = patient.age_on(on)
-        return self.under_age is None or age is None or age < self.under_age
+        if age is None:
+            return self.unknown_age
+        if self.at_least_age is not None and age < self.at_least_age:
+            return False
+        return self.under_age is None or age < self.under_age
 
 
 EVERYONE = Population()
@@ -137,6 +181,10 @@ class MonitoringRule:
     source: str
     checked: bool = True
     population: Population = EVERYONE
+    # A new course of `drugs` started within this many days of the last one's stop
+    # continues its monitoring (counted from the earlier start); after a longer gap the
+    # monitoring restarts as new (clozapine: 30 days).
+    resumes_within: int | None = None
 
     @property
     def ref(self) -> RuleRef:
@@ -162,6 +210,21 @@ class WeightGainRule:
         return RuleRef(self.rule_id, self.version, self.source, self.checked)
 
 
+Pathway = Literal["general", "benign ethnic neutropenia"]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a result in a level alert's band makes due: a repeat within `confirm_hours`
+    to confirm it (if given), then the test every `every` days until a later result
+    leaves the band (`until` says where it should rise to)."""
+
+    title: str
+    every: float
+    until: str
+    confirm_hours: int | None = 24
+
+
 @dataclass(frozen=True)
 class LevelAlertRule:
     """A result in a band of levels raises an alert: at or above `at_or_above` (above it,
@@ -185,6 +248,9 @@ class LevelAlertRule:
     below: Decimal | None = None
     low_inclusive: bool = True
     while_taking: bool = False
+    # Only for patients on this neutrophil pathway (recorded by a prescriber); None: all.
+    pathway: Pathway | None = None
+    follow_up: FollowUp | None = None
 
     def __post_init__(self) -> None:
         if self.at_or_above is None and self.below is None:
@@ -218,6 +284,55 @@ class EffectAlertRule:
     for_roles: tuple[Role, ...]
     source: str
     checked: bool = True
+    # Signs that count only together (fever with swollen lymph nodes), any one group.
+    together: tuple[frozenset[str], ...] = ()
+
+    def names(self, said: frozenset[str]) -> bool:
+        return not self.words.isdisjoint(said) or any(group <= said for group in self.together)
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+@dataclass(frozen=True)
+class InteractionRule:
+    """A course of `with_drugs` taken at the same time as `drugs` raises an alert (closed
+    by a prescriber's decision on either) and brings `need` forward: due within
+    `within_days` of the day both were first taken together."""
+
+    rule_id: str
+    version: str
+    drugs: Drugs
+    with_drugs: Drugs
+    severity: Literal["high", "moderate"]
+    title: str
+    need: Need
+    within_days: int
+    for_roles: tuple[Role, ...]
+    source: str
+    checked: bool = True
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+@dataclass(frozen=True)
+class StatusAlertRule:
+    """A pregnancy status among `statuses` recorded while `drugs` are taken (or `drugs`
+    started after it) raises an alert for a review, closed by a decision on the drug or a
+    later status outside `statuses`."""
+
+    rule_id: str
+    version: str
+    drugs: Drugs
+    statuses: frozenset[str]
+    severity: Literal["high", "moderate"]
+    title: str
+    for_roles: tuple[Role, ...]
+    source: str
+    checked: bool = True
 
     @property
     def ref(self) -> RuleRef:
@@ -230,6 +345,14 @@ class MonitoringTable:
     weight_gain: tuple[WeightGainRule, ...] = ()
     level_alerts: tuple[LevelAlertRule, ...] = ()
     effect_alerts: tuple[EffectAlertRule, ...] = ()
+    interactions: tuple[InteractionRule, ...] = ()
+    status_alerts: tuple[StatusAlertRule, ...] = ()
+    # Rules across a patient's medications and record (domain/rules/monitoring/
+    # combinations.py): drug combinations, dose-and-risk alerts, prescription-monitoring
+    # checks. Each has a `ref`.
+    combinations: tuple[Any, ...] = ()
+    dose_alerts: tuple[Any, ...] = ()
+    checks: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [ref.rule_id for ref in self.refs()]
@@ -240,4 +363,6 @@ class MonitoringTable:
     def refs(self) -> list[RuleRef]:
         rows: list[Any] = [*self.schedules, *self.weight_gain]
         rows += [*self.level_alerts, *self.effect_alerts]
+        rows += [*self.interactions, *self.status_alerts]
+        rows += [*self.combinations, *self.dose_alerts, *self.checks]
         return [row.ref for row in rows]

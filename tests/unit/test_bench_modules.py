@@ -1,0 +1,28 @@
+"""The benchmarks are not run by the suite (they time things), but each must still import
+and its apps must still build: `make bench` is no place to find a broken import."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import uuid
+
+from fastapi.testclient import TestClient
+
+import bench
+from bench import apps
+
+
+def test_every_bench_module_imports() -> None:
+    names = [m.name for m in pkgutil.iter_modules(bench.__path__)]
+    assert {"http", "reads", "store", "sharing", "heads", "refusal_timing"} <= set(names)
+    for name in names:
+        importlib.import_module(f"bench.{name}")
+
+
+def test_the_no_op_apps_answer_the_command_routes_payload() -> None:
+    body = {"text": "Synthetic note for the no-op."}
+    for factory in (apps.noop, apps.noop_async):
+        with TestClient(factory()) as client:
+            answer = client.post(f"/patients/{uuid.uuid4()}/progress-notes", json=body)
+            assert answer.status_code == 201, answer.text
