@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Tracking
 
@@ -35,7 +36,7 @@ from domain.registration import (
     DemographicsUpdated,
     PatientRegistered,
 )
-from projections.board import URGENCY, PatientBoard, board_of
+from projections.board import URGENCY, PatientBoard
 from projections.record_index import (
     AccessRow,
     ConsentRow,
@@ -46,6 +47,7 @@ from projections.record_index import (
     SignInFailureRow,
     search_terms,
 )
+from projections.role_views import VIEW_FORMAT, board_in
 
 # The layout of these tables: an index another layout (or key) wrote is dropped and rebuilt
 # from the log (it holds nothing the log does not). 3 added the Part 2 label;
@@ -121,9 +123,13 @@ TABLES = (
 
 
 class SQLiteIndexView(IndexView):
-    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, path: Path, sealer: Sealer | None = None, zone: ZoneInfo | None = None
+    ) -> None:
         self.path = path
         self.sealer = sealer or Sealer.plain()
+        # The clinic's time zone the stored boards' rules count days in (settings).
+        self.zone = zone
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
         self._batching = False
@@ -138,7 +144,14 @@ class SQLiteIndexView(IndexView):
         of the old layout survives in any byte) and start empty: the runner then rebuilds
         the index from the log's first event."""
         conn = self._writer
-        want = {"layout": LAYOUT, "key": self.sealer.fingerprint}
+        # The stored boards are the rules' answer in this zone and rule layout: a file
+        # written under another is rebuilt like one of another layout.
+        want = {
+            "layout": LAYOUT,
+            "key": self.sealer.fingerprint,
+            "zone": self.zone.key if self.zone is not None else "",
+            "rules": str(VIEW_FORMAT),
+        }
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         found = (
             dict(conn.execute("SELECT name, value FROM meta").fetchall()) if "meta" in names else {}
@@ -675,7 +688,7 @@ class SQLiteIndexView(IndexView):
         """Recompute the board of each patient this transaction added events for, from
         their rows as the transaction sees them: per patient, never over the caseload."""
         for patient_id in sorted(self._dirty):
-            board = board_of(patient_id, self._events(conn, patient_id))
+            board = board_in(patient_id, self._events(conn, patient_id), zone=self.zone)
             self._store_board(conn, patient_id, board)
         self._dirty.clear()
 

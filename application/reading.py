@@ -32,7 +32,7 @@ from domain.registration import PatientRegistered
 from domain.users import User
 from domain.vocabulary import Role
 from projections import role_views
-from projections.board import PatientBoard, board_of
+from projections.board import PatientBoard
 from projections.care import facts_of
 from projections.record_index import EventRow
 
@@ -330,11 +330,18 @@ class Reader:
         position = max(now_position, board.position if board is not None else 0)
         if board is None or board.horizon < at:
             rows = self.index.view.patient_events(request.patient_id, up_to=position)
-            board = board_of(request.patient_id, rows, at)
+            board = role_views.board_in(request.patient_id, rows, at, self.zone)
         if board is None:
             raise denied(request.patient_id, "no such patient (as far as the index has got)")
         return self._prepared_board(
-            request, board, decision, consents_version, position, at, directory
+            request,
+            board,
+            decision,
+            consents_version,
+            position,
+            at,
+            directory,
+            self.zone.key if self.zone is not None else None,
         )
 
     @staticmethod
@@ -346,6 +353,7 @@ class Reader:
         position: int,
         at: datetime,
         directory: Directory | None,
+        clinic_timezone: str | None,
     ) -> PreparedRead:
         body, classes = role_views.build_board(request.patient_id, board, decision, position)
         data = role_views.canonical(body)
@@ -360,6 +368,7 @@ class Reader:
             None,
             role_views.VIEW_FORMAT,
             directory.version if directory is not None else None,
+            clinic_timezone,
         )
 
     def replay(self, access_id: UUID) -> Replay:
@@ -393,7 +402,13 @@ class Reader:
                 if event.directory_version is not None
                 else None
             )
-            board = board_of(event.patient_id, rows, event.clinical_time)
+            board = role_views.board_in(
+                event.patient_id,
+                rows,
+                event.clinical_time,
+                ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
+                event.view_format,
+            )
             if not rows or board is None:
                 raise denied(event.patient_id, "no such patient (as far as the index has got)")
             decision = self._decide(request, rows, consents, event.clinical_time, directory_then)
@@ -405,6 +420,7 @@ class Reader:
                 event.reflected_position,
                 event.clinical_time,
                 directory_then,
+                event.clinic_timezone,
             )
             return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)
         team = None

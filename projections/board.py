@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 from uuid import UUID
 
 from domain.history import demographics, messages, sessions
 from domain.history.demographics import DETAILS
 from domain.rules.care import Alert, DueItem
+from domain.rules.monitoring import MONITORING, MonitoringTable
 from domain.therapy import MISSED
 from domain.vocabulary import DataClass
 from projections import care, corrections
@@ -135,11 +136,19 @@ def horizon_of(rows: Sequence[EventRow]) -> datetime:
 
 
 def board_of(
-    patient_id: UUID, rows: Sequence[EventRow], reading_at: datetime | None = None
+    patient_id: UUID,
+    rows: Sequence[EventRow],
+    reading_at: datetime | None = None,
+    zone: tzinfo | None = None,
+    *,
+    table: MonitoringTable = MONITORING,
+    reassessment: bool = True,
 ) -> PatientBoard | None:
     """The patient's board as the rows leave it (None: no rows). Its horizon is the rows'
     (what the projection stores), or `HORIZON` after `reading_at` when that is later (a
-    read past the stored board's horizon, and its replay)."""
+    read past the stored board's horizon, and its replay). `zone` is the clinic's time
+    zone the rules count days in; `table` and `reassessment`, the rules of the layout it
+    is answered in (the index stores the current layout's: role_views.monitoring_table)."""
     if not rows:
         return None
     # The record as it stands: an entry marked in error counts for nothing, as in the views.
@@ -147,7 +156,7 @@ def board_of(
     horizon = horizon_of(rows)
     if reading_at is not None and reading_at > horizon:
         horizon = reading_at + HORIZON
-    picture = care.picture(rows, horizon)
+    picture = care.picture(rows, horizon, zone, reassessment=reassessment, table=table)
     by_position = {r.position: r for r in rows}
     items: list[BoardItem] = []
     facts = care.facts_of(rows)

@@ -40,7 +40,7 @@ from domain.rules.monitoring import MONITORING, MonitoringTable
 from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
 from projections import care, corrections
-from projections.board import PatientBoard, status_at
+from projections.board import PatientBoard, board_of, status_at
 from projections.record_index import ConsentRow, EventRow
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -679,6 +679,26 @@ def canonical(body: dict[str, Any]) -> bytes:
 
 # The board's view of one patient, read from the stored board (see `build_board`).
 BOARD_ITEMS = "board-items"
+
+
+def board_in(
+    patient_id: UUID,
+    rows: Sequence[EventRow],
+    reading_at: datetime | None = None,
+    zone: tzinfo | None = None,
+    view_format: int = VIEW_FORMAT,
+) -> PatientBoard | None:
+    """The patient's board (projections.board) by the rules of layout `view_format`: what
+    the record index stores (the current layout) and what a replay recomputes (the
+    recorded one)."""
+    return board_of(
+        patient_id,
+        rows,
+        reading_at,
+        zone,
+        table=monitoring_table(view_format),
+        reassessment=view_format >= REASSESSMENT_FORMAT,
+    )
 
 
 def _header(kind: str, patient_id: UUID, decision: Decision, position: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import Tracking
@@ -94,10 +95,17 @@ def rows_of(events: Sequence[RecordEvent], first: int = 1) -> list[EventRow]:
     return [event_row(first + n, e) for n, e in enumerate(events)]
 
 
-def stored(path: Path, events: Sequence[RecordEvent], *, batched: bool, key: str | None = None):  # type: ignore[no-untyped-def]
+def stored(  # type: ignore[no-untyped-def]
+    path: Path,
+    events: Sequence[RecordEvent],
+    *,
+    batched: bool,
+    key: str | None = None,
+    zone: ZoneInfo | None = None,
+):
     """The events through the record index into a fresh store, one transaction each or
     all in one batch; the store."""
-    view = SQLiteIndexView(path, Sealer.keyed(key, "index") if key else None)
+    view = SQLiteIndexView(path, Sealer.keyed(key, "index") if key else None, zone)
     index = RecordIndex(view)
     if batched:
         with view.batch():
@@ -126,8 +134,10 @@ def shown_at(board: PatientBoard, at: datetime) -> dict[str, Any]:
     return found
 
 
-def from_the_rules(patient_id: UUID, rows: list[EventRow], at: datetime) -> dict[str, Any]:
-    entry = board_entry(patient_id, rows, at)
+def from_the_rules(
+    patient_id: UUID, rows: list[EventRow], at: datetime, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    entry = board_entry(patient_id, rows, at, zone)
     return {
         "due": [role_views._due(d) for d in entry.due],
         "overdue": [role_views._due(d) for d in entry.overdue],
@@ -140,36 +150,42 @@ def from_the_rules(patient_id: UUID, rows: list[EventRow], at: datetime) -> dict
 steps = st.lists(st.tuples(st.sampled_from(STEPS), st.integers(0, 40)), max_size=12)
 
 
+# The clinic's zone: none (UTC days), and zones either side of UTC whose local midnight
+# falls at another UTC hour, so "the same day" and due dates differ from UTC's.
+ZONES = st.sampled_from([None, ZoneInfo("Pacific/Honolulu"), ZoneInfo("Asia/Tokyo")])
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(steps=steps, later=st.integers(-5, 800))
+@given(steps=steps, later=st.integers(-5, 800), zone=ZONES)
 def test_stored_incremental_and_batched_boards_equal_the_rules(
-    tmp_path_factory: Any, steps: list[tuple[str, int]], later: int
+    tmp_path_factory: Any, steps: list[tuple[str, int]], later: int, zone: ZoneInfo | None
 ) -> None:
     events = history(steps)
     rows = rows_of(events)
     patient_id = events[0].originator_id
-    direct = board_of(patient_id, rows)
+    direct = role_views.board_in(patient_id, rows, zone=zone)
     assert direct is not None
     base = tmp_path_factory.mktemp("board")
-    one_by_one = stored(base / "one.sqlite", events, batched=False)
-    batched = stored(base / "batch.sqlite", events, batched=True)
+    one_by_one = stored(base / "one.sqlite", events, batched=False, zone=zone)
+    batched = stored(base / "batch.sqlite", events, batched=True, zone=zone)
     assert one_by_one.patient_board(patient_id) == direct
     assert batched.patient_board(patient_id) == direct
     # Every prefix of the history, as the board stood after each event, is the rules'
     # board of that prefix (the incremental store recomputed it at each event).
-    prefix = stored(base / "prefix.sqlite", events[: max(1, len(events) // 2)], batched=False)
-    assert prefix.patient_board(patient_id) == board_of(
-        patient_id, rows[: max(1, len(events) // 2)]
+    half = max(1, len(events) // 2)
+    prefix = stored(base / "prefix.sqlite", events[:half], batched=False, zone=zone)
+    assert prefix.patient_board(patient_id) == role_views.board_in(
+        patient_id, rows[:half], zone=zone
     )
     # Read at a time within the stored board's horizon, it shows what the rules say then;
     # past it, the read recomputes the board for that time (as its replay does).
     at = now() + timedelta(days=later)
-    read = board_of(patient_id, rows, at)
+    read = role_views.board_in(patient_id, rows, at, zone)
     assert read is not None
     assert (read == direct) is (at <= direct.horizon)
-    assert shown_at(read, at) == from_the_rules(patient_id, rows, at)
+    assert shown_at(read, at) == from_the_rules(patient_id, rows, at, zone)
 
 
 def test_a_history_with_every_kind_of_item_shows_each_and_goes_overdue_without_an_event(
