@@ -36,7 +36,7 @@ from domain.registration import (
     DemographicsUpdated,
     PatientRegistered,
 )
-from projections.board import URGENCY, PatientBoard
+from projections.board import URGENCY, PatientBoard, item_json, item_of
 from projections.record_index import (
     AccessRow,
     ConsentRow,
@@ -96,11 +96,12 @@ CREATE TABLE IF NOT EXISTS search_terms (
 CREATE INDEX IF NOT EXISTS search_patient ON search_terms (patient_id);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS board_patients (
-  patient_id TEXT PRIMARY KEY, position INTEGER NOT NULL, horizon REAL NOT NULL,
-  board TEXT NOT NULL, sealed BLOB);
+  patient_id TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL,
+  horizon TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS board_items (
-  patient_id TEXT NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL, due_from REAL,
-  due_by REAL, roles TEXT NOT NULL, waiting TEXT NOT NULL);
+  patient_id TEXT NOT NULL, ord INTEGER NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL,
+  due_from REAL, due_by REAL, roles TEXT NOT NULL, waiting TEXT NOT NULL, item TEXT NOT NULL,
+  sealed BLOB, PRIMARY KEY (patient_id, ord));
 CREATE INDEX IF NOT EXISTS board_items_patient ON board_items (patient_id, due_from);
 """
 # The columns a patient's rows are read with, in the order `patient_events` reads them.
@@ -700,40 +701,58 @@ class SQLiteIndexView(IndexView):
         conn.execute("DELETE FROM board_items WHERE patient_id = ?", (pid,))
         if board is None:
             return
-        shown, sealed = self._private(board=board.to_json())
         conn.execute(
-            "INSERT INTO board_patients VALUES (?,?,?,?,?)",
-            (pid, board.position, board.horizon.timestamp(), shown["board"], sealed),
+            "INSERT INTO board_patients VALUES (?,?,?,?)",
+            (pid, board.position, board.version, board.horizon.isoformat()),
         )
-        # What a page is selected and ordered by: sections, due times, roles and (keyed
-        # hashes of) who a message waits for; the items themselves are in the sealed board.
-        conn.executemany(
-            "INSERT INTO board_items VALUES (?,?,?,?,?,?,?)",
-            [
+        # Each item in its own row, sealed on its own, with what a page is selected and
+        # ordered by beside it: section, due times, roles and (keyed hashes of) who a
+        # message waits for. A read takes only the rows of the items open at its time.
+        rows = []
+        for n, item in enumerate(board.items):
+            shown, sealed = self._private(item=item_json(item))
+            rows.append(
                 (
                     pid,
+                    n,
                     item.section,
                     str(item.shown.get("kind", "")),
                     item.due_from.timestamp() if item.due_from else None,
                     item.due_by.timestamp() if item.due_by else None,
                     "," + ",".join(item.roles) + ",",
                     "," + ",".join(self.sealer.token(w) for w in item.waiting) + ",",
+                    shown["item"],
+                    sealed,
                 )
-                for item in board.items
-                if item.section != "name"
-            ],
-        )
+            )
+        conn.executemany("INSERT INTO board_items VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
-    def patient_board(self, patient_id: UUID) -> PatientBoard | None:
-        r = (
-            self._reader()
-            .execute("SELECT * FROM board_patients WHERE patient_id = ?", (str(patient_id),))
-            .fetchone()
-        )
-        if r is None:
+    def patient_board(self, patient_id: UUID, at: datetime | None = None) -> PatientBoard | None:
+        conn = self._reader()
+        pid = str(patient_id)
+        head = conn.execute(
+            "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?", (pid,)
+        ).fetchone()
+        if head is None:
             return None
-        board = self._opened(r, "board")["board"]
-        return PatientBoard.from_json(board)
+        if at is None:
+            found = conn.execute(
+                "SELECT item, sealed FROM board_items WHERE patient_id = ? ORDER BY ord", (pid,)
+            ).fetchall()
+        else:
+            found = conn.execute(
+                "SELECT item, sealed FROM board_items WHERE patient_id = ? "
+                "AND (due_from IS NULL OR due_from <= ?) ORDER BY ord",
+                (pid, at.timestamp()),
+            ).fetchall()
+        items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
+        return PatientBoard(
+            patient_id,
+            head["position"],
+            head["version"],
+            datetime.fromisoformat(head["horizon"]),
+            items,
+        )
 
     def board_page(
         self,

@@ -161,9 +161,9 @@ class Reader:
         `view_format` and read at `reading_time` (an older layout, or a past moment, only to
         compare with answers given then: default now)."""
         check_page(request)
-        head = self.clinic.position()
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
-            if value is not None and value > head:
+            # The log's head is read only for a read that names a position to check.
+            if value is not None and value > (head := self.clinic.position()):
                 raise InvalidInput.single(name, f"{value} is beyond the log's last position {head}")
         target = max(request.min_position or 0, request.as_of or 0)
         if target and not self.index.wait_for(target):
@@ -326,7 +326,7 @@ class Reader:
         patient's rows up to it are the rows the board was computed from, which is what a
         replay recomputes it from (`board_of`). A board whose horizon has passed is
         computed from the rows instead, as a replay does."""
-        board = self.index.view.patient_board(request.patient_id)
+        board = self.index.view.patient_board(request.patient_id, at)
         position = max(now_position, board.position if board is not None else 0)
         if board is None or board.horizon < at:
             rows = self.index.view.patient_events(request.patient_id, up_to=position)

@@ -71,34 +71,18 @@ class PatientBoard:
     position: int  # the last of the patient's rows it was computed from
     version: int  # that row's record version
     horizon: datetime
+    # Every item kept, in order; or, read from the store for a reading time, only those
+    # open by then (a due item that opens later shows nowhere: `status_at`).
     items: tuple[BoardItem, ...]
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "patient_id": str(self.patient_id),
-                "position": self.position,
-                "version": self.version,
-                "horizon": self.horizon.isoformat(),
-                "items": [_item_json(i) for i in self.items],
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
 
-    @classmethod
-    def from_json(cls, text: str | dict[str, Any]) -> PatientBoard:
-        data = json.loads(text) if isinstance(text, str) else text
-        return cls(
-            UUID(data["patient_id"]),
-            data["position"],
-            data["version"],
-            datetime.fromisoformat(data["horizon"]),
-            tuple(_item_of(i) for i in data["items"]),
-        )
+def item_json(i: BoardItem) -> str:
+    """One item as the store keeps it (each in its own row: a read takes only the items
+    open at its time)."""
+    return json.dumps(_item_dict(i), sort_keys=True, separators=(",", ":"))
 
 
-def _item_json(i: BoardItem) -> dict[str, Any]:
+def _item_dict(i: BoardItem) -> dict[str, Any]:
     return {
         "section": i.section,
         "key": i.key,
@@ -112,7 +96,8 @@ def _item_json(i: BoardItem) -> dict[str, Any]:
     }
 
 
-def _item_of(d: dict[str, Any]) -> BoardItem:
+def item_of(text: str) -> BoardItem:
+    d = json.loads(text)
     return BoardItem(
         section=d["section"],
         key=d["key"],

@@ -288,8 +288,9 @@ class IndexView(TrackingRecorder):
         """Patients matching every one of `terms` (made by `query_terms`)."""
 
     @abstractmethod
-    def patient_board(self, patient_id: UUID) -> PatientBoard | None:
-        """The patient's stored board (projections.board), as their rows leave it."""
+    def patient_board(self, patient_id: UUID, at: datetime | None = None) -> PatientBoard | None:
+        """The patient's stored board (projections.board), as their rows leave it: every
+        item, or with `at` only the items open by then (what a read at `at` can show)."""
 
     @abstractmethod
     def board_page(

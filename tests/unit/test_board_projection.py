@@ -186,6 +186,14 @@ def test_stored_incremental_and_batched_boards_equal_the_rules(
     assert read is not None
     assert (read == direct) is (at <= direct.horizon)
     assert shown_at(read, at) == from_the_rules(patient_id, rows, at, zone)
+    # Read from the store for that time, only the items open by then come back (in order),
+    # and they show the same.
+    if at <= direct.horizon:
+        for_then = one_by_one.patient_board(patient_id, at)
+        assert for_then is not None
+        open_then = [i for i in direct.items if i.due_from is None or i.due_from <= at]
+        assert list(for_then.items) == open_then
+        assert shown_at(for_then, at) == shown_at(direct, at)
 
 
 def test_a_history_with_every_kind_of_item_shows_each_and_goes_overdue_without_an_event(
