@@ -202,7 +202,8 @@ def test_therapist_records_a_session_attended_with_a_note(
     open_ava_from_caseload(page, live_server)
     form = page.get_by_role("form", name="Session attended, with progress note")
     session = form.get_by_label("Session")
-    label = choose(session, f"{starts:%Y-%m-%d %H:%M}, behavioral-activation")
+    # No clinic zone is set here: the page shows the time in UTC, with its abbreviation.
+    label = choose(session, f"{starts:%Y-%m-%d %H:%M} UTC, behavioral-activation")
     form.get_by_label("Progress note").fill(note)
     form.get_by_label("Modality").select_option("behavioral-activation")
     form.get_by_role("button", name="Record attendance and note").click()

@@ -45,6 +45,7 @@ def access_record(api: Api, answer: Any) -> AccessRecorded:
 def test_the_pages_run_newest_first_and_cover_the_record_once(
     api: Api, long_record: str, route: str
 ) -> None:
+    assert api.services.reader.index.wait_for(api.position())  # the index has every note
     rows = api.services.reader.index.view.patient_events(UUID(long_record))
     seen: list[int] = []
     before = None
