@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from uuid import UUID
 
@@ -115,9 +115,17 @@ def _policy(rows: Sequence[EventRow]) -> tuple[PolicyFacts, ...]:
     return tuple(sorted({(r.data_class, r.author, r.sud_counseling, r.part2) for r in rows}))
 
 
+# Times after this are a clock gone wrong (the write path keeps a clinical time at or before
+# its recording time, and the recording time is the server's clock): they count as facts
+# for the rules, but do not set the horizon, which would otherwise run the rules (and
+# keep their recurring items) out to year 9999, or past the last representable date.
+PLAUSIBLE_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def horizon_of(rows: Sequence[EventRow]) -> datetime:
-    latest = max(max(r.clinical_time, r.recorded_at) for r in rows)
-    return latest + HORIZON
+    times = [t for r in rows for t in (r.clinical_time, r.recorded_at) if t < PLAUSIBLE_UNTIL]
+    latest = max(times) if times else PLAUSIBLE_UNTIL - HORIZON
+    return min(latest + HORIZON, PLAUSIBLE_UNTIL)
 
 
 def board_of(
@@ -140,7 +148,7 @@ def board_of(
     rows = corrections.standing(list(rows), corrections.corrections(list(rows)))
     horizon = horizon_of(rows)
     if reading_at is not None and reading_at > horizon:
-        horizon = reading_at + HORIZON
+        horizon = min(reading_at, PLAUSIBLE_UNTIL) + HORIZON
     picture = care.picture(rows, horizon, zone, reassessment=reassessment, table=table)
     by_position = {r.position: r for r in rows}
     items: list[BoardItem] = []

@@ -63,6 +63,8 @@ def test_each_patient_on_a_page_is_one_board_items_read_and_nothing_else(api: Ap
         message(api, p)
     before = api.position()
     page = board(api, "therapist@test", limit=2)
+    # The page's access records are in the store before it answers; the index follows.
+    assert api.services.reader.index.wait_for(api.position())
     new = [a for a in api.services.reader.index.view.accesses() if a.position > before]
     assert sorted(str(a.patient_id) for a in new) == sorted(
         p["patient_id"] for p in page["patients"]

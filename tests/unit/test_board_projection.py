@@ -235,3 +235,22 @@ def test_with_a_cipher_key_the_stored_board_holds_no_patient_text(tmp_path: Path
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for text in ("lithium", "Synthetic question", "no show", PRESCRIBER.user_id, "Synthetic"):
         assert text.encode() not in raw, text
+
+
+def test_a_clock_gone_wrong_does_not_run_the_board_out_to_year_9999() -> None:
+    """A row stored with a time near the last representable date (a broken clock) still
+    counts as a fact, but the horizon stays bounded and the board is computed."""
+    import dataclasses
+    from datetime import UTC
+
+    from projections.board import HORIZON, PLAUSIBLE_UNTIL, horizon_of
+
+    rows = rows_of(history([("lithium", 1), ("note", 2)]))
+    wrong = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    rows[-1] = dataclasses.replace(rows[-1], clinical_time=wrong, recorded_at=wrong)
+    assert horizon_of(rows) == max(max(r.clinical_time, r.recorded_at) for r in rows[:-1]) + HORIZON
+    board = board_of(rows[0].patient_id, rows)
+    assert board is not None and board.horizon < PLAUSIBLE_UNTIL
+    assert any(i.section == "due" for i in board.items)
+    only_wrong = [dataclasses.replace(r, clinical_time=wrong, recorded_at=wrong) for r in rows]
+    assert horizon_of(only_wrong) == PLAUSIBLE_UNTIL
