@@ -171,14 +171,28 @@ def _condition_cases() -> list[Case]:
     return cases
 
 
+def _restart_cases() -> list[Case]:
+    """A restart rule's gap, per regimen: a restart exactly its half-lives after the stop
+    re-titrates nothing, a minute later it does."""
+    cases = []
+    for rule in MONITORING.restarts:
+        for regimen, _ in rule.half_life_hours:
+            for minutes, expected in ((0, False), (1, True)):
+                name = f"{rule.rule_id}-{regimen}-{minutes}".replace(" ", "-")
+                cases.append(Case(name, "restart", (rule, regimen), minutes, expected))
+    return cases
+
+
 CASES = _stable_cases() + _age_cases() + _weight_cases() + _level_cases() + _gap_cases()
-CASES += _sooner_cases() + _sooner_if_cases() + _condition_cases()
+CASES += _sooner_cases() + _sooner_if_cases() + _condition_cases() + _restart_cases()
 
 
 def test_every_threshold_row_of_the_table_has_cases() -> None:
     """The generator reaches every row that holds a threshold."""
     covered = {
-        c.rule[0].rule_id if c.kind in ("stable", "sooner", "sooner-if") else c.rule.rule_id
+        c.rule[0].rule_id
+        if c.kind in ("stable", "sooner", "sooner-if", "restart")
+        else c.rule.rule_id
         for c in CASES
     }
     expected = {r.rule_id for r in MONITORING.level_alerts}
@@ -196,8 +210,9 @@ def test_every_threshold_row_of_the_table_has_cases() -> None:
             expected.add(rule.rule_id)
         if rule.condition is not None:
             expected.add(rule.rule_id)
+    expected |= {r.rule_id for r in MONITORING.restarts}
     assert expected <= covered
-    assert "lithium-ecg" in covered
+    assert {"lithium-ecg", "lamotrigine-restart"} <= covered
     assert {"lithium-level", "lithium-level-65-and-over", "clozapine-anc-mild"} <= covered
 
 
@@ -322,7 +337,23 @@ def _condition(case: Case) -> bool:
     return bool(chart.items(1, rule.rule_id, _patient_for(rule.population)))
 
 
+def _restart(case: Case) -> bool:
+    """Whether a restart `case.value` minutes past the rule's gap puts a re-titration due
+    (with the regimen's co-medication taken throughout)."""
+    rule, regimen = case.rule
+    chart = Chart()
+    other = {"with valproate": "valproate", "with an enzyme inducer": "carbamazepine"}
+    if regimen in other:
+        chart.start((other[regimen], "0"), day=-30)
+    first = chart.start(_drug(Drugs("", rule.drugs.rxnorm, rule.drugs.names)))
+    chart.stop(first, 20)
+    gap = rule.gap(regimen).total_seconds() / 86400 + case.value / 1440
+    chart.start(_drug(Drugs("", rule.drugs.rxnorm, rule.drugs.names)), day=20 + gap)
+    return bool(chart.items(40, rule.rule_id))
+
+
 CHECKS = {
+    "restart": _restart,
     "sooner-if": _sooner_if,
     "condition": _condition,
     "sooner": _sooner,
