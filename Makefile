@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint unit bench services kafka-stop clean
+.PHONY: install run test lint unit bench bench-quick services kafka-stop clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: install services
 	@command -v wrk >/dev/null || { bash scripts/apt.sh update -qq \
 	  && bash scripts/apt.sh install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
+
+# The board's figures with a tenth of the history (10 events per patient), under two minutes.
+bench-quick: install
+	$(BIN)/python -m bench quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,11 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from application.ports import Passwords
 
-_hasher = PasswordHash((Argon2Hasher(),))
+# Argon2id at pwdlib's defaults (m=64 MiB, t=3, p=4): every hash this module makes. The test
+# suite lowers the cost for its own throwaway accounts (tests/conftest.py) and checks these
+# (tests/unit/test_passwords.py).
+HASHER = PasswordHash((Argon2Hasher(),))
+_hasher = HASHER
 
 
 # A real hash of a random password, verified against when an account does not exist, so

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.persistence import Tracking
 
@@ -35,6 +36,7 @@ from domain.registration import (
     DemographicsUpdated,
     PatientRegistered,
 )
+from projections.board import URGENCY, PatientBoard, item_json, item_of
 from projections.record_index import (
     AccessRow,
     ConsentRow,
@@ -45,10 +47,11 @@ from projections.record_index import (
     SignInFailureRow,
     search_terms,
 )
+from projections.role_views import VIEW_FORMAT, board_in
 
 # The layout of these tables: an index another layout (or key) wrote is dropped and rebuilt
-# from the log (it holds nothing the log does not). 3 added the Part 2 label.
-LAYOUT = "3"
+# from the log (it holds nothing the log does not). 3 added the Part 2 label;
+LAYOUT = "4"  # 4 added the board (projections.board)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking (application_name TEXT PRIMARY KEY, notification_id INTEGER);
@@ -92,6 +95,14 @@ CREATE TABLE IF NOT EXISTS search_terms (
   PRIMARY KEY (term, patient_id));
 CREATE INDEX IF NOT EXISTS search_patient ON search_terms (patient_id);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS board_patients (
+  patient_id TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL,
+  horizon TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS board_items (
+  patient_id TEXT NOT NULL, ord INTEGER NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL,
+  due_from REAL, due_by REAL, roles TEXT NOT NULL, waiting TEXT NOT NULL, item TEXT NOT NULL,
+  sealed BLOB, PRIMARY KEY (patient_id, ord));
+CREATE INDEX IF NOT EXISTS board_items_patient ON board_items (patient_id, due_from);
 """
 # The columns a patient's rows are read with, in the order `patient_events` reads them.
 EVENT_COLUMNS = (
@@ -107,16 +118,23 @@ TABLES = (
     "sign_in_failures",
     "team_members",
     "search_terms",
+    "board_patients",
+    "board_items",
 )
 
 
 class SQLiteIndexView(IndexView):
-    def __init__(self, path: Path, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, path: Path, sealer: Sealer | None = None, zone: ZoneInfo | None = None
+    ) -> None:
         self.path = path
         self.sealer = sealer or Sealer.plain()
+        # The clinic's time zone the stored boards' rules count days in (settings).
+        self.zone = zone
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
         self._batching = False
+        self._dirty: set[UUID] = set()  # patients whose board this transaction recomputes
         self._writer = self._connect()
         self._open_layout()
         self._readers = threading.local()
@@ -127,7 +145,14 @@ class SQLiteIndexView(IndexView):
         of the old layout survives in any byte) and start empty: the runner then rebuilds
         the index from the log's first event."""
         conn = self._writer
-        want = {"layout": LAYOUT, "key": self.sealer.fingerprint}
+        # The stored boards are the rules' answer in this zone and rule layout: a file
+        # written under another is rebuilt like one of another layout.
+        want = {
+            "layout": LAYOUT,
+            "key": self.sealer.fingerprint,
+            "zone": self.zone.key if self.zone is not None else "",
+            "rules": str(VIEW_FORMAT),
+        }
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         found = (
             dict(conn.execute("SELECT name, value FROM meta").fetchall()) if "meta" in names else {}
@@ -165,12 +190,14 @@ class SQLiteIndexView(IndexView):
             self._batching = True
             try:
                 yield
+                self._refresh_boards(self._writer)
                 self._writer.execute("COMMIT")
             except BaseException:
                 self._writer.execute("ROLLBACK")
                 raise
             finally:
                 self._batching = False
+                self._dirty.clear()
 
     @contextmanager
     def _transaction(self, tracking: Tracking) -> Iterator[sqlite3.Connection]:
@@ -183,11 +210,14 @@ class SQLiteIndexView(IndexView):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                self._refresh_boards(conn)
                 self._track(conn, tracking)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._dirty.clear()
 
     @staticmethod
     def _track(conn: sqlite3.Connection, tracking: Tracking) -> None:
@@ -268,6 +298,7 @@ class SQLiteIndexView(IndexView):
                     int(row.part2),
                 ),
             )
+            self._dirty.add(row.patient_id)
             if row.kind in (kind_of(CareTeamMemberAdded), kind_of(CareTeamMemberRemoved)):
                 conn.execute(
                     "INSERT INTO team_members VALUES (?,?,?,?,?)",
@@ -460,7 +491,16 @@ class SQLiteIndexView(IndexView):
     def patient_events(
         self, patient_id: UUID, up_to: int | None = None, kinds: frozenset[str] | None = None
     ) -> list[EventRow]:
-        cursor = self._reader().cursor()
+        return self._events(self._reader(), patient_id, up_to, kinds)
+
+    def _events(
+        self,
+        conn: sqlite3.Connection,
+        patient_id: UUID,
+        up_to: int | None = None,
+        kinds: frozenset[str] | None = None,
+    ) -> list[EventRow]:
+        cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a read of a hundred rows is mostly this
         only = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
         rows = cursor.execute(
@@ -642,3 +682,152 @@ class SQLiteIndexView(IndexView):
             reviewed_at=datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
             review_outcome=r["review_outcome"],
         )
+
+    # --- the board (projections.board) ------------------------------------------------
+
+    def _refresh_boards(self, conn: sqlite3.Connection) -> None:
+        """Recompute the board of each patient this transaction added events for, from
+        their rows as the transaction sees them: per patient, never over the caseload."""
+        for patient_id in sorted(self._dirty):
+            board = board_in(patient_id, self._events(conn, patient_id), zone=self.zone)
+            self._store_board(conn, patient_id, board)
+        self._dirty.clear()
+
+    def _store_board(
+        self, conn: sqlite3.Connection, patient_id: UUID, board: PatientBoard | None
+    ) -> None:
+        pid = str(patient_id)
+        conn.execute("DELETE FROM board_patients WHERE patient_id = ?", (pid,))
+        conn.execute("DELETE FROM board_items WHERE patient_id = ?", (pid,))
+        if board is None:
+            return
+        conn.execute(
+            "INSERT INTO board_patients VALUES (?,?,?,?)",
+            (pid, board.position, board.version, board.horizon.isoformat()),
+        )
+        # Each item in its own row, sealed on its own, with what a page is selected and
+        # ordered by beside it: section, due times, roles and (keyed hashes of) who a
+        # message waits for. A read takes only the rows of the items open at its time.
+        rows = []
+        for n, item in enumerate(board.items):
+            shown, sealed = self._private(item=item_json(item))
+            rows.append(
+                (
+                    pid,
+                    n,
+                    item.section,
+                    str(item.shown.get("kind", "")),
+                    item.due_from.timestamp() if item.due_from else None,
+                    item.due_by.timestamp() if item.due_by else None,
+                    "," + ",".join(item.roles) + ",",
+                    "," + ",".join(self.sealer.token(w) for w in item.waiting) + ",",
+                    shown["item"],
+                    sealed,
+                )
+            )
+        conn.executemany("INSERT INTO board_items VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def patient_board(self, patient_id: UUID, at: datetime | None = None) -> PatientBoard | None:
+        conn = self._reader()
+        pid = str(patient_id)
+        head = conn.execute(
+            "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?", (pid,)
+        ).fetchone()
+        if head is None:
+            return None
+        if at is None:
+            found = conn.execute(
+                "SELECT item, sealed FROM board_items WHERE patient_id = ? ORDER BY ord", (pid,)
+            ).fetchall()
+        else:
+            found = conn.execute(
+                "SELECT item, sealed FROM board_items WHERE patient_id = ? "
+                "AND (due_from IS NULL OR due_from <= ?) ORDER BY ord",
+                (pid, at.timestamp()),
+            ).fetchall()
+        items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
+        return PatientBoard(
+            patient_id,
+            head["position"],
+            head["version"],
+            datetime.fromisoformat(head["horizon"]),
+            items,
+        )
+
+    def board_page(
+        self,
+        user_id: str,
+        role: str,
+        at: datetime,
+        *,
+        team: bool = False,
+        status: str | None = None,
+        kind: str | None = None,
+        alerts_only: bool = False,
+        patient_id: UUID | None = None,
+        after: tuple[int, UUID] | None = None,
+        limit: int = 50,
+    ) -> list[tuple[int, UUID]]:
+        """The patients on this user's caseload with board items for them at `at`, most
+        urgent first (alerts, overdue, due, then missed sessions and waiting messages), by
+        patient id within each; after `after` (urgency, patient id), at most `limit`. One
+        query joining the caseload and the board's rows: nothing else is read."""
+        t = at.timestamp()
+        member = self.sealer.token(user_id)
+        mine = "" if team else " AND b.roles LIKE ?"
+        waits = "" if team else " AND b.waiting LIKE ?"
+        due_kind = " AND b.kind = ?" if kind else ""
+        overdue_ok = status != "due" and not alerts_only
+        due_ok = status != "overdue" and not alerts_only
+        rank = (
+            f"CASE WHEN b.section = 'alert'{mine} THEN {URGENCY['alert']} "
+            f"WHEN b.section = 'due' AND ? AND b.due_by < ?{mine}{due_kind} "
+            f"THEN {URGENCY['overdue']} "
+            f"WHEN b.section = 'due' AND ? AND b.due_from <= ? AND b.due_by >= ?{mine}"
+            f"{due_kind} THEN {URGENCY['due']} "
+            f"WHEN b.section = 'missed' AND ? THEN {URGENCY['missed']} "
+            f"WHEN b.section = 'message' AND ?{waits} THEN {URGENCY['message']} "
+            "ELSE 9 END"
+        )
+        like_role, like_member = f"%,{role},%", f"%,{member},%"
+        rank_params: list[Any] = []
+        rank_params += [] if team else [like_role]
+        rank_params += [int(overdue_ok), t] + ([] if team else [like_role])
+        rank_params += [kind] if kind else []
+        rank_params += [int(due_ok), t, t] + ([] if team else [like_role])
+        rank_params += [kind] if kind else []
+        rank_params += [int(not alerts_only)]
+        rank_params += [int(not alerts_only)] + ([] if team else [like_member])
+        # A due item not yet open is on no page: its rows are skipped by the index.
+        where = ["(b.due_from IS NULL OR b.due_from <= ?)"]
+        params: list[Any] = [t]
+        if patient_id is not None:
+            where.append("b.patient_id = ?")
+            params.append(str(patient_id))
+        having, having_params = ["urgency < 9"], []
+        if after is not None:
+            having.append("(urgency > ? OR (urgency = ? AND b.patient_id > ?))")
+            having_params += [after[0], after[0], str(after[1])]
+        rows = (
+            self._reader()
+            .execute(
+                "WITH latest AS (SELECT patient_id, MAX(position) AS position FROM team_members "
+                "WHERE member = ? GROUP BY patient_id), "
+                "caseload AS (SELECT t.patient_id FROM team_members t JOIN latest l "
+                "ON t.patient_id = l.patient_id AND t.position = l.position WHERE t.kind = ?) "
+                f"SELECT b.patient_id, MIN({rank}) AS urgency FROM board_items b "
+                f"JOIN caseload c ON c.patient_id = b.patient_id WHERE {' AND '.join(where)} "
+                f"GROUP BY b.patient_id HAVING {' AND '.join(having)} "
+                "ORDER BY urgency, b.patient_id LIMIT ?",
+                (
+                    member,
+                    kind_of(CareTeamMemberAdded),
+                    *rank_params,
+                    *params,
+                    *having_params,
+                    limit,
+                ),
+            )
+            .fetchall()
+        )
+        return [(int(r[1]), UUID(r[0])) for r in rows]

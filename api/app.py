@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     # Clinical commands first: they are the hot path, and routes are matched in order.
-    app.include_router(clinical.build_router())
+    app.include_router(clinical.router)
     # Then the pages: some answer a browser on the same paths as the API's reads, so they
     # must be matched before the API's routes (api.web.clinician.PageRoute). The clinical
     # commands' paths never collide with a page's, and they are the hot path.

@@ -1,6 +1,11 @@
-"""The coordination board: every patient on the signed-in clinician's caseload, with what
-is due, overdue, alerting, missed or waiting; each patient read (and recorded) through the
-one audited read, like any other view."""
+"""The coordination board: the patients on the signed-in clinician's caseload with what is
+due, overdue, alerting, missed or waiting, a page at a time, most urgent first; each
+patient read (and recorded) through the one audited read, like any other view.
+
+A page costs what it shows: one index query picks the page's patients from the stored
+board (projections.board) joined with the caseload, and only those are decided, read (the
+`board-items` view, built from their stored board, never by running the rules over their
+history) and recorded."""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
+import anyio
 from anyio import to_thread
 from pydantic import BaseModel
 
-from application.reading import CARE_ITEMS, ReadRequest, viewer_of
+from application.reading import BOARD_ITEMS, ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
-from domain.errors import AccessDenied
+from domain.errors import AccessDenied, InvalidInput
+from domain.events import now
 from domain.users import User
 
 Scope = Literal["mine", "team"]
@@ -34,7 +41,39 @@ class BoardPatient(BaseModel):
 class Board(BaseModel):
     scope: str
     patients: list[BoardPatient]
-    totals: dict[str, int]
+    totals: dict[str, int]  # of this page
+    # The cursor of the next page (None: this is the last).
+    next_cursor: str | None = None
+
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def cursor_of(urgency: int, patient_id: UUID) -> str:
+    return f"{urgency}.{patient_id}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[int, UUID] | None:
+    """A page's cursor as the next page's query takes it; a malformed one is refused by
+    name."""
+    if cursor is None:
+        return None
+    urgency, _, patient = cursor.partition(".")
+    try:
+        return int(urgency), UUID(patient)
+    except ValueError:
+        raise InvalidInput.single(
+            "cursor", "is not a board cursor (use next_cursor from the previous page)"
+        ) from None
+
+
+def page_size(limit: int | None) -> int:
+    if limit is None:
+        return PAGE_SIZE
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInput.single("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    return limit
 
 
 def _mine(items: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
@@ -98,27 +137,53 @@ async def board(
     patient_id: UUID | None = None,
     alerts_only: bool = False,
     min_position: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
 ) -> Board:
-    """Every patient on the reader's caseload with work waiting, each row an audited read
-    of that patient's care view (reflecting at least `min_position`)."""
+    """One page of the patients on the reader's caseload with work waiting, most urgent
+    first (alerts, overdue, due, then missed sessions and waiting messages), each row an
+    audited read of that patient's board (reflecting at least `min_position`)."""
+    after = parse_cursor(cursor)
+    size = page_size(limit)
     await services.reflecting(min_position)
     filters = Filters(scope, status, kind, alerts_only)
     viewer = viewer_of(user)
-    caseload = await to_thread.run_sync(services.reader.index.view.caseload, user.email)
-    patients = []
-    for pid, _role in caseload:
-        if patient_id is not None and pid != patient_id:
-            continue
-        request = ReadRequest(viewer, pid, CARE_ITEMS, Purpose.TREATMENT, min_position=min_position)
+    found = await to_thread.run_sync(
+        lambda: services.reader.index.view.board_page(
+            user.email,
+            user.role.value,
+            now(),
+            team=scope == "team",
+            status=status,
+            kind=kind,
+            alerts_only=alerts_only,
+            patient_id=patient_id,
+            after=after,
+            limit=size + 1,
+        )
+    )
+    page, more = found[:size], len(found) > size
+    answers: list[BoardPatient | None] = [None] * len(page)
+
+    async def read(n: int, pid: UUID) -> None:
+        request = ReadRequest(
+            viewer, pid, BOARD_ITEMS, Purpose.TREATMENT, min_position=min_position
+        )
         try:
-            found = await services.reads.read(request, user.actor, listing=True)
+            answer = await services.reads.read(request, user.actor, listing=True)
         except AccessDenied:
-            continue  # on the team in a role that may not see this: not on my board
-        entry = entry_for(pid, found.json(), user, filters)
-        if _has_work(entry):
-            patients.append(entry)
+            return  # on the team in a role that may not see this: not on my board
+        answers[n] = entry_for(pid, answer.json(), user, filters)
+
+    # The page's reads side by side: each is still decided, built, hashed and recorded by
+    # the one audited read, and their access records share the writer's group commits.
+    async with anyio.create_task_group() as group:
+        for n, (_urgency, pid) in enumerate(page):
+            group.start_soon(read, n, pid)
+    patients = [e for e in answers if e is not None and _has_work(e)]
     totals = {
         key: sum(len(getattr(p, key)) for p in patients)
         for key in ("due", "overdue", "alerts", "missed_sessions", "unacknowledged_messages")
     }
-    return Board(scope=scope, patients=patients, totals=totals)
+    next_cursor = cursor_of(*page[-1]) if more else None
+    return Board(scope=scope, patients=patients, totals=totals, next_cursor=next_cursor)

@@ -32,6 +32,7 @@ from domain.registration import PatientRegistered
 from domain.users import User
 from domain.vocabulary import Role
 from projections import role_views
+from projections.board import PatientBoard
 from projections.care import facts_of
 from projections.record_index import EventRow
 
@@ -47,6 +48,9 @@ DEFAULT_PURPOSE = {
 # The care view (due items, alerts, missed sessions, waiting messages) every page, route
 # and board row reads: its rules run on the whole record (projections.role_views).
 CARE_ITEMS = role_views.CARE_ITEMS
+# The board's view of one patient: care-items' board sections read from the stored board
+# (projections.board), so its cost is the board's, not the history's.
+BOARD_ITEMS = role_views.BOARD_ITEMS
 # The paged kinds (the timeline and the events, newest first) and their page bounds.
 Page = role_views.Page
 PAGED_KINDS = role_views.PAGED_KINDS
@@ -157,9 +161,9 @@ class Reader:
         `view_format` and read at `reading_time` (an older layout, or a past moment, only to
         compare with answers given then: default now)."""
         check_page(request)
-        head = self.clinic.position()
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
-            if value is not None and value > head:
+            # The log's head is read only for a read that names a position to check.
+            if value is not None and value > (head := self.clinic.position()):
                 raise InvalidInput.single(name, f"{value} is beyond the log's last position {head}")
         target = max(request.min_position or 0, request.as_of or 0)
         if target and not self.index.wait_for(target):
@@ -184,7 +188,9 @@ class Reader:
         # entry it names (domain.directory).
         directory = self.clinic.directory()
         at = reading_time or now()
-        self._decide(request, team_rows, consents, at, directory)
+        decision = self._decide(request, team_rows, consents, at, directory)
+        if request.kind == BOARD_ITEMS:
+            return self._board(request, decision, consents_version, now_position, at, directory)
         if request.as_of is None or request.as_of >= now_position:
             rows = self.index.view.patient_events(request.patient_id, up_to=now_position)
             return self._build(
@@ -306,6 +312,65 @@ class Reader:
             zone.key if zone is not None else None,
         )
 
+    def _board(
+        self,
+        request: ReadRequest,
+        decision: Decision,
+        consents_version: int,
+        now_position: int,
+        at: datetime,
+        directory: Directory | None,
+    ) -> PreparedRead:
+        """A board-items read, built from the patient's stored board. Its position is the
+        later of the index's and the board's (read after it, it may have moved on): the
+        patient's rows up to it are the rows the board was computed from, which is what a
+        replay recomputes it from (`board_of`). A board whose horizon has passed is
+        computed from the rows instead, as a replay does."""
+        board = self.index.view.patient_board(request.patient_id, at)
+        position = max(now_position, board.position if board is not None else 0)
+        if board is None or board.horizon < at:
+            rows = self.index.view.patient_events(request.patient_id, up_to=position)
+            board = role_views.board_in(request.patient_id, rows, at, self.zone)
+        if board is None:
+            raise denied(request.patient_id, "no such patient (as far as the index has got)")
+        return self._prepared_board(
+            request,
+            board,
+            decision,
+            consents_version,
+            position,
+            at,
+            directory,
+            self.zone.key if self.zone is not None else None,
+        )
+
+    @staticmethod
+    def _prepared_board(
+        request: ReadRequest,
+        board: PatientBoard,
+        decision: Decision,
+        consents_version: int,
+        position: int,
+        at: datetime,
+        directory: Directory | None,
+        clinic_timezone: str | None,
+    ) -> PreparedRead:
+        body, classes = role_views.build_board(request.patient_id, board, decision, position)
+        data = role_views.canonical(body)
+        return PreparedRead(
+            data,
+            hashlib.sha256(data).hexdigest(),
+            decision,
+            classes,
+            position,
+            consents_version,
+            at,
+            None,
+            role_views.VIEW_FORMAT,
+            directory.version if directory is not None else None,
+            clinic_timezone,
+        )
+
     def replay(self, access_id: UUID) -> Replay:
         """Rebuild the answer an access record describes, and compare hashes."""
         event = next(iter(self.clinic.events.get(access_id, lte=1)))
@@ -329,6 +394,35 @@ class Reader:
         )
         rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
         consents = self.consents(event.patient_id, event.consents_version)
+        if event.view == BOARD_ITEMS:
+            # The board as the rows up to the recorded position leave it: what the stored
+            # board held when it was read, whatever it holds now.
+            directory_then = (
+                self.clinic.directory(event.directory_version)
+                if event.directory_version is not None
+                else None
+            )
+            board = role_views.board_in(
+                event.patient_id,
+                rows,
+                event.clinical_time,
+                ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
+                event.view_format,
+            )
+            if not rows or board is None:
+                raise denied(event.patient_id, "no such patient (as far as the index has got)")
+            decision = self._decide(request, rows, consents, event.clinical_time, directory_then)
+            prepared = self._prepared_board(
+                request,
+                board,
+                decision,
+                event.consents_version,
+                event.reflected_position,
+                event.clinical_time,
+                directory_then,
+                event.clinic_timezone,
+            )
+            return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)
         team = None
         if event.team_position is not None:
             team_rows = self.index.view.patient_events(event.patient_id, up_to=event.team_position)

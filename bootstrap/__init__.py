@@ -299,7 +299,10 @@ def index_runner(
     view = overrides.index_view if overrides and overrides.index_view else None
     return IndexRunner(
         clinic,
-        view or SQLiteIndexView(settings.data_dir / "views.sqlite", sealer_for(settings)),
+        view
+        or SQLiteIndexView(
+            settings.data_dir / "views.sqlite", sealer_for(settings), settings.clinic_zone
+        ),
         poll_seconds,
         projects=settings.index_worker == "inline",
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from functools import singledispatchmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -32,6 +32,9 @@ from domain.errors import InvalidInput
 from domain.events import DomainEvent
 from domain.record import RecordEvent
 from domain.registration import MRN_PATTERN
+
+if TYPE_CHECKING:
+    from projections.board import PatientBoard
 
 BASE_FIELDS = {
     "originator_id",
@@ -283,6 +286,29 @@ class IndexView(TrackingRecorder):
     @abstractmethod
     def find_patients(self, terms: frozenset[str]) -> list[UUID]:
         """Patients matching every one of `terms` (made by `query_terms`)."""
+
+    @abstractmethod
+    def patient_board(self, patient_id: UUID, at: datetime | None = None) -> PatientBoard | None:
+        """The patient's stored board (projections.board), as their rows leave it: every
+        item, or with `at` only the items open by then (what a read at `at` can show)."""
+
+    @abstractmethod
+    def board_page(
+        self,
+        user_id: str,
+        role: str,
+        at: datetime,
+        *,
+        team: bool = False,
+        status: str | None = None,
+        kind: str | None = None,
+        alerts_only: bool = False,
+        patient_id: UUID | None = None,
+        after: tuple[int, UUID] | None = None,
+        limit: int = 50,
+    ) -> list[tuple[int, UUID]]:
+        """(urgency, patient id) of the patients on the user's caseload with board items
+        for them at `at`, most urgent first, after `after`, at most `limit`."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:

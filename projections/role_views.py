@@ -41,6 +41,7 @@ from domain.rules.monitoring.table import MONITORING_V3
 from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
 from projections import care, corrections
+from projections.board import PatientBoard, board_of, status_at
 from projections.record_index import ConsentRow, EventRow
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -68,11 +69,14 @@ KINDS = (
     "timeline-page",
     "events-page",
     "scored-outcomes",
+    "board-items",
 )
 # "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
 # was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
 # its result or triage level in place of response and remission. "outcomes" keeps its
 # builder for the replays of reads answered with it.
+# "board-items" (added for the board as a projection) is care-items' board sections read
+# from the stored board (projections.board), not from the rules (`build_board`).
 # "identity" (added for patient search) is the patient section alone (name, MRN, birth
 # date, language), for the roles whose views show it.
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
@@ -678,3 +682,113 @@ MEDICATION_KINDS = kinds(
 def canonical(body: dict[str, Any]) -> bytes:
     """The exact bytes sent: sorted keys, no spaces, so a replay can compare hashes."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# The board's view of one patient, read from the stored board (see `build_board`).
+BOARD_ITEMS = "board-items"
+
+
+def board_in(
+    patient_id: UUID,
+    rows: Sequence[EventRow],
+    reading_at: datetime | None = None,
+    zone: tzinfo | None = None,
+    view_format: int = VIEW_FORMAT,
+) -> PatientBoard | None:
+    """The patient's board (projections.board) by the rules of layout `view_format`: what
+    the record index stores (the current layout) and what a replay recomputes (the
+    recorded one)."""
+    return board_of(
+        patient_id,
+        rows,
+        reading_at,
+        zone,
+        table=monitoring_table(view_format),
+        reassessment=view_format >= REASSESSMENT_FORMAT,
+    )
+
+
+def _header(kind: str, patient_id: UUID, decision: Decision, position: int) -> dict[str, Any]:
+    return {
+        "patient_id": str(patient_id),
+        "view": kind,
+        "viewer_role": decision.viewer.role.value,
+        "basis": decision.basis,
+        "purpose": decision.purpose.value,
+        "as_of_position": position,
+        "consents": [str(c) for c in decision.consents],
+        "notice": decision.notice,
+    }
+
+
+def build_board(
+    patient_id: UUID, board: PatientBoard, decision: Decision, position: int
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The board-items view: the stored board's items the decision opens (every input
+    row's policy facts and every class whose absence it reports, as care-items decides),
+    each with its classes and Part 2 flag, due items split by their stored due times at
+    the reading time. Built from the board alone: its cost is what the patient's board
+    holds, not their history. The classes it contains are returned as `build` returns
+    them."""
+    body = _header(BOARD_ITEMS, patient_id, decision, position)
+    if decision.basis == "treating-team":
+        body["record_version"] = board.version
+    decided: dict[tuple[str, str, bool, bool], bool] = {}
+
+    def opens(facts: tuple[tuple[str, str, bool, bool], ...], awaits: tuple[str, ...]) -> bool:
+        for f in facts:
+            allowed = decided.get(f)
+            if allowed is None:
+                allowed = decided[f] = decision.permits(
+                    EventFacts(
+                        data_class=DataClass(f[0]), author=f[1], sud_counseling=f[2], part2=f[3]
+                    )
+                )
+            if not allowed:
+                return False
+        # A class whose absence an item reports is decided as a row of that class by no
+        # one in particular: once per class for the whole board.
+        return all(opens(((c, "", False, False),), ()) for c in awaits)
+
+    sections: dict[str, list[dict[str, Any]]] = {
+        "due": [],
+        "overdue": [],
+        "alerts": [],
+        "missed_sessions": [],
+        "unacknowledged_messages": [],
+    }
+    name = None
+    used: set[str] = set()
+    part2 = False
+    was_sud = False
+    for item in board.items:
+        if item.section == "due":
+            status = status_at(item, decision.at)
+            if status is None:
+                continue
+            target, shown = status, {**item.shown, "status": status}
+        elif item.section == "alert":
+            target, shown = "alerts", dict(item.shown)
+        elif item.section == "missed":
+            target, shown = "missed_sessions", dict(item.shown)
+        elif item.section == "message":
+            target, shown = "unacknowledged_messages", dict(item.shown)
+        else:
+            target, shown = "name", dict(item.shown)
+        if not opens(item.facts, item.awaits):
+            continue
+        used.update(item.classes)
+        part2 = part2 or item.part2
+        was_sud = was_sud or any(
+            f[3] and f[0] != DataClass.PSYCHOTHERAPY_NOTE.value for f in item.facts
+        )
+        if target == "name":
+            name = shown["name"]
+            continue
+        sections[target].append({**shown, "classes": list(item.classes), "part2": item.part2})
+    body["name"] = name
+    body.update(sections)
+    body["classes"] = sorted(used)
+    body["part2"] = part2
+    accounted_classes = used | ({DataClass.SUD.value} if was_sud else set())
+    return body, frozenset(accounted_classes)

@@ -17,12 +17,26 @@ from typing import NoReturn
 import psycopg
 import pytest
 from psycopg import sql
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
+from adapters import passwords
 from adapters.kafka_access import BrokerAccess
 from adapters.kafka_connection import KafkaConnection
 from bootstrap.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's own throwaway accounts are hashed with Argon2id at its lowest cost: the
+    same algorithm, library and verifier (a hash carries its parameters), about a
+    millisecond a hash or sign-in where the production cost takes 0.3 s, which the suite's
+    thousands of sign-ins cannot afford. Processes the tests start (the CLI, uvicorn) hash
+    at the production cost; tests/unit/test_passwords.py checks that cost."""
+    passwords._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    passwords._dummy_hash.cache_clear()
+
 
 PG = {
     "host": os.environ.get("TANDEM_POSTGRES_HOST", "127.0.0.1"),

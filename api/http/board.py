@@ -11,7 +11,7 @@ from api.deps import CurrentUser, ServicesDep
 from api.errors import AUTH_ERRORS
 from api.http.deps import MinPosition
 from application import board as use
-from application.board import Board, Scope, Status
+from application.board import MAX_PAGE_SIZE, PAGE_SIZE, Board, Scope, Status
 
 router = APIRouter(tags=["coordination"])
 
@@ -30,8 +30,25 @@ async def board(
     patient_id: UUID | None = None,
     alerts_only: bool = False,
     min_position: MinPosition = None,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page; none: the first")
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(description=f"patients per page (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE})"),
+    ] = None,
 ) -> Board:
-    """Every patient on my caseload with what is due, overdue, alerting, missed or waiting."""
+    """A page of the patients on my caseload with what is due, overdue, alerting, missed
+    or waiting, most urgent first (alerts, overdue, due, the rest)."""
     return await use.board(
-        services, user, scope, status, kind, patient_id, alerts_only, min_position
+        services,
+        user,
+        scope,
+        status,
+        kind,
+        patient_id,
+        alerts_only,
+        min_position,
+        cursor,
+        limit,
     )

@@ -73,6 +73,8 @@ def _endpoint(spec: CommandSpec) -> Endpoint:
 
 
 def build_router() -> APIRouter:
+    """The command routes, one per COMMANDS spec. Built once, as `router` (like every other
+    router, it holds no state: a route finds the services on its app)."""
     router = APIRouter(prefix="/patients/{patient_id}")
     for spec in COMMANDS:
         path = spec.path.replace("{" + spec.item + "}", "{item_id}") if spec.item else spec.path
@@ -87,3 +89,6 @@ def build_router() -> APIRouter:
             operation_id=spec.name,
         )
     return router
+
+
+router = build_router()

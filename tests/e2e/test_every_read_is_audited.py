@@ -531,7 +531,11 @@ API: dict[tuple[str, str], list[Way]] = {
     ("GET", f"{P_PATH}/care"): reads(),
     ("GET", f"{P_PATH}/outcomes"): reads(),
     ("GET", f"{P_PATH}/medication-timeline"): reads(),
-    ("GET", "/board"): [Way("mine"), Way("team", query={"scope": "team"})],
+    ("GET", "/board"): [
+        Way("mine"),
+        Way("team", query={"scope": "team"}),
+        Way("a page of one", query={"limit": 1}),
+    ],
     ("GET", "/patients"): [
         Way("P by name", query={"q": f"{MARKERS['demographics']} Synthetic"}),
         Way("P by MRN", query=lambda w, c: {"q": w.ids["MRN of P"]}),

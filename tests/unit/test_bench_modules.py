@@ -15,7 +15,16 @@ from bench import apps
 
 def test_every_bench_module_imports() -> None:
     names = [m.name for m in pkgutil.iter_modules(bench.__path__)]
-    assert {"http", "reads", "store", "sharing", "heads", "refusal_timing"} <= set(names)
+    assert {
+        "http",
+        "reads",
+        "store",
+        "sharing",
+        "heads",
+        "refusal_timing",
+        "board",
+        "projections",
+    } <= set(names)
     for name in names:
         importlib.import_module(f"bench.{name}")
 
@@ -26,3 +35,12 @@ def test_the_no_op_apps_answer_the_command_routes_payload() -> None:
         with TestClient(factory()) as client:
             answer = client.post(f"/patients/{uuid.uuid4()}/progress-notes", json=body)
             assert answer.status_code == 201, answer.text
+
+
+def test_the_projection_bench_builds_the_index_of_every_event_it_stored() -> None:
+    """At a tiny size: its figures come from a catch-up and a rebuild that reached the log's
+    end (the bench asserts both) and are positive."""
+    from bench import projections
+
+    ratio, rebuild = projections.main(patients=3, per_patient=12)
+    assert ratio > 0 and rebuild > 0
