@@ -99,6 +99,10 @@ ANALYTES: dict[str, Analyte] = {
     # Pregnancy: presence tests, and hCG by units per volume.
     "2106-3": _TEXT,
     "2118-8": _TEXT,
+    # ECG: EKG study, 12 lead EKG panel, EKG impression (reported as text).
+    "11524-6": Analyte("ECG"),
+    "34534-8": Analyte("ECG"),
+    "8601-7": Analyte("ECG"),
     "19080-1": Analyte("hCG", (U.M_IU_ML, U.IU_L)),
     "21198-7": Analyte("hCG beta", (U.M_IU_ML, U.IU_L)),
     # Glucose (C6H12O6) and HbA1c (NGSP %; IFCC mmol/mol is not a proportional unit).

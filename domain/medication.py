@@ -65,6 +65,8 @@ class MedicationState:
     started_at: datetime | None = None
     frequency: Frequency | None = None
     route: str = "oral"
+    # When it was stopped (its stop's clinical time, or the switch away from it).
+    stopped_at: datetime | None = None
 
 
 class DoseCheck(Value):
@@ -143,7 +145,16 @@ class MedicationStarted(MedicationEvent):
     # Absent in events recorded before doses were checked against the dose-range table.
     dose_check: DoseCheck | None = None
     override_reason: Text | None = None
-    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"dose_check", "override_reason"})
+    # A restart that re-titrates (domain/rules/titration.py, LAMOTRIGINE_RESTART): how
+    # long it was off, against how many half-lives. Absent otherwise, and in starts
+    # recorded before it was asked.
+    restarted_after: ShortText | None = None
+    # Whether the first dose was above the titration's first step (recorded only with an
+    # override reason).
+    above_first_step: bool | None = None
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset(
+        {"dose_check", "override_reason", "restarted_after", "above_first_step"}
+    )
 
     def apply(self, aggregate: Any) -> None:
         aggregate.state.medications[self.medication_id] = MedicationState(
@@ -159,7 +170,16 @@ class MedicationStarted(MedicationEvent):
 
     def summary(self) -> str:
         checked = self.dose_check.summary(self.override_reason) if self.dose_check else ""
-        return f"started {self.drug} {self.dose} {self.schedule} for {self.indication}{checked}"
+        restart = ""
+        if self.restarted_after is not None:
+            restart = f" (restart after {self.restarted_after}: re-titrate from the first step"
+            if self.above_first_step:
+                restart += f"; above the first step, overridden: {self.override_reason}"
+            restart += ")"
+        return (
+            f"started {self.drug} {self.dose} {self.schedule} for {self.indication}"
+            f"{checked}{restart}"
+        )
 
 
 class TitrationPlanned(MedicationEvent):
@@ -259,6 +279,7 @@ class MedicationSwitched(MedicationEvent):
     def apply(self, aggregate: Any) -> None:
         old = aggregate.state.medications[self.medication_id]
         old.status = STOPPED
+        old.stopped_at = self.clinical_time
         sud = old.sud if self.sud_treatment is None else self.sud_treatment
         aggregate.state.medications[self.to_medication_id] = MedicationState(
             self.drug,
@@ -349,7 +370,8 @@ class MedicationStopped(MedicationEvent):
     reason: Text
 
     def apply(self, aggregate: Any) -> None:
-        aggregate.state.medications[self.medication_id].status = STOPPED
+        stopped = aggregate.state.medications[self.medication_id]
+        stopped.status, stopped.stopped_at = STOPPED, self.clinical_time
 
     def summary(self) -> str:
         return f"stopped: {self.reason}"

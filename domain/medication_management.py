@@ -45,6 +45,7 @@ from domain.record import RecordBase, parsed_flag, refuse_reserved, refused_fiel
 from domain.rules.dose_ranges import Assessment, Patient, assess, daily_amount
 from domain.rules.titration import (
     ENZYME_INDUCER_NAMES,
+    LAMOTRIGINE_RESTART,
     LAMOTRIGINE_TITRATION,
     VALPROATE_NAMES,
     Regimen,
@@ -119,6 +120,16 @@ class MedicationSection(RecordBase):
             at,
             override,
         )
+        restart = self.check_restart(
+            str(details.get("drug", "")),
+            details.get("rxnorm"),
+            details.get("dose"),
+            schedule.frequency if schedule is not None else None,
+            at,
+            override,
+        )
+        above_first_step = restart is not None and restart[1]
+        overridden = (checked is not None and checked.above_usual_max) or above_first_step
         self._record(
             MedicationStarted,
             by,
@@ -127,9 +138,52 @@ class MedicationSection(RecordBase):
             sud_context=sud,
             sud_treatment=sud,
             dose_check=checked,
-            override_reason=override if checked is not None and checked.above_usual_max else None,
+            override_reason=override if overridden else None,
+            restarted_after=restart[0] if restart is not None else None,
+            above_first_step=True if above_first_step else None,
             **details,
         )
+
+    def check_restart(
+        self,
+        drug: str,
+        rxnorm: str | None,
+        dose: Any,
+        frequency: Frequency | None,
+        at: Any,
+        override: Any,
+    ) -> tuple[str, bool] | None:
+        """A lamotrigine start after an earlier course stopped more than 5 half-lives
+        before (LAMOTRIGINE_RESTART, for the regimen the record shows) re-titrates: a first
+        dose above the titration's first step is refused unless `override` says why.
+        Returns what the start records of it (how long it was off, and whether it went
+        above the first step), or None when it is no such restart."""
+        rule = LAMOTRIGINE_RESTART
+        if not rule.drugs.match(drug, rxnorm) or not isinstance(at, datetime) or not at.tzinfo:
+            return None
+        courses = [m for m in self.state.medications.values() if rule.drugs.match(m.drug, m.rxnorm)]
+        stops = [m.stopped_at for m in courses if m.status == STOPPED and m.stopped_at]
+        if not stops or any(m.status != STOPPED for m in courses):
+            return None  # a first start, or one beside a course still going
+        regimen = self.lamotrigine_regimen()
+        off = at - max(stops)
+        if off <= rule.gap(regimen):
+            return None
+        parsed = _parsed(Dose, dose)
+        daily = mg_per_day(parsed, frequency) if parsed is not None else None
+        first = rule.first_step(regimen)
+        above = daily is not None and daily > first
+        said = rule.off_for(regimen, off.total_seconds() / 86400)
+        if daily is not None and above and override is None:
+            raise RuleViolation(
+                f"{drug} restarted after {said}: the initial titration applies again, at "
+                f"most {first.normalize():f} mg/day in its first step, not "
+                f"{daily.normalize():f} mg/day ({rule.rule_id} v{rule.version}); give "
+                "override_reason to proceed",
+                patient_id=self.id,
+                field="dose",
+            )
+        return said, above
 
     def _on_medication(
         self,

@@ -37,6 +37,7 @@ from domain.record import kind_of, kinds
 from domain.registration import PatientRegistered
 from domain.rules.care import Fact
 from domain.rules.monitoring import MONITORING, MonitoringTable
+from domain.rules.monitoring.table import MONITORING_V3
 from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
 from projections import care, corrections
@@ -123,14 +124,20 @@ def _paged(shown: list[EventRow], page: Page) -> tuple[list[EventRow], dict[str,
 # rules those of the rule audit (domain.rules.monitoring) and the reassessment and
 # deprescribing rules (domain/rules/reassessment.py); formats 1 and 2 keep the monitoring
 # table of rule version 1 (domain.rules.monitoring.v1) and no reassessment items, so their
-# answers replay to their bytes.
-VIEW_FORMAT = 3
+# answers replay to their bytes; 4: as 3, with the rows of the rule audit's last lithium
+# and lamotrigine items (a baseline ECG with cardiovascular disease or risk factors;
+# 3-monthly levels after year 1 with interacting drugs, renal decline, poor adherence or
+# pregnancy; lamotrigine re-titrated after a restart); format 3 keeps the table without
+# them (domain.rules.monitoring.table.MONITORING_V3).
+VIEW_FORMAT = 4
 REASSESSMENT_FORMAT = 3
 
 
 def monitoring_table(view_format: int) -> MonitoringTable:
     """The monitoring rules an answer in `view_format` was computed with."""
-    return MONITORING if view_format >= 3 else MONITORING_V1
+    if view_format >= 4:
+        return MONITORING
+    return MONITORING_V3 if view_format == 3 else MONITORING_V1
 
 
 def facts(row: EventRow) -> EventFacts:

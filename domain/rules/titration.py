@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
 from domain.dose import Dose
+from domain.rules.care import RuleRef
 from domain.vocabulary import DoseUnit, Frequency
 
 Regimen = Literal["alone", "with valproate", "with an enzyme inducer"]
@@ -96,6 +98,77 @@ ENZYME_INDUCER_NAMES = DrugNames(
     frozenset(),
     frozenset(
         {"carbamazepine", "phenytoin", "phenobarbital", "primidone", "rifampin", "rifampicin"}
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RestartRule:
+    """A restart after more than `half_lives` elimination half-lives off the drug follows
+    the initial dosing again: a new course whose first dose is above the titration's first
+    step is refused unless an override reason is given, and a re-titration (a titration
+    plan for the new course) falls due for the prescriber within `plan_within_days`. The
+    half-life depends on the regimen (hours, per regimen)."""
+
+    rule_id: str
+    version: str
+    source: str
+    checked: bool
+    drugs: DrugNames
+    titration: TitrationSchedule
+    half_life_hours: tuple[tuple[Regimen, Decimal], ...]
+    half_lives: int = 5
+    plan_within_days: int = 7
+
+    def half_life(self, regimen: Regimen) -> Decimal:
+        return dict(self.half_life_hours)[regimen]
+
+    def gap(self, regimen: Regimen) -> timedelta:
+        """How long off the drug a restart may be without re-titrating."""
+        return timedelta(hours=float(self.half_life(regimen) * self.half_lives))
+
+    def first_step(self, regimen: Regimen) -> Decimal:
+        """The titration's first-step maximum (mg/day) for the regimen."""
+        found = self.titration.maximum(regimen, 1)
+        assert found is not None
+        return found
+
+    def off_for(self, regimen: Regimen, days_off: float) -> str:
+        """What the record says of a restart that re-titrates."""
+        hours = self.half_life(regimen).normalize()
+        return (
+            f"{days_off:.1f} days off (more than {self.half_lives} half-lives of {hours:f} h, "
+            f"{regimen})"
+        )
+
+    @property
+    def ref(self) -> RuleRef:
+        return RuleRef(self.rule_id, self.version, self.source, self.checked)
+
+
+# Lamotrigine label, section 2.1 ("Restarting therapy": after more than 5 half-lives off,
+# the initial dosing recommendations are followed) and section 12.3, Table 14 (mean
+# elimination half-life, multiple doses: 25.4 h with no other medications, 70.3 h with
+# valproate, healthy volunteers). Both read in copies of the label's text (recallguide.org
+# for 2.1, medlibrary.org for Table 14). The copy of Table 14 read stopped before its rows
+# for enzyme inducers: 12.6 h (multiple doses, with an inducer) is as a secondary source
+# quotes that row, and is the shortest, most cautious figure. Hence unchecked.
+LAMOTRIGINE_RESTART = RestartRule(
+    rule_id="lamotrigine-restart",
+    version="1",
+    source=(
+        "lamotrigine label 2.1 (restarting after more than 5 half-lives: initial dosing) "
+        "and 12.3 Table 14 (half-life 25.4 h alone, 70.3 h with valproate, multiple doses), "
+        "read in copies of the label; 12.6 h with an enzyme inducer from a secondary "
+        "quotation of Table 14, not read; the plan within 7 days is this table's choice"
+    ),
+    checked=False,
+    drugs=LAMOTRIGINE_TITRATION.drugs,
+    titration=LAMOTRIGINE_TITRATION,
+    half_life_hours=(
+        ("alone", Decimal("25.4")),
+        ("with valproate", Decimal("70.3")),
+        ("with an enzyme inducer", Decimal("12.6")),
     ),
 )
 

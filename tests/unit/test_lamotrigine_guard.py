@@ -3,6 +3,7 @@ unless overridden with a reason (clinical/monitoring.md, 'Lamotrigine')."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,9 +12,9 @@ import pytest
 
 from domain.dose import Dose
 from domain.errors import InvalidInput, NotPermittedAuthor, RuleViolation
-from domain.medication import DoseChanged
+from domain.medication import DoseChanged, MedicationStarted
 from domain.patient import PatientRecord
-from domain.rules.titration import LAMOTRIGINE_TITRATION, mg_per_day
+from domain.rules.titration import LAMOTRIGINE_RESTART, LAMOTRIGINE_TITRATION, mg_per_day
 from domain.vocabulary import DataClass, Frequency
 from tests.unit.builders import (
     PRESCRIBER,
@@ -357,3 +358,39 @@ def test_a_dose_change_stored_before_override_reasons_still_loads() -> None:
 
     assert loaded.override_reason is None
     assert loaded.summary() == "dose changed to 50 mg: week 3"
+
+
+# --- a restart after more than 5 half-lives (generated from the rule's regimens) -----------
+
+RESTART_CASES = [
+    (regimen, over) for regimen, _ in LAMOTRIGINE_RESTART.half_life_hours for over in (False, True)
+]
+
+
+@pytest.mark.parametrize(
+    ("regimen", "over"),
+    RESTART_CASES,
+    ids=[f"{r}-{'over' if o else 'at'}" for r, o in RESTART_CASES],
+)
+def test_a_restart_is_held_to_the_first_step_only_beyond_5_half_lives(
+    regimen: str, over: bool
+) -> None:
+    """Restarted exactly 5 half-lives after the stop, the previous dose may be resumed;
+    a minute later, a dose above the titration's first step is refused (naming `dose`)."""
+    with_ = {"with valproate": (DIVALPROEX,), "with an enzyme inducer": (CARBAMAZEPINE,)}
+    record, first = on_lamotrigine(90, with_=with_.get(regimen, ()))
+    stopped = days_ago(40)
+    record.stop_medication(PRESCRIBER, stopped, medication_id=first, reason="interrupted")
+    given(record)
+    at = (
+        stopped + LAMOTRIGINE_RESTART.gap(regimen) + (timedelta(minutes=1) if over else timedelta())
+    )
+    above = LAMOTRIGINE_RESTART.first_step(regimen) * 2
+    details = {**LAMOTRIGINE, "dose": mg(f"{above.normalize():f}")}
+    if over:
+        with refused(record, RuleViolation, field="dose") as info:
+            record.start_medication(PRESCRIBER, at, medication_id=uuid4(), **details)
+        assert "more than 5 half-lives" in str(info.value)
+    else:
+        record.start_medication(PRESCRIBER, at, medication_id=uuid4(), **details)
+        assert only_event(record, MedicationStarted).restarted_after is None

@@ -141,14 +141,59 @@ def _sooner_cases() -> list[Case]:
     return cases
 
 
+def _sooner_if_cases() -> list[Case]:
+    """A reason with a bound (an eGFR below 60, doses taken below 80%) is tried at the
+    bound (not sooner: "below" is strict) and just under it (sooner)."""
+    cases = []
+    for rule in MONITORING.schedules:
+        for index, phase in enumerate(rule.schedule):
+            for reason in phase.sooner_if:
+                if reason.below is None:
+                    continue
+                bound = reason.below
+                for value, expected in ((bound, False), (bound - _step(bound), True)):
+                    name = f"{rule.rule_id}-{reason.reason}-{value}".replace(" ", "-")
+                    cases.append(Case(name, "sooner-if", (rule, index, reason), value, expected))
+    return cases
+
+
+def _condition_cases() -> list[Case]:
+    """A row for a condition applies with a code under each of its ICD-10 prefixes, and
+    not with a code outside them."""
+    cases = []
+    for rule in MONITORING.schedules:
+        if rule.condition is None:
+            continue
+        for prefix in rule.condition.icd10:
+            code = prefix if len(prefix) >= 3 else f"{prefix}10"
+            cases.append(Case(f"{rule.rule_id}-{code}", "condition", rule, code, True))
+        cases.append(Case(f"{rule.rule_id}-F31.81", "condition", rule, "F31.81", False))
+    return cases
+
+
+def _restart_cases() -> list[Case]:
+    """A restart rule's gap, per regimen: a restart exactly its half-lives after the stop
+    re-titrates nothing, a minute later it does."""
+    cases = []
+    for rule in MONITORING.restarts:
+        for regimen, _ in rule.half_life_hours:
+            for minutes, expected in ((0, False), (1, True)):
+                name = f"{rule.rule_id}-{regimen}-{minutes}".replace(" ", "-")
+                cases.append(Case(name, "restart", (rule, regimen), minutes, expected))
+    return cases
+
+
 CASES = _stable_cases() + _age_cases() + _weight_cases() + _level_cases() + _gap_cases()
-CASES += _sooner_cases()
+CASES += _sooner_cases() + _sooner_if_cases() + _condition_cases() + _restart_cases()
 
 
 def test_every_threshold_row_of_the_table_has_cases() -> None:
     """The generator reaches every row that holds a threshold."""
     covered = {
-        c.rule[0].rule_id if c.kind in ("stable", "sooner") else c.rule.rule_id for c in CASES
+        c.rule[0].rule_id
+        if c.kind in ("stable", "sooner", "sooner-if", "restart")
+        else c.rule.rule_id
+        for c in CASES
     }
     expected = {r.rule_id for r in MONITORING.level_alerts}
     expected |= {r.rule_id for r in MONITORING.weight_gain}
@@ -161,7 +206,13 @@ def test_every_threshold_row_of_the_table_has_cases() -> None:
             expected.add(rule.rule_id)
         if any(p.sooner is not None for p in rule.schedule):
             expected.add(rule.rule_id)
+        if any(r.below is not None for p in rule.schedule for r in p.sooner_if):
+            expected.add(rule.rule_id)
+        if rule.condition is not None:
+            expected.add(rule.rule_id)
+    expected |= {r.rule_id for r in MONITORING.restarts}
     assert expected <= covered
+    assert {"lithium-ecg", "lamotrigine-restart"} <= covered
     assert {"lithium-level", "lithium-level-65-and-over", "clozapine-anc-mild"} <= covered
 
 
@@ -243,7 +294,68 @@ def _sooner(case: Case) -> bool:
     return bool(after) and after[0].title.endswith(f"({phase.sooner.label})")
 
 
+def _sooner_if(case: Case) -> bool:
+    """Whether a value at `case.value` (an eGFR, or the fraction of doses taken) recorded
+    before a phase's first occurrence makes the next one come sooner for its reason."""
+    rule, index, reason = case.rule
+    phase = rule.schedule[index]
+    patient = _patient_for(rule.population)
+    loinc = sorted(rule.need.loinc)[0]
+    chart = Chart()
+    medication = chart.start(_drug(rule.drugs))
+    for earlier in rule.schedule[:index]:
+        if earlier.until_stable is not None:
+            for day in (7, 14):
+                chart.lab(loinc, day, f"{earlier.until_stable.low}", earlier.until_stable.unit)
+    far = 3000
+    first = next(
+        i for i in chart.items(far, rule.rule_id, patient) if i.title.endswith(f"({phase.label})")
+    )
+    nominal = (first.due_by - at(0)).days - phase.late
+    if reason.reason == "renal decline":
+        chart.lab(sorted(reason.loinc)[0], nominal - 5, f"{case.value}", str(reason.unit))
+    else:
+        prescribed = 1000
+        chart.add(
+            "AdherenceRecorded",
+            nominal - 5,
+            medication_id=medication,
+            period_days=30,
+            doses_prescribed=prescribed,
+            doses_taken=int(case.value * prescribed),
+        )
+    chart.lab(loinc, nominal, f"{phase.until_stable.low if phase.until_stable else '0.7'}")
+    after = [i for i in chart.items(far, rule.rule_id, patient) if i.due_from > first.due_from]
+    return bool(after) and after[0].title.endswith(f"({reason.label})")
+
+
+def _condition(case: Case) -> bool:
+    rule: MonitoringRule = case.rule
+    chart = Chart()
+    chart.add("ConditionRecorded", -10, icd10=case.value, description="x", status="active")
+    chart.start(_drug(rule.drugs))
+    return bool(chart.items(1, rule.rule_id, _patient_for(rule.population)))
+
+
+def _restart(case: Case) -> bool:
+    """Whether a restart `case.value` minutes past the rule's gap puts a re-titration due
+    (with the regimen's co-medication taken throughout)."""
+    rule, regimen = case.rule
+    chart = Chart()
+    other = {"with valproate": "valproate", "with an enzyme inducer": "carbamazepine"}
+    if regimen in other:
+        chart.start((other[regimen], "0"), day=-30)
+    first = chart.start(_drug(Drugs("", rule.drugs.rxnorm, rule.drugs.names)))
+    chart.stop(first, 20)
+    gap = rule.gap(regimen).total_seconds() / 86400 + case.value / 1440
+    chart.start(_drug(Drugs("", rule.drugs.rxnorm, rule.drugs.names)), day=20 + gap)
+    return bool(chart.items(40, rule.rule_id))
+
+
 CHECKS = {
+    "restart": _restart,
+    "sooner-if": _sooner_if,
+    "condition": _condition,
     "sooner": _sooner,
     "stable": _stable,
     "age": _applies_at_age,

@@ -14,8 +14,10 @@ are days from the trigger and are defaults a clinic can configure by building it
     antidepressants.py      every antidepressant (the suicidality warning)
     substance_use.py        buprenorphine, naloxone with OUD treatment, naltrexone
     combinations.py         drug combinations, citalopram's QT limits, PDMP checks
+    restarts.py             re-titration after a restart (lamotrigine, titration.py's rule)
     v1/                     rule version 1, frozen, to rebuild answers of view layouts 1-2
-    table.py                `MONITORING`, the default table of all of them
+    table.py                `MONITORING`, the default table of all of them (layout 4), and
+                            `MONITORING_V3`, layout 3's, without the rows layout 4 added
     engine.py               `monitoring_picture`, with facts.py, due.py and thresholds.py
 """
 

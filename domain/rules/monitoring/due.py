@@ -14,9 +14,12 @@ from domain.history import MedicationCourse
 from domain.rules.care import DueItem, Fact, PatientContext, end_of_day, positions
 from domain.rules.monitoring.facts import (
     _awaits,
+    _conditions,
     _level,
     _number,
     _satisfies,
+    _sooner_awaits,
+    _sooner_because,
     _status,
     _targets,
     _triggers,
@@ -47,7 +50,11 @@ def _scheduled(
     the rule before the clinic had a zone (kept for replays of reads answered under it).
     `resumed_from`: the earlier course this one continues (rule.resumes_within), whose
     start the monitoring is counted from; what fell due before this course began was the
-    earlier course's."""
+    earlier course's. A row for a condition (rule.condition) makes nothing unless the
+    record holds it."""
+    conditions = _conditions(rule.condition, facts) if rule.condition is not None else []
+    if rule.condition is not None and not conditions:
+        return []
     anchors = [
         fact
         for trigger, fact in _triggers(med)
@@ -57,14 +64,20 @@ def _scheduled(
     targets = _targets(facts, med.medication_id) if _own_target(rule) else []
     # Read: the course, every fact that could meet the need, and the patient's details
     # when the row is for an age or a sex.
-    inputs = positions([*med.course_facts, *meeting, *targets])
+    inputs = positions([*med.course_facts, *meeting, *targets, *conditions])
     if resumed_from is not None:
         inputs |= positions(resumed_from.course_facts)
     awaits = _awaits(rule.need)
+    if rule.condition is not None:
+        awaits |= {DataClass.CARE_PLAN}
+    for phase in rule.schedule:
+        for sooner in phase.sooner_if:
+            awaits |= _sooner_awaits(sooner)
+    why: list[Fact] = []
     if rule.population != EVERYONE:
         inputs |= patient.sources
         awaits |= {DataClass.DEMOGRAPHICS}
-    items = []
+    series_of = []
     for index, anchor in enumerate(anchors):
         # A later trigger of the same row replaces what this one had not yet opened.
         ends = [a.at for a in anchors[index + 1 : index + 2]]
@@ -77,11 +90,18 @@ def _scheduled(
         series = sorted(
             (
                 o
-                for o in _occurrences(rule, at, start, end, now, meeting, targets)
+                for o in _occurrences(
+                    rule, at, start, end, now, meeting, targets, (facts, med, why)
+                )
                 if resumed_from is None or o.due_by >= med.started.at
             ),
             key=lambda o: o.due_from,
         )
+        series_of.append((anchor, series))
+    # What made an occurrence sooner (an interacting drug, a low eGFR...) was read too.
+    inputs |= positions(why)
+    items = []
+    for anchor, series in series_of:
         met = _met(series, meeting)
         for position, occurrence in enumerate(series):
             met_at = met.get(position)
@@ -114,6 +134,7 @@ def _occurrences(
     now: datetime,
     results: Sequence[Fact],
     targets: Sequence[Fact] = (),
+    record: tuple[Sequence[Fact], MedicationCourse, list[Fact]] | None = None,
 ) -> list[_Occurrence]:
     """What a trigger makes due: everything opened by `now`, then the next one; nothing
     that would open after `end` (a stop, a switch, the next trigger of the row)."""
@@ -133,7 +154,7 @@ def _occurrences(
             if last is None:
                 nominal = base + days(phase.day)
             else:
-                step, label = _step(phase, last, results)
+                step, label = _step(phase, last, results, record)
                 nominal = last + days(step)
             if phase.until is not None and nominal > start + days(phase.until):
                 break
@@ -157,10 +178,17 @@ def _occurrences(
     return series
 
 
-def _step(phase: Phase, last: datetime, results: Sequence[Fact]) -> tuple[int, str]:
+def _step(
+    phase: Phase,
+    last: datetime,
+    results: Sequence[Fact],
+    record: tuple[Sequence[Fact], MedicationCourse, list[Fact]] | None = None,
+) -> tuple[int, str]:
     """The days to a repeating phase's next occurrence after the one due at `last`, and
     its label: `phase.sooner`'s when the latest result by then (within its window) was at
-    or above its level."""
+    or above its level, else the first of `phase.sooner_if` the record shows by then
+    (the fact that shows it is added to `record`'s list, what the item was computed
+    from)."""
     sooner = phase.sooner
     if sooner is not None:
         taken = [r for r in results if r.at <= last + days(phase.late)]
@@ -168,6 +196,13 @@ def _step(phase: Phase, last: datetime, results: Sequence[Fact]) -> tuple[int, s
         value = _level(latest.payload, sooner.unit) if latest is not None else None
         if value is not None and value >= sooner.at_or_above:
             return sooner.every, sooner.label
+    if record is not None:
+        facts, med, why = record
+        for reason in phase.sooner_if:
+            found = _sooner_because(reason, facts, med, last + days(phase.late))
+            if found is not None:
+                why.append(found)
+                return reason.every, reason.label
     return phase.every or 0, phase.label
 
 

@@ -7,7 +7,8 @@ opened plus the next upcoming item; a stop or switch ends it (what was already d
 and a new trigger of the same row (a dose change) replaces what its predecessor had not yet
 opened. Thresholds on results raise alerts or reviews (lithium toxicity, weight gain on an
 antipsychotic, rash on lamotrigine); rules across medications raise alerts for
-combinations and dose risks, and prescription-monitoring checks fall due (combinations.py).
+combinations and dose risks, and prescription-monitoring checks fall due (combinations.py);
+a restart after a long gap puts a re-titration due (restarts.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from domain.rules.monitoring.combinations import (
     pdmp_items,
 )
 from domain.rules.monitoring.due import _scheduled
+from domain.rules.monitoring.restarts import restart_items
 from domain.rules.monitoring.rows import MonitoringRule, MonitoringTable, days
 from domain.rules.monitoring.table import MONITORING
 from domain.rules.monitoring.thresholds import (
@@ -76,6 +78,8 @@ def monitoring_picture(
         items, alerts = items + risk_items, alerts + risk_alerts
     for check in table.checks:
         items += pdmp_items(check, ordered, medications, now)
+    for restart in table.restarts:
+        items += restart_items(restart, ordered, medications, now, zone)
     items.sort(key=lambda i: (i.due_by, i.key))
     alerts.sort(key=lambda a: (a.raised_at, a.key))
     return items, alerts

@@ -9,12 +9,18 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from domain.careplan import LevelTargetSet, NeutropeniaPathwayRecorded, PregnancyStatusRecorded
-from domain.history import MedicationCourse
+from domain.careplan import (
+    ConditionRecorded,
+    LevelTargetSet,
+    NeutropeniaPathwayRecorded,
+    PregnancyStatusRecorded,
+)
+from domain.history import MedicationCourse, medication_courses
 from domain.lab_units import ANALYTES, canonical
 from domain.labs import LabResulted
 from domain.measures import QuestionnaireAnswered, VitalsRecorded
 from domain.medication import (
+    AdherenceRecorded,
     EvaluationRecorded,
     MedicationReassessed,
     MedicationStarted,
@@ -24,7 +30,7 @@ from domain.medication import (
 from domain.messaging import MessageSent
 from domain.record import kinds
 from domain.rules.care import DueStatus, Fact, classes_of
-from domain.rules.monitoring.rows import Need, Trigger
+from domain.rules.monitoring.rows import Need, RecordedCondition, SoonerIf, Trigger, days
 from domain.therapy import SessionAttended
 from domain.vocabulary import TREATING_ROLES, DataClass
 
@@ -194,3 +200,74 @@ def _pathway_records(facts: Sequence[Fact], before: Fact) -> list[Fact]:
         for f in facts
         if f.kind == NeutropeniaPathwayRecorded.__name__ and f.position < before.position
     ]
+
+
+def _conditions(condition: RecordedCondition, facts: Sequence[Fact]) -> list[Fact]:
+    """The records of the condition's codes whose latest status is active (empty when the
+    record holds none)."""
+    latest: dict[str, Fact] = {}
+    for fact in facts:
+        code = str(fact.payload.get("icd10", ""))
+        if fact.kind == ConditionRecorded.__name__ and condition.matches(code):
+            latest[code.upper()] = fact
+    return [f for f in latest.values() if f.payload.get("status", "active") == "active"]
+
+
+def _sooner_because(
+    sooner: SoonerIf, facts: Sequence[Fact], med: MedicationCourse, by: datetime
+) -> Fact | None:
+    """The fact that makes an occurrence whose window ends at `by` come sooner, if any."""
+    known = [f for f in facts if f.at <= by]
+    if sooner.reason == "interacting drug" and sooner.drugs is not None:
+        for course in medication_courses(known).values():
+            during = course.stopped_at is None or course.stopped_at > by
+            other = course.medication_id != med.medication_id
+            if during and other and sooner.drugs.match(course.drug, course.rxnorm):
+                return course.started
+        return None
+    if sooner.reason == "renal decline" and sooner.below is not None:
+        results = [
+            f
+            for f in known
+            if f.kind == LabResulted.__name__
+            and f.payload.get("loinc") in sooner.loinc
+            and f.payload.get("final", True) is not False
+            and sooner.unit is not None
+            and _level(f.payload, sooner.unit) is not None
+        ]
+        latest = max(results, key=lambda f: f.at, default=None)
+        value = _level(latest.payload, str(sooner.unit)) if latest is not None else None
+        return latest if value is not None and value < sooner.below else None
+    if sooner.reason == "poor adherence" and sooner.below is not None:
+        since = by - days(sooner.within_days or 0)
+        records = [
+            f
+            for f in known
+            if f.kind == AdherenceRecorded.__name__
+            and str(f.payload.get("medication_id")) == med.medication_id
+            and f.at >= since
+        ]
+        latest = max(records, key=lambda f: f.at, default=None)
+        if latest is None:
+            return None
+        prescribed = _number(latest.payload.get("doses_prescribed"))
+        doses = _number(latest.payload.get("doses_taken"))
+        if not prescribed or doses is None:
+            return None
+        return latest if doses / prescribed < sooner.below else None
+    if sooner.reason == "pregnancy":
+        statuses = [f for f in known if f.kind == PregnancyStatusRecorded.__name__]
+        latest = max(statuses, key=lambda f: (f.at, f.position), default=None)
+        return latest if latest is not None and latest.payload.get("status") == "pregnant" else None
+    return None
+
+
+def _sooner_awaits(sooner: SoonerIf) -> frozenset[DataClass]:
+    """The classes of the events that would make an occurrence come sooner."""
+    if sooner.reason == "interacting drug":
+        return classes_of(MedicationStarted, MedicationSwitched)
+    if sooner.reason == "renal decline":
+        return classes_of(LabResulted)
+    if sooner.reason == "poor adherence":
+        return classes_of(AdherenceRecorded)
+    return classes_of(PregnancyStatusRecorded)

@@ -41,7 +41,9 @@ from domain.rules.monitoring.rows import (
     Need,
     Phase,
     Population,
+    RecordedCondition,
     Sooner,
+    SoonerIf,
     Stable,
     StatusAlertRule,
     words,
@@ -112,6 +114,20 @@ def _valproate(rule_id: str, need: Need, *schedule: Phase, **more: Any) -> Monit
     return MonitoringRule(rule_id, "1", VALPROATE, ON_START, need, schedule, PRESCRIBER, **more)
 
 
+# Drugs that raise lithium levels (by name: no RxNorm codes were checked).
+LITHIUM_INTERACTING = Drugs(
+    "NSAID, ACE inhibitor, angiotensin II antagonist or thiazide",
+    frozenset(),
+    words(
+        "ibuprofen naproxen diclofenac celecoxib meloxicam indomethacin indometacin ketorolac "
+        "etoricoxib piroxicam etodolac nabumetone ketoprofen mefenamic "
+        "lisinopril enalapril ramipril captopril perindopril benazepril quinapril fosinopril "
+        "trandolapril losartan valsartan candesartan irbesartan olmesartan telmisartan "
+        "hydrochlorothiazide chlorthalidone chlortalidone bendroflumethiazide indapamide "
+        "metolazone chlorothiazide"
+    ),
+)
+
 MAY_BECOME_PREGNANT = Population(could_become_pregnant=True)
 LITHIUM_TARGET = Stable(Decimal("0.6"), Decimal("0.8"), 2, "mmol/L", own_target=True)
 UNDER_65 = Population(under_age=65, unknown_age=False)
@@ -119,10 +135,12 @@ AGED_65_AND_OVER = Population(at_least_age=65)
 _LEVEL = _lab("lithium level (trough, 12 h after the dose)", LITHIUM_LEVEL)
 
 
-def _lithium_level(rule_id: str, later: Phase, population: Population) -> MonitoringRule:
+def _lithium_level(
+    rule_id: str, later: Phase, population: Population, version: str = "2", **more: Any
+) -> MonitoringRule:
     return MonitoringRule(
         rule_id,
-        "2",
+        version,
         LITHIUM,
         ON_START_OR_DOSE_CHANGE,
         _LEVEL,
@@ -132,12 +150,15 @@ def _lithium_level(rule_id: str, later: Phase, population: Population) -> Monito
             later,
         ),
         PRESCRIBER,
-        LITHIUM_LEVEL_SOURCE,
+        more.pop("source", LITHIUM_LEVEL_SOURCE),
         population=population,
+        **more,
     )
 
 
-LITHIUM_SCHEDULES: tuple[MonitoringRule, ...] = (
+# The rows of view layout 3 (projections.role_views): kept as they were, so that answers
+# given with them replay to their bytes. Layout 4's are LITHIUM_SCHEDULES, below.
+LITHIUM_SCHEDULES_V3: tuple[MonitoringRule, ...] = (
     _lithium("lithium-renal", _lab("eGFR / U&E", RENAL), BASELINE, SIX_MONTHLY),
     _lithium("lithium-thyroid", _lab("thyroid function (TSH)", THYROID), BASELINE, SIX_MONTHLY),
     _lithium("lithium-calcium", _lab("calcium", CALCIUM), BASELINE, SIX_MONTHLY),
@@ -170,6 +191,86 @@ LITHIUM_SCHEDULES: tuple[MonitoringRule, ...] = (
         Phase(91, every=91, early=14, late=14, after="previous", label="3-monthly (65 and over)"),
         AGED_65_AND_OVER,
     ),
+)
+
+# After the first year, at least 3-monthly (SPS) for the reasons the record can show: the
+# level of 0.8 or more (above), then an interacting drug taken, an eGFR below 60, poor
+# adherence, pregnancy. eGFR below 60 mL/min/1.73 m2 (CKD stage G3a and worse) stands for
+# SPS's "falling eGFR"; adherence below 80% of prescribed doses over the latest record
+# (within 91 days) for "poor adherence": both this table's definitions, not the source's.
+LITHIUM_SOONER_SOURCE = (
+    LITHIUM_SPS + "; the eGFR and adherence thresholds are this table's (house) definitions"
+)
+EGFR = frozenset({"98979-8", "62238-1", "33914-3"})
+LITHIUM_SOONER = (
+    SoonerIf(91, "interacting drug", "3-monthly (interacting drug)", drugs=LITHIUM_INTERACTING),
+    SoonerIf(
+        91,
+        "renal decline",
+        "3-monthly (eGFR below 60)",
+        below=Decimal("60"),
+        unit="mL/min/{1.73_m2}",
+        loinc=EGFR,
+    ),
+    SoonerIf(
+        91,
+        "poor adherence",
+        "3-monthly (poor adherence)",
+        below=Decimal("0.8"),
+        within_days=91,
+    ),
+    SoonerIf(91, "pregnancy", "3-monthly (pregnancy)"),
+)
+LITHIUM_LEVEL_AFTER_YEAR_1 = _lithium_level(
+    "lithium-level",
+    Phase(
+        182,
+        every=182,
+        early=14,
+        late=14,
+        after="previous",
+        label="6-monthly",
+        sooner=Sooner(91, Decimal("0.8"), "mmol/L", "3-monthly (last level 0.8 or more)"),
+        sooner_if=LITHIUM_SOONER,
+    ),
+    UNDER_65,
+    version="3",
+    source=LITHIUM_LEVEL_SOURCE + "; " + LITHIUM_SOONER_SOURCE,
+    checked=False,
+)
+
+# Baseline ECG before lithium with cardiovascular disease or risk factors: the record's
+# active conditions (ConditionRecorded, by the treating team or primary care) in ICD-10
+# I00-I99 (diseases of the circulatory system, hypertension among them), E10-E14
+# (diabetes), E78 (disorders of lipoprotein metabolism), E66 (obesity), F17 (nicotine
+# dependence), Z82.4 (family history of ischaemic heart disease). The risk factors are
+# this table's list: the sources name none.
+CARDIOVASCULAR = RecordedCondition(
+    "cardiovascular disease or risk factors",
+    ("I", "E10", "E11", "E12", "E13", "E14", "E78", "E66", "F17", "Z82.4"),
+)
+# LOINC 11524-6 "EKG study", 34534-8 "12 lead EKG panel", 8601-7 "EKG impression" (the US
+# Core clinical test codes value set and a FHIR example observation, read).
+ECG = frozenset({"11524-6", "34534-8", "8601-7"})
+LITHIUM_ECG_SOURCE = (
+    "NICE CKS, Bipolar disorder: how should I monitor someone taking lithium (cks.nhs.uk, "
+    "no longer maintained; citing NCCMH 2006 and NPSA 2009): with a risk factor for, or "
+    "existing, cardiovascular disease, an ECG before treatment begins; SPS lithium "
+    "monitoring and NICE CG185 not read; the conditions that count are this table's"
+)
+LITHIUM_ECG = _lithium(
+    "lithium-ecg",
+    _lab("baseline ECG (cardiovascular disease or risk factors)", ECG),
+    BASELINE,
+    source=LITHIUM_ECG_SOURCE,
+    checked=False,
+    condition=CARDIOVASCULAR,
+)
+
+LITHIUM_SCHEDULES: tuple[MonitoringRule, ...] = (
+    *(r for r in LITHIUM_SCHEDULES_V3 if r.rule_id != "lithium-level"),
+    LITHIUM_LEVEL_AFTER_YEAR_1,
+    LITHIUM_ECG,
 )
 
 VALPROATE_SCHEDULES: tuple[MonitoringRule, ...] = (
@@ -239,20 +340,6 @@ LITHIUM_TOXICITY = LevelAlertRule(
     "lithium level at or above 1.5 mmol/L: toxicity",
     PRESCRIBER_AND_THERAPIST,
     LITHIUM_TOXICITY_SOURCE,
-)
-
-# Drugs that raise lithium levels (by name: no RxNorm codes were checked).
-LITHIUM_INTERACTING = Drugs(
-    "NSAID, ACE inhibitor, angiotensin II antagonist or thiazide",
-    frozenset(),
-    words(
-        "ibuprofen naproxen diclofenac celecoxib meloxicam indomethacin indometacin ketorolac "
-        "etoricoxib piroxicam etodolac nabumetone ketoprofen mefenamic "
-        "lisinopril enalapril ramipril captopril perindopril benazepril quinapril fosinopril "
-        "trandolapril losartan valsartan candesartan irbesartan olmesartan telmisartan "
-        "hydrochlorothiazide chlorthalidone chlortalidone bendroflumethiazide indapamide "
-        "metolazone chlorothiazide"
-    ),
 )
 
 LITHIUM_INTERACTION = InteractionRule(

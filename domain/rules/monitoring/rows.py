@@ -87,6 +87,41 @@ class Sooner:
     label: str
 
 
+SoonerReason = Literal["interacting drug", "renal decline", "poor adherence", "pregnancy"]
+
+
+@dataclass(frozen=True)
+class SoonerIf:
+    """A repeating phase's shorter interval for what the record shows by an occurrence's
+    window end (lithium after year 1, SPS: at least 3-monthly with interacting drugs,
+    renal decline, poor adherence, pregnancy): "interacting drug", a course of `drugs`
+    taken then; "renal decline", the latest eGFR (`loinc`) below `below` `unit`;
+    "poor adherence", the latest adherence record of the course within `within_days`
+    with doses taken below `below` (a fraction) of those prescribed; "pregnancy", the
+    latest pregnancy status "pregnant"."""
+
+    every: int
+    reason: SoonerReason
+    label: str
+    below: Decimal | None = None
+    unit: str | None = None
+    loinc: frozenset[str] = frozenset()
+    drugs: Drugs | None = None
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordedCondition:
+    """A row applies only when the record holds an active condition (ConditionRecorded,
+    its latest status for the code) whose ICD-10 code starts with one of `icd10`."""
+
+    label: str
+    icd10: tuple[str, ...]
+
+    def matches(self, code: str) -> bool:
+        return code.upper().startswith(self.icd10)
+
+
 @dataclass(frozen=True)
 class Phase:
     """Occurrences at `day` after the phase's reference, then every `every` days while the
@@ -104,6 +139,7 @@ class Phase:
     until_stable: Stable | None = None
     label: str = ""
     sooner: Sooner | None = None
+    sooner_if: tuple[SoonerIf, ...] = ()
 
     def __post_init__(self) -> None:
         if self.every is not None and self.every <= 0:
@@ -185,6 +221,9 @@ class MonitoringRule:
     # continues its monitoring (counted from the earlier start); after a longer gap the
     # monitoring restarts as new (clozapine: 30 days).
     resumes_within: int | None = None
+    # Only for patients whose record holds this condition (lithium's baseline ECG with
+    # cardiovascular disease or risk factors).
+    condition: RecordedCondition | None = None
 
     @property
     def ref(self) -> RuleRef:
@@ -353,6 +392,9 @@ class MonitoringTable:
     combinations: tuple[Any, ...] = ()
     dose_alerts: tuple[Any, ...] = ()
     checks: tuple[Any, ...] = ()
+    # Restarts that re-titrate (domain/rules/titration.py's RestartRule): lamotrigine
+    # after more than 5 half-lives off.
+    restarts: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [ref.rule_id for ref in self.refs()]
@@ -364,5 +406,5 @@ class MonitoringTable:
         rows: list[Any] = [*self.schedules, *self.weight_gain]
         rows += [*self.level_alerts, *self.effect_alerts]
         rows += [*self.interactions, *self.status_alerts]
-        rows += [*self.combinations, *self.dose_alerts, *self.checks]
+        rows += [*self.combinations, *self.dose_alerts, *self.checks, *self.restarts]
         return [row.ref for row in rows]

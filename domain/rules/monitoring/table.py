@@ -17,6 +17,7 @@ from domain.rules.monitoring.mood_stabilizers import (
     LITHIUM_INTERACTION,
     LITHIUM_PREGNANCY,
     LITHIUM_SCHEDULES,
+    LITHIUM_SCHEDULES_V3,
     LITHIUM_TOXICITY,
     VALPROATE_ABOVE_RANGE,
     VALPROATE_PREGNANCY,
@@ -28,9 +29,9 @@ from domain.rules.monitoring.substance_use import (
     NALTREXONE_SCHEDULES,
     OUD_SCHEDULES,
 )
+from domain.rules.titration import LAMOTRIGINE_RESTART
 
-SCHEDULES: tuple[MonitoringRule, ...] = (
-    *LITHIUM_SCHEDULES,
+_OTHER_SCHEDULES: tuple[MonitoringRule, ...] = (
     *VALPROATE_SCHEDULES,
     *SGA_SCHEDULES,
     *CLOZAPINE_SCHEDULES,
@@ -41,6 +42,7 @@ SCHEDULES: tuple[MonitoringRule, ...] = (
     *OUD_SCHEDULES,
     *NALTREXONE_SCHEDULES,
 )
+SCHEDULES: tuple[MonitoringRule, ...] = (*LITHIUM_SCHEDULES, *_OTHER_SCHEDULES)
 
 MONITORING = MonitoringTable(
     SCHEDULES,
@@ -52,4 +54,21 @@ MONITORING = MonitoringTable(
     combinations=COMBINATIONS,
     dose_alerts=DOSE_RISKS,
     checks=PDMP_CHECKS,
+    restarts=(LAMOTRIGINE_RESTART,),
+)
+
+# The table of view layout 3 (projections.role_views): without the rows layout 4 added
+# (lithium's baseline ECG, its sooner levels after year 1 for interacting drugs, renal
+# decline, poor adherence and pregnancy, lamotrigine's re-titration on a restart), so
+# that answers given with it replay to their bytes.
+MONITORING_V3 = MonitoringTable(
+    (*LITHIUM_SCHEDULES_V3, *_OTHER_SCHEDULES),
+    weight_gain=MONITORING.weight_gain,
+    level_alerts=MONITORING.level_alerts,
+    effect_alerts=MONITORING.effect_alerts,
+    interactions=MONITORING.interactions,
+    status_alerts=MONITORING.status_alerts,
+    combinations=MONITORING.combinations,
+    dose_alerts=MONITORING.dose_alerts,
+    checks=MONITORING.checks,
 )
