@@ -127,8 +127,9 @@ def _paged(shown: list[EventRow], page: Page) -> tuple[list[EventRow], dict[str,
 # answers replay to their bytes; 4: as 3, with the rows of the rule audit's last lithium
 # and lamotrigine items (a baseline ECG with cardiovascular disease or risk factors;
 # 3-monthly levels after year 1 with interacting drugs, renal decline, poor adherence or
-# pregnancy; lamotrigine re-titrated after a restart); format 3 keeps the table without
-# them (domain.rules.monitoring.table.MONITORING_V3).
+# pregnancy; lamotrigine re-titrated after a restart; lamotrigine with an estrogen-containing
+# contraceptive); format 3 keeps the table without them
+# (domain.rules.monitoring.table.MONITORING_V3).
 VIEW_FORMAT = 4
 REASSESSMENT_FORMAT = 3
 

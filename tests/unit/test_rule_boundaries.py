@@ -1,6 +1,7 @@
 """Boundary cases generated from the monitoring table's rows: every threshold a row holds
 (a stable range, an age, a weight gain, a level alert's band, the gap after which a
-course restarts its monitoring) is tried at, just inside and just outside its bound, so
+course restarts its monitoring, the overlap of a combination's two courses) is tried at,
+just inside and just outside its bound, so
 that moving a bound or making it exclusive fails a case. The rows are discovered from
 `MONITORING`, not listed by hand: a row added to any table is tried the same way."""
 
@@ -183,8 +184,19 @@ def _restart_cases() -> list[Case]:
     return cases
 
 
+def _overlap_cases() -> list[Case]:
+    """A combination's two courses: the second started exactly when the first stopped is
+    not taken with it, a minute before it is."""
+    cases = []
+    for rule in MONITORING.combinations:
+        for minutes, expected in ((0, False), (-1, True)):
+            cases.append(Case(f"{rule.rule_id}-{minutes}", "overlap", rule, minutes, expected))
+    return cases
+
+
 CASES = _stable_cases() + _age_cases() + _weight_cases() + _level_cases() + _gap_cases()
 CASES += _sooner_cases() + _sooner_if_cases() + _condition_cases() + _restart_cases()
+CASES += _overlap_cases()
 
 
 def test_every_threshold_row_of_the_table_has_cases() -> None:
@@ -211,8 +223,9 @@ def test_every_threshold_row_of_the_table_has_cases() -> None:
         if rule.condition is not None:
             expected.add(rule.rule_id)
     expected |= {r.rule_id for r in MONITORING.restarts}
+    expected |= {r.rule_id for r in MONITORING.combinations}
     assert expected <= covered
-    assert {"lithium-ecg", "lamotrigine-restart"} <= covered
+    assert {"lithium-ecg", "lamotrigine-restart", "lamotrigine-estrogen-contraceptive"} <= covered
     assert {"lithium-level", "lithium-level-65-and-over", "clozapine-anc-mild"} <= covered
 
 
@@ -352,7 +365,19 @@ def _restart(case: Case) -> bool:
     return bool(chart.items(40, rule.rule_id))
 
 
+def _overlap(case: Case) -> bool:
+    """Whether the combination alerts with its second drug started `case.value` minutes
+    after the first drug's stop."""
+    rule = case.rule
+    chart = Chart()
+    first = chart.start(_drug(rule.first))
+    chart.stop(first, 20)
+    chart.start(_drug(rule.second), day=20 + case.value / 1440)
+    return any(a.rule.rule_id == rule.rule_id for a in chart.picture(40)[1])
+
+
 CHECKS = {
+    "overlap": _overlap,
     "restart": _restart,
     "sooner-if": _sooner_if,
     "condition": _condition,

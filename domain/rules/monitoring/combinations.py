@@ -1,7 +1,8 @@
 """Rules across a patient's medications and record, as rows like the rest of the table:
 
     CombinationRule     two medications taken together raise an alert (an opioid with a
-                        CNS depressant; serotonin-syndrome combinations)
+                        CNS depressant; serotonin-syndrome combinations; lamotrigine with
+                        an estrogen-containing contraceptive)
     DoseRiskRule        a daily dose above a limit (a lower one from an age on), or the
                         drug taken with a risk condition recorded, raises an alert and an
                         ECG item (citalopram and the QT interval)
@@ -46,6 +47,7 @@ from domain.rules.care import Alert, DueItem, Fact, PatientContext, RuleRef, cla
 from domain.rules.dose_ranges import MASS_IN_MG, daily_amount
 from domain.rules.monitoring.codes import (
     BUPRENORPHINE,
+    LAMOTRIGINE,
     LITHIUM,
     PRESCRIBER,
     SSRIS_AND_SNRIS,
@@ -115,6 +117,13 @@ SEROTONERGIC = Drugs(
     ),
 )
 CITALOPRAM = Drugs("citalopram", frozenset({"2556"}), frozenset({"citalopram"}))
+# Contraceptives with ethinylestradiol, the estrogen of the label's study (30 mcg with
+# 150 mcg levonorgestrel), by name ("ethinyl estradiol/levonorgestrel", "ethinylestradiol
+# and norethindrone"): a progestin-only product (norethindrone 0.35 mg) is not one, nor
+# estradiol alone. No RxNorm codes: a product's own code is not its ingredient's.
+ESTROGEN_CONTRACEPTIVES = Drugs(
+    "estrogen-containing contraceptive", frozenset(), words("ethinyl ethinylestradiol")
+)
 # Controlled substances a PDMP check is for: benzodiazepines, stimulants, buprenorphine,
 # Z-drugs.
 CONTROLLED = Drugs(
@@ -146,6 +155,19 @@ CITALOPRAM_QT_SOURCE = (
     "FDA Drug Safety Communication 2011-08-24 (revised 2012-03-28): citalopram no more than "
     "40 mg/day, 20 mg/day over 60; higher risk with heart disease, hypokalaemia, "
     "hypomagnesaemia (read in secondary reports only, not the communication or the label)"
+)
+LAMOTRIGINE_ESTROGEN_SOURCE = (
+    "lamotrigine label, Table 13 (Established and Other Potentially Significant Drug "
+    "Interactions; an older label, read at http://www.druglib.com/druginfo/lamotrigine/"
+    "interactions_overdosage_contraindications/): estrogen-containing oral contraceptives "
+    "(30 mcg ethinylestradiol, 150 mcg levonorgestrel) decrease lamotrigine levels about "
+    "50%; current label's Highlights (read in the prescriberpoint.com copy of set "
+    "ccb33cd0, https://prescriberpoint.com/therapies/lamotrigine-ccb33cd): adjustments to "
+    "maintenance doses will be necessary in most patients starting or stopping "
+    "estrogen-containing oral contraceptives (2.1, 5.7); the pill-free week's rise, about "
+    "2-fold by its end (Epsylam DT prescribing information, drug interactions, read at "
+    "https://www.mims.com/malaysia/drug/info/epsylam%20dt/drug-interactions); section 2.1's "
+    "own text not read"
 )
 PDMP_SOURCE = (
     "state PDMP mandates (NAMSDL and PDMP TTAC summaries, e.g. Arizona: at the start of a "
@@ -262,6 +284,23 @@ COMBINATIONS: tuple[CombinationRule, ...] = (
         checked=False,
     ),
 )
+
+# Added in view layout 4 (layout 3 keeps `COMBINATIONS` without it, so that its answers
+# replay to their bytes). Not an inducer for the titration (domain/rules/titration.py):
+# the label as read changes the maintenance dose, not the escalation.
+LAMOTRIGINE_ESTROGEN = CombinationRule(
+    "lamotrigine-estrogen-contraceptive",
+    "1",
+    LAMOTRIGINE,
+    ESTROGEN_CONTRACEPTIVES,
+    "moderate",
+    "lamotrigine levels fall by about half with an estrogen-containing contraceptive and "
+    "rise again off it (about 2-fold by the end of a pill-free week); most patients "
+    "starting or stopping one need the lamotrigine maintenance dose adjusted",
+    PRESCRIBER,
+    LAMOTRIGINE_ESTROGEN_SOURCE,
+)
+COMBINATIONS_V4: tuple[CombinationRule, ...] = (*COMBINATIONS, LAMOTRIGINE_ESTROGEN)
 
 CITALOPRAM_QT = DoseRiskRule(
     "citalopram-qt",

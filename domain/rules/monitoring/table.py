@@ -11,7 +11,12 @@ from domain.rules.monitoring.antipsychotics import (
     SGA_SCHEDULES,
     SGA_WEIGHT_GAIN,
 )
-from domain.rules.monitoring.combinations import COMBINATIONS, DOSE_RISKS, PDMP_CHECKS
+from domain.rules.monitoring.combinations import (
+    COMBINATIONS,
+    COMBINATIONS_V4,
+    DOSE_RISKS,
+    PDMP_CHECKS,
+)
 from domain.rules.monitoring.mood_stabilizers import (
     LAMOTRIGINE_RASH,
     LITHIUM_INTERACTION,
@@ -51,7 +56,7 @@ MONITORING = MonitoringTable(
     effect_alerts=(LAMOTRIGINE_RASH,),
     interactions=(LITHIUM_INTERACTION,),
     status_alerts=(LITHIUM_PREGNANCY, VALPROATE_PREGNANCY),
-    combinations=COMBINATIONS,
+    combinations=COMBINATIONS_V4,
     dose_alerts=DOSE_RISKS,
     checks=PDMP_CHECKS,
     restarts=(LAMOTRIGINE_RESTART,),
@@ -59,8 +64,9 @@ MONITORING = MonitoringTable(
 
 # The table of view layout 3 (projections.role_views): without the rows layout 4 added
 # (lithium's baseline ECG, its sooner levels after year 1 for interacting drugs, renal
-# decline, poor adherence and pregnancy, lamotrigine's re-titration on a restart), so
-# that answers given with it replay to their bytes.
+# decline, poor adherence and pregnancy, lamotrigine's re-titration on a restart, the
+# alert for lamotrigine with an estrogen-containing contraceptive), so that answers given
+# with it replay to their bytes.
 MONITORING_V3 = MonitoringTable(
     (*LITHIUM_SCHEDULES_V3, *_OTHER_SCHEDULES),
     weight_gain=MONITORING.weight_gain,
@@ -68,7 +74,7 @@ MONITORING_V3 = MonitoringTable(
     effect_alerts=MONITORING.effect_alerts,
     interactions=MONITORING.interactions,
     status_alerts=MONITORING.status_alerts,
-    combinations=MONITORING.combinations,
+    combinations=COMBINATIONS,
     dose_alerts=MONITORING.dose_alerts,
     checks=MONITORING.checks,
 )
