@@ -488,6 +488,16 @@ class SQLiteIndexView(IndexView):
 
     # --- queries ------------------------------------------------------------------------
 
+    def record_version(self, patient_id: UUID) -> int:
+        found = (
+            self._reader()
+            .execute(
+                "SELECT MAX(version) FROM record_events WHERE patient_id = ?", (str(patient_id),)
+            )
+            .fetchone()
+        )
+        return int(found[0] or 0)
+
     def patient_events(
         self, patient_id: UUID, up_to: int | None = None, kinds: frozenset[str] | None = None
     ) -> list[EventRow]:

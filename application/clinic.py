@@ -126,6 +126,11 @@ class Clinic(Application[UUID]):
         """The global log position of the newest stored event (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
+    def record_version(self, patient_id: UUID) -> int:
+        """The version of the patient's record as the store holds it (0: no such record)."""
+        last = self.recorder.select_events(patient_id, desc=True, limit=1)
+        return last[0].originator_version if last else 0
+
     def all_events(self, start: int = 1, batch: int = 500) -> Iterator[tuple[int, DomainEvent]]:
         """Every stored event in log order, with its position."""
         while True:

@@ -168,6 +168,15 @@ class Reader:
         target = max(request.min_position or 0, request.as_of or 0)
         if target and not self.index.wait_for(target):
             raise IndexBehind(f"the index has not reached position {target} yet")
+        # A change to the patient's own record (a removal from the care team above all)
+        # counts from the very next read, as a revocation does: when the store holds a
+        # version of the record the index has not reached, the read waits until it has
+        # (the log's head covers it). Others' writes, access records among them, never hold
+        # a read up.
+        if self.clinic.record_version(request.patient_id) > self.index.view.record_version(
+            request.patient_id
+        ) and not self.index.wait_for(head := self.clinic.position()):
+            raise IndexBehind(f"the index has not reached position {head} yet")
         # Who may read is decided by the team, the consents and the time of this moment,
         # whatever the read looks back at: a revoked, expired or not-yet-started consent, or
         # a team one has left, never opens anything again. `as_of` only chooses which

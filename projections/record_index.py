@@ -254,6 +254,10 @@ class IndexView(TrackingRecorder):
         """Refused sign-ins, oldest first."""
 
     @abstractmethod
+    def record_version(self, patient_id: UUID) -> int:
+        """The newest version of the patient's record the index holds (0: none)."""
+
+    @abstractmethod
     def patient_events(
         self, patient_id: UUID, up_to: int | None = None, kinds: frozenset[str] | None = None
     ) -> list[EventRow]:

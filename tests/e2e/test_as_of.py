@@ -5,8 +5,14 @@ reproduces a past decision, and it discloses nothing new to anyone else."""
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+from uuid import UUID
+
+from bootstrap import bootstrap_services
+from bootstrap.settings import Settings
 from domain.audit import AccessRecorded
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, add_users, api_over
 from tests.e2e.test_api_records import post
 from tests.e2e.test_consent_views import add_member, get, grant, last_position, shared_record
 
@@ -99,3 +105,41 @@ def test_the_treating_team_looks_back_and_compliance_replays_it_exactly(api: Api
     ]
     assert record.reflected_position == earlier
     assert record.team_position is not None and record.team_position > earlier
+
+
+def test_a_removal_counts_from_the_very_next_read_however_far_the_index_has_got(
+    tmp_path: Path, password_hash: str
+) -> None:
+    """The index is kept by another process here (index_worker=worker), so it lags every
+    write until that worker runs: a clinician removed from the team must not read on the
+    team the index still shows. Their next read waits for the index to reach the removal,
+    and is then refused; it is never answered from the team as it stood."""
+    services = bootstrap_services(Settings(data_dir=tmp_path / "data", index_worker="worker"))
+    add_users(services, password_hash)
+    index = services.reader.index
+    with api_over(services) as api:
+        patient, _ = shared_record(api)
+        add_member(api, patient, "other.therapist@test", "therapist", "Elsewhere Clinic")
+        index.catch_up()  # the worker's turn: the new member is on the team it shows
+        on_team = get(api, "other.therapist@test", f"/patients/{patient}/view")
+        assert on_team.status_code == 200, on_team.text
+        index.catch_up()
+        removed = post(
+            api,
+            "therapist@test",
+            f"/patients/{patient}/team-members/other.therapist@test/removal",
+            {"reason": "care transferred back"},
+        )
+        assert removed.status_code == 200, removed.text
+        assert index.view.record_version(UUID(patient)) < services.clinic.record_version(
+            UUID(patient)
+        )
+        # The worker comes round a moment later; the read asked for meanwhile waits for it.
+        worker = threading.Timer(0.5, index.catch_up)
+        worker.start()
+        try:
+            after = get(api, "other.therapist@test", f"/patients/{patient}/view")
+        finally:
+            worker.join()
+        assert after.status_code == 403, after.text
+        assert "sertraline" not in after.text
