@@ -403,24 +403,21 @@ class Reader:
         )
         rows = self.index.view.patient_events(event.patient_id, up_to=event.reflected_position)
         consents = self.consents(event.patient_id, event.consents_version)
+        directory = (
+            self.clinic.directory(event.directory_version)
+            if event.directory_version is not None
+            else None
+        )
+        zone = ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None
         if event.view == BOARD_ITEMS:
             # The board as the rows up to the recorded position leave it: what the stored
             # board held when it was read, whatever it holds now.
-            directory_then = (
-                self.clinic.directory(event.directory_version)
-                if event.directory_version is not None
-                else None
-            )
             board = role_views.board_in(
-                event.patient_id,
-                rows,
-                event.clinical_time,
-                ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
-                event.view_format,
+                event.patient_id, rows, event.clinical_time, zone, event.view_format
             )
             if not rows or board is None:
                 raise denied(event.patient_id, "no such patient (as far as the index has got)")
-            decision = self._decide(request, rows, consents, event.clinical_time, directory_then)
+            decision = self._decide(request, rows, consents, event.clinical_time, directory)
             prepared = self._prepared_board(
                 request,
                 board,
@@ -428,7 +425,7 @@ class Reader:
                 event.consents_version,
                 event.reflected_position,
                 event.clinical_time,
-                directory_then,
+                directory,
                 event.clinic_timezone,
             )
             return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)
@@ -436,11 +433,6 @@ class Reader:
         if event.team_position is not None:
             team_rows = self.index.view.patient_events(event.patient_id, up_to=event.team_position)
             team = (team_rows, event.team_position)
-        directory = (
-            self.clinic.directory(event.directory_version)
-            if event.directory_version is not None
-            else None
-        )
         prepared = self._build(
             request,
             rows,
@@ -451,6 +443,6 @@ class Reader:
             directory,
             team,
             event.view_format,
-            zone=ZoneInfo(event.clinic_timezone) if event.clinic_timezone is not None else None,
+            zone=zone,
         )
         return Replay(access_id, event.response_sha256, prepared.sha256, prepared.body)

@@ -79,11 +79,7 @@ class PatientBoard:
 def item_json(i: BoardItem) -> str:
     """One item as the store keeps it (each in its own row: a read takes only the items
     open at its time)."""
-    return json.dumps(_item_dict(i), sort_keys=True, separators=(",", ":"))
-
-
-def _item_dict(i: BoardItem) -> dict[str, Any]:
-    return {
+    found = {
         "section": i.section,
         "key": i.key,
         "shown": i.shown,
@@ -94,6 +90,7 @@ def _item_dict(i: BoardItem) -> dict[str, Any]:
         "due_from": i.due_from.isoformat() if i.due_from else None,
         "due_by": i.due_by.isoformat() if i.due_by else None,
     }
+    return json.dumps(found, sort_keys=True, separators=(",", ":"))
 
 
 def item_of(text: str) -> BoardItem:
@@ -199,22 +196,10 @@ def board_of(
     return PatientBoard(patient_id, last.position, last.version, horizon, tuple(items))
 
 
-def _rule(r: Any) -> dict[str, Any]:
-    return {"id": r.rule_id, "version": r.version, "source": r.source, "checked": r.checked}
-
-
 def _of_due(d: DueItem, by_position: dict[int, EventRow]) -> BoardItem:
     source = care.provenance(d, by_position)
-    shown = {
-        "key": d.key,
-        "kind": d.kind,
-        "title": d.title,
-        "for_roles": [r.value for r in d.for_roles],
-        "due_from": d.due_from.isoformat(),
-        "due_by": d.due_by.isoformat(),
-        "met_at": None,
-        "rule": _rule(d.rule),
-    }
+    # As the care views render it, its status apart (read at each reading time).
+    shown = {k: v for k, v in care.due_json(d).items() if k != "status"}
     return BoardItem(
         "due",
         d.key,
@@ -229,20 +214,10 @@ def _of_due(d: DueItem, by_position: dict[int, EventRow]) -> BoardItem:
 
 def _of_alert(a: Alert, by_position: dict[int, EventRow]) -> BoardItem:
     source = care.provenance(a, by_position)
-    shown = {
-        "key": a.key,
-        "severity": a.severity,
-        "title": a.title,
-        "for_roles": [r.value for r in a.for_roles],
-        "raised_at": a.raised_at.isoformat(),
-        "closed_at": None,
-        "open": True,
-        "rule": _rule(a.rule),
-    }
     return BoardItem(
         "alert",
         a.key,
-        shown,
+        care.alert_json(a),
         _policy(source.rows),
         tuple(sorted(c.value for c in a.awaits)),
         roles=tuple(r.value for r in a.for_roles),

@@ -633,41 +633,9 @@ CARE_KINDS = {
 }
 
 
-def _due(d: Any) -> dict[str, Any]:
-    return {
-        "key": d.key,
-        "kind": d.kind,
-        "title": d.title,
-        "for_roles": [r.value for r in d.for_roles],
-        "due_from": d.due_from.isoformat(),
-        "due_by": d.due_by.isoformat(),
-        "status": d.status,
-        "met_at": d.met_at.isoformat() if d.met_at else None,
-        "rule": {
-            "id": d.rule.rule_id,
-            "version": d.rule.version,
-            "source": d.rule.source,
-            "checked": d.rule.checked,
-        },
-    }
-
-
-def _alert(a: Any) -> dict[str, Any]:
-    return {
-        "key": a.key,
-        "severity": a.severity,
-        "title": a.title,
-        "for_roles": [r.value for r in a.for_roles],
-        "raised_at": a.raised_at.isoformat(),
-        "closed_at": a.closed_at.isoformat() if a.closed_at else None,
-        "open": a.open,
-        "rule": {
-            "id": a.rule.rule_id,
-            "version": a.rule.version,
-            "source": a.rule.source,
-            "checked": a.rule.checked,
-        },
-    }
+# How a due item and an alert are rendered in an answer (projections.care).
+_due = care.due_json
+_alert = care.alert_json
 
 
 MEDICATION_KINDS = kinds(

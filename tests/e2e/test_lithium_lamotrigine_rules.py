@@ -38,30 +38,7 @@ def condition(api: Api, patient: str, icd10: str, description: str, days_ago: fl
 
 def ecg(api: Api, patient: str, days_ago: float) -> None:
     """An ECG reported as text (LOINC 11524-6, EKG study), on an order of its own."""
-    made = post(
-        api,
-        "prescriber@test",
-        f"/patients/{patient}/lab-orders",
-        {
-            "loinc": "11524-6",
-            "test_name": "ECG",
-            "reason": "before lithium",
-            "clinical_time": ago(days=days_ago + 0.01),
-        },
-    )
-    assert made.status_code == 201, made.text
-    recorded = post(
-        api,
-        "prescriber@test",
-        f"/patients/{patient}/lab-orders/{made.json()['created_id']}/results",
-        {
-            "loinc": "11524-6",
-            "test_name": "ECG",
-            "value_text": "sinus rhythm, normal intervals",
-            "clinical_time": ago(days=days_ago),
-        },
-    )
-    assert recorded.status_code == 201, recorded.text
+    lab(api, patient, "11524-6", days_ago=days_ago, value_text="sinus rhythm, normal intervals")
 
 
 # --- lithium: baseline ECG ------------------------------------------------------------------

@@ -64,8 +64,16 @@ def stop(api: Api, patient: str, medication: str, days_ago: float) -> None:
     assert stopped.status_code in {200, 201}, stopped.text
 
 
-def lab(api: Api, patient: str, loinc: str, value: str, unit: str, days_ago: float = 1) -> None:
-    """A result on an order of its own, taken `days_ago`."""
+def lab(
+    api: Api,
+    patient: str,
+    loinc: str,
+    value: str | None = None,
+    unit: str | None = None,
+    days_ago: float = 1,
+    value_text: str | None = None,
+) -> None:
+    """A result on an order of its own, taken `days_ago`: a value in a unit, or a text."""
     made = post(
         api,
         "prescriber@test",
@@ -85,8 +93,8 @@ def lab(api: Api, patient: str, loinc: str, value: str, unit: str, days_ago: flo
         {
             "loinc": loinc,
             "test_name": "test",
-            "value": value,
-            "unit": unit,
+            **({"value_text": value_text} if value_text is not None else {}),
+            **({"value": value, "unit": unit} if value is not None else {}),
             "clinical_time": ago(days=days_ago),
         },
     )

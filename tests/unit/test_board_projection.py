@@ -6,8 +6,9 @@ board item: due, overdue, alert, missed session, waiting message."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,7 +27,14 @@ from domain.patient import PatientRecord
 from domain.record import RecordEvent
 from domain.vocabulary import Modality, SessionMode
 from projections import role_views
-from projections.board import PatientBoard, board_of, status_at
+from projections.board import (
+    HORIZON,
+    PLAUSIBLE_UNTIL,
+    PatientBoard,
+    board_of,
+    horizon_of,
+    status_at,
+)
 from projections.care import board_entry
 from projections.record_index import EventRow, RecordIndex, event_row
 from tests.unit.builders import PRESCRIBER, SYSTEM, THERAPIST, demographics
@@ -240,11 +248,6 @@ def test_with_a_cipher_key_the_stored_board_holds_no_patient_text(tmp_path: Path
 def test_a_clock_gone_wrong_does_not_run_the_board_out_to_year_9999() -> None:
     """A row stored with a time near the last representable date (a broken clock) still
     counts as a fact, but the horizon stays bounded and the board is computed."""
-    import dataclasses
-    from datetime import UTC
-
-    from projections.board import HORIZON, PLAUSIBLE_UNTIL, horizon_of
-
     rows = rows_of(history([("lithium", 1), ("note", 2)]))
     wrong = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
     rows[-1] = dataclasses.replace(rows[-1], clinical_time=wrong, recorded_at=wrong)
