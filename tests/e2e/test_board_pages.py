@@ -13,6 +13,13 @@ from tests.e2e.test_api_records import post
 from tests.e2e.test_coordination import PHQ9_SEVERE, ago, board, patient_with_team
 
 
+def accesses_since(api: Api, position: int) -> list[Any]:
+    """The access records after `position`, once the index has them: a board's access
+    records are in the store before it answers; the index follows."""
+    assert api.services.reader.index.wait_for(api.position())
+    return [a for a in api.services.reader.index.view.accesses() if a.position > position]
+
+
 def alert(api: Api, patient: str) -> None:
     post(
         api,
@@ -63,9 +70,7 @@ def test_each_patient_on_a_page_is_one_board_items_read_and_nothing_else(api: Ap
         message(api, p)
     before = api.position()
     page = board(api, "therapist@test", limit=2)
-    # The page's access records are in the store before it answers; the index follows.
-    assert api.services.reader.index.wait_for(api.position())
-    new = [a for a in api.services.reader.index.view.accesses() if a.position > before]
+    new = accesses_since(api, before)
     assert sorted(str(a.patient_id) for a in new) == sorted(
         p["patient_id"] for p in page["patients"]
     )
@@ -102,7 +107,7 @@ def test_a_board_read_replays_to_its_bytes_after_the_stored_board_changes(api: A
     before = api.position()
     shown = board(api, "therapist@test")
     assert [p["patient_id"] for p in shown["patients"]] == [patient]
-    (record,) = [a for a in api.services.reader.index.view.accesses() if a.position > before]
+    (record,) = accesses_since(api, before)
     # The stored board changes: the alert is answered, a message waits.
     post(
         api,
