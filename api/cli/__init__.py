@@ -57,7 +57,7 @@ app.add_typer(keys_app, name="keys")
 directory_app = typer.Typer(help="The directory of consent recipients.", no_args_is_help=True)
 app.add_typer(directory_app, name="directory")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line is never broken mid-path
 CLI_ACTOR = Actor.system("cli")
 
 
