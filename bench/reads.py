@@ -10,6 +10,7 @@ Just this bench: `python -m bench.reads`."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import statistics
@@ -80,16 +81,39 @@ def fill(services: Services) -> list[UUID]:
     return ids
 
 
-async def read_all(services: Services, patients: list[UUID]) -> list[float]:
+class Pauses:
+    """The time the garbage collector takes while the reads run (a stop of the whole
+    process, so a read it falls in is that much slower)."""
+
+    def __init__(self) -> None:
+        self.ms = 0.0
+        self.count = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.ms += (time.perf_counter() - self._started) * 1000
+            self.count += 1
+
+
+async def read_all(services: Services, patients: list[UUID]) -> dict[str, list[float]]:
+    """Each read timed whole, and in its two parts: the decision, build and hash (prepare)
+    and the access record's durable append."""
     reader, writer = services.reader, services.writer
     viewer = Viewer(THERAPIST.user_id, Role.THERAPIST, THERAPIST.organisation)
-    timings = []
+    timings: dict[str, list[float]] = {"read": [], "prepare": [], "append": []}
     for _ in range(READS):
         request = ReadRequest(viewer, random.choice(patients), "view")
         started = time.perf_counter()
         prepared = reader.prepare(request)
+        built = time.perf_counter()
         await writer.append(access_record(request, prepared, THERAPIST))
-        timings.append((time.perf_counter() - started) * 1000)
+        done = time.perf_counter()
+        timings["read"].append((done - started) * 1000)
+        timings["prepare"].append((built - started) * 1000)
+        timings["append"].append((done - built) * 1000)
     return timings
 
 
@@ -103,9 +127,19 @@ def measure(cipher: bool) -> tuple[float, float]:
             f"{', encrypted at rest' if cipher else ', no cipher key'}"
         )
         patients = fill(services)
-        timings = asyncio.run(read_all(services, patients))
-        cuts = statistics.quantiles(timings, n=100)
+        os.sync()  # the fill's writeback is done before the first read is timed
+        pauses = Pauses()
+        gc.callbacks.append(pauses)
+        try:
+            timings = asyncio.run(read_all(services, patients))
+        finally:
+            gc.callbacks.remove(pauses)
+        cuts = statistics.quantiles(timings["read"], n=100)
         print(f"  {READS} reads: p50 {cuts[49]:.2f} ms, p99 {cuts[98]:.2f} ms (goal p99 <= 10 ms)")
+        for part in ("prepare", "append"):
+            each = statistics.quantiles(timings[part], n=100)
+            print(f"    {part}: p50 {each[49]:.2f} ms, p99 {each[98]:.2f} ms")
+        print(f"    garbage collection: {pauses.count} pauses, {pauses.ms:.0f} ms in all")
         services.close()
         return cuts[49], cuts[98]
 
