@@ -12,8 +12,9 @@ emergency. The access record keeps all of them, so a replay rebuilds the very sa
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -150,6 +151,44 @@ class AuditedReads:
         return AuditedAnswer(
             prepared.body, record.id, receipt.position, prepared.decision.basis, prepared.classes
         )
+
+    async def read_listing(
+        self, requests: Sequence[ReadRequest], actor: Actor
+    ) -> list[AuditedAnswer | None]:
+        """`read(..., listing=True)` for each of a listing's candidates (a board page, the
+        patients sharing with a reader), in order: None where the policy refuses, which is
+        the listing working and is not recorded. Each answer is decided, built and hashed
+        as `read` does, all of them in one worker thread one after another (a hop per
+        patient, each racing the others for the GIL, cost more than the reads), and their
+        access records go into one group commit, each stored before anything is answered."""
+
+        def prepare_all() -> list[PreparedRead | None]:
+            found: list[PreparedRead | None] = []
+            for request in requests:
+                try:
+                    found.append(self._prepare(request, None))
+                except AccessDenied:
+                    found.append(None)
+            return found
+
+        prepared = await to_thread.run_sync(prepare_all)
+        records = [
+            None if p is None else access_record(r, p, actor)
+            for r, p in zip(requests, prepared, strict=True)
+        ]
+        receipts = await asyncio.gather(
+            *(self.writer.append(record) for record in records if record is not None)
+        )
+        answers: list[AuditedAnswer | None] = []
+        stored = iter(receipts)
+        for p, record in zip(prepared, records, strict=True):
+            if p is None or record is None:
+                answers.append(None)
+                continue
+            answers.append(
+                AuditedAnswer(p.body, record.id, next(stored).position, p.decision.basis, p.classes)
+            )
+        return answers
 
     def read_now(
         self, request: ReadRequest, actor: Actor, *, bases: Iterable[Basis] | None = None

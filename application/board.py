@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-import anyio
 from anyio import to_thread
 from pydantic import BaseModel
 
 from application.reading import BOARD_ITEMS, ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
-from domain.errors import AccessDenied, InvalidInput
+from domain.errors import InvalidInput
 from domain.events import now
 from domain.users import User
 
@@ -163,23 +162,17 @@ async def board(
         )
     )
     page, more = found[:size], len(found) > size
-    answers: list[BoardPatient | None] = [None] * len(page)
-
-    async def read(n: int, pid: UUID) -> None:
-        request = ReadRequest(
-            viewer, pid, BOARD_ITEMS, Purpose.TREATMENT, min_position=min_position
-        )
-        try:
-            answer = await services.reads.read(request, user.actor, listing=True)
-        except AccessDenied:
-            return  # on the team in a role that may not see this: not on my board
-        answers[n] = entry_for(pid, answer.json(), user, filters)
-
-    # The page's reads side by side: each is still decided, built, hashed and recorded by
-    # the one audited read, and their access records share the writer's group commits.
-    async with anyio.create_task_group() as group:
-        for n, (_urgency, pid) in enumerate(page):
-            group.start_soon(read, n, pid)
+    # Each patient on the page is read, and recorded, by the one audited read; one whose
+    # team role may not see this is not on my board.
+    requests = [
+        ReadRequest(viewer, pid, BOARD_ITEMS, Purpose.TREATMENT, min_position=min_position)
+        for _urgency, pid in page
+    ]
+    answered = await services.reads.read_listing(requests, user.actor)
+    answers = [
+        None if answer is None else entry_for(r.patient_id, answer.json(), user, filters)
+        for r, answer in zip(requests, answered, strict=True)
+    ]
     patients = [e for e in answers if e is not None and _has_work(e)]
     totals = {
         key: sum(len(getattr(p, key)) for p in patients)

@@ -36,7 +36,7 @@ from domain.directory import (
     RecipientDirectory,
     check_may_keep_directory,
 )
-from domain.errors import AccessDenied, NotPermittedAuthor, RuleViolation
+from domain.errors import NotPermittedAuthor, RuleViolation
 from domain.events import Actor, now
 from domain.record import refused_fields
 from domain.users import User
@@ -198,12 +198,15 @@ async def unresolved_consents(services: Services, user: User) -> list[Unresolved
     viewer = viewer_of(user)
     caseload = await to_thread.run_sync(services.reader.index.view.caseload, user.email)
     found: list[UnresolvedConsent] = []
-    for patient_id, _role in caseload:
-        request = ReadRequest(viewer, patient_id, "consent-list", Purpose.TREATMENT)
-        try:
-            answer = await services.reads.read(request, user.actor, listing=True)
-        except AccessDenied:
+    requests = [
+        ReadRequest(viewer, patient_id, "consent-list", Purpose.TREATMENT)
+        for patient_id, _role in caseload
+    ]
+    answers = await services.reads.read_listing(requests, user.actor)
+    for request, answer in zip(requests, answers, strict=True):
+        if answer is None:
             continue
+        patient_id = request.patient_id
         given: list[dict[str, Any]] = answer.json().get("given") or []
         found.extend(
             UnresolvedConsent(

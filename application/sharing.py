@@ -9,7 +9,6 @@ from anyio import to_thread
 from application.reading import ReadRequest, viewer_of
 from application.services import Services
 from domain.consent import Purpose
-from domain.errors import AccessDenied
 from domain.users import User
 
 
@@ -17,13 +16,15 @@ async def shared_with(services: Services, user: User, purpose: Purpose) -> list[
     """Each patient whose record this user may read for `purpose`; each listing is a
     recorded read of that patient's summary. (It asks every patient: fine for a practice;
     an index of consents by recipient would be needed at scale.)"""
+    patients = await to_thread.run_sync(services.reader.index.view.patients)
+    reads = [ReadRequest(viewer_of(user), pid, "summary", purpose) for pid in patients]
     entries = []
-    for patient_id in await to_thread.run_sync(services.reader.index.view.patients):
-        read = ReadRequest(viewer_of(user), patient_id, "summary", purpose)
-        try:
-            body = (await services.reads.read(read, user.actor, listing=True)).json()
-        except AccessDenied:
+    for patient_id, answer in zip(
+        patients, await services.reads.read_listing(reads, user.actor), strict=True
+    ):
+        if answer is None:
             continue
+        body = answer.json()
         name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"
         entries.append({"patient_id": patient_id, "name": name, "classes": body["classes"]})
     return entries
