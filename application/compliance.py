@@ -13,7 +13,7 @@ from anyio import to_thread
 from pydantic import BaseModel
 
 from application.audited import review_target
-from application.reading import viewer_of
+from application.reading import PAGED_KINDS, viewer_of
 from application.services import Services
 from domain.access import check_auditor
 from domain.errors import NotFound
@@ -142,12 +142,18 @@ def _public(row: AccessRow) -> AccessPublic:
     return AccessPublic.model_validate(row, from_attributes=True)
 
 
+def _what(view: str) -> str:
+    """A view kind as the accounting names it: a paged kind as the kind it pages."""
+    paged = PAGED_KINDS.get(view)
+    return view if paged is None else f"{paged} (one page)"
+
+
 def _disclosure(row: AccessRow) -> Disclosure:
     return Disclosure(
         date=row.at,
         recipient=row.user_id,
         recipient_organisation=row.organisation,
-        description=f"{row.view} of the record: {', '.join(row.classes) or 'nothing'}",
+        description=f"{_what(row.view)} of the record: {', '.join(row.classes) or 'nothing'}",
         purpose=row.purpose,
         basis=row.basis,
         access_id=row.access_id,

@@ -127,6 +127,10 @@ def team_from(rows: list[EventRow]) -> dict[str, Membership]:
     return care_team(facts_of(r for r in rows if r.kind in TEAM_KINDS))
 
 
+# The largest log position a store can hold (SQLite's and PostgreSQL's 64-bit integer).
+MAX_POSITION = 2**63 - 1
+
+
 def check_page(request: ReadRequest) -> None:
     """A page is asked of a paged kind only, within the bounds (InvalidInput naming
     `limit` or `before`)."""
@@ -137,8 +141,8 @@ def check_page(request: ReadRequest) -> None:
         raise InvalidInput.single("limit", f"the {request.kind} view is not paged")
     if not 1 <= page.size <= role_views.PAGE_MAX:
         raise InvalidInput.single("limit", f"must be between 1 and {role_views.PAGE_MAX}")
-    if page.before is not None and page.before < 1:
-        raise InvalidInput.single("before", "must be a log position (1 or more)")
+    if page.before is not None and not 1 <= page.before <= MAX_POSITION:
+        raise InvalidInput.single("before", f"must be a log position (1 to {MAX_POSITION})")
 
 
 class Reader:

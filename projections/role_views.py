@@ -70,6 +70,7 @@ KINDS = (
     "events-page",
     "scored-outcomes",
     "board-items",
+    "view-page",
 )
 # "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
 # was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
@@ -90,7 +91,10 @@ CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
 # first, the entries before a log position (`Page.before`; None: the newest), at most
 # `Page.size` of them. The answer's `page` says which page it is and where the next (older)
 # one starts, and the access record keeps both, so a replay rebuilds the very page.
-PAGED_KINDS = {"timeline-page": "timeline", "events-page": "events"}
+# "view-page" (added for paged views) is "view" with its timeline one page at a time, so a
+# role view's size is bounded whatever the history's length; "view" keeps its builder for
+# the replays of reads answered with it.
+PAGED_KINDS = {"timeline-page": "timeline", "events-page": "events", "view-page": "view"}
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
 

@@ -103,6 +103,7 @@ OPERATION = {
     "consent-list": "consents",
     "timeline-page": "timeline",
     "events-page": "events",
+    "view-page": "view",
     SCORED_OUTCOMES: "outcomes",
 }
 Before = Annotated[
@@ -169,7 +170,11 @@ PAGED = f" Newest first, {PAGE_DEFAULT} at a time: `page.next_before` names the 
 
 for _path, _kind, _summary in (
     ("", "summary", "The patient's summary as this user may see it."),
-    ("/view", "view", "The role's view of the patient: the sections its work needs."),
+    (
+        "/view",
+        "view-page",
+        "The role's view of the patient: the sections its work needs, its timeline" + PAGED,
+    ),
     ("/timeline", "timeline-page", "The events this user may see." + PAGED),
     ("/events", "events-page", "The events this user may see, with their payloads." + PAGED),
     (
@@ -209,6 +214,6 @@ async def break_the_glass(
     """Emergency read without consent (42 CFR 2.51): recorded at once with its reason and
     put on the compliance review queue."""
     request = ReadRequest(
-        viewer_of(user), patient_id, "view", Purpose.TREATMENT, body.reason, None, None
+        viewer_of(user), patient_id, "view-page", Purpose.TREATMENT, body.reason, None, None
     )
     return answer(await services.reads.read(request, user.actor))

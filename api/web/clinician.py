@@ -49,7 +49,7 @@ from api.web.pages import render
 from api.web.routing import PageRoute
 from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
-from application.reading import CARE_ITEMS, SCORED_OUTCOMES, ReadRequest, default_purpose
+from application.reading import CARE_ITEMS, SCORED_OUTCOMES, Page, ReadRequest, default_purpose
 from application.recording import record
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
@@ -179,17 +179,32 @@ async def patient_page(
     state: FormState | None = None,
     status: int = 200,
     flash: str | None = None,
+    before: int | None = None,
 ) -> HTMLResponse:
-    """Read the patient through the policy (each read recorded) and show what came back."""
+    """Read the patient through the policy (each read recorded) and show what came back:
+    the view with one page of its timeline, newest first (the entries before log position
+    `before`, or the newest)."""
     viewer = viewer_of(user)
     try:
         view = await read(
             services,
             user,
-            ReadRequest(viewer, patient_id, "view", purpose, emergency_reason, min_position),
+            ReadRequest(
+                viewer,
+                patient_id,
+                "view-page",
+                purpose,
+                emergency_reason,
+                min_position,
+                page=Page(before),
+            ),
         )
     except AccessDenied:
         return denied_page(request, services, user, str(patient_id), purpose)
+    except InvalidInput as exc:  # the timeline page asked for
+        return problem_page(
+            request, services, user, 422, "No such page", f"The timeline page asked for: {exc}"
+        )
     except IndexBehind:
         return problem_page(
             request,
@@ -298,6 +313,7 @@ async def patient(
     purpose: str | None = None,
     min_position: str | None = None,
     done: str | None = None,
+    before: str | None = None,
 ) -> HTMLResponse:
     chosen = purpose_for(user, purpose)
     found = parse_id(patient_id)
@@ -312,7 +328,16 @@ async def patient(
         chosen,
         position_for(services, min_position),
         flash=action.done if action else None,
+        before=page_start(before),
     )
+
+
+def page_start(before: str | None) -> int | None:
+    """The timeline page a link asks for: None for the newest; what names no log position
+    is 0, which the read refuses as it refuses any page out of bounds."""
+    if before is None or before == "":
+        return None
+    return int(before) if before.isdigit() else 0
 
 
 @router.post("/patients/{patient_id}/forms/{action_name}", response_model=None)

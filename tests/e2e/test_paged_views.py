@@ -1,5 +1,6 @@
-"""The timeline and the events come a page at a time, newest first, paged by log position;
-the access record names the page it disclosed and a replay rebuilds that very page."""
+"""The timeline and the events come a page at a time, newest first, paged by log position,
+and so does the role view's timeline (its size bounded whatever the history's length); the
+access record names the page it disclosed and a replay rebuilds that very page."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def access_record(api: Api, answer: Any) -> AccessRecorded:
     return event
 
 
-@pytest.mark.parametrize("route", ["timeline", "events"])
+@pytest.mark.parametrize("route", ["timeline", "events", "view"])
 def test_the_pages_run_newest_first_and_cover_the_record_once(
     api: Api, long_record: str, route: str
 ) -> None:
@@ -78,7 +79,24 @@ def test_a_page_is_recorded_with_only_its_classes_and_replays_exactly(
     assert {e["kind"] for e in first.json()["entries"]} == {"ProgressNoteWritten"}
     assert [c.value for c in record.classes] == first.json()["classes"]
     assert "demographics" not in first.json()["classes"]
-    second = page(api, long_record, limit=5, before=first.json()["page"]["next_before"])
+    pages_replay_exactly(api, long_record, "timeline", first)
+
+
+def test_the_role_views_page_is_recorded_and_replays_exactly(api: Api, long_record: str) -> None:
+    """The view's sections (the patient, the team) are there on every page; its timeline
+    is the page's alone."""
+    first = page(api, long_record, "view", limit=5)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    record = access_record(api, first)
+    assert (record.page_before, record.page_size, record.view) == (None, 5, "view-page")
+    assert body["patient"]["mrn"] and body["team"]
+    assert len(body["entries"]) == 5 and "demographics" in body["classes"]
+    pages_replay_exactly(api, long_record, "view", first)
+
+
+def pages_replay_exactly(api: Api, long_record: str, route: str, first: Any) -> None:
+    second = page(api, long_record, route, limit=5, before=first.json()["page"]["next_before"])
     assert access_record(api, second).page_before == first.json()["page"]["next_before"]
     for answer in (first, second):
         replay = api.client.get(
@@ -95,15 +113,18 @@ def test_a_page_is_recorded_with_only_its_classes_and_replays_exactly(
         ({"limit": 0}, "limit"),
         ({"limit": 501}, "limit"),
         ({"before": 0}, "before"),
+        ({"before": 2**63}, "before"),  # past any log position a store can hold
+        ({"before": 10**40}, "before"),
         ({"limit": "many"}, "limit"),
     ],
 )
+@pytest.mark.parametrize("route", ["timeline", "view"])
 def test_a_page_out_of_bounds_is_refused_naming_the_field_and_appends_nothing(
-    api: Api, params: dict[str, Any], field: str
+    api: Api, params: dict[str, Any], field: str, route: str
 ) -> None:
     patient = patient_with_team(api)
     before = api.position()
-    answer = page(api, patient, **params)
+    answer = page(api, patient, route, **params)
     assert answer.status_code == 422, answer.text
     assert field in {f["field"].split(".")[-1] for f in answer.json()["fields"]}
     assert appended_since(api.services.clinic, before) == []

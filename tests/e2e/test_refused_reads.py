@@ -36,8 +36,8 @@ def test_a_refused_read_is_recorded_and_the_caller_sees_the_same_refusal_either_
     )
     after = refused(api, user_id="pcp@test")[len(before) :]
     assert [(r["patient_id"], r["view"], r["role"]) for r in after] == [
-        (patient, "view", "primary-care"),
-        (made_up, "view", "primary-care"),
+        (patient, "view-page", "primary-care"),
+        (made_up, "view-page", "primary-care"),
     ]
     assert all(r["why"] and r["at"] for r in after)
     assert "no consent in force" in after[0]["why"]

@@ -220,7 +220,7 @@ def test_the_patient_page_draws_instrument_trends_with_bands_and_the_dose_timeli
     assert "Tolerating 25 mg; nausea mild and settling." in words  # a reason
     assert "low libido and delayed orgasm" in words  # a side effect
     assert "Sertraline side effects: she may stop it herself" in words  # waiting handoff
-    assert "Timeline" in words and "registered Ava Moreno" in words
+    assert "Timeline" in words and "Older entries" in words  # her newest page of entries
 
 
 def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
@@ -233,7 +233,7 @@ def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
         "events",
         "medications",
         "scored-outcomes",
-        "view",
+        "view-page",
     ]
     assert {a.basis for a in new} == {"treating-team"}
     assert web.clinical_since(before) == []
@@ -242,6 +242,56 @@ def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
     web.page(f"/patients/{AVA}")
     again = [a for a in web.accesses(patient_id=AVA) if a.position > before]
     assert len(again) == 5  # every view, every time
+
+
+def timeline_versions(page: str) -> list[int]:
+    """The record versions in the patient page's timeline table, top to bottom."""
+    section = page.split('id="timeline"', 1)[1].split("</table>", 1)[0]
+    return [
+        int(v) for v in re.findall(r"<tr(?: class=\"entered-in-error\")?><td>(\d+)</td>", section)
+    ]
+
+
+def test_the_patient_pages_timeline_comes_a_page_at_a_time_each_page_recorded(web: Web) -> None:
+    """Newest first, 50 entries at a time, 'Older entries' to the next page until the
+    registration; each page's access record names the page it showed."""
+    web.sign_in("therapist@demo")
+    path, pages, seen = f"/patients/{AVA}", 0, []
+    while True:
+        before = web.position()
+        page = web.page(path)
+        versions = timeline_versions(page)
+        assert versions == sorted(versions, reverse=True) and 0 < len(versions) <= 50
+        (mine,) = [
+            a
+            for a in web.accesses(patient_id=AVA, user_id="therapist@demo")
+            if a.position > before and a.view == "view-page"
+        ]
+        (recorded,) = web.services.clinic.events.get(mine.access_id)
+        assert recorded.page_size == 50
+        asked = int(path.split("before=")[1]) if "before=" in path else None
+        assert recorded.page_before == asked
+        seen += versions
+        pages += 1
+        older = re.search(r'href="([^"]*before=\d+)#timeline">Older entries', page)
+        if older is None:
+            break
+        path = html.unescape(older.group(1))
+    assert pages >= 2 and seen == sorted(set(seen), reverse=True)
+    assert "registered Ava Moreno" in text_of(page) and "Newest entries" in page
+    # The treating team sees every entry of her record, once, over the pages.
+    assert seen[-1] == 1 and len(seen) == len({e.version for e in web.events(AVA)})
+
+
+@pytest.mark.parametrize("before", ["0", "-3", "soon", "9" * 40])
+def test_a_timeline_page_that_names_no_log_position_is_refused_and_appends_nothing(
+    web: Web, before: str
+) -> None:
+    web.sign_in("therapist@demo")
+    start = web.position()
+    page = web.page(f"/patients/{AVA}?before={before}", status=422)
+    assert "No such page" in page and "before: must be a log position" in page
+    assert web.recorded_since(start) == []
 
 
 def test_a_psychotherapy_note_never_reaches_the_prescribers_page(web: Web) -> None:
@@ -284,7 +334,7 @@ def test_primary_care_with_a_medication_only_consent_sees_medications_only(web: 
     assert 'id="chart-phq-9"' not in page  # (a dose's reason may quote a PHQ-9 total)
     assert 'action="/patients/' + str(AVA) + "/forms/" not in page  # no forms: not the team
     new = [a for a in web.accesses(patient_id=AVA, user_id="pcp@demo") if a.position > before]
-    assert sorted(a.view for a in new) == ["medications", "view"]
+    assert sorted(a.view for a in new) == ["medications", "view-page"]
     assert all(set(a.classes) <= {"medication"} for a in new)
     assert {a.basis for a in new} == {"consent"}
 
@@ -693,7 +743,7 @@ def test_break_the_glass_opens_the_record_with_a_notice_and_is_in_the_access_log
     assert "Ava Moreno" in words and "sertraline" in words
     logged = web.accesses(patient_id=AVA, basis=("break-the-glass",))
     mine = [a for a in logged if a.user_id == "outsider@test" and a.emergency_reason == reason]
-    assert len(mine) == 1 and mine[0].view == "view" and mine[0].position > before
+    assert len(mine) == 1 and mine[0].view == "view-page" and mine[0].position > before
     # The emergency read is one read: the page is refused again afterwards.
     web.page(f"/patients/{AVA}", status=403)
 

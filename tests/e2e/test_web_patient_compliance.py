@@ -371,7 +371,7 @@ def test_compliance_sees_the_access_log_and_the_accounting_of_disclosures(demo: 
     assert accounting.status_code == 200
     general, part2 = accounting.text.split("42 CFR Part 2 disclosures")
     assert "pcp@demo" in general and "Maple Family Practice" in general
-    assert "view of the record: medication" in general
+    assert "view (one page) of the record: medication" in general
     assert "pcp@demo" not in part2
     disclosures_csv = compliance.get(
         f"/compliance/disclosure-report/{AVA}", params={"format": "csv"}
