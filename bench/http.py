@@ -54,6 +54,13 @@ def free_port() -> int:
 
 @contextmanager
 def served(factory: str, env: dict[str, str]) -> Iterator[str]:
+    with server(factory, env) as (base, _):
+        yield base
+
+
+@contextmanager
+def server(factory: str, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`served`, with the uvicorn process itself (its memory is read from /proc)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -78,15 +85,24 @@ def served(factory: str, env: dict[str, str]) -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def wrk(base: str, script: Path) -> dict[str, float]:
+def wrk(
+    base: str,
+    script: Path,
+    connections: int = CONNECTIONS,
+    seconds: int = SECONDS,
+    timeout: int = 2,
+) -> dict[str, float]:
+    """req/s, p50 and p99 (ms), non-2xx answers and timeouts (requests not answered within
+    `timeout` seconds: wrk leaves them out of its latencies)."""
+    run = [f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s"]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(script), base],
+        ["wrk", *run, "--latency", "-s", str(script), base],
         capture_output=True,
         text=True,
         check=True,
@@ -100,11 +116,13 @@ def wrk(base: str, script: Path) -> dict[str, float]:
 
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    late = re.search(r"Socket errors:.*timeout (\d+)", out)
     return {
         "rate": rate,
         "p50": ms("50"),
         "p99": ms("99"),
         "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "timeouts": float(late.group(1)) if late else 0.0,
     }
 
 

@@ -24,6 +24,7 @@ def test_every_bench_module_imports() -> None:
         "refusal_timing",
         "board",
         "projections",
+        "curve",
     } <= set(names)
     for name in names:
         importlib.import_module(f"bench.{name}")
@@ -44,3 +45,24 @@ def test_the_projection_bench_builds_the_index_of_every_event_it_stored() -> Non
 
     ratio, rebuild = projections.main(patients=3, per_patient=12)
     assert ratio > 0 and rebuild > 0
+
+
+def test_the_cost_curve_bench_prints_every_figure_at_a_tiny_size() -> None:
+    """Two caseloads of 1 and 2 patients, histories of 6 and 8 events, 4 patients for the
+    wrk runs (1 s each; skipped, with a message, where wrk is not installed): a row for each
+    caseload and history, and positive figures. No goal is checked here."""
+    from bench import curve
+
+    found = curve.main(
+        caseloads=(1, 2), histories=(6, 8), crowd=4, seconds=1, board_repeats=2, view_repeats=2
+    )
+    assert [(r["caseload"], r["history"]) for r in found["rows"]] == [
+        (1, 6),
+        (2, 6),
+        (1, 8),
+        (2, 8),
+    ]
+    assert all(min(r["board"]) > 0 and min(r["view"]) > 0 for r in found["rows"])
+    assert found["rss"]["VmRSS"] > 0 and found["rss"]["VmHWM"] >= found["rss"]["VmRSS"]
+    for run in found["runs"].values():
+        assert run["rate"] > 0 and run["p99"] > 0
