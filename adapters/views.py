@@ -36,7 +36,7 @@ from domain.registration import (
     DemographicsUpdated,
     PatientRegistered,
 )
-from projections.board import URGENCY, PatientBoard, item_json, item_of
+from projections.board import URGENCY, BoardItem, PatientBoard, item_json, item_of
 from projections.record_index import (
     AccessRow,
     ConsentRow,
@@ -102,7 +102,11 @@ CREATE TABLE IF NOT EXISTS board_items (
   patient_id TEXT NOT NULL, ord INTEGER NOT NULL, section TEXT NOT NULL, kind TEXT NOT NULL,
   due_from REAL, due_by REAL, roles TEXT NOT NULL, waiting TEXT NOT NULL, item TEXT NOT NULL,
   sealed BLOB, PRIMARY KEY (patient_id, ord));
-CREATE INDEX IF NOT EXISTS board_items_patient ON board_items (patient_id, due_from);
+-- Every column a board page is selected and ranked by, so that its query reads this index
+-- alone, never the items' rows (an older file's narrower index is replaced).
+DROP INDEX IF EXISTS board_items_patient;
+CREATE INDEX IF NOT EXISTS board_items_open ON board_items
+  (patient_id, due_from, section, due_by, roles, waiting, kind);
 """
 # The columns a patient's rows are read with, in the order `patient_events` reads them.
 EVENT_COLUMNS = (
@@ -123,6 +127,10 @@ TABLES = (
 )
 
 
+# How many patients' decoded boards a view keeps in memory (a page holds at most 200).
+BOARDS_KEPT = 2048
+
+
 class SQLiteIndexView(IndexView):
     def __init__(
         self, path: Path, sealer: Sealer | None = None, zone: ZoneInfo | None = None
@@ -138,6 +146,12 @@ class SQLiteIndexView(IndexView):
         self._writer = self._connect()
         self._open_layout()
         self._readers = threading.local()
+        # The boards last read, decoded (and opened), by patient, each beside the head
+        # (position, version, horizon) it was read at: a read whose head is the same uses
+        # them, so a board page does not parse every patient's items again. In memory only,
+        # at most BOARDS_KEPT patients, the one kept longest dropped first.
+        self._boards: dict[UUID, tuple[tuple[Any, ...], tuple[BoardItem, ...]]] = {}
+        self._boards_lock = threading.Lock()
 
     def _open_layout(self) -> None:
         """Use the file as it is if this layout wrote it under this key; else drop every
@@ -485,6 +499,8 @@ class SQLiteIndexView(IndexView):
         with self._write_lock:
             for table in TABLES:
                 self._writer.execute(f"DELETE FROM {table}")
+            with self._boards_lock:
+                self._boards.clear()
 
     # --- queries ------------------------------------------------------------------------
 
@@ -745,17 +761,30 @@ class SQLiteIndexView(IndexView):
         ).fetchone()
         if head is None:
             return None
-        if at is None:
+        stamp = (head["position"], head["version"], head["horizon"])
+        with self._boards_lock:
+            kept = self._boards.get(patient_id)
+        if kept is None or kept[0] != stamp:
             found = conn.execute(
                 "SELECT item, sealed FROM board_items WHERE patient_id = ? ORDER BY ord", (pid,)
             ).fetchall()
-        else:
-            found = conn.execute(
-                "SELECT item, sealed FROM board_items WHERE patient_id = ? "
-                "AND (due_from IS NULL OR due_from <= ?) ORDER BY ord",
-                (pid, at.timestamp()),
-            ).fetchall()
-        items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
+            kept = (stamp, tuple(item_of(o["item"]) for o in self._opened_all(found, "item")))
+            # Kept only if the head has not moved while the items were read (each
+            # statement sees the file as it is when it runs).
+            again = conn.execute(
+                "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?",
+                (pid,),
+            ).fetchone()
+            if again is not None and tuple(again) == stamp:
+                with self._boards_lock:
+                    self._boards.pop(patient_id, None)
+                    self._boards[patient_id] = kept
+                    while len(self._boards) > BOARDS_KEPT:
+                        del self._boards[next(iter(self._boards))]
+        items = kept[1]
+        if at is not None:
+            t = at.timestamp()
+            items = tuple(i for i in items if i.due_from is None or i.due_from.timestamp() <= t)
         return PatientBoard(
             patient_id,
             head["position"],

@@ -22,6 +22,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import Any, Literal
 from uuid import UUID
 
@@ -56,11 +57,12 @@ class BoardItem:
     due_from: datetime | None = None
     due_by: datetime | None = None
 
-    @property
+    # Worked out once per item (a stored board's items are read again and again).
+    @cached_property
     def classes(self) -> tuple[str, ...]:
         return tuple(sorted({f[0] for f in self.facts} | set(self.awaits)))
 
-    @property
+    @cached_property
     def part2(self) -> bool:
         return any(f[3] for f in self.facts)
 

@@ -707,6 +707,7 @@ def build_board(
     if decision.basis == "treating-team":
         body["record_version"] = board.version
     decided: dict[tuple[str, str, bool, bool], bool] = {}
+    opened: dict[tuple[tuple[tuple[str, str, bool, bool], ...], tuple[str, ...]], bool] = {}
 
     def opens(facts: tuple[tuple[str, str, bool, bool], ...], awaits: tuple[str, ...]) -> bool:
         for f in facts:
@@ -748,7 +749,11 @@ def build_board(
             target, shown = "unacknowledged_messages", dict(item.shown)
         else:
             target, shown = "name", dict(item.shown)
-        if not opens(item.facts, item.awaits):
+        both = (item.facts, item.awaits)  # items of one board share their inputs often
+        allowed = opened.get(both)
+        if allowed is None:
+            allowed = opened[both] = opens(*both)
+        if not allowed:
             continue
         used.update(item.classes)
         part2 = part2 or item.part2

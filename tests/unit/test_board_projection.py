@@ -257,3 +257,30 @@ def test_a_clock_gone_wrong_does_not_run_the_board_out_to_year_9999() -> None:
     assert any(i.section == "due" for i in board.items)
     only_wrong = [dataclasses.replace(r, clinical_time=wrong, recorded_at=wrong) for r in rows]
     assert horizon_of(only_wrong) == PLAUSIBLE_UNTIL
+
+
+def test_a_board_the_view_keeps_in_memory_is_the_stored_board_after_every_event(
+    tmp_path: Path,
+) -> None:
+    """The view keeps the boards it has read, decoded, beside the head they were read at:
+    after each new event (a message acknowledged, a session missed), the board it answers
+    with, at any reading time, is the one a view that has kept nothing reads from the file."""
+    events = history(
+        [("lithium", 0), ("message", 0), ("acknowledged", 1), ("missed", 1), ("phq9", 2)],
+        start_days=30,
+    )
+    patient_id = events[0].originator_id
+    path = tmp_path / "index.sqlite"
+    view = SQLiteIndexView(path)
+    index = RecordIndex(view)
+    seen: set[tuple[str, ...]] = set()
+    for n, e in enumerate(events, start=1):
+        index.process(e, Tracking("tandem", n))
+        for at in (None, now(), now() + timedelta(days=200)):
+            kept = view.patient_board(patient_id, at)
+            again = view.patient_board(patient_id, at)
+            cold = SQLiteIndexView(path).patient_board(patient_id, at)
+            assert kept == again == cold
+            if kept is not None:
+                seen.add(tuple(i.key for i in kept.items))
+    assert len(seen) > 3  # the board changed as the events came, and each change was read
