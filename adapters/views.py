@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,17 @@ TABLES = (
 )
 
 
-# How many patients' decoded boards a view keeps in memory (a page holds at most 200).
-BOARDS_KEPT = 2048
+# How many patients' open board items a view keeps decoded (a board page shows at most
+# 200; a patient's open items take some tens of kilobytes as objects).
+BOARDS_KEPT = 128
+
+
+@dataclass(frozen=True)
+class KeptBoard:
+    head: tuple[Any, ...]  # the board's position, version and horizon when it was read
+    read_at: float  # the reading time (a timestamp) its items were selected for
+    until: float  # when its next item opens (inf: none)
+    items: tuple[BoardItem, ...]
 
 
 class SQLiteIndexView(IndexView):
@@ -146,11 +156,9 @@ class SQLiteIndexView(IndexView):
         self._writer = self._connect()
         self._open_layout()
         self._readers = threading.local()
-        # The boards last read, decoded (and opened), by patient, each beside the head
-        # (position, version, horizon) it was read at: a read whose head is the same uses
-        # them, so a board page does not parse every patient's items again. In memory only,
-        # at most BOARDS_KEPT patients, the one kept longest dropped first.
-        self._boards: dict[UUID, tuple[tuple[Any, ...], tuple[BoardItem, ...]]] = {}
+        # The open items of the boards last read, decoded, by patient (`_open_items`): in
+        # memory only, at most BOARDS_KEPT patients, the one kept longest dropped first.
+        self._boards: dict[UUID, KeptBoard] = {}
         self._boards_lock = threading.Lock()
 
     def _open_layout(self) -> None:
@@ -761,30 +769,13 @@ class SQLiteIndexView(IndexView):
         ).fetchone()
         if head is None:
             return None
-        stamp = (head["position"], head["version"], head["horizon"])
-        with self._boards_lock:
-            kept = self._boards.get(patient_id)
-        if kept is None or kept[0] != stamp:
+        if at is None:
             found = conn.execute(
                 "SELECT item, sealed FROM board_items WHERE patient_id = ? ORDER BY ord", (pid,)
             ).fetchall()
-            kept = (stamp, tuple(item_of(o["item"]) for o in self._opened_all(found, "item")))
-            # Kept only if the head has not moved while the items were read (each
-            # statement sees the file as it is when it runs).
-            again = conn.execute(
-                "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?",
-                (pid,),
-            ).fetchone()
-            if again is not None and tuple(again) == stamp:
-                with self._boards_lock:
-                    self._boards.pop(patient_id, None)
-                    self._boards[patient_id] = kept
-                    while len(self._boards) > BOARDS_KEPT:
-                        del self._boards[next(iter(self._boards))]
-        items = kept[1]
-        if at is not None:
-            t = at.timestamp()
-            items = tuple(i for i in items if i.due_from is None or i.due_from.timestamp() <= t)
+            items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
+        else:
+            items = self._open_items(conn, patient_id, tuple(head), at.timestamp())
         return PatientBoard(
             patient_id,
             head["position"],
@@ -792,6 +783,41 @@ class SQLiteIndexView(IndexView):
             datetime.fromisoformat(head["horizon"]),
             items,
         )
+
+    def _open_items(
+        self, conn: sqlite3.Connection, patient_id: UUID, head: tuple[Any, ...], t: float
+    ) -> tuple[BoardItem, ...]:
+        """The patient's items open at time `t`, in order: the ones kept from an earlier
+        read when the board's head (position, version, horizon) is the same and no item
+        opens between that read's time and `t`; else read, decoded and kept."""
+        with self._boards_lock:
+            kept = self._boards.get(patient_id)
+        if kept is not None and kept.head == head and kept.read_at <= t < kept.until:
+            return kept.items
+        pid = str(patient_id)
+        found = conn.execute(
+            "SELECT item, sealed FROM board_items WHERE patient_id = ? "
+            "AND (due_from IS NULL OR due_from <= ?) ORDER BY ord",
+            (pid, t),
+        ).fetchall()
+        items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
+        # The next time an item opens, and the head again: kept only if the board did not
+        # change while it was read (each statement sees the file as it is when it runs).
+        later = conn.execute(
+            "SELECT MIN(due_from) FROM board_items WHERE patient_id = ? AND due_from > ?",
+            (pid, t),
+        ).fetchone()[0]
+        again = conn.execute(
+            "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?", (pid,)
+        ).fetchone()
+        if again is not None and tuple(again) == head:
+            until = float("inf") if later is None else float(later)
+            with self._boards_lock:
+                self._boards.pop(patient_id, None)
+                self._boards[patient_id] = KeptBoard(head, t, until, items)
+                while len(self._boards) > BOARDS_KEPT:
+                    del self._boards[next(iter(self._boards))]
+        return items
 
     def board_page(
         self,

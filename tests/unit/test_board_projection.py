@@ -259,12 +259,13 @@ def test_a_clock_gone_wrong_does_not_run_the_board_out_to_year_9999() -> None:
     assert horizon_of(only_wrong) == PLAUSIBLE_UNTIL
 
 
-def test_a_board_the_view_keeps_in_memory_is_the_stored_board_after_every_event(
+def test_the_open_items_a_view_keeps_are_the_stored_ones_at_every_time_and_event(
     tmp_path: Path,
 ) -> None:
-    """The view keeps the boards it has read, decoded, beside the head they were read at:
-    after each new event (a message acknowledged, a session missed), the board it answers
-    with, at any reading time, is the one a view that has kept nothing reads from the file."""
+    """A view keeps the open items of the boards it read, for the time until the next one
+    opens: after each new event (a message acknowledged, a session missed), and at times
+    just before and after a due item opens, read forwards and backwards, it answers what a
+    view that has kept nothing reads from the file."""
     events = history(
         [("lithium", 0), ("message", 0), ("acknowledged", 1), ("missed", 1), ("phq9", 2)],
         start_days=30,
@@ -276,11 +277,18 @@ def test_a_board_the_view_keeps_in_memory_is_the_stored_board_after_every_event(
     seen: set[tuple[str, ...]] = set()
     for n, e in enumerate(events, start=1):
         index.process(e, Tracking("tandem", n))
-        for at in (None, now(), now() + timedelta(days=200)):
+        board = view.patient_board(patient_id)
+        opening = (
+            [i.due_from for i in board.items if i.due_from and i.due_from > now()] if board else []
+        )
+        times = [now()]
+        if opening:
+            first = min(opening)
+            times += [first - timedelta(seconds=1), first, first + timedelta(seconds=1)]
+        for at in times + times[::-1]:
             kept = view.patient_board(patient_id, at)
-            again = view.patient_board(patient_id, at)
             cold = SQLiteIndexView(path).patient_board(patient_id, at)
-            assert kept == again == cold
+            assert kept == cold
             if kept is not None:
                 seen.add(tuple(i.key for i in kept.items))
-    assert len(seen) > 3  # the board changed as the events came, and each change was read
+    assert len(seen) > 4  # the open items changed with the events and the times
