@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 
@@ -117,6 +117,11 @@ class AuditedReads:
     def __init__(self, reader: Reader, writer: CommandWriter) -> None:
         self.reader = reader
         self.writer = writer
+        # A listing's reads (a board page: up to 200 patients) are CPU work under one GIL:
+        # run one listing at a time, in one worker thread, rather than one thread each
+        # racing the others for the interpreter. Measured over HTTP (the 1,000-patient
+        # board, 32 connections), that doubled the boards answered a second.
+        self._listings = CapacityLimiter(1)
 
     def _prepare(self, request: ReadRequest, bases: Iterable[Basis] | None) -> PreparedRead:
         try:
@@ -171,7 +176,7 @@ class AuditedReads:
                     found.append(None)
             return found
 
-        prepared = await to_thread.run_sync(prepare_all)
+        prepared = await to_thread.run_sync(prepare_all, limiter=self._listings)
         records = [
             None if p is None else access_record(r, p, actor)
             for r, p in zip(requests, prepared, strict=True)
