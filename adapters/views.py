@@ -128,9 +128,9 @@ TABLES = (
 )
 
 
-# How many patients' open board items a view keeps decoded (a board page shows at most
-# 200; a patient's open items take some tens of kilobytes as objects).
-BOARDS_KEPT = 128
+# How many patients' open board items a view keeps decoded: two of the largest board
+# pages (200 patients each; a patient's open items take some tens of kilobytes as objects).
+BOARDS_KEPT = 400
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class SQLiteIndexView(IndexView):
         self._open_layout()
         self._readers = threading.local()
         # The open items of the boards last read, decoded, by patient (`_open_items`): in
-        # memory only, at most BOARDS_KEPT patients, the one kept longest dropped first.
+        # memory only, at most BOARDS_KEPT patients, the one read longest ago dropped first.
         self._boards: dict[UUID, KeptBoard] = {}
         self._boards_lock = threading.Lock()
 
@@ -764,18 +764,25 @@ class SQLiteIndexView(IndexView):
     def patient_board(self, patient_id: UUID, at: datetime | None = None) -> PatientBoard | None:
         conn = self._reader()
         pid = str(patient_id)
-        head = conn.execute(
-            "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?", (pid,)
-        ).fetchone()
-        if head is None:
-            return None
-        if at is None:
-            found = conn.execute(
-                "SELECT item, sealed FROM board_items WHERE patient_id = ? ORDER BY ord", (pid,)
-            ).fetchall()
-            items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
-        else:
-            items = self._open_items(conn, patient_id, tuple(head), at.timestamp())
+        # One read transaction: the head and the items are of one version of the board.
+        conn.execute("BEGIN")
+        try:
+            head = conn.execute(
+                "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?",
+                (pid,),
+            ).fetchone()
+            if head is None:
+                return None
+            if at is None:
+                found = conn.execute(
+                    "SELECT item, sealed FROM board_items WHERE patient_id = ? ORDER BY ord",
+                    (pid,),
+                ).fetchall()
+                items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
+            else:
+                items = self._open_items(conn, patient_id, tuple(head), at.timestamp())
+        finally:
+            conn.execute("COMMIT")
         return PatientBoard(
             patient_id,
             head["position"],
@@ -791,7 +798,9 @@ class SQLiteIndexView(IndexView):
         read when the board's head (position, version, horizon) is the same and no item
         opens between that read's time and `t`; else read, decoded and kept."""
         with self._boards_lock:
-            kept = self._boards.get(patient_id)
+            kept = self._boards.pop(patient_id, None)
+            if kept is not None:
+                self._boards[patient_id] = kept  # the last read, the last dropped
         if kept is not None and kept.head == head and kept.read_at <= t < kept.until:
             return kept.items
         pid = str(patient_id)
@@ -801,22 +810,17 @@ class SQLiteIndexView(IndexView):
             (pid, t),
         ).fetchall()
         items = tuple(item_of(o["item"]) for o in self._opened_all(found, "item"))
-        # The next time an item opens, and the head again: kept only if the board did not
-        # change while it was read (each statement sees the file as it is when it runs).
+        # The next time an item opens (read in the caller's transaction, with the head).
         later = conn.execute(
             "SELECT MIN(due_from) FROM board_items WHERE patient_id = ? AND due_from > ?",
             (pid, t),
         ).fetchone()[0]
-        again = conn.execute(
-            "SELECT position, version, horizon FROM board_patients WHERE patient_id = ?", (pid,)
-        ).fetchone()
-        if again is not None and tuple(again) == head:
-            until = float("inf") if later is None else float(later)
-            with self._boards_lock:
-                self._boards.pop(patient_id, None)
-                self._boards[patient_id] = KeptBoard(head, t, until, items)
-                while len(self._boards) > BOARDS_KEPT:
-                    del self._boards[next(iter(self._boards))]
+        until = float("inf") if later is None else float(later)
+        with self._boards_lock:
+            self._boards.pop(patient_id, None)
+            self._boards[patient_id] = KeptBoard(head, t, until, items)
+            while len(self._boards) > BOARDS_KEPT:
+                del self._boards[next(iter(self._boards))]
         return items
 
     def board_page(
