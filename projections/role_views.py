@@ -41,7 +41,7 @@ from domain.rules.monitoring.table import MONITORING_V3
 from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
 from domain.vocabulary import DataClass, Role
 from projections import care, corrections
-from projections.board import PatientBoard, board_of, status_at
+from projections.board import PatientBoard, PolicyFacts, board_of, status_at
 from projections.record_index import ConsentRow, EventRow
 
 SECTIONS: dict[Role, tuple[str, ...]] = {
@@ -706,23 +706,28 @@ def build_board(
     body = _header(BOARD_ITEMS, patient_id, decision, position)
     if decision.basis == "treating-team":
         body["record_version"] = board.version
-    decided: dict[tuple[str, str, bool, bool], bool] = {}
-    opened: dict[tuple[tuple[tuple[str, str, bool, bool], ...], tuple[str, ...]], bool] = {}
+    decided: dict[PolicyFacts, bool] = {}
+    opened: dict[tuple[tuple[PolicyFacts, ...], tuple[str, ...]], bool] = {}
 
-    def opens(facts: tuple[tuple[str, str, bool, bool], ...], awaits: tuple[str, ...]) -> bool:
-        for f in facts:
-            allowed = decided.get(f)
-            if allowed is None:
-                allowed = decided[f] = decision.permits(
-                    EventFacts(
-                        data_class=DataClass(f[0]), author=f[1], sud_counseling=f[2], part2=f[3]
-                    )
-                )
-            if not allowed:
-                return False
-        # A class whose absence an item reports is decided as a row of that class by no
-        # one in particular: once per class for the whole board.
-        return all(opens(((c, "", False, False),), ()) for c in awaits)
+    def permits(f: PolicyFacts) -> bool:
+        allowed = decided.get(f)
+        if allowed is None:
+            allowed = decided[f] = decision.permits(
+                EventFacts(data_class=DataClass(f[0]), author=f[1], sud_counseling=f[2], part2=f[3])
+            )
+        return allowed
+
+    def opens(facts: tuple[PolicyFacts, ...], awaits: tuple[str, ...]) -> bool:
+        # Each distinct fact, and each distinct set of an item's inputs (items of one
+        # board share them often), is decided once for the whole board. A class whose
+        # absence an item reports is decided as a row of that class by no one in
+        # particular.
+        allowed = opened.get((facts, awaits))
+        if allowed is None:
+            allowed = opened[(facts, awaits)] = all(map(permits, facts)) and all(
+                permits((c, "", False, False)) for c in awaits
+            )
+        return allowed
 
     sections: dict[str, list[dict[str, Any]]] = {
         "due": [],
@@ -749,11 +754,7 @@ def build_board(
             target, shown = "unacknowledged_messages", dict(item.shown)
         else:
             target, shown = "name", dict(item.shown)
-        both = (item.facts, item.awaits)  # items of one board share their inputs often
-        allowed = opened.get(both)
-        if allowed is None:
-            allowed = opened[both] = opens(*both)
-        if not allowed:
+        if not opens(item.facts, item.awaits):
             continue
         used.update(item.classes)
         part2 = part2 or item.part2
