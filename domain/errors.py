@@ -67,14 +67,66 @@ def _is_type_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 
+# Pydantic's error types in plain words, with the limits its context gives (the same words
+# on the API and on the pages). A type not listed keeps pydantic's own message.
+_PLAIN = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "datetime_parsing": "is not a date and time: write it as 2026-03-02T10:50-05:00",
+    "datetime_from_date_parsing": "is not a date and time: write it as 2026-03-02T10:50-05:00",
+    "datetime_type": "is not a date and time: write it as 2026-03-02T10:50-05:00",
+    "timezone_aware": "needs its UTC offset, e.g. 2026-03-02T10:50-05:00",
+    "date_parsing": "is not a date: write it as 2026-03-02",
+    "date_from_datetime_parsing": "is not a date: write it as 2026-03-02",
+    "date_from_datetime_inexact": "is a date without a time: write it as 2026-03-02",
+    "date_type": "is not a date: write it as 2026-03-02",
+    "time_parsing": "is not a time of day: write it as 22:30",
+    "time_type": "is not a time of day: write it as 22:30",
+    "int_parsing": "is not a whole number",
+    "int_type": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "float_parsing": "is not a number",
+    "float_type": "is not a number",
+    "decimal_parsing": "is not a number",
+    "decimal_type": "is not a number",
+    "finite_number": "is not a finite number",
+    "decimal_max_digits": "has too many digits (at most {max_digits})",
+    "decimal_max_places": "has too many decimal places (at most {decimal_places})",
+    "decimal_whole_digits": "has too many digits before the point (at most {whole_digits})",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be {le} or less",
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "too_long": "has too many entries (at most {max_length})",
+    "enum": "must be one of {expected}",
+    "literal_error": "must be one of {expected}",
+    "uuid_parsing": "is not a valid id",
+    "uuid_type": "is not a valid id",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "string_pattern_mismatch": "is not in the expected form",
+}
+
+
 def _reason(err: Any) -> str:
+    kind = err["type"]
+    if kind == "string_too_short":
+        least = (err.get("ctx") or {}).get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters"
+    if kind == "too_short":
+        least = (err.get("ctx") or {}).get("min_length", 1)
+        return "needs at least one entry" if least == 1 else f"needs at least {least} entries"
+    plain = _PLAIN.get(kind)
+    if plain is not None:
+        try:
+            return plain.format(**(err.get("ctx") or {}))
+        except (KeyError, IndexError):
+            return plain.split(" (")[0]
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if err["type"] == "missing":
-        return "is required"
-    if err["type"] == "extra_forbidden":
-        return "is not a known field"
     return msg
 
 

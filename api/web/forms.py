@@ -286,8 +286,12 @@ def place_errors(action: Action, form: str, problems: Iterable[FieldError]) -> F
                 None,
             ) or next((i for i in action.inputs if i.startswith(f"{name}.")), None)
         if name is None:
-            state.general.append(f"{label(problem.field)}: {problem.reason}")
-        else:
+            said = f"{label(problem.field)}: {problem.reason}"
+            if said not in state.general:
+                state.general.append(said)
+        elif problem.reason not in state.errors.get(name, []):
+            # Once per input: a form running two commands (attendance and its note) may hear
+            # the same refusal of a shared input from both.
             state.errors.setdefault(name, []).append(problem.reason)
     return state
 

@@ -408,7 +408,7 @@ def test_a_negative_dose_is_refused_beside_the_dose_input_and_nothing_is_recorde
     )
     assert answer.status_code == 422
     shown = answer.text
-    assert "greater than 0" in field_error(shown, "dose-dose-amount")
+    assert field_error(shown, "dose-dose-amount") == "must be greater than 0"
     assert 'value="-25"' in tag_of(shown, "dose-dose-amount")  # the input is kept...
     assert element(shown, "dose-reason") == "typed the wrong sign"  # ...all of it
     assert 'role="alert"' in shown and 'href="#dose-dose-amount"' in shown  # the summary
@@ -443,7 +443,7 @@ def test_an_out_of_range_answer_is_refused_on_its_item_and_nothing_is_recorded(w
         f"/patients/{AVA}/forms/gad-7", data={"csrf": csrf_of(page), **gad7, "answers.2": "two"}
     )
     assert answer.status_code == 422
-    assert "integer" in field_error(answer.text, "gad-7-answers-2")
+    assert field_error(answer.text, "gad-7-answers-2") == "is not a whole number"
     answer = web.client.post(
         f"/patients/{AVA}/forms/gad-7", data={"csrf": csrf_of(page), **gad7, "answers.7": ""}
     )
@@ -498,7 +498,10 @@ def test_attendance_and_its_note_are_validated_together_then_recorded_together(w
     assert refused.status_code == 422
     assert field_error(refused.text, "attended-session-id") == "is required"
     assert field_error(refused.text, "attended-text") == "is required"
-    assert "datetime" in field_error(refused.text, "attended-clinical-time")
+    # In plain words, once (both commands of the form refuse the same time).
+    assert field_error(refused.text, "attended-clinical-time") == (
+        "is not a date and time: write it as 2026-03-02T10:50-05:00"
+    )
     assert web.clinical_since(before) == []
 
     note = f"Social rhythm metric reviewed (form test {uuid4().hex[:8]})"
