@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import tzinfo
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -51,6 +51,7 @@ from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
 from application.reading import CARE_ITEMS, SCORED_OUTCOMES, Page, ReadRequest, default_purpose
 from application.recording import record
+from application.schemas.clinical import MedicationCreate, RiskAssessmentCreate
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
 from domain.consent import Purpose
@@ -62,10 +63,27 @@ from domain.history import LabOrder
 from domain.lab_units import LEGACY_SPELLINGS
 from domain.messaging import MessageAcknowledged
 from domain.record import RecordEvent
+from domain.rules.safety import answered_by
+from domain.safety import RiskAssessed
 from domain.users import User
-from domain.vocabulary import CLINICIAN_ROLES, DoseUnit, LabUnit, Modality, Role
+from domain.vocabulary import (
+    CLINICIAN_ROLES,
+    DoseUnit,
+    Frequency,
+    LabUnit,
+    Modality,
+    RiskLevel,
+    Role,
+    SessionKind,
+    SessionMode,
+)
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+# The choices of the medication and risk forms: the request schemas' own literals.
+ROUTES = get_args(MedicationCreate.model_fields["route"].annotation)
+RISK_METHODS = get_args(RiskAssessmentCreate.model_fields["method"].annotation)
+RISK_ANSWERS = answered_by(RiskAssessed)
 
 # --- reads --------------------------------------------------------------------------------
 
@@ -254,6 +272,9 @@ async def patient_page(
         options=form_options(view, entries, orders, clinic_zone(request)),
         recipients=[m for m in view.get("team") or [] if m["user_id"] != user.email],
         instruments={code.value: items for code, items in FORM_INSTRUMENTS.items()},
+        risk_alerts=[
+            a for a in (care or {}).get("alerts") or [] if a["rule"]["id"] in RISK_ANSWERS
+        ],
         state=state,
         input_id=input_id,
         label=label,
@@ -299,6 +320,12 @@ def form_options(
         ],
         "amendable_fields": [(f, label(f)) for f in AMENDABLE_FIELDS],
         "modalities": [(m.value, m.value) for m in Modality],
+        "modes": [(m.value, m.value) for m in SessionMode],
+        "kinds": [(k.value, k.value) for k in SessionKind],
+        "frequencies": [(f.value, f.value) for f in Frequency],
+        "routes": [(r, r) for r in ROUTES],
+        "risk_levels": [(r.value, r.value) for r in RiskLevel],
+        "risk_methods": [(m, m) for m in RISK_METHODS],
         "dose_units": [(u.value, u.value) for u in DoseUnit],
         "lab_units": [(u.value, u.value) for u in LabUnit if u.value not in LEGACY_SPELLINGS],
     }

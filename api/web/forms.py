@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
@@ -29,17 +29,23 @@ from domain.errors import (
     FieldError,
     InvalidInput,
 )
+from domain.events import now
 from domain.history import LabOrder, Session, sessions
 from domain.history import lab_orders as history_lab_orders
 from domain.instruments import INSTRUMENTS, InstrumentCode
-from domain.labs import LabResulted
+from domain.labs import LabOrdered, LabResulted
 from domain.measures import QuestionnaireAnswered
-from domain.medication import DoseChanged, DoseReported
+from domain.medication import DoseChanged, DoseReported, MedicationStarted, MedicationStopped
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.patient import PatientRecord
 from domain.record import CORRECTABLE, RecordEvent
-from domain.safety import LapseReported
-from domain.therapy import ProgressNoteWritten, SessionAttended
+from domain.safety import LapseReported, RiskAssessed
+from domain.therapy import (
+    ProgressNoteWritten,
+    PsychotherapyNoteWritten,
+    SessionAttended,
+    SessionScheduled,
+)
 from domain.users import User
 from projections.role_views import facts_of_entries
 
@@ -58,6 +64,8 @@ class Action:
     records: tuple[type[RecordEvent], ...]
     done: str
     anchor: str = "actions"
+    # Where a refusal of a field this form does not show as such belongs (its input).
+    aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 def _route(run: RecordCommand) -> CommandSpec:
@@ -102,6 +110,81 @@ ACTIONS: dict[str, Action] = {
             (PatientRecord.record_attendance, PatientRecord.write_progress_note),
             (SessionAttended, ProgressNoteWritten),
             "Attendance and progress note recorded.",
+        ),
+        Action(
+            "document",
+            "Document a session now",
+            ("mode", "modality", "kind", "duration_minutes", "text", "clinical_time"),
+            (
+                PatientRecord.schedule_session,
+                PatientRecord.record_attendance,
+                PatientRecord.write_progress_note,
+            ),
+            (SessionScheduled, SessionAttended, ProgressNoteWritten),
+            "Session recorded as held, with its progress note.",
+            aliases={"starts_at": "clinical_time", "session_id": "clinical_time"},
+        ),
+        Action(
+            "schedule",
+            "Schedule a session",
+            ("starts_at", "duration_minutes", "mode", "modality", "kind"),
+            (PatientRecord.schedule_session,),
+            (SessionScheduled,),
+            "Session scheduled.",
+        ),
+        Action(
+            "psychotherapy",
+            "Psychotherapy note (private)",
+            ("text", "clinical_time"),
+            (PatientRecord.write_psychotherapy_note,),
+            (PsychotherapyNoteWritten,),
+            "Psychotherapy note recorded, kept apart from the record.",
+        ),
+        Action(
+            "risk",
+            "Suicide-risk assessment",
+            ("level", "method", "factors", "plan", "clinical_time"),
+            (PatientRecord.assess_risk,),
+            (RiskAssessed,),
+            "Risk assessment recorded; the alerts it answers are closed.",
+            anchor="attention",
+        ),
+        Action(
+            "start",
+            "Start a medication",
+            (
+                "drug",
+                "rxnorm",
+                "dose.amount",
+                "dose.unit",
+                "schedule.frequency",
+                "route",
+                "indication",
+                "sud_treatment",
+                "override_reason",
+                "clinical_time",
+            ),
+            (PatientRecord.start_medication,),
+            (MedicationStarted,),
+            "Medication started; its monitoring is now on the board.",
+            anchor="medications",
+        ),
+        Action(
+            "stop",
+            "Stop a medication",
+            ("medication_id", "reason", "clinical_time"),
+            (PatientRecord.stop_medication,),
+            (MedicationStopped,),
+            "Medication stopped.",
+            anchor="medications",
+        ),
+        Action(
+            "order",
+            "Order a lab test",
+            ("loinc", "test_name", "reason", "due_by", "clinical_time"),
+            (PatientRecord.order_lab,),
+            (LabOrdered,),
+            "Lab test ordered.",
         ),
         Action(
             "dose",
@@ -275,7 +358,9 @@ def place_errors(action: Action, form: str, problems: Iterable[FieldError]) -> F
     -> "dose.amount"); otherwise above the form."""
     state = FormState(form)
     for problem in problems:
-        name: str | None = ALIASES.get(problem.field, problem.field)
+        name: str | None = problem.field
+        if name not in action.inputs:
+            name = {**ALIASES, **action.aliases}.get(problem.field, problem.field)
         if name is not None and name not in action.inputs:
             name = next(
                 (
@@ -332,6 +417,14 @@ def bind(user: User, run: RecordCommand, data: Mapping[str, Any], item: UUID | N
     return spec.bind(user.actor, spec.body.model_validate(dict(data)), item)
 
 
+# The inputs a form takes as one line of text and a request takes as a list: a message's
+# entry numbers (spaces or commas), a risk assessment's factors (commas or semicolons).
+LISTS: dict[str, Callable[[str], list[str]]] = {
+    "regarding": lambda text: text.replace(",", " ").split(),
+    "factors": lambda text: [f.strip() for f in text.replace(";", ",").split(",") if f.strip()],
+}
+
+
 def build_command(
     action: Action, user: User, data: dict[str, Any], orders: Mapping[str, LabOrder]
 ) -> Command:
@@ -348,6 +441,9 @@ def build_command(
         except InvalidInput as exc:
             problems.extend(exc.errors)
 
+    for name, split in LISTS.items():
+        if isinstance(data.get(name), str):
+            data = {**data, name: split(data[name])}
     when = {"clinical_time": data["clinical_time"]} if "clinical_time" in data else {}
     item: UUID | None = None
     route = _route(action.commands[0])
@@ -376,15 +472,14 @@ def build_command(
         attempt(PatientRecord.record_lab_result, given, item)
         if order is None:  # already said: the order is missing or unknown
             problems = [p for p in problems if p.field not in ("loinc", "test_name")]
-    elif action.name == "message" and isinstance(data.get("regarding"), str):
-        regarding = data["regarding"].replace(",", " ").split()
-        attempt(PatientRecord.send_message, {**data, "regarding": regarding})
     elif action.name == "amend":
         # One field of the entry, named in the form, with its new text.
         changes = {data["field"]: data.get("value", "")} if data.get("field") else {}
         given = {k: v for k, v in data.items() if k not in ("field", "value")}
         attempt(PatientRecord.amend_entry, {**given, "changes": changes})
         problems = [FieldError("field", p.reason) if p.field == "changes" else p for p in problems]
+    elif action.name == "document":
+        _document_now(data, attempt)
     elif action.name in (c.value for c in FORM_INSTRUMENTS):
         attempt(PatientRecord.answer_questionnaire, {**data, "instrument": action.name})
     else:
@@ -397,6 +492,25 @@ def build_command(
             command(record)
 
     return run_all
+
+
+def _document_now(
+    data: Mapping[str, Any],
+    attempt: Callable[[RecordCommand, Mapping[str, Any], UUID | None], None],
+) -> None:
+    """One session, scheduled, held and noted in one write: at the time given, or now."""
+    moment = data.get("clinical_time") or now().isoformat()
+    session = uuid4()
+    held = {"clinical_time": moment}
+    booking = {k: data[k] for k in ("duration_minutes", "mode", "modality", "kind") if k in data}
+    attempt(
+        PatientRecord.schedule_session,
+        {**held, **booking, "session_id": str(session), "starts_at": moment},
+        None,
+    )
+    attempt(PatientRecord.record_attendance, held, session)
+    note = {k: data[k] for k in ("text", "modality") if k in data}
+    attempt(PatientRecord.write_progress_note, {**held, **note, "session_id": str(session)}, None)
 
 
 def form_values(form: Any, action: Action) -> dict[str, Any]:

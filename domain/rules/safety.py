@@ -233,6 +233,16 @@ SAFETY_RULES: tuple[SafetyRule, ...] = (
 )
 
 
+def answered_by(event: type[RecordEvent]) -> frozenset[str]:
+    """The ids of the safety rules whose alert an event of this kind closes (the risk
+    assessment form names the open alerts it answers)."""
+    return frozenset(
+        rule.ref.rule_id
+        for rule in SAFETY_RULES
+        if rule.alert is not None and any(a.event is event for a in rule.alert.closed_by)
+    )
+
+
 def safety_picture(
     facts: Sequence[Fact], now: datetime, zone: tzinfo | None = None
 ) -> tuple[list[Alert], list[DueItem]]:

@@ -85,7 +85,12 @@ class Web:
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
-    data = Path(tmp_path_factory.mktemp("web-clinician")) / "data"
+    yield from served_demo(tmp_path_factory, "web-clinician")
+
+
+def served_demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Web]:
+    """The demo served in a store of its own (with an outside therapist as a user)."""
+    data = Path(tmp_path_factory.mktemp(name)) / "data"
     services = bootstrap_services(Settings(data_dir=data))
     load_demo(services, PASSWORD)
     create_user(
