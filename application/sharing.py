@@ -25,6 +25,15 @@ async def shared_with(services: Services, user: User, purpose: Purpose) -> list[
         if answer is None:
             continue
         body = answer.json()
-        name = (body.get("patient") or {}).get("name") or f"Patient {str(patient_id)[:8]}"
-        entries.append({"patient_id": patient_id, "name": name, "classes": body["classes"]})
+        person = body.get("patient") or {}
+        entries.append(
+            {
+                "patient_id": patient_id,
+                # Without demographics in the consent, the record's number stands in.
+                "name": person.get("name") or f"Patient {str(patient_id)[:8]}",
+                "birth_date": person.get("birth_date"),
+                "identified": bool(person.get("name")),
+                "classes": body["classes"],
+            }
+        )
     return entries

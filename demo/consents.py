@@ -41,7 +41,9 @@ GRANTS: tuple[
         "ava-maple",
         "organisation",
         MAPLE,
-        (DataClass.MEDICATION,),
+        # Her name and birth date with her medications: the practice can tell whom the
+        # list is about (Cara's Part 2 consent names her medications alone).
+        (DataClass.DEMOGRAPHICS, DataClass.MEDICATION),
         Purpose.TREATMENT,
         False,
         16,

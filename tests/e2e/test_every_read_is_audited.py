@@ -831,6 +831,45 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         form_action(
             "amend", {"entry_version": "1", "field": "text", "value": "New", "reason": "Typo"}
         ),
+        form_action(
+            "document",
+            {
+                "mode": "in-person",
+                "kind": "standard",
+                "modality": "cbt",
+                "duration_minutes": "50",
+                "text": "Held",
+            },
+        ),
+        form_action(
+            "schedule",
+            {
+                "starts_at": "2031-03-03T10:00+00:00",
+                "duration_minutes": "50",
+                "mode": "telehealth",
+                "kind": "standard",
+                "modality": "cbt",
+            },
+        ),
+        form_action("psychotherapy", {"text": "Private"}),
+        form_action(
+            "risk", {"level": "low", "method": "c-ssrs", "factors": "none", "plan": "Follow up"}
+        ),
+        form_action(
+            "start",
+            {
+                "drug": "sertraline",
+                "rxnorm": "36437",
+                "dose.amount": "25",
+                "dose.unit": "mg",
+                "schedule.frequency": "once-daily",
+                "route": "oral",
+                "indication": "depression",
+                "sud_treatment": "false",
+            },
+        ),
+        form_action("stop", {"reason": "Done"}, medication_id="medication to change"),
+        form_action("order", {"loinc": "14334-7", "test_name": "Lithium", "reason": "Level"}),
         form_action("no-such-form", {}),
     ],
     ("POST", f"{P_PATH}/break-glass"): [

@@ -318,19 +318,23 @@ def test_a_psychotherapy_note_never_reaches_the_prescribers_page(web: Web) -> No
     assert "psychotherapy note (kept apart" in text_of(mine) and secret not in html.unescape(mine)
 
 
-def test_primary_care_with_a_medication_only_consent_sees_medications_only(web: Web) -> None:
+def test_primary_care_identifies_the_patient_and_sees_her_medications_only(web: Web) -> None:
     web.sign_in("pcp@demo")
     before = web.position()
     page = web.page(f"/patients/{AVA}")
     words = text_of(page)
     assert "sertraline" in words and "sertraline: dose over time" in words
-    assert "Shared with you by the patient's consent, for treatment: medication." in words
+    # Her consent names her demographics with her medications: whom the list is about.
+    assert re.search(r"<h1>Ava Moreno", page) and "Born 1987-" in words
+    assert (
+        "Shared with you by the patient's consent, for treatment: demographics, medication."
+        in words
+    )
+    assert 'id="identity-note"' not in page
     for absent in (
-        "Ava Moreno",
         "Needs attention",
         "Outcomes",
         "Care team",
-        "Summary",
         "progress note",
         "Functional recommendations",
         "session",
@@ -340,8 +344,22 @@ def test_primary_care_with_a_medication_only_consent_sees_medications_only(web: 
     assert 'action="/patients/' + str(AVA) + "/forms/" not in page  # no forms: not the team
     new = [a for a in web.accesses(patient_id=AVA, user_id="pcp@demo") if a.position > before]
     assert sorted(a.view for a in new) == ["medications", "view-page"]
-    assert all(set(a.classes) <= {"medication"} for a in new)
+    assert all(set(a.classes) <= {"medication", "demographics"} for a in new)
     assert {a.basis for a in new} == {"consent"}
+
+
+def test_without_demographics_in_the_consent_the_reader_is_told_what_it_covers(web: Web) -> None:
+    cara = patient_id_for("DEMO-1003")  # her Part 2 consent names her medications alone
+    web.sign_in("pcp@demo")
+    listing = text_of(web.page("/shared"))
+    assert f"Patient {str(cara)[:8]} (name and birth date not shared)" in listing
+    assert "Ava Moreno" in listing and "not shared" in listing
+    page = web.page(f"/patients/{cara}")
+    assert re.search(rf"<h1>Patient {str(cara)[:8]}", page)
+    note = element(page, "identity-note")
+    assert "Name and birth date not shared." in note
+    assert "It covers medication, for treatment." in " ".join(note.split())
+    assert "Born" not in text_of(page)
 
 
 def test_a_school_counselor_sees_the_consented_functional_and_measure_data(web: Web) -> None:

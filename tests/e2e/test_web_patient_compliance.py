@@ -174,7 +174,8 @@ def test_me_still_answers_the_json_api_who_am_i_to_a_bearer_token(demo: Demo) ->
 
 
 def test_ava_grants_a_consent_and_revokes_it_and_pcp_access_follows(demo: Demo) -> None:
-    assert demo.classes_for("pcp@demo", AVA) == {DataClass.MEDICATION}
+    # Maple Family Practice (not Dr. Chen himself) has her demographics and medications.
+    assert demo.classes_for("pcp@demo", AVA) == {DataClass.MEDICATION, DataClass.DEMOGRAPHICS}
     ava = demo.browser("ava@demo")
     csrf = csrf_of(ava.get("/me"))
 
@@ -207,9 +208,10 @@ def test_ava_grants_a_consent_and_revokes_it_and_pcp_access_follows(demo: Demo) 
 
     assert revoked.status_code == 303, revoked.text
     assert not [t for t in demo.consents_in_force(AVA) if t.recipient == "pcp@demo"]
-    assert demo.classes_for("pcp@demo", AVA) == {DataClass.MEDICATION}
+    assert demo.classes_for("pcp@demo", AVA) == {DataClass.MEDICATION, DataClass.DEMOGRAPHICS}
     view = demo.client.get(f"/patients/{AVA}/view", headers=demo.bearer("pcp@demo")).json()
-    assert "patient" not in view
+    assert "measure" not in view["classes"]
+    assert str(new[0].consent_id) not in view["consents"]
     history = ava.get("/me?done=revoked").text
     assert "Your consent is revoked" in history
     assert "consent revoked in writing: Changed my mind" in history
@@ -371,7 +373,7 @@ def test_compliance_sees_the_access_log_and_the_accounting_of_disclosures(demo: 
     assert accounting.status_code == 200
     general, part2 = accounting.text.split("42 CFR Part 2 disclosures")
     assert "pcp@demo" in general and "Maple Family Practice" in general
-    assert "view (one page) of the record: medication" in general
+    assert "view (one page) of the record: demographics, medication" in general
     assert "pcp@demo" not in part2
     disclosures_csv = compliance.get(
         f"/compliance/disclosure-report/{AVA}", params={"format": "csv"}

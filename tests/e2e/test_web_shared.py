@@ -57,9 +57,11 @@ def test_each_outside_reader_lands_on_the_patients_sharing_with_them(
         str(patient_id_for(m)) for m in ("DEMO-1001", "DEMO-1002", "DEMO-1003", "DEMO-1004")
     } - patients
     assert not any(o in page.text for o in others)
-    # None of them was given demographics, so the listing names no one.
+    # Only Ava's consent (to Maple Family Practice) names her demographics: the listing
+    # names her and no one else.
     listing = page.text.split("<tbody>")[1].split("</tbody>")[0]
-    assert not any(n in listing for n in ("Moreno", "Okafor", "Doyle", "Shah"))
+    named = {n for n in ("Moreno", "Okafor", "Doyle", "Shah") if n in listing}
+    assert named == ({"Moreno"} if email == "pcp@demo" else set())
     for patient in patients:
         assert client.get(f"/patients/{patient}").status_code == 200
 

@@ -297,7 +297,7 @@ def test_a_killed_relay_restarts_without_loss_or_duplicates_in_the_view(
     assert [e["position"] for e in events] == sorted({e["position"] for e in events})
 
 
-def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_else(
+def test_demo_primary_care_receives_medication_lists_and_whom_they_are_about(
     tmp_path: Path, kafka: SecuredBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from demo import load_demo
@@ -328,7 +328,14 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
         mine = receiver.store.events()
         assert mine, "nothing was shared"
         assert {e["patient_id"] for e in mine} == {str(ava), str(cara)}
-        assert {e["data_class"] for e in mine} == {"medication"}
+        # Ava's consent names her demographics too (whom the list is about); Cara's does not.
+        assert {e["data_class"] for e in mine if e["patient_id"] == str(ava)} == {
+            "demographics",
+            "medication",
+        }
+        assert {e["data_class"] for e in mine if e["patient_id"] == str(cara)} == {"medication"}
+        assert "PatientRegistered" in {e["kind"] for e in mine if e["data_class"] == "demographics"}
+        mine = [e for e in mine if e["data_class"] == "medication"]
         assert [m["drug"] for m in receiver.store.medication_list()[str(ava)]] == ["sertraline"]
         # Cara's Part 2 consent names her medications: those alone, each labelled Part 2
         # and carrying the 42 CFR 2.32 notice; none of Ava's is.
@@ -338,8 +345,7 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
             assert e["part2"] is part2
             assert ("42CFRPart2" in e["security_labels"]) is part2
             assert (e["notice"] == REDISCLOSURE_NOTICE) is part2
-        kinds = {e["kind"] for e in mine}
-        assert kinds <= {
+        assert {e["kind"] for e in mine} <= {
             "MedicationStarted",
             "TitrationPlanned",
             "DoseChanged",
@@ -383,6 +389,7 @@ def test_with_the_demo_primary_care_receives_its_medication_lists_and_nothing_el
         relay.run_once()
         drain(receiver)
         after = [e for e in receiver.store.events() if e["patient_id"] == str(ava)]
+        after = [e for e in after if e["data_class"] == "medication"]
         assert len(after) == len(ava_meds)  # it stopped growing
         assert str(consent_id("ava-maple")) in {
             r["consent_id"] for r in receiver.store.revocations()
