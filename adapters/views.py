@@ -52,7 +52,7 @@ from projections.role_views import VIEW_FORMAT, board_in
 
 # The layout of these tables: an index another layout (or key) wrote is dropped and rebuilt
 # from the log (it holds nothing the log does not). 3 added the Part 2 label;
-LAYOUT = "4"  # 4 added the board (projections.board)
+LAYOUT = "5"  # 4 added the board (projections.board); 5 a patient page's sections
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking (application_name TEXT PRIMARY KEY, notification_id INTEGER);
@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS access_log (
   view TEXT NOT NULL, purpose TEXT NOT NULL, basis TEXT NOT NULL, classes TEXT NOT NULL,
   consents TEXT NOT NULL, reflected_position INTEGER NOT NULL, response_sha256 TEXT NOT NULL,
   emergency_reason TEXT, part2 INTEGER NOT NULL, reviewed_by TEXT, reviewed_at TEXT,
-  review_outcome TEXT, sealed BLOB);
+  review_outcome TEXT, sealed BLOB, sections TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS access_patient ON access_log (patient_id, at);
 CREATE INDEX IF NOT EXISTS access_user ON access_log (user_id, at);
 CREATE TABLE IF NOT EXISTS refused_reads (
@@ -370,7 +370,7 @@ class SQLiteIndexView(IndexView):
         shown, sealed = self._private(user_id=row.user_id, emergency_reason=row.emergency_reason)
         with self._transaction(tracking) as conn:
             conn.execute(
-                "INSERT INTO access_log VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO access_log VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     row.position,
                     str(row.access_id),
@@ -392,6 +392,7 @@ class SQLiteIndexView(IndexView):
                     None,
                     None,
                     sealed,
+                    ",".join(row.sections),
                 ),
             )
 
@@ -715,6 +716,7 @@ class SQLiteIndexView(IndexView):
             reviewed_by=r["reviewed_by"],
             reviewed_at=datetime.fromisoformat(r["reviewed_at"]) if r["reviewed_at"] else None,
             review_outcome=r["review_outcome"],
+            sections=tuple(s for s in r["sections"].split(",") if s),
         )
 
     # --- the board (projections.board) ------------------------------------------------

@@ -73,6 +73,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
         view_format=prepared.view_format,
         directory_version=prepared.directory_version,
         clinic_timezone=prepared.clinic_timezone,
+        sections=list(prepared.sections),
         **page_of(request),
     )
 
@@ -80,7 +81,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
 def page_of(request: ReadRequest) -> dict[str, int | None]:
     """The page a paged read disclosed, as the access record keeps it (a read of a paged
     kind without one disclosed the default: the newest entries)."""
-    if request.kind not in role_views.PAGED_KINDS:
+    if request.kind not in role_views.PAGE_KINDS:
         return {}
     page = request.page or role_views.Page()
     return {"page_before": page.before, "page_size": page.size}

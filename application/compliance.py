@@ -5,6 +5,7 @@ here first checks that the user is a compliance reviewer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -13,7 +14,7 @@ from anyio import to_thread
 from pydantic import BaseModel
 
 from application.audited import review_target
-from application.reading import PAGED_KINDS, viewer_of
+from application.reading import PAGED_KINDS, PATIENT_PAGE, viewer_of
 from application.services import Services
 from domain.access import check_auditor
 from domain.errors import NotFound
@@ -46,6 +47,7 @@ class AccessPublic(BaseModel):
     reviewed_by: str | None
     reviewed_at: datetime | None
     review_outcome: str | None
+    sections: list[str] = []  # a patient page's sections (one record for the page)
 
 
 class Disclosure(BaseModel):
@@ -142,8 +144,11 @@ def _public(row: AccessRow) -> AccessPublic:
     return AccessPublic.model_validate(row, from_attributes=True)
 
 
-def _what(view: str) -> str:
-    """A view kind as the accounting names it: a paged kind as the kind it pages."""
+def _what(view: str, sections: Sequence[str] = ()) -> str:
+    """A view kind as the accounting names it: a paged kind as the kind it pages, a patient
+    page with the sections it showed."""
+    if view == PATIENT_PAGE:
+        return f"patient page ({', '.join(sections)})"
     paged = PAGED_KINDS.get(view)
     return view if paged is None else f"{paged} (one page)"
 
@@ -153,7 +158,7 @@ def _disclosure(row: AccessRow) -> Disclosure:
         date=row.at,
         recipient=row.user_id,
         recipient_organisation=row.organisation,
-        description=f"{_what(row.view)} of the record: {', '.join(row.classes) or 'nothing'}",
+        description=f"{_what(row.view, row.sections)} of the record: {', '.join(row.classes) or 'nothing'}",
         purpose=row.purpose,
         basis=row.basis,
         access_id=row.access_id,

@@ -56,6 +56,8 @@ Page = role_views.Page
 PAGED_KINDS = role_views.PAGED_KINDS
 PAGE_DEFAULT, PAGE_MAX = role_views.PAGE_DEFAULT, role_views.PAGE_MAX
 SCORED_OUTCOMES = role_views.SCORED_OUTCOMES
+# Everything the patient page shows, in one answer and one access record.
+PATIENT_PAGE = role_views.PATIENT_PAGE
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -104,6 +106,8 @@ class PreparedRead:
     # The clinic's time zone the care rules counted days in (None: the trigger's own UTC
     # offset, the rule for replays of reads recorded before the clinic had a zone).
     clinic_timezone: str | None = None
+    # A patient page's sections, in its order (role_views.PATIENT_PAGE); () for others.
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def check_page(request: ReadRequest) -> None:
     page = request.page
     if page is None:
         return
-    if request.kind not in role_views.PAGED_KINDS:
+    if request.kind not in role_views.PAGE_KINDS:
         raise InvalidInput.single("limit", f"the {request.kind} view is not paged")
     if not 1 <= page.size <= role_views.PAGE_MAX:
         raise InvalidInput.single("limit", f"must be between 1 and {role_views.PAGE_MAX}")
@@ -323,6 +327,7 @@ class Reader:
             view_format,
             directory.version if directory is not None else None,
             zone.key if zone is not None else None,
+            tuple(body["sections"]) if request.kind == role_views.PATIENT_PAGE else (),
         )
 
     def _board(

@@ -27,7 +27,7 @@ Basis = Literal["treating-team", "own-record", "consent", "break-the-glass"]
 
 
 class AccessRecorded(Aggregate.Created):
-    class_version: ClassVar[int] = 6
+    class_version: ClassVar[int] = 7
 
     patient_id: UUID
     view: ShortText
@@ -65,6 +65,9 @@ class AccessRecorded(Aggregate.Created):
     # The clinic's time zone (an IANA name) the care rules counted days in. None in records
     # made before the clinic had one: their days were the trigger's own UTC offset's.
     clinic_timezone: str | None = None
+    # The sections a patient page's one answer held (projections.role_views.PATIENT_PAGE:
+    # "view", "care", "outcomes", ...), in its order; empty for every other view.
+    sections: list[ShortText] = Field(default_factory=list, max_length=20)
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -91,6 +94,11 @@ class AccessRecorded(Aggregate.Created):
         state["page_before"] = None
         state["page_size"] = None
         state["clinic_timezone"] = None
+
+    @staticmethod
+    def upcast_v6_v7(state: dict[str, Any]) -> None:
+        """Version 6 had no patient page (one answer of several sections)."""
+        state["sections"] = []
 
     def apply(self, aggregate: Any) -> None:
         aggregate.reviewed = self.basis != "break-the-glass"
@@ -143,6 +151,7 @@ class AccessRecord(Aggregate):
         page_before: int | None = None,
         page_size: int | None = None,
         clinic_timezone: str | None = None,
+        sections: list[str] | None = None,
     ) -> AccessRecord:
         with refused_fields():
             return cls._create(
@@ -170,6 +179,7 @@ class AccessRecord(Aggregate):
                 page_before=page_before,
                 page_size=page_size,
                 clinic_timezone=clinic_timezone,
+                sections=sections or [],
             )
 
     def review(self, by: Actor, at: datetime, *, outcome: str, note: str) -> None:

@@ -125,6 +125,7 @@ class AccessRow:
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     review_outcome: str | None = None
+    sections: tuple[str, ...] = ()  # a patient page's sections (AccessRecorded.sections)
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ class RecordIndex(Projection[IndexView]):
                 response_sha256=event.response_sha256,
                 emergency_reason=event.emergency_reason,
                 part2=event.part2,
+                sections=tuple(event.sections),
             ),
             tracking,
         )

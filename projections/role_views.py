@@ -71,6 +71,7 @@ KINDS = (
     "scored-outcomes",
     "board-items",
     "view-page",
+    "patient-page",
 )
 # "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
 # was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
@@ -95,6 +96,15 @@ CONSENT_KINDS = ("consents", "consent-terms", "consent-list")
 # role view's size is bounded whatever the history's length; "view" keeps its builder for
 # the replays of reads answered with it.
 PAGED_KINDS = {"timeline-page": "timeline", "events-page": "events", "view-page": "view"}
+# "patient-page" (added for one access record per page view) is everything the patient page
+# shows, in one answer: its `sections`, each the answer its own kind would give at the same
+# position for the same decision (`PAGE_SECTIONS`): "view" (a view-page, paged by the same
+# Page) always; then, as the view's basis and classes call for them, the care items (the
+# treating team's), the scored outcomes, the medication timeline and the events (the
+# treating team's: what the page's forms offer). An emergency read shows the view alone.
+PATIENT_PAGE = "patient-page"
+# The pages' kinds: paged, their access record keeping the page they disclosed.
+PAGE_KINDS = frozenset({*PAGED_KINDS, PATIENT_PAGE})
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
 
@@ -292,6 +302,60 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
     return sections
 
 
+# A patient page's sections after its view: (name, kind, for the treating team only, the
+# view classes any one of which calls for it; empty: always).
+PAGE_SECTIONS: tuple[tuple[str, str, bool, frozenset[str]], ...] = (
+    ("care", "care-items", True, frozenset()),
+    ("outcomes", "scored-outcomes", False, frozenset({"measure", "functional", "sud"})),
+    ("medications", "medications", False, frozenset({"medication", "sud"})),
+    ("events", "events", True, frozenset()),
+)
+
+
+def _patient_page(
+    patient_id: UUID,
+    rows: list[EventRow],
+    decision: Decision,
+    position: int,
+    view_format: int,
+    page: Page | None,
+    zone: tzinfo | None,
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every section the patient page shows, each built as its own kind would be."""
+
+    def part(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
+        return build(
+            kind, patient_id, rows, decision, position, view_format=view_format, page=page, zone=zone
+        )
+
+    view, accounted = part("view-page")
+    sections = {"view": view}
+    shown = set(view.get("classes") or [])
+    if decision.basis != "break-the-glass":
+        treating = decision.basis == "treating-team"
+        for name, kind, team_only, wanted in PAGE_SECTIONS:
+            if (treating or not team_only) and (not wanted or shown & wanted):
+                sections[name], classes = part(kind)
+                accounted |= classes
+    body: dict[str, Any] = {
+        key: view[key]
+        for key in (
+            "patient_id",
+            "viewer_role",
+            "basis",
+            "purpose",
+            "as_of_position",
+            "consents",
+            "notice",
+        )
+    }
+    body["view"] = PATIENT_PAGE
+    body["sections"] = sections
+    body["classes"] = sorted({c for b in sections.values() for c in b.get("classes") or []})
+    body["part2"] = any(b.get("part2") for b in sections.values())
+    return body, accounted
+
+
 def build(
     kind: str,
     patient_id: UUID,
@@ -310,6 +374,8 @@ def build(
     zone the care rules count days in (None: the rule before it had one). Corrections are
     folded in first (projections.corrections): every section, chart and rule reads the
     record as it stands; a timeline lists an errored entry with its mark."""
+    if kind == PATIENT_PAGE:
+        return _patient_page(patient_id, rows, decision, position, view_format, page, zone)
     listed_rows = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     found = corrections.corrections(rows) if listed_rows else {}
     rows = corrections.standing(rows, found)

@@ -17,7 +17,6 @@ routes (api/web/routing.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import tzinfo
 from typing import Any, get_args
 from uuid import UUID
@@ -49,7 +48,7 @@ from api.web.pages import render
 from api.web.routing import PageRoute
 from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
-from application.reading import CARE_ITEMS, SCORED_OUTCOMES, Page, ReadRequest, default_purpose
+from application.reading import PATIENT_PAGE, Page, ReadRequest, default_purpose
 from application.recording import record
 from application.schemas.clinical import MedicationCreate, RiskAssessmentCreate
 from application.schemas.reads import BreakGlassRequest
@@ -87,8 +86,6 @@ RISK_ANSWERS = answered_by(RiskAssessed)
 
 # --- reads --------------------------------------------------------------------------------
 
-OUTCOME_CLASSES = frozenset({"measure", "functional", "sud"})
-MEDICATION_CLASSES = frozenset({"medication", "sud"})
 CASELOAD_ROLES = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE})
 
 
@@ -158,33 +155,6 @@ def may_record(user: User, events: Iterable[type[RecordEvent]]) -> bool:
     return all(user.role in e.authors for e in events)
 
 
-Section = dict[str, Any] | None
-
-
-async def sections(
-    services: Services, user: User, base: ReadRequest, view: Mapping[str, Any]
-) -> tuple[Section, Section, Section, Section]:
-    """The care, outcomes, medications and events sections the view's basis and classes
-    call for, each its own audited read (none on an emergency read: the view is enough)."""
-    classes = set(view.get("classes") or [])
-    treating = view["basis"] == "treating-team"
-
-    async def section(kind: str) -> Section:
-        try:
-            return await read(services, user, replace(base, kind=kind))
-        except AccessDenied:  # a consent ended between two reads: show less, never more
-            return None
-
-    if view["basis"] == "break-the-glass":
-        return None, None, None, None
-    # Due items and alerts are the treating team's work (`for_roles`).
-    care = await section(CARE_ITEMS) if treating else None
-    outcomes = await section(SCORED_OUTCOMES) if classes & OUTCOME_CLASSES else None
-    medications = await section("medications") if classes & MEDICATION_CLASSES else None
-    events = await section("events") if treating else None
-    return care, outcomes, medications, events
-
-
 async def patient_page(
     request: Request,
     services: Any,
@@ -199,18 +169,18 @@ async def patient_page(
     flash: str | None = None,
     before: int | None = None,
 ) -> HTMLResponse:
-    """Read the patient through the policy (each read recorded) and show what came back:
-    the view with one page of its timeline, newest first (the entries before log position
-    `before`, or the newest)."""
+    """Read the patient through the policy in one read, recorded once, and show what came
+    back: the view with one page of its timeline, newest first (the entries before log
+    position `before`, or the newest), and the sections its basis and classes call for."""
     viewer = viewer_of(user)
     try:
-        view = await read(
+        answer = await read(
             services,
             user,
             ReadRequest(
                 viewer,
                 patient_id,
-                "view-page",
+                PATIENT_PAGE,
                 purpose,
                 emergency_reason,
                 min_position,
@@ -232,11 +202,12 @@ async def patient_page(
             "Not ready yet",
             "The record is still catching up with your last change. Reload in a moment.",
         )
+    shown = answer["sections"]
+    view = shown["view"]
+    care, outcomes = shown.get("care"), shown.get("outcomes")
+    medications, events = shown.get("medications"), shown.get("events")
     emergency = view["basis"] == "break-the-glass"
     treating = view["basis"] == "treating-team"
-    care, outcomes, medications, events = await sections(
-        services, user, ReadRequest(viewer, patient_id, "view", purpose, None, min_position), view
-    )
     entries = (events or {}).get("entries") or []
     orders = lab_orders(entries)
     instrument_charts, dose_charts = charts.patient_charts(outcomes, medications)

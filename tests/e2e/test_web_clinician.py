@@ -228,25 +228,24 @@ def test_the_patient_page_draws_instrument_trends_with_bands_and_the_dose_timeli
     assert "Timeline" in words and "Older entries" in words  # her newest page of entries
 
 
-def test_every_patient_page_view_leaves_its_access_records(web: Web) -> None:
+def test_every_patient_page_view_leaves_one_access_record_naming_its_sections(web: Web) -> None:
     web.sign_in("therapist@demo")
     before = web.position()
     web.page(f"/patients/{AVA}")
-    new = [a for a in web.accesses(patient_id=AVA, user_id="therapist@demo") if a.position > before]
-    assert sorted(a.view for a in new) == [
-        "care-items",
-        "events",
-        "medications",
-        "scored-outcomes",
-        "view-page",
+    (new,) = [
+        a for a in web.accesses(patient_id=AVA, user_id="therapist@demo") if a.position > before
     ]
-    assert {a.basis for a in new} == {"treating-team"}
+    assert new.view == "patient-page" and new.basis == "treating-team"
+    assert new.sections == ("view", "care", "outcomes", "medications", "events")
     assert web.clinical_since(before) == []
+    # Its one answer replays to the very bytes shown.
+    replay = web.services.reader.replay(new.access_id)
+    assert replay.matches and replay.original_sha256 == new.response_sha256
 
     before = web.position()
     web.page(f"/patients/{AVA}")
     again = [a for a in web.accesses(patient_id=AVA) if a.position > before]
-    assert len(again) == 5  # every view, every time
+    assert len(again) == 1  # every view, every time
 
 
 def timeline_versions(page: str) -> list[int]:
@@ -270,7 +269,7 @@ def test_the_patient_pages_timeline_comes_a_page_at_a_time_each_page_recorded(we
         (mine,) = [
             a
             for a in web.accesses(patient_id=AVA, user_id="therapist@demo")
-            if a.position > before and a.view == "view-page"
+            if a.position > before and a.view == "patient-page"
         ]
         (recorded,) = web.services.clinic.events.get(mine.access_id)
         assert recorded.page_size == 50
@@ -343,9 +342,20 @@ def test_primary_care_identifies_the_patient_and_sees_her_medications_only(web: 
     assert 'id="chart-phq-9"' not in page  # (a dose's reason may quote a PHQ-9 total)
     assert 'action="/patients/' + str(AVA) + "/forms/" not in page  # no forms: not the team
     new = [a for a in web.accesses(patient_id=AVA, user_id="pcp@demo") if a.position > before]
-    assert sorted(a.view for a in new) == ["medications", "view-page"]
-    assert all(set(a.classes) <= {"medication", "demographics"} for a in new)
-    assert {a.basis for a in new} == {"consent"}
+    (record,) = new  # one page view, one access record
+    assert record.view == "patient-page" and record.sections == ("view", "medications")
+    assert set(record.classes) == {"medication", "demographics"} and record.basis == "consent"
+    # ...and one row in her accounting of disclosures, naming the page's sections.
+    accounting = web.client.get(
+        f"/compliance/disclosures/{AVA}",
+        params={"min_position": web.position()},
+        headers=web.token("compliance@demo"),
+    ).json()
+    rows = [d for d in accounting["disclosures"] if d["access_id"] == str(record.access_id)]
+    assert [d["description"] for d in rows] == [
+        "patient page (view, medications) of the record: demographics, medication"
+    ]
+    assert web.services.reader.replay(record.access_id).matches
 
 
 def test_without_demographics_in_the_consent_the_reader_is_told_what_it_covers(web: Web) -> None:
@@ -769,7 +779,8 @@ def test_break_the_glass_opens_the_record_with_a_notice_and_is_in_the_access_log
     assert "Ava Moreno" in words and "sertraline" in words
     logged = web.accesses(patient_id=AVA, basis=("break-the-glass",))
     mine = [a for a in logged if a.user_id == "outsider@test" and a.emergency_reason == reason]
-    assert len(mine) == 1 and mine[0].view == "view-page" and mine[0].position > before
+    assert len(mine) == 1 and mine[0].view == "patient-page" and mine[0].position > before
+    assert mine[0].sections == ("view",)  # an emergency read: the view alone
     # The emergency read is one read: the page is refused again afterwards.
     web.page(f"/patients/{AVA}", status=403)
 
