@@ -276,6 +276,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/messages", s.MessageCreate, PatientRecord.send_message, "messages", created="message_id"
     ),
     CommandSpec(
+        "/messages/{message_id}/replies",
+        s.MessageReply,
+        PatientRecord.reply_to_message,
+        "messages",
+        "message_id",
+        created="reply_id",
+    ),
+    CommandSpec(
         "/messages/{message_id}/acknowledgement",
         s.MessageAcknowledgement,
         PatientRecord.acknowledge_message,

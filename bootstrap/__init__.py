@@ -122,8 +122,13 @@ def private_data_dir(settings: Settings) -> Path:
         if path.is_symlink():
             continue
         mode = 0o700 if path.is_dir() else 0o600
-        if stat.S_IMODE(path.stat().st_mode) != mode:
-            path.chmod(mode)
+        try:
+            if stat.S_IMODE(path.stat().st_mode) != mode:
+                path.chmod(mode)
+        except FileNotFoundError:
+            # Gone since it was listed: SQLite removes a -wal or -shm file when the last
+            # connection to its database closes (another process's, or one closing now).
+            continue
     return folder
 
 

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from domain.errors import RuleViolation
 from domain.events import Actor
+from domain.medication import OmitsNewFields
 from domain.record import ANY_TEAM_ROLE, TREATING, RecordBase, RecordEvent
 from domain.vocabulary import DataClass, Role, ShortText, Text
 
@@ -30,11 +31,14 @@ class MessageState:
     sender: str
     recipients: frozenset[str]
     acknowledged_by: set[str] = field(default_factory=set)
+    subject: str = ""
+    thread: UUID | None = None  # the first message of its thread (None: it is the first)
 
 
-class MessageSent(RecordEvent):
+class MessageSent(OmitsNewFields):
     default_class: ClassVar[DataClass] = DataClass.MESSAGE
     authors: ClassVar[frozenset[Role]] = CORRESPONDENTS
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"in_reply_to"})
 
     message_id: UUID
     to: list[ShortText] = Field(min_length=1, max_length=20)
@@ -42,10 +46,17 @@ class MessageSent(RecordEvent):
     body: Text
     # Record versions (positions in this patient's stream) the message is about.
     regarding: list[int] = Field(default_factory=list, max_length=20)
+    # The message this one answers (a reply); left out of the JSON when unset, so a message
+    # stored before replies keeps its payload byte for byte.
+    in_reply_to: UUID | None = None
 
     def apply(self, aggregate: Any) -> None:
+        answered = aggregate.state.messages.get(self.in_reply_to) if self.in_reply_to else None
         aggregate.state.messages[self.message_id] = MessageState(
-            self.actor.user_id, frozenset(self.to)
+            self.actor.user_id,
+            frozenset(self.to),
+            subject=self.subject,
+            thread=(answered.thread or self.in_reply_to) if answered else None,
         )
 
     def summary(self) -> str:
@@ -128,6 +139,49 @@ class MessagingSection(RecordBase):
             subject=subject,
             body=body,
             regarding=regarding or [],
+        )
+
+    def reply_to_message(
+        self, by: Actor, at: datetime, *, message_id: UUID, reply_id: UUID, body: str
+    ) -> None:
+        """A reply to a message, to everyone else on it (its sender and recipients) who is
+        still on the care team, under the same subject ("Re: ...")."""
+        self.check_may_author(MessageSent, by)
+        self.check_known("message", message_id, self.state.messages, "message_id")
+        answered: MessageState = self.state.messages[message_id]
+        if by.user_id != answered.sender and by.user_id not in answered.recipients:
+            raise RuleViolation(
+                f"user {by.user_id} is neither the sender nor a recipient of message {message_id}",
+                patient_id=self.id,
+                field="message_id",
+            )
+        if reply_id in self.state.messages:
+            raise RuleViolation(
+                f"message {reply_id} already exists", patient_id=self.id, field="reply_id"
+            )
+        to = sorted(
+            user
+            for user in answered.recipients | {answered.sender}
+            if user != by.user_id and (m := self.state.team.get(user)) is not None and m.active
+        )
+        if not to:
+            raise RuleViolation(
+                "no one else on this message is still on the care team",
+                patient_id=self.id,
+                field="message_id",
+            )
+        subject = (
+            answered.subject if answered.subject.startswith("Re: ") else (f"Re: {answered.subject}")
+        )
+        self._record(
+            MessageSent,
+            by,
+            at,
+            message_id=reply_id,
+            to=to,
+            subject=subject[:200],
+            body=body,
+            in_reply_to=message_id,
         )
 
     def acknowledge_message(self, by: Actor, at: datetime, *, message_id: UUID) -> None:

@@ -59,8 +59,9 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.history import LabOrder
+from domain.history.messages import threads
 from domain.lab_units import LEGACY_SPELLINGS
-from domain.messaging import MessageAcknowledged
+from domain.messaging import MessageAcknowledged, MessageSent
 from domain.record import RecordEvent
 from domain.rules.safety import answered_by
 from domain.safety import RiskAssessed
@@ -76,6 +77,7 @@ from domain.vocabulary import (
     SessionKind,
     SessionMode,
 )
+from projections.role_views import facts_of_entries
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -216,7 +218,7 @@ async def patient_page(
         forms = {
             name: action
             for name, action in ACTIONS.items()
-            if name != "acknowledge" and may_record(user, action.records)
+            if name not in ("acknowledge", "reply") and may_record(user, action.records)
         }
     state = state or FormState("")
     return page(
@@ -240,6 +242,8 @@ async def patient_page(
         dose_charts=dose_charts,
         forms=forms,
         may_acknowledge=treating and may_record(user, [MessageAcknowledged]),
+        may_reply=treating and may_record(user, [MessageSent]),
+        threads=threads(facts_of_entries(entries)) if events is not None else [],
         options=form_options(view, entries, orders, clinic_zone(request)),
         recipients=[m for m in view.get("team") or [] if m["user_id"] != user.email],
         instruments={code.value: items for code, items in FORM_INSTRUMENTS.items()},

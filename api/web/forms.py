@@ -273,6 +273,15 @@ ACTIONS: dict[str, Action] = {
             anchor="timeline",
         ),
         Action(
+            "reply",
+            "Reply",
+            ("message_id", "body"),
+            (PatientRecord.reply_to_message,),
+            (MessageSent,),
+            "Reply sent.",
+            anchor="threads",
+        ),
+        Action(
             "acknowledge",
             "Acknowledge a message",
             ("message_id",),

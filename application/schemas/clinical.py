@@ -342,6 +342,13 @@ class MessageCreate(CommandBody):
     regarding: list[int] = Field(default_factory=list, max_length=20)
 
 
+class MessageReply(CommandBody):
+    """A reply: to everyone else on the message still on the team, under its subject."""
+
+    reply_id: UUID = Field(default_factory=new_id)
+    body: Text
+
+
 class MessageAcknowledgement(CommandBody):
     pass
 

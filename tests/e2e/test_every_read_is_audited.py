@@ -753,6 +753,9 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/messages/{{item_id}}/acknowledgement"): body(
         "P", {}, item_id="message to prescriber"
     ),
+    ("POST", f"{P_PATH}/messages/{{item_id}}/replies"): body(
+        "P", {"body": "Noted."}, item_id="message to prescriber"
+    ),
     # corrections (version 1, the registration, is no clinical entry: refused on the field)
     ("POST", f"{P_PATH}/entered-in-error"): body("P", {"entry_version": 1, "reason": "Typo"}),
     ("POST", f"{P_PATH}/amendments"): body(
@@ -826,6 +829,7 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         ),
         form_action("message", {"to": [USERS[Role.PRESCRIBER][0]], "subject": "Hi", "body": "Ok"}),
         form_action("acknowledge", {}, message_id="message to therapist"),
+        form_action("reply", {"body": "Noted."}, message_id="message to therapist"),
         # version 1 (the registration) is no clinical entry: refused beside the field
         form_action("correct", {"entry_version": "1", "reason": "Typo"}),
         form_action(

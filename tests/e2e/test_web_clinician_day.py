@@ -321,3 +321,66 @@ def test_the_prescriber_starts_a_medication_orders_its_lab_and_stops_it(web: Web
     assert web.events(patient)[-1].kind == "MedicationStopped"
     shown = web.page(stopped.headers["location"])
     assert "No current medication to stop." in shown
+
+
+def test_a_message_thread_shows_bodies_takes_replies_and_acknowledgements(web: Web) -> None:
+    patient = new_patient(web)
+    web.sign_in("therapist@demo")
+    page = open_page(web, patient)
+    body = f"She reports new insomnia since the dose went up ({uuid4().hex[:8]})."
+    sent = post_form(
+        web, patient, "message", page, to="prescriber@demo", subject="Sleep", body=body
+    )
+    assert sent.status_code == 303, sent.text[:2000]
+    first = web.events(patient)[-1]
+    assert "in_reply_to" not in first.payload  # a message without one keeps its old bytes
+
+    web.sign_in("prescriber@demo")
+    page = open_page(web, patient)
+    assert body in element(page, f"message-{first.payload['message_id']}")
+    before = web.position()
+    refused = post_form(web, patient, "reply", page, message_id=first.payload["message_id"])
+    assert refused.status_code == 422
+    assert field_error(refused.text, f"reply-{first.payload['message_id']}") == "is required"
+    assert web.clinical_since(before) == []
+    answer = "Thanks: I will move the dose to the morning."
+    replied = post_form(
+        web, patient, "reply", page, message_id=first.payload["message_id"], body=answer
+    )
+    assert replied.status_code == 303, replied.text[:2000]
+    reply = web.events(patient)[-1]
+    assert reply.kind == "MessageSent" and reply.author == "prescriber@demo"
+    assert reply.payload["in_reply_to"] == first.payload["message_id"]
+    assert reply.payload["to"] == ["therapist@demo"] and reply.payload["subject"] == "Re: Sleep"
+
+    web.sign_in("therapist@demo")
+    page = open_page(web, patient)
+    thread = element(page, "threads")
+    assert body in thread and answer in thread and thread.index(body) < thread.index(answer)
+    acknowledged = post_form(
+        web, patient, "acknowledge", page, message_id=reply.payload["message_id"]
+    )
+    assert acknowledged.status_code == 303, acknowledged.text[:2000]
+    page = open_page(web, patient)
+    assert "Acknowledged by therapist@demo" in " ".join(
+        element(page, f"message-{reply.payload['message_id']}").split()
+    )
+    # The API takes the same reply, from the command table; an unknown message is refused
+    # by name and records nothing.
+    before = web.position()
+    unknown = web.client.post(
+        f"/patients/{patient}/messages/{uuid4()}/replies",
+        json={"body": "Hello?"},
+        headers=web.token("therapist@demo"),
+    )
+    assert unknown.status_code in (404, 422), unknown.text
+    assert [f["field"] for f in unknown.json()["fields"]] == ["message_id"]
+    assert web.clinical_since(before) == []
+    again = web.client.post(
+        f"/patients/{patient}/messages/{reply.payload['message_id']}/replies",
+        json={"body": "Morning dose it is."},
+        headers=web.token("therapist@demo"),
+    )
+    assert again.status_code == 201, again.text
+    last = web.events(patient)[-1]
+    assert last.payload["to"] == ["prescriber@demo"] and last.payload["subject"] == "Re: Sleep"
