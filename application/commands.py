@@ -17,6 +17,7 @@ from uuid import UUID
 
 from application.schemas import clinical as s
 from application.schemas.base import CommandBody
+from application.schemas.patients import EmergencyContactCreate
 from domain.events import Actor
 from domain.patient import PatientRecord
 
@@ -69,6 +70,13 @@ class CommandSpec:
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "/emergency-contact",
+        EmergencyContactCreate,
+        PatientRecord.set_emergency_contact,
+        "patients",
+        status=200,
+    ),
     CommandSpec("/conditions", s.ConditionCreate, PatientRecord.record_condition, "care plan"),
     CommandSpec(
         "/neutropenia-pathway",

@@ -110,7 +110,10 @@ async def register(
         raise NotPermittedAuthor(
             f"a {user.role.value} may not register patients", field="actor.role"
         )
+    contact = demographics.pop("emergency_contact", None)
     record = new_record(user.actor, at, join_team=True, **demographics)
+    if contact:  # in the same write as the registration
+        record.set_emergency_contact(user.actor, at, **contact)
     clinic = writer.clinic
     await to_thread.run_sync(check_mrn_free, clinic, record)
     try:

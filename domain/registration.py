@@ -31,6 +31,7 @@ _MRN_CLAIMS = uuid5(NAMESPACE_URL, "https://tandem.example/mrn-claims")
 REGISTRARS = frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PRIMARY_CARE, Role.SYSTEM})
 TEAM_KEEPERS = TREATING | {Role.SYSTEM}
 MRN_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,31}$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]{5,30}$"
 # The furthest ahead of UTC any place's calendar runs (UTC+14, Kiribati): a birth date is
 # "in the future" only if it is after the date somewhere on Earth at the recording moment.
 FURTHEST_AHEAD_OF_UTC = timedelta(hours=14)
@@ -182,6 +183,21 @@ class CareTeamMemberRemoved(RecordEvent):
         return f"{self.user_id} left the care team: {self.reason}"
 
 
+class EmergencyContactSet(RecordEvent):
+    """Whom to call in an emergency (the last one set stands)."""
+
+    default_class: ClassVar[DataClass] = DataClass.DEMOGRAPHICS
+    authors: ClassVar[frozenset[Role]] = REGISTRARS | {Role.PATIENT}
+    part2_eligible: ClassVar[bool] = False
+
+    name: ShortText
+    relationship: ShortText
+    phone: ShortText = Field(pattern=PHONE_PATTERN)
+
+    def summary(self) -> str:
+        return f"emergency contact: {self.name} ({self.relationship})"
+
+
 class RegistrationSection(RecordBase):
     """Commands for who the patient is and who cares for them."""
 
@@ -210,6 +226,11 @@ class RegistrationSection(RecordBase):
                 clinical_time=at,
                 **demographics,
             )
+
+    def set_emergency_contact(
+        self, by: Actor, at: datetime, *, name: str, relationship: str, phone: str
+    ) -> None:
+        self._record(EmergencyContactSet, by, at, name=name, relationship=relationship, phone=phone)
 
     def update_demographics(self, by: Actor, at: datetime, **demographics: Any) -> None:
         refuse_reserved(demographics)

@@ -34,7 +34,7 @@ from domain.medication import (
     TaperStarted,
 )
 from domain.record import kind_of, kinds
-from domain.registration import PatientRegistered
+from domain.registration import EmergencyContactSet, PatientRegistered
 from domain.rules.care import Fact
 from domain.rules.monitoring import MONITORING, MonitoringTable
 from domain.rules.monitoring.table import MONITORING_V3
@@ -199,6 +199,9 @@ def permitted(rows: Iterable[EventRow], decision: Decision) -> list[EventRow]:
     return shown
 
 
+EMERGENCY_CONTACT = kind_of(EmergencyContactSet)
+
+
 def _patient(rows: list[EventRow], patient_id: UUID) -> dict[str, Any]:
     shown: dict[str, Any] = {"id": str(patient_id)}
     details = demographics(care.facts_of(r for r in rows if r.kind in DETAILS))
@@ -212,6 +215,10 @@ def _patient(rows: list[EventRow], patient_id: UUID) -> dict[str, Any]:
         )
         if details.mrn is not None:
             shown["mrn"] = details.mrn
+    contacts = [r for r in rows if r.kind == EMERGENCY_CONTACT]
+    if contacts:  # the last one set stands (a record without one keeps its bytes)
+        last = contacts[-1].payload
+        shown["emergency_contact"] = {k: last[k] for k in ("name", "relationship", "phone")}
     return shown
 
 
@@ -325,7 +332,14 @@ def _patient_page(
 
     def part(kind: str) -> tuple[dict[str, Any], frozenset[str]]:
         return build(
-            kind, patient_id, rows, decision, position, view_format=view_format, page=page, zone=zone
+            kind,
+            patient_id,
+            rows,
+            decision,
+            position,
+            view_format=view_format,
+            page=page,
+            zone=zone,
         )
 
     view, accounted = part("view-page")

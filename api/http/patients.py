@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -13,28 +12,11 @@ from api.errors import AUTH_ERRORS, WRITE_ERRORS, ErrorBody
 from api.http.deps import ExpectedVersion
 from application.recording import record, register
 from application.schemas.base import CommandBody, CommandReceipt
+from application.schemas.patients import DemographicsBody, PatientCreate
 from application.search import SearchResult, search_patients
-from domain.registration import MRN_PATTERN
-from domain.vocabulary import Role, Sex, ShortText, TelehealthPreference
+from domain.vocabulary import Role, ShortText
 
 router = APIRouter(prefix="/patients", tags=["patients"])
-
-
-class DemographicsBody(CommandBody):
-    given_name: ShortText
-    family_name: ShortText
-    birth_date: date
-    sex_at_birth: Sex
-    gender_identity: ShortText | None = None
-    preferred_language: ShortText = "en"
-    interpreter_needed: bool = False
-    telehealth_preference: TelehealthPreference = TelehealthPreference.EITHER
-    phone: ShortText | None = None
-    email: ShortText | None = None
-
-
-class PatientCreate(DemographicsBody):
-    mrn: str = Field(pattern=MRN_PATTERN, description="Medical record number, unique.")
 
 
 class TeamMemberCreate(CommandBody):

@@ -56,10 +56,18 @@ jinja.env.filters["clinic_time"] = _clinic_time
 
 
 def install(app: FastAPI) -> None:
-    from api.web import caseload, clinician, compliance, directory, pages, patient  # use `jinja`
+    from api.web import (  # they use `jinja`
+        caseload,
+        clinician,
+        compliance,
+        directory,
+        pages,
+        patient,
+        patients,
+    )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (pages, clinician, caseload, directory, patient, compliance):
+    for module in (pages, patients, clinician, caseload, directory, patient, compliance):
         app.include_router(module.router)
 
     async def to_login(request: Request, exc: Exception) -> Response:

@@ -753,6 +753,9 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/messages/{{item_id}}/acknowledgement"): body(
         "P", {}, item_id="message to prescriber"
     ),
+    ("POST", f"{P_PATH}/emergency-contact"): body(
+        "P", {"name": "Ola Synthetic", "relationship": "sister", "phone": "+1 555 0100"}
+    ),
     ("POST", f"{P_PATH}/messages/{{item_id}}/replies"): body(
         "P", {"body": "Noted."}, item_id="message to prescriber"
     ),
@@ -786,6 +789,21 @@ PAGES: dict[tuple[str, str], list[Way]] = {
     ("POST", "/logout"): [Way("sign out", form={}, fresh_session=True)],
     ("GET", "/"): [Way("home")],
     ("GET", "/shared"): [Way("shared with me")],
+    ("GET", "/patients"): [Way("mine"), Way("a search", query={"q": "synthetic"})],
+    ("GET", "/register"): [Way("the form")],
+    ("POST", "/register"): [
+        Way(
+            "a registration",
+            form=lambda w, c: {
+                "mrn": f"REG-{uuid4().hex[:10]}",
+                "given_name": "Reg",
+                "family_name": "Synthetic",
+                "birth_date": "2000-01-01",
+                "sex_at_birth": "unknown",
+            },
+        ),
+        Way("no name", form={"mrn": "REG-X1", "birth_date": "2000-01-01"}),
+    ],
     ("GET", "/caseload"): [Way("mine"), Way("team", query={"scope": "team"})],
     ("GET", "/consents/unresolved"): [Way("mine")],
     ("POST", "/consents/unresolved/{patient_id}/{consent_id}"): [
