@@ -16,6 +16,7 @@ from domain.access import (
     EventFacts,
     Viewer,
     check_auditor,
+    check_record_writer,
     check_treating_member,
     decide,
     may_manage_consents,
@@ -710,3 +711,21 @@ def test_writes_stay_with_the_active_treating_team() -> None:
     for actor in (PATIENT, SUPPORTER, PRIMARY_CARE, OUTSIDER):
         with pytest.raises(AccessDenied):
             check_treating_member(record, actor)
+
+
+def test_the_patient_writes_to_their_own_record_and_to_no_other() -> None:
+    record = a_registered_record(others=[PRIMARY_CARE])
+    check_record_writer(record, viewer(THERAPIST))
+    check_record_writer(record, viewer(PRESCRIBER))
+    check_record_writer(record, viewer(PATIENT, patient_id=record.id))
+    refused = [
+        viewer(PATIENT, patient_id=uuid4()),  # someone else's account
+        Viewer(PATIENT.user_id, Role.PATIENT, PATIENT.organisation, None),  # names no patient
+        viewer(SUPPORTER, patient_id=record.id),
+        viewer(PRIMARY_CARE),
+        viewer(OUTSIDER),
+        viewer(COMPLIANCE),
+    ]
+    for who in refused:
+        with pytest.raises(AccessDenied):
+            check_record_writer(record, who)
