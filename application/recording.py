@@ -12,9 +12,9 @@ from uuid import UUID
 from anyio import to_thread
 
 from application.clinic import Clinic, Receipt
+from application.reading import viewer_of
 from application.schemas.base import CommandReceipt
 from application.writer import CommandWriter, Target
-from application.reading import viewer_of
 from domain.access import check_record_writer, check_treating_member, denied
 from domain.errors import Conflict, NotFound, NotPermittedAuthor
 from domain.events import Actor, now
