@@ -12,7 +12,6 @@ from uuid import UUID
 from anyio import to_thread
 
 from application.clinic import Clinic, Receipt
-from application.reading import viewer_of
 from application.schemas.base import CommandReceipt
 from application.writer import CommandWriter, Target
 from domain.access import check_record_writer, check_treating_member, denied
@@ -44,8 +43,8 @@ def _writable(user: User, patient_id: UUID) -> Target:
     """A patient's record, written by an active treating-team member in role or by the
     patient on their own record (domain.access.check_record_writer), checked on the state
     the command runs on; what kind of entry either may record is the record's own check."""
-    viewer = viewer_of(user)
-    return Target(patient_id, PatientRecord, guard=lambda r: check_record_writer(r, viewer))
+    actor, own = user.actor, user.patient_id
+    return Target(patient_id, PatientRecord, guard=lambda r: check_record_writer(r, actor, own))
 
 
 async def record(

@@ -358,11 +358,12 @@ def check_treating_member(record: RecordBase, actor: Actor) -> None:
         raise denied(record.id)
 
 
-def check_record_writer(record: RecordBase, viewer: Viewer) -> None:
+def check_record_writer(record: RecordBase, actor: Actor, own_patient: UUID | None) -> None:
     """Who may write to a patient's record at all, decided on the state the command runs
-    on: the active treating team (`check_treating_member`), or the patient, on their own
-    record only (their account names it: `Viewer.patient_id`), as the patient has the right
-    to add to it (what they answer, log and report, and their messages to the team).
+    on: the active treating team (`check_treating_member`), or a patient on their own
+    record only (`own_patient`: the patient their account belongs to, `User.patient_id`),
+    as the patient has the right to add to it (what they answer, log and report, and their
+    messages to the team).
 
     Which kinds of entry each may record is not decided here but by each event class's
     `authors`, which the record checks on the command (`RecordBase.check_may_author`, for
@@ -370,11 +371,8 @@ def check_record_writer(record: RecordBase, viewer: Viewer) -> None:
     patient records a questionnaire, a sleep log, a side effect, adherence, a reported
     dose, a lapse or a message, and never a dose change, a note or a lab result. Any other
     record is refused exactly as one that does not exist."""
-    if viewer.role == Role.PATIENT:
-        if viewer.patient_id is None or viewer.patient_id != record.id:
+    if actor.role == Role.PATIENT:
+        if own_patient is None or own_patient != record.id:
             raise denied(record.id)
         return
-    check_treating_member(
-        record,
-        Actor(user_id=viewer.user_id, role=viewer.role, organisation=viewer.organisation),
-    )
+    check_treating_member(record, actor)

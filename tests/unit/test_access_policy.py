@@ -715,17 +715,17 @@ def test_writes_stay_with_the_active_treating_team() -> None:
 
 def test_the_patient_writes_to_their_own_record_and_to_no_other() -> None:
     record = a_registered_record(others=[PRIMARY_CARE])
-    check_record_writer(record, viewer(THERAPIST))
-    check_record_writer(record, viewer(PRESCRIBER))
-    check_record_writer(record, viewer(PATIENT, patient_id=record.id))
+    check_record_writer(record, THERAPIST, None)
+    check_record_writer(record, PRESCRIBER, None)
+    check_record_writer(record, PATIENT, record.id)
     refused = [
-        viewer(PATIENT, patient_id=uuid4()),  # someone else's account
-        Viewer(PATIENT.user_id, Role.PATIENT, PATIENT.organisation, None),  # names no patient
-        viewer(SUPPORTER, patient_id=record.id),
-        viewer(PRIMARY_CARE),
-        viewer(OUTSIDER),
-        viewer(COMPLIANCE),
+        (PATIENT, uuid4()),  # someone else's account
+        (PATIENT, None),  # an account that names no patient
+        (SUPPORTER, record.id),
+        (PRIMARY_CARE, None),
+        (OUTSIDER, None),
+        (COMPLIANCE, None),
     ]
-    for who in refused:
+    for actor, own in refused:
         with pytest.raises(AccessDenied):
-            check_record_writer(record, who)
+            check_record_writer(record, actor, own)
