@@ -14,7 +14,7 @@ from anyio import to_thread
 from application.clinic import Clinic, Receipt
 from application.schemas.base import CommandReceipt
 from application.writer import CommandWriter, Target
-from domain.access import check_treating_member, denied
+from domain.access import check_record_writer, check_treating_member, denied
 from domain.errors import Conflict, NotFound, NotPermittedAuthor
 from domain.events import Actor, now
 from domain.patient import PatientRecord
@@ -39,6 +39,14 @@ def _treating(actor: Actor, patient_id: UUID) -> Target:
     return Target(patient_id, PatientRecord, guard=lambda r: check_treating_member(r, actor))
 
 
+def _writable(user: User, patient_id: UUID) -> Target:
+    """A patient's record, written by an active treating-team member in role or by the
+    patient on their own record (domain.access.check_record_writer), checked on the state
+    the command runs on; what kind of entry either may record is the record's own check."""
+    actor, own = user.actor, user.patient_id
+    return Target(patient_id, PatientRecord, guard=lambda r: check_record_writer(r, actor, own))
+
+
 async def record(
     writer: CommandWriter,
     user: User,
@@ -48,11 +56,12 @@ async def record(
     expected_version: int | None = None,
     created_id: UUID | None = None,
 ) -> CommandReceipt:
-    """Run one command on a patient's record as a treating-team member; a patient that
-    does not exist is refused exactly as one that is not the user's to change."""
+    """Run one command on a patient's record as a treating-team member, or as the patient
+    on their own record; a patient that does not exist is refused exactly as one that is
+    not the user's to change."""
     try:
         receipt = await writer.submit(
-            _treating(user.actor, patient_id), command, expected_version=expected_version
+            _writable(user, patient_id), command, expected_version=expected_version
         )
     except NotFound:
         raise denied(patient_id) from None

@@ -346,7 +346,8 @@ def denied(patient_id: UUID, why: str = "not permitted by the access policy") ->
 
 
 def check_treating_member(record: RecordBase, actor: Actor) -> None:
-    """Writes stay with the treating team (therapist, prescriber), active and in role."""
+    """Writes by staff stay with the treating team (therapist, prescriber), active and in
+    role."""
     member = record.state.team.get(actor.user_id)
     if (
         member is None
@@ -355,3 +356,23 @@ def check_treating_member(record: RecordBase, actor: Actor) -> None:
         or member.role not in TREATING_ROLES
     ):
         raise denied(record.id)
+
+
+def check_record_writer(record: RecordBase, actor: Actor, own_patient: UUID | None) -> None:
+    """Who may write to a patient's record at all, decided on the state the command runs
+    on: the active treating team (`check_treating_member`), or a patient on their own
+    record only (`own_patient`: the patient their account belongs to, `User.patient_id`),
+    as the patient has the right to add to it (what they answer, log and report, and their
+    messages to the team).
+
+    Which kinds of entry each may record is not decided here but by each event class's
+    `authors`, which the record checks on the command (`RecordBase.check_may_author`, for
+    the patient as an active member of their own care team in the role `patient`): a
+    patient records a questionnaire, a sleep log, a side effect, adherence, a reported
+    dose, a lapse or a message, and never a dose change, a note or a lab result. Any other
+    record is refused exactly as one that does not exist."""
+    if actor.role == Role.PATIENT:
+        if own_patient is None or own_patient != record.id:
+            raise denied(record.id)
+        return
+    check_treating_member(record, actor)

@@ -34,8 +34,15 @@ from domain.history import LabOrder, Session, sessions
 from domain.history import lab_orders as history_lab_orders
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.labs import LabOrdered, LabResulted
-from domain.measures import QuestionnaireAnswered
-from domain.medication import DoseChanged, DoseReported, MedicationStarted, MedicationStopped
+from domain.measures import QuestionnaireAnswered, SleepLogged
+from domain.medication import (
+    AdherenceRecorded,
+    DoseChanged,
+    DoseReported,
+    MedicationStarted,
+    MedicationStopped,
+    SideEffectReported,
+)
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.patient import PatientRecord
 from domain.record import CORRECTABLE, RecordEvent
@@ -290,6 +297,41 @@ ACTIONS: dict[str, Action] = {
             "Message acknowledged.",
             anchor="messages",
         ),
+    )
+}
+# The patient's own forms on /me (api/web/patient.py): the same actions, commands and
+# checks as the patient page's, a few more that a patient records of themselves. The words
+# a patient reads (titles, labels, confirmations) are the page's own (pt_me.html).
+PORTAL_ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        *(ACTIONS[code.value] for code in FORM_INSTRUMENTS),
+        Action(
+            "sleep",
+            "Sleep log",
+            ("night_of", "hours_asleep", "quality", "bedtime", "wake_time"),
+            (PatientRecord.log_sleep,),
+            (SleepLogged,),
+            "Sleep log recorded.",
+        ),
+        Action(
+            "adherence",
+            "Doses taken or missed",
+            ("medication_id", "period_days", "doses_prescribed", "doses_taken"),
+            (PatientRecord.record_adherence,),
+            (AdherenceRecorded,),
+            "Doses recorded.",
+        ),
+        Action(
+            "side-effect",
+            "Side effect",
+            ("medication_id", "effect", "severity"),
+            (PatientRecord.report_side_effect,),
+            (SideEffectReported,),
+            "Side effect recorded.",
+        ),
+        ACTIONS["lapse"],
+        ACTIONS["message"],
     )
 }
 # Where a refusal about a field the form does not show belongs.

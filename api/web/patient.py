@@ -4,6 +4,13 @@ Everything shown comes from the one audited read (`services.reads.read`): the sa
 decides, and the same access records are left, the consents in force included. Consents are
 granted and revoked through the consent use case, so the same rules refuse the same things;
 a refusal re-renders the form with each field's reason (422) and records nothing.
+
+The patient's own entries (questionnaires, a sleep log, doses taken or missed, a side
+effect, a lapse, a message to the team) are the patient page's forms (api/web/forms.py):
+parsed with the API's request schemas, run through the recording use case, whose write
+policy and the event classes' authors decide, and refused through the one error map. An
+entry the safety rules raise an alert for (PHQ-9 item 9, a lapse) lands on a page with the
+crisis resources at the top.
 """
 
 from __future__ import annotations
@@ -19,11 +26,25 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, oauth2_scheme, user_for_token, viewer_of
 from api.errors import HANDLED, problem_for
-from api.web import report
+from api.web import clinic_zone, local_time, report
 from api.web.charts import dose_chart, instrument_chart
+from api.web.forms import (
+    FORM_INSTRUMENTS,
+    PORTAL_ACTIONS,
+    FormState,
+    build_command,
+    form_values,
+    input_id,
+    label,
+    open_sessions,
+    state_for,
+    unflatten,
+)
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf, get_web_user, session_token
+from application.errors import IndexBehind
 from application.reading import SCORED_OUTCOMES, ReadRequest
+from application.recording import record
 from application.schemas.consents import ConsentCreate, ConsentRevocation
 from application.schemas.users import UserPublic
 from application.services import Services
@@ -31,8 +52,10 @@ from domain.access import Basis
 from domain.consent import RECORD_CLASSES, Purpose
 from domain.errors import AccessDenied
 from domain.events import now
+from domain.rules.safety import SAFETY_RULES
 from domain.users import User
-from domain.vocabulary import DataClass, Role
+from domain.vocabulary import DataClass, Role, Severity
+from projections.role_views import facts_of_entries
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,10 +106,14 @@ async def audited_read(
     patient_id: UUID,
     kind: str,
     bases: Iterable[Basis] | None = None,
+    min_position: int | None = None,
 ) -> dict[str, Any]:
     """One audited read (with `bases`, a read on any other basis is refused, and, as
-    nothing is disclosed, not recorded)."""
-    request = ReadRequest(viewer_of(user), patient_id, kind, Purpose.TREATMENT)
+    nothing is disclosed, not recorded); with `min_position`, once the record's index has
+    reached it (the patient's own write)."""
+    request = ReadRequest(
+        viewer_of(user), patient_id, kind, Purpose.TREATMENT, min_position=min_position
+    )
     return (await services.reads.read(request, user.actor, bases=bases)).json()
 
 
@@ -155,6 +182,32 @@ def consents_given(consent_view: dict[str, Any]) -> dict[str, list[dict[str, Any
     return shown
 
 
+def upcoming(entries: Iterable[dict[str, Any]], zone: Any) -> list[dict[str, Any]]:
+    """The patient's scheduled sessions still ahead, soonest first, times in the clinic's
+    zone (with its label)."""
+    moment = now()
+    return [
+        {
+            "when": local_time(s.starts_at, zone),
+            "mode": s.mode,
+            "kind": s.kind,
+            "minutes": s.duration_minutes,
+        }
+        for s in open_sessions(entries)
+        if s.starts_at is not None and s.starts_at >= moment
+    ]
+
+
+def calls_for_help(entries: Iterable[dict[str, Any]], position: int | None) -> bool:
+    """Whether the entry the patient just recorded (at log `position`) is one the safety
+    rules raise an alert for or make a contact due (PHQ-9 item 9, a lapse): the page then
+    shows the crisis resources first."""
+    if position is None:
+        return False
+    facts = [f for f in facts_of_entries(entries) if f.position == position]
+    return any(rule.trigger(f) for f in facts for rule in SAFETY_RULES)
+
+
 async def my_page(
     request: Request,
     services: Services,
@@ -166,12 +219,18 @@ async def my_page(
     general_errors: list[str] | None = None,
     revoke_errors: dict[str, str] | None = None,
     flash: str | None = None,
+    state: FormState | None = None,
+    done: str | None = None,
+    recorded_at: int | None = None,
+    assume_crisis: bool = False,
     status: int = 200,
 ) -> HTMLResponse:
-    view = await audited_read(services, user, patient_id, "view")
+    view = await audited_read(services, user, patient_id, "view", min_position=recorded_at)
     outcomes = await audited_read(services, user, patient_id, SCORED_OUTCOMES)
     medications = await audited_read(services, user, patient_id, "medications")
     consent_view = await audited_read(services, user, patient_id, "consent-list")
+    events = await audited_read(services, user, patient_id, "events")
+    entries = events.get("entries") or []
     given = consents_given(consent_view)
     response = render(
         request,
@@ -201,6 +260,21 @@ async def my_page(
         general_errors=general_errors or [],
         revoke_errors=revoke_errors or {},
         flash=flash,
+        upcoming=upcoming(entries, clinic_zone(request)),
+        forms=PORTAL_ACTIONS,
+        state=state or FormState(""),
+        done=done if done in PORTAL_ACTIONS else None,
+        crisis=assume_crisis or (done in PORTAL_ACTIONS and calls_for_help(entries, recorded_at)),
+        instruments={code.value: items for code, items in FORM_INSTRUMENTS.items()},
+        my_medications=[
+            (m["medication_id"], m["drug"])
+            for m in view.get("medications") or []
+            if m.get("status") != "stopped"
+        ],
+        team_recipients=[m for m in view.get("team") or [] if m["user_id"] != user.email],
+        severities=[s.value for s in Severity],
+        input_id=input_id,
+        label=label,
     )
     response.status_code = status
     return response
@@ -215,7 +289,9 @@ def wants_api(request: Request) -> bool:
 
 
 @router.get("/me", response_model=None)
-async def me(request: Request, services: ServicesDep, done: str = "") -> Response:
+async def me(
+    request: Request, services: ServicesDep, done: str = "", recorded: str = ""
+) -> Response:
     """The patient's own page (or, to an API client, who the token belongs to)."""
     if wants_api(request):
         api_user = await user_for_token(services, await oauth2_scheme(request))
@@ -226,10 +302,62 @@ async def me(request: Request, services: ServicesDep, done: str = "") -> Respons
         return forbidden(
             request, services, user, "This page is for patients, about their own care."
         )
+    position = int(recorded) if recorded.isdigit() and int(recorded) > 0 else None
     try:
-        return await my_page(request, services, user, patient_id, flash=FLASH.get(done))
+        return await my_page(
+            request,
+            services,
+            user,
+            patient_id,
+            flash=FLASH.get(done),
+            done=done,
+            recorded_at=min(position, services.clinic.position()) if position else None,
+        )
+    except IndexBehind:
+        # The entry is stored, but the record's index has not reached it: the page cannot
+        # tell yet what it was, so it shows the crisis resources first to be safe.
+        return await my_page(request, services, user, patient_id, done=done, assume_crisis=True)
     except AccessDenied:
         return forbidden(request, services, user, "Your record is not available to you here.")
+
+
+# --- the patient's own entries -------------------------------------------------------
+
+
+@router.post("/me/forms/{action_name}", response_model=None)
+async def submit(
+    request: Request, action_name: str, user: WebUser, services: ServicesDep
+) -> Response:
+    """One of the patient's forms, run exactly as the patient page's: the request schema,
+    the recording use case (the write policy and the record's author rules), the one error
+    map. A refusal shows the page again (its status from the error map) with each reason
+    beside its field and the typed values kept; nothing is recorded."""
+    form = await request.form()
+    csrf = form.get("csrf")
+    check_csrf(services, request, csrf if isinstance(csrf, str) else None)
+    patient_id = own_patient(user)
+    if patient_id is None:
+        return forbidden(request, services, user, "Only the patient records here.")
+    action = PORTAL_ACTIONS.get(action_name)
+    if action is None:
+        response = forbidden(request, services, user, "This form does not exist.")
+        response.status_code = 404
+        return response
+    values = form_values(form, action)
+    try:
+        command = build_command(action, user, unflatten(values), {})
+        receipt = await record(services.writer, user, patient_id, command)
+    except HANDLED as exc:
+        problem = problem_for(exc)
+        if problem.kind == "access_denied":
+            return forbidden(request, services, user, "Your record is not available to you here.")
+        state = state_for(action, problem)
+        status = problem.status
+    else:
+        target = f"/me?done={action.name}&recorded={receipt.position}"
+        return RedirectResponse(target, status_code=303)
+    state.values = values
+    return await my_page(request, services, user, patient_id, state=state, status=status)
 
 
 # --- consents ------------------------------------------------------------------------

@@ -301,6 +301,34 @@ def test_patient_sees_her_progress_charts(page: Page) -> None:
     assert report.read_bytes().startswith(b"%PDF-")
 
 
+def test_patient_answers_a_phq9_on_her_phone(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "ava@demo")
+    expect(page.get_by_role("complementary", name="Need help now?")).to_contain_text("988")
+    form = page.get_by_role("region", name=re.compile("How my mood has been"))
+    expect(form).to_contain_text("not watched around the clock")
+
+    def item(n: int) -> Locator:
+        return form.get_by_role("group", name=re.compile(rf"^{n}\. "))
+
+    for n in (1, 2, 3, 4, 6, 7, 8, 9):  # item 5 left out: refused beside it
+        item(n).get_by_label("Not at all").check()
+    item(2).get_by_label("Several days").check()
+    form.get_by_role("button", name="Send my answers").click()
+    expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
+    expect(item(5)).to_have_attribute("aria-invalid", "true")
+    expect(item(5)).to_contain_text("is required")
+    expect(item(2).get_by_label("Several days")).to_be_checked()  # what she chose is kept
+    assert_labelled(page)
+    screenshot(page, "me-ava-phq9-refused-phone", form)
+
+    item(5).get_by_label("Several days").check()
+    form.get_by_role("button", name="Send my answers").click()
+    expect(page.get_by_role("status")).to_contain_text("Your PHQ-9 answers are recorded")
+    expect(page.locator("#crisis")).to_have_count(0)  # item 9 answered "Not at all"
+    screenshot(page, "me-ava-phq9-done-phone", full_page=False)
+
+
 def test_patient_consent_form_refusal_is_shown_beside_the_field(page: Page) -> None:
     sign_in(page, "ava@demo")
     consents = page.get_by_role("region", name="Who I share my record with")

@@ -776,6 +776,15 @@ def form_action(name: str, data: dict[str, Any], **ids: str) -> Way:
     return Way(name, on_p(action_name=f"={name}"), form=form)
 
 
+def my_form(name: str, data: dict[str, Any], **ids: str) -> Way:
+    """One of the patient's own forms on /me (for their own record, P's for the patient)."""
+
+    def form(w: World, caller: str) -> dict[str, Any]:
+        return {**data, **{input_name: w.ids[ref] for input_name, ref in ids.items()}}
+
+    return Way(name, {"action_name": f"={name}"}, form=form)
+
+
 def own_login(_: World, caller: str) -> dict[str, str]:
     return {"email": email_of(caller), "password": PASSWORD}
 
@@ -835,6 +844,42 @@ PAGES: dict[tuple[str, str], list[Way]] = {
             {"dose.amount": "50", "dose.unit": "mg", "note": "Says so"},
             medication_id="medication to change",
         ),
+        form_action(
+            "document",
+            {
+                "mode": "in-person",
+                "modality": "cbt",
+                "kind": "standard",
+                "duration_minutes": "50",
+                "text": "Seen today",
+            },
+        ),
+        form_action(
+            "schedule",
+            {
+                "starts_at": moment(days=5),
+                "duration_minutes": "50",
+                "mode": "in-person",
+                "modality": "cbt",
+                "kind": "standard",
+            },
+        ),
+        form_action("risk", {"level": "low", "method": "c-ssrs", "plan": "Routine follow-up"}),
+        form_action("psychotherapy", {"text": "Process notes"}),
+        form_action(
+            "start",
+            {
+                "drug": "bupropion",
+                "rxnorm": "42347",
+                "dose.amount": "150",
+                "dose.unit": "mg",
+                "schedule.frequency": "once-daily",
+                "indication": "mood",
+            },
+        ),
+        # no medication chosen: refused beside the field (the API's stop has its own)
+        form_action("stop", {"reason": "Finished"}),
+        form_action("order", {"loinc": "2823-3", "test_name": "Potassium", "reason": "Monitoring"}),
         form_action("phq-9", {f"answers.{i}": "1" for i in range(1, 10)}),
         form_action("gad-7", {f"answers.{i}": "1" for i in range(1, 8)}),
         form_action(
@@ -900,6 +945,26 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         Way("no reason", P, form={"reason": ""}),
     ],
     ("GET", "/me"): [Way("my page")],
+    ("POST", "/me/forms/{action_name}"): [
+        my_form("phq-9", {f"answers.{i}": "0" for i in range(1, 10)}),
+        my_form("gad-7", {f"answers.{i}": "1" for i in range(1, 8)}),
+        my_form("sleep", {"night_of": day(-1), "hours_asleep": "7", "quality": "3"}),
+        my_form(
+            "adherence",
+            {"period_days": "7", "doses_prescribed": "7", "doses_taken": "6"},
+            medication_id="medication to change",
+        ),
+        my_form(
+            "side-effect",
+            {"effect": "Headache", "severity": "mild"},
+            medication_id="medication to change",
+        ),
+        my_form(
+            "lapse", {"substance": "alcohol", "occurred_on": day(-1), "circumstances": "A party"}
+        ),
+        my_form("message", {"to": [USERS[Role.THERAPIST][0]], "subject": "Hi", "body": "Ok"}),
+        my_form("no-such-form", {}),
+    ],
     ("POST", "/me/consents"): [
         Way(
             "a grant",
@@ -1043,6 +1108,7 @@ class Outcome:
 class Sweep:
     outcomes: dict[str, Outcome]
     forms_offered: set[str]
+    my_forms_offered: set[str]
 
 
 def pdf_streams(pdf: bytes) -> list[bytes]:
@@ -1139,11 +1205,13 @@ def sweep(world: World) -> Sweep:
     replays = Replays(world.services)
     outcomes: dict[str, Outcome] = {}
     forms: set[str] = set()
+    my_forms: set[str] = set()
     for case in CASES:
         outcomes[case.id], text = run(world, case, replays)
         if case.kind == "page":
-            forms.update(re.findall(r"/forms/([A-Za-z0-9_-]+)", text))
-    return Sweep(outcomes, forms)
+            forms.update(re.findall(r"/patients/[^/\"]+/forms/([A-Za-z0-9_-]+)", text))
+            my_forms.update(re.findall(r"/me/forms/([A-Za-z0-9_-]+)", text))
+    return Sweep(outcomes, forms, my_forms)
 
 
 # --- the tests -------------------------------------------------------------------------------
@@ -1232,6 +1300,12 @@ def test_every_form_a_page_offers_is_in_the_table(sweep: Sweep) -> None:
     }
     assert sweep.forms_offered, "no page offered a form"
     assert sorted(sweep.forms_offered - table) == []
+    mine = {
+        way.slots["action_name"].removeprefix("=")
+        for way in PAGES[("POST", "/me/forms/{action_name}")]
+    }
+    assert sweep.my_forms_offered, "the patient's page offered no form"
+    assert sorted(sweep.my_forms_offered - mine) == []
 
 
 def test_tandem_events_names_its_operator_and_reason_and_is_recorded(world: World) -> None:

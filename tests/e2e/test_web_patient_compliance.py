@@ -146,6 +146,7 @@ def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherap
     after = demo.accesses(user_id="ava@demo")
     assert sorted(r.view for r in after[before:]) == [
         "consent-list",
+        "events",  # the appointments ahead, and whether an entry just made needs help now
         "medications",
         "scored-outcomes",
         "view",

@@ -318,7 +318,7 @@ def test_an_outsiders_conditional_write_is_refused_before_the_version_is_compare
         from application.recording import record
         from domain.errors import AccessDenied
 
-        user: Any = type("U", (), {"actor": outsider})()
+        user: Any = type("U", (), {"actor": outsider, "patient_id": None})()
         refusals = []
         for target in (patient, __import__("uuid").uuid4()):
             with pytest.raises((AccessDenied, NotOnCareTeam)) as caught:

@@ -16,6 +16,7 @@ from domain.access import (
     EventFacts,
     Viewer,
     check_auditor,
+    check_record_writer,
     check_treating_member,
     decide,
     may_manage_consents,
@@ -710,3 +711,21 @@ def test_writes_stay_with_the_active_treating_team() -> None:
     for actor in (PATIENT, SUPPORTER, PRIMARY_CARE, OUTSIDER):
         with pytest.raises(AccessDenied):
             check_treating_member(record, actor)
+
+
+def test_the_patient_writes_to_their_own_record_and_to_no_other() -> None:
+    record = a_registered_record(others=[PRIMARY_CARE])
+    check_record_writer(record, THERAPIST, None)
+    check_record_writer(record, PRESCRIBER, None)
+    check_record_writer(record, PATIENT, record.id)
+    refused = [
+        (PATIENT, uuid4()),  # someone else's account
+        (PATIENT, None),  # an account that names no patient
+        (SUPPORTER, record.id),
+        (PRIMARY_CARE, None),
+        (OUTSIDER, None),
+        (COMPLIANCE, None),
+    ]
+    for actor, own in refused:
+        with pytest.raises(AccessDenied):
+            check_record_writer(record, actor, own)
