@@ -68,6 +68,7 @@ from domain.safety import RiskAssessed
 from domain.users import User
 from domain.vocabulary import (
     CLINICIAN_ROLES,
+    DataClass,
     DoseUnit,
     Frequency,
     LabUnit,
@@ -244,6 +245,7 @@ async def patient_page(
         may_acknowledge=treating and may_record(user, [MessageAcknowledged]),
         may_reply=treating and may_record(user, [MessageSent]),
         threads=threads(facts_of_entries(entries)) if events is not None else [],
+        full_texts=full_texts(entries),
         options=form_options(view, entries, orders, clinic_zone(request)),
         recipients=[m for m in view.get("team") or [] if m["user_id"] != user.email],
         instruments={code.value: items for code, items in FORM_INSTRUMENTS.items()},
@@ -255,6 +257,24 @@ async def patient_page(
         label=label,
         dose_label=charts.dose_label,
     )
+
+
+# The free-text fields a timeline entry's summary cuts short (a note's first 80 characters).
+FULL_TEXT_FIELDS = ("text", "body", "plan", "assessment", "circumstances")
+
+
+def full_texts(entries: Iterable[Mapping[str, Any]]) -> dict[int, list[tuple[str, str]]]:
+    """By record version, the whole free text of each entry the events read holds (the
+    treating team's), for the timeline to open what its summary cut short."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for e in entries:
+        if e.get("data_class") == DataClass.PSYCHOTHERAPY_NOTE.value:
+            continue  # kept apart: the page never opens one, even for its author
+        payload = e.get("payload") or {}
+        texts = [(k, str(payload[k])) for k in FULL_TEXT_FIELDS if payload.get(k)]
+        if texts and any(text not in str(e.get("summary", "")) for _, text in texts):
+            found[int(e["version"])] = texts
+    return found
 
 
 def form_options(

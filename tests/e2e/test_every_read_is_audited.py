@@ -844,42 +844,6 @@ PAGES: dict[tuple[str, str], list[Way]] = {
             {"dose.amount": "50", "dose.unit": "mg", "note": "Says so"},
             medication_id="medication to change",
         ),
-        form_action(
-            "document",
-            {
-                "mode": "in-person",
-                "modality": "cbt",
-                "kind": "standard",
-                "duration_minutes": "50",
-                "text": "Seen today",
-            },
-        ),
-        form_action(
-            "schedule",
-            {
-                "starts_at": moment(days=5),
-                "duration_minutes": "50",
-                "mode": "in-person",
-                "modality": "cbt",
-                "kind": "standard",
-            },
-        ),
-        form_action("risk", {"level": "low", "method": "c-ssrs", "plan": "Routine follow-up"}),
-        form_action("psychotherapy", {"text": "Process notes"}),
-        form_action(
-            "start",
-            {
-                "drug": "bupropion",
-                "rxnorm": "42347",
-                "dose.amount": "150",
-                "dose.unit": "mg",
-                "schedule.frequency": "once-daily",
-                "indication": "mood",
-            },
-        ),
-        # no medication chosen: refused beside the field (the API's stop has its own)
-        form_action("stop", {"reason": "Finished"}),
-        form_action("order", {"loinc": "2823-3", "test_name": "Potassium", "reason": "Monitoring"}),
         form_action("phq-9", {f"answers.{i}": "1" for i in range(1, 10)}),
         form_action("gad-7", {f"answers.{i}": "1" for i in range(1, 8)}),
         form_action(

@@ -338,6 +338,8 @@ def test_a_message_thread_shows_bodies_takes_replies_and_acknowledgements(web: W
     web.sign_in("prescriber@demo")
     page = open_page(web, patient)
     assert body in element(page, f"message-{first.payload['message_id']}")
+    toc = page.split('aria-label="On this page"', 1)[1].split("</nav>", 1)[0]
+    assert "<section" not in toc and 'href="#threads"' in toc  # a link there, the thread below
     before = web.position()
     refused = post_form(web, patient, "reply", page, message_id=first.payload["message_id"])
     assert refused.status_code == 422
@@ -384,3 +386,27 @@ def test_a_message_thread_shows_bodies_takes_replies_and_acknowledgements(web: W
     assert again.status_code == 201, again.text
     last = web.events(patient)[-1]
     assert last.payload["to"] == ["prescriber@demo"] and last.payload["subject"] == "Re: Sleep"
+
+
+def test_a_long_note_cut_short_on_the_timeline_opens_whole(web: Web) -> None:
+    patient = new_patient(web)
+    web.sign_in("therapist@demo")
+    page = open_page(web, patient)
+    note = "Reviewed the week's activity log. " * 8 + f"End of note {uuid4().hex[:6]}."
+    done = post_form(
+        web,
+        patient,
+        "document",
+        page,
+        mode="in-person",
+        kind="standard",
+        modality="cbt",
+        duration_minutes="50",
+        text=note,
+    )
+    assert done.status_code == 303, done.text[:2000]
+    shown = web.page(done.headers["location"])
+    version = web.events(patient)[-1].version
+    assert note not in text_of(shown.split('id="timeline"')[0])  # the summary is cut...
+    assert element(shown, f"entry-{version}-text") == note  # ...and opens whole
+    # Not for an outside reader's page: their timeline has no events read behind it.
