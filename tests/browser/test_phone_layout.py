@@ -54,5 +54,5 @@ def test_no_page_scrolls_sideways_on_a_phone(
         page.goto(path)
         found = page.evaluate(OVERFLOW_JS)
         name = path.strip("/").replace("/", "-")[:40] or "home"
-        screenshot(page, f"phone-{email.split('@')[0]}-{name}", full_page=False)
+        screenshot(page, f"phone-{email.split('@', maxsplit=1)[0]}-{name}", full_page=False)
         assert found["scroll"] <= 0 and not found["wide"], (path, found)
