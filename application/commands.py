@@ -271,6 +271,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/questionnaires", s.QuestionnaireCreate, PatientRecord.answer_questionnaire, "measures"
     ),
     CommandSpec("/sleep-logs", s.SleepLogCreate, PatientRecord.log_sleep, "measures"),
+    CommandSpec(
+        "/supporter-observations",
+        s.SupporterObservationCreate,
+        PatientRecord.record_supporter_observation,
+        "measures",
+    ),
     CommandSpec("/vitals", s.VitalsCreate, PatientRecord.record_vitals, "measures"),
     CommandSpec(
         "/functional-outcomes",

@@ -375,4 +375,11 @@ def check_record_writer(record: RecordBase, actor: Actor, own_patient: UUID | No
         if own_patient is None or own_patient != record.id:
             raise denied(record.id)
         return
+    if actor.role == Role.SUPPORTER:
+        # A supporter the team added (with the patient's agreement) records what they were
+        # taught to watch for; the event classes' authors again decide which kinds.
+        member = record.state.team.get(actor.user_id)
+        if member is None or not member.active or member.role != Role.SUPPORTER:
+            raise denied(record.id)
+        return
     check_treating_member(record, actor)

@@ -50,7 +50,11 @@ from api.web.session import WebUser, check_csrf
 from application.errors import IndexBehind
 from application.reading import PATIENT_PAGE, Page, ReadRequest, default_purpose
 from application.recording import record
-from application.schemas.clinical import MedicationCreate, RiskAssessmentCreate
+from application.schemas.clinical import (
+    MedicationCreate,
+    RiskAssessmentCreate,
+    SupporterObservationCreate,
+)
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
 from domain.consent import Purpose
@@ -61,6 +65,7 @@ from domain.errors import (
 from domain.history import LabOrder
 from domain.history.messages import threads
 from domain.lab_units import LEGACY_SPELLINGS
+from domain.measures import Cue
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.record import RecordEvent
 from domain.rules.safety import answered_by
@@ -86,6 +91,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 ROUTES = get_args(MedicationCreate.model_fields["route"].annotation)
 RISK_METHODS = get_args(RiskAssessmentCreate.model_fields["method"].annotation)
 RISK_ANSWERS = answered_by(RiskAssessed)
+CHANGES = get_args(SupporterObservationCreate.model_fields["change"].annotation)
 
 # --- reads --------------------------------------------------------------------------------
 
@@ -215,6 +221,9 @@ async def patient_page(
     orders = lab_orders(entries)
     instrument_charts, dose_charts = charts.patient_charts(outcomes, medications)
     forms = {}
+    if user.role == Role.SUPPORTER and view["basis"] == "consent":
+        # What a supporter the team added may record (the write policy checks the team).
+        forms = {"observe": ACTIONS["observe"]}
     if treating:
         forms = {
             name: action
@@ -321,6 +330,8 @@ def form_options(
         "routes": [(r, r) for r in ROUTES],
         "risk_levels": [(r.value, r.value) for r in RiskLevel],
         "risk_methods": [(m, m) for m in RISK_METHODS],
+        "cues": [(c, c.replace("-", " ")) for c in get_args(Cue)],
+        "changes": [(c, c.replace("-", " ")) for c in CHANGES],
         "dose_units": [(u.value, u.value) for u in DoseUnit],
         "lab_units": [(u.value, u.value) for u in LabUnit if u.value not in LEGACY_SPELLINGS],
     }
@@ -372,7 +383,7 @@ async def submit(
     found = parse_id(patient_id)
     action = ACTIONS.get(action_name)
     if found is None:
-        return denied_page(request, services, user, patient_id, Purpose.TREATMENT)
+        return denied_page(request, services, user, patient_id, purpose_for(user, None))
     if action is None:
         return problem_page(
             request, services, user, 404, "No such form", "This form does not exist."
@@ -399,7 +410,7 @@ async def submit(
         return RedirectResponse(target, status_code=303)
     state.values = values
     return await patient_page(
-        request, services, user, found, Purpose.TREATMENT, state=state, status=status
+        request, services, user, found, purpose_for(user, None), state=state, status=status
     )
 
 

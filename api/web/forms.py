@@ -34,7 +34,7 @@ from domain.history import LabOrder, Session, sessions
 from domain.history import lab_orders as history_lab_orders
 from domain.instruments import INSTRUMENTS, InstrumentCode
 from domain.labs import LabOrdered, LabResulted
-from domain.measures import QuestionnaireAnswered, SleepLogged
+from domain.measures import QuestionnaireAnswered, SleepLogged, SupporterObservationRecorded
 from domain.medication import (
     AdherenceRecorded,
     DoseChanged,
@@ -278,6 +278,14 @@ ACTIONS: dict[str, Action] = {
             (EntryAmended,),
             "Entry amended.",
             anchor="timeline",
+        ),
+        Action(
+            "observe",
+            "What you noticed",
+            ("cue", "change", "observation", "clinical_time"),
+            (PatientRecord.record_supporter_observation,),
+            (SupporterObservationRecorded,),
+            "Thank you: your observation is recorded for the care team.",
         ),
         Action(
             "reply",

@@ -19,6 +19,7 @@ from application.schemas.values import (
     Strict,
 )
 from domain.instruments import InstrumentCode
+from domain.measures import Cue
 from domain.vocabulary import (
     ICD10Code,
     LoincCode,
@@ -291,6 +292,14 @@ class LabResultCreate(CommandBody):
 class QuestionnaireCreate(CommandBody):
     instrument: InstrumentCode
     answers: dict[str, int] = Field(max_length=30, examples=[{"1": 2, "2": 1}])
+
+
+class SupporterObservationCreate(CommandBody):
+    """An early-warning cue a supporter noticed (they were taught which in psychoeducation)."""
+
+    cue: Cue
+    change: Literal["less-than-usual", "usual", "more-than-usual", "much-more-than-usual"]
+    observation: Text
 
 
 class SleepLogCreate(CommandBody):

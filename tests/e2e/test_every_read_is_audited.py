@@ -753,6 +753,9 @@ API: dict[tuple[str, str], list[Way]] = {
     ("POST", f"{P_PATH}/messages/{{item_id}}/acknowledgement"): body(
         "P", {}, item_id="message to prescriber"
     ),
+    ("POST", f"{P_PATH}/supporter-observations"): body(
+        "P", {"cue": "sleep", "change": "usual", "observation": "Slept as usual"}
+    ),
     ("POST", f"{P_PATH}/emergency-contact"): body(
         "P", {"name": "Ola Synthetic", "relationship": "sister", "phone": "+1 555 0100"}
     ),
@@ -857,6 +860,7 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         form_action("message", {"to": [USERS[Role.PRESCRIBER][0]], "subject": "Hi", "body": "Ok"}),
         form_action("acknowledge", {}, message_id="message to therapist"),
         form_action("reply", {"body": "Noted."}, message_id="message to therapist"),
+        form_action("observe", {"cue": "sleep", "change": "usual", "observation": "As usual"}),
         # version 1 (the registration) is no clinical entry: refused beside the field
         form_action("correct", {"entry_version": "1", "reason": "Typo"}),
         form_action(

@@ -15,8 +15,10 @@ import pytest
 
 from demo.common import PRESCRIBER, THERAPIST
 from domain.events import now
+from domain.registration import patient_id_for
 from tests.builders import act, register_patient
 from tests.e2e.test_web_clinician import (
+    AVA,
     Web,
     csrf_of,
     element,
@@ -410,3 +412,40 @@ def test_a_long_note_cut_short_on_the_timeline_opens_whole(web: Web) -> None:
     assert note not in text_of(shown.split('id="timeline"')[0])  # the summary is cut...
     assert element(shown, f"entry-{version}-text") == note  # ...and opens whole
     # Not for an outside reader's page: their timeline has no events read behind it.
+
+
+def test_the_supporter_records_an_observation_the_team_then_sees(web: Web) -> None:
+    ben = patient_id_for("DEMO-1002")  # Sam, her partner, is on her team as her supporter
+    web.sign_in("supporter@demo")
+    page = open_page(web, ben)
+    assert "not watched around the clock" in element(page, "form-observe")
+    before = web.position()
+    refused = post_form(web, ben, "observe", page, cue="sleep", change="", observation="")
+    assert refused.status_code == 422
+    assert field_error(refused.text, "observe-change") == "is required"
+    assert field_error(refused.text, "observe-observation") == "is required"
+    assert web.clinical_since(before) == []
+    seen = f"Slept about four hours two nights running ({uuid4().hex[:6]})"
+    done = post_form(
+        web, ben, "observe", page, cue="sleep", change="less-than-usual", observation=seen
+    )
+    assert done.status_code == 303, done.text[:2000]
+    last = web.events(ben)[-1]
+    assert last.kind == "SupporterObservationRecorded" and last.author == "supporter@demo"
+    web.sign_in("therapist@demo")
+    assert "supporter noticed sleep: less-than-usual" in text_of(open_page(web, ben))
+    # A supporter records nothing else (the event classes' authors), and nothing on a
+    # record whose team they are not on.
+    token = web.token("supporter@demo")
+    before = web.position()
+    note = web.client.post(
+        f"/patients/{ben}/progress-notes", json={"text": "Not mine to write"}, headers=token
+    )
+    assert note.status_code == 403, note.text
+    other = web.client.post(
+        f"/patients/{AVA}/supporter-observations",
+        json={"cue": "mood", "change": "usual", "observation": "Seems fine"},
+        headers=token,
+    )
+    assert other.status_code == 403, other.text
+    assert web.clinical_since(before) == []

@@ -718,10 +718,11 @@ def test_the_patient_writes_to_their_own_record_and_to_no_other() -> None:
     check_record_writer(record, THERAPIST, None)
     check_record_writer(record, PRESCRIBER, None)
     check_record_writer(record, PATIENT, record.id)
+    check_record_writer(record, SUPPORTER, None)  # on the team as the supporter
     refused = [
         (PATIENT, uuid4()),  # someone else's account
         (PATIENT, None),  # an account that names no patient
-        (SUPPORTER, record.id),
+        (SUPPORTER.model_copy(update={"user_id": "other-supporter@test"}), None),  # not on it
         (PRIMARY_CARE, None),
         (OUTSIDER, None),
         (COMPLIANCE, None),
@@ -729,3 +730,6 @@ def test_the_patient_writes_to_their_own_record_and_to_no_other() -> None:
     for actor, own in refused:
         with pytest.raises(AccessDenied):
             check_record_writer(record, actor, own)
+    record.remove_team_member(SYSTEM, days_ago(1), user_id=SUPPORTER.user_id, reason="Moved away")
+    with pytest.raises(AccessDenied):  # removed from the team: no longer
+        check_record_writer(record, SUPPORTER, None)
