@@ -58,6 +58,8 @@ PAGE_DEFAULT, PAGE_MAX = role_views.PAGE_DEFAULT, role_views.PAGE_MAX
 SCORED_OUTCOMES = role_views.SCORED_OUTCOMES
 # Everything the patient page shows, in one answer and one access record.
 PATIENT_PAGE = role_views.PATIENT_PAGE
+# Everything the patient's own page shows, in one answer and one access record.
+OWN_PAGE = role_views.OWN_PAGE
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -283,9 +285,10 @@ class Reader:
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
         `rows`, as the log stood at `position`."""
+        with_consents = request.kind in role_views.CONSENT_KINDS or request.kind == OWN_PAGE
         consent_rows = (
             self.index.view.consent_events(request.patient_id, up_to=position)
-            if request.kind in role_views.CONSENT_KINDS
+            if with_consents
             else None
         )
         team_rows, team_position = team if team is not None else (rows, None)
@@ -298,7 +301,7 @@ class Reader:
             terms = directory.resolve_all(terms)  # one that names no entry is not in force
         listed = (
             role_views.listed_consents(consents, directory, at)
-            if consents is not None and request.kind == "consent-list"
+            if consents is not None and request.kind in ("consent-list", OWN_PAGE)
             else []
         )
         body, classes = role_views.build(
@@ -327,7 +330,7 @@ class Reader:
             view_format,
             directory.version if directory is not None else None,
             zone.key if zone is not None else None,
-            tuple(body["sections"]) if request.kind == role_views.PATIENT_PAGE else (),
+            tuple(body["sections"]) if request.kind in role_views.COMPOSITE_KINDS else (),
         )
 
     def _board(

@@ -72,6 +72,7 @@ KINDS = (
     "board-items",
     "view-page",
     "patient-page",
+    "own-page",
 )
 # "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
 # was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
@@ -103,6 +104,19 @@ PAGED_KINDS = {"timeline-page": "timeline", "events-page": "events", "view-page"
 # treating team's), the scored outcomes, the medication timeline and the events (the
 # treating team's: what the page's forms offer). An emergency read shows the view alone.
 PATIENT_PAGE = "patient-page"
+# "own-page" is everything the patient's own page (/me) shows, in one answer: its
+# `sections` "view" (the whole view), "outcomes" (scored), "medications", "consents" (the
+# consent list) and "events", each the answer its own kind would give (`OWN_SECTIONS`).
+OWN_PAGE = "own-page"
+OWN_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("view", "view"),
+    ("outcomes", "scored-outcomes"),
+    ("medications", "medications"),
+    ("consents", "consent-list"),
+    ("events", "events"),
+)
+# The composite kinds: the consent rows and the consent list are read for them too.
+COMPOSITE_KINDS = frozenset({PATIENT_PAGE, OWN_PAGE})
 # The pages' kinds: paged, their access record keeping the page they disclosed.
 PAGE_KINDS = frozenset({*PAGED_KINDS, PATIENT_PAGE})
 PAGE_DEFAULT = 50
@@ -351,6 +365,13 @@ def _patient_page(
             if (treating or not team_only) and (not wanted or shown & wanted):
                 sections[name], classes = part(kind)
                 accounted |= classes
+    body = _composite(sections, PATIENT_PAGE)
+    return body, accounted
+
+
+def _composite(sections: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
+    """A composite answer: the view's reader, basis and position, and its sections."""
+    view = sections["view"]
     body: dict[str, Any] = {
         key: view[key]
         for key in (
@@ -363,11 +384,43 @@ def _patient_page(
             "notice",
         )
     }
-    body["view"] = PATIENT_PAGE
+    body["view"] = kind
     body["sections"] = sections
     body["classes"] = sorted({c for b in sections.values() for c in b.get("classes") or []})
     body["part2"] = any(b.get("part2") for b in sections.values())
-    return body, accounted
+    return body
+
+
+def _own_page(
+    patient_id: UUID,
+    rows: list[EventRow],
+    decision: Decision,
+    position: int,
+    consent_rows: list[ConsentRow] | None,
+    consent_terms: Sequence[ConsentTerms],
+    listed: Sequence[dict[str, Any]],
+    view_format: int,
+    zone: tzinfo | None,
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every section the patient's own page shows, each built as its own kind would be."""
+    sections: dict[str, dict[str, Any]] = {}
+    accounted: frozenset[str] = frozenset()
+    for name, kind in OWN_SECTIONS:
+        sections[name], classes = build(
+            kind,
+            patient_id,
+            rows,
+            decision,
+            position,
+            consent_rows,
+            consent_terms,
+            listed,
+            view_format,
+            None,
+            zone,
+        )
+        accounted |= classes
+    return _composite(sections, OWN_PAGE), accounted
 
 
 def build(
@@ -390,6 +443,18 @@ def build(
     record as it stands; a timeline lists an errored entry with its mark."""
     if kind == PATIENT_PAGE:
         return _patient_page(patient_id, rows, decision, position, view_format, page, zone)
+    if kind == OWN_PAGE:
+        return _own_page(
+            patient_id,
+            rows,
+            decision,
+            position,
+            consent_rows,
+            consent_terms,
+            listed,
+            view_format,
+            zone,
+        )
     listed_rows = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     found = corrections.corrections(rows) if listed_rows else {}
     rows = corrections.standing(rows, found)

@@ -43,7 +43,7 @@ from api.web.forms import (
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf, get_web_user, session_token
 from application.errors import IndexBehind
-from application.reading import SCORED_OUTCOMES, ReadRequest
+from application.reading import OWN_PAGE, SCORED_OUTCOMES, ReadRequest
 from application.recording import record
 from application.schemas.consents import ConsentCreate, ConsentRevocation
 from application.schemas.users import UserPublic
@@ -225,11 +225,11 @@ async def my_page(
     assume_crisis: bool = False,
     status: int = 200,
 ) -> HTMLResponse:
-    view = await audited_read(services, user, patient_id, "view", min_position=recorded_at)
-    outcomes = await audited_read(services, user, patient_id, SCORED_OUTCOMES)
-    medications = await audited_read(services, user, patient_id, "medications")
-    consent_view = await audited_read(services, user, patient_id, "consent-list")
-    events = await audited_read(services, user, patient_id, "events")
+    # One read, one access record: the whole page's sections in one answer.
+    page = await audited_read(services, user, patient_id, OWN_PAGE, min_position=recorded_at)
+    view, outcomes = page["sections"]["view"], page["sections"]["outcomes"]
+    medications, events = page["sections"]["medications"], page["sections"]["events"]
+    consent_view = page["sections"]["consents"]
     entries = events.get("entries") or []
     given = consents_given(consent_view)
     response = render(
