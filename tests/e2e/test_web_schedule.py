@@ -191,6 +191,10 @@ def test_a_patient_not_on_the_team_never_appears_and_each_patient_shown_is_one_r
     assert Counter(a.patient_id for a in reads) == Counter(caseload)
     assert mine in caseload and stranger not in caseload
     assert web.clinical_since(before) == []
+    # The read of the patient shown holds their sessions, and replays to its very bytes.
+    (read,) = [a for a in reads if a.patient_id == mine]
+    assert set(read.classes) == {"demographics", "appointment"}
+    assert web.services.reader.replay(read.access_id).matches
 
 
 def test_a_double_booking_through_the_form_is_refused_beside_its_start(web: Web) -> None:
