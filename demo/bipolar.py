@@ -476,7 +476,9 @@ class _Ben:
             "Continue 900 mg, protect sleep (rhythm rescue plan with the therapist), review "
             "in one week; lower threshold for an antipsychotic if sleep stays under 6 h.",
         )
-        self.session(r, 63, 66)
+        # The 17:00 session of day 66 booked on day 52 still stands: the next one after
+        # the acute session is an hour later, not a double booking.
+        self.session(r, 63, 66, hour=18)
         self.session(r, 66, 80)
         self.observe(r, 68, 21, "sleep", "usual", "Back in bed by 23:00 four nights in a row.")
         self.observe(

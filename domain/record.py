@@ -235,6 +235,9 @@ class RecordState:
     team: dict[str, Membership] = field(default_factory=dict)
     sessions: dict[UUID, str] = field(default_factory=dict)
     session_starts: dict[UUID, datetime] = field(default_factory=dict)
+    # When each session ends (its start plus its length): what a double booking is
+    # checked against.
+    session_ends: dict[UUID, datetime] = field(default_factory=dict)
     medications: dict[UUID, Any] = field(default_factory=dict)
     # Medications prescribed elsewhere, by drug, as the last reconciliation left them.
     reconciled: dict[str, Any] = field(default_factory=dict)

@@ -63,6 +63,9 @@ class SessionScheduled(RecordEvent):
     def apply(self, aggregate: Any) -> None:
         aggregate.state.sessions[self.session_id] = SCHEDULED
         aggregate.state.session_starts[self.session_id] = self.starts_at
+        aggregate.state.session_ends[self.session_id] = self.starts_at + timedelta(
+            minutes=self.duration_minutes
+        )
 
     def summary(self) -> str:
         return (
@@ -194,6 +197,7 @@ class TherapySection(RecordBase):
                 f"session {session_id} is already scheduled", patient_id=self.id, field="session_id"
             )
         check_scheduled_time(at, starts_at, "starts_at")
+        self.check_not_double_booked(starts_at, duration_minutes)
         self._record(
             SessionScheduled,
             by,
@@ -205,6 +209,32 @@ class TherapySection(RecordBase):
             kind=kind,
             modality=modality,
         )
+
+    def check_not_double_booked(self, starts_at: datetime, duration_minutes: int) -> None:
+        """A session may not overlap another open session of the same patient (scheduled,
+        not yet attended, missed or cancelled). One that merely touches another (ends as
+        the other starts) is not an overlap. A clinician booked for two patients at once is
+        not this record's to see: the schedule page warns of it."""
+        if not isinstance(starts_at, datetime) or starts_at.tzinfo is None:
+            return  # the event refuses it with its own reason
+        if not isinstance(duration_minutes, int):
+            return
+        ends_at = starts_at + timedelta(minutes=duration_minutes)
+        clashes = sorted(
+            other_start
+            for session_id, status in self.state.sessions.items()
+            if status == SCHEDULED
+            and (other_start := self.state.session_starts.get(session_id)) is not None
+            and (other_end := self.state.session_ends.get(session_id)) is not None
+            and starts_at < other_end
+            and other_start < ends_at
+        )
+        if clashes:
+            raise RuleViolation(
+                f"overlaps the session already scheduled at {clashes[0].isoformat()}",
+                patient_id=self.id,
+                field="starts_at",
+            )
 
     def check_session_open(self, session_id: UUID) -> None:
         self.check_known("session", session_id, self.state.sessions, "session_id")

@@ -20,7 +20,7 @@ from domain.careplan import FunctionalRecommendationMade
 from domain.consent import PatientConsents
 from domain.consent_terms import ConsentTerms
 from domain.directory import Directory
-from domain.history import care_team, demographics, medication_courses
+from domain.history import care_team, demographics, medication_courses, sessions
 from domain.history.demographics import DETAILS
 from domain.measures import FunctionalOutcomeRecorded, QuestionnaireAnswered, SleepLogged
 from domain.medication import (
@@ -39,6 +39,7 @@ from domain.rules.care import Fact
 from domain.rules.monitoring import MONITORING, MonitoringTable
 from domain.rules.monitoring.table import MONITORING_V3
 from domain.rules.monitoring.v1.table import MONITORING as MONITORING_V1
+from domain.therapy import SessionAttended, SessionCancelled, SessionMissed, SessionScheduled
 from domain.vocabulary import DataClass, Role
 from projections import care, corrections
 from projections.board import PatientBoard, PolicyFacts, board_of, status_at
@@ -73,6 +74,7 @@ KINDS = (
     "view-page",
     "patient-page",
     "own-page",
+    "appointments",
 )
 # "scored-outcomes" (added for instrument presentation) is "outcomes" with what each score
 # was scored by (its scoring version, cut-off and the cut-off's source) and, for a screen,
@@ -82,6 +84,10 @@ KINDS = (
 # from the stored board (projections.board), not from the rules (`build_board`).
 # "identity" (added for patient search) is the patient section alone (name, MRN, birth
 # date, language), for the roles whose views show it.
+# "appointments" (added for the schedule page) is the patient section (for the roles whose
+# views show it) and the patient's sessions: each one the rows the decision permits
+# schedule, with its start, length, mode, kind, modality and status (scheduled, attended,
+# missed or cancelled), in the order they were scheduled.
 # The kinds whose answer is the consent history (consent-terms adds the terms in force, with
 # the ids their revocation names; consent-list adds every consent given, in force or not, with
 # its id, the directory entry it names and whether it is still waiting for one). An existing
@@ -318,6 +324,8 @@ def _sections(kind: str, decision: Decision) -> tuple[str, ...]:
         sections = tuple(s for s in sections if s != "timeline")
     elif kind == "identity":
         sections = tuple(s for s in sections if s == "patient")
+    elif kind == APPOINTMENTS:
+        sections = (*(s for s in sections if s == "patient"), "sessions")
     elif kind in (*CONSENT_KINDS, *CARE_KINDS, CARE_ITEMS):
         sections = ()
     return sections
@@ -436,11 +444,9 @@ def build(
     page: Page | None = None,
     zone: tzinfo | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """The view, and the data classes it actually contains (`accounted`); `page` for the
-    paged kinds (default: the newest PAGE_DEFAULT entries). `zone` is the clinic's time
-    zone the care rules count days in (None: the rule before it had one). Corrections are
-    folded in first (projections.corrections): every section, chart and rule reads the
-    record as it stands; a timeline lists an errored entry with its mark."""
+    """The view, and the data classes it actually contains (`accounted`): a composite
+    kind (the patient page, the patient's own page) built from its sections, each as its
+    own kind (`_single`)."""
     if kind == PATIENT_PAGE:
         return _patient_page(patient_id, rows, decision, position, view_format, page, zone)
     if kind == OWN_PAGE:
@@ -455,6 +461,39 @@ def build(
             view_format,
             zone,
         )
+    return _single(
+        kind,
+        patient_id,
+        rows,
+        decision,
+        position,
+        consent_rows,
+        consent_terms,
+        listed,
+        view_format,
+        page,
+        zone,
+    )
+
+
+def _single(
+    kind: str,
+    patient_id: UUID,
+    rows: list[EventRow],
+    decision: Decision,
+    position: int,
+    consent_rows: list[ConsentRow] | None = None,
+    consent_terms: Sequence[ConsentTerms] = (),
+    listed: Sequence[dict[str, Any]] = (),
+    view_format: int = VIEW_FORMAT,
+    page: Page | None = None,
+    zone: tzinfo | None = None,
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The view, and the data classes it actually contains (`accounted`); `page` for the
+    paged kinds (default: the newest PAGE_DEFAULT entries). `zone` is the clinic's time
+    zone the care rules count days in (None: the rule before it had one). Corrections are
+    folded in first (projections.corrections): every section, chart and rule reads the
+    record as it stands; a timeline lists an errored entry with its mark."""
     listed_rows = permitted(rows, decision) if kind not in CONSENT_KINDS else []
     found = corrections.corrections(rows) if listed_rows else {}
     rows = corrections.standing(rows, found)
@@ -506,6 +545,8 @@ def build(
                 for r in recs
             ]
             used_rows += recs
+    if "sessions" in sections:
+        used_rows += _session_section(body, shown)
     if "timeline" in sections or "events" in sections:
         entries = listed_rows
         if kind in PAGED_KINDS:
@@ -532,6 +573,39 @@ def build(
     if view_format >= 2:
         body["part2"] = any(r.part2 for r in used_rows)
     return body, frozenset(used | accounted(used_rows, view_format))
+
+
+APPOINTMENTS = "appointments"
+SESSION_KINDS = kinds(SessionScheduled, SessionAttended, SessionMissed, SessionCancelled)
+
+
+def _session_section(body: dict[str, Any], shown: list[EventRow]) -> list[EventRow]:
+    """The appointments view's sessions, from the rows shown; the rows they rest on."""
+    session_rows = [r for r in shown if r.kind in SESSION_KINDS]
+    body["sessions"] = _sessions(session_rows)
+    return session_rows
+
+
+def _sessions(rows: list[EventRow]) -> list[dict[str, Any]]:
+    """The sessions the rows schedule, each with its status as the rows leave it (a session
+    whose scheduling the rows do not show is left out: it has no time to show)."""
+    shown = []
+    for session in sessions(care.facts_of(rows)).values():
+        if session.scheduled is None:
+            continue
+        shown.append(
+            {
+                "session_id": session.session_id,
+                "position": session.scheduled.position,
+                "starts_at": session.scheduled.payload["starts_at"],
+                "duration_minutes": session.duration_minutes,
+                "mode": session.mode,
+                "kind": session.kind,
+                "modality": session.modality,
+                "status": session.status,
+            }
+        )
+    return shown
 
 
 def _consent_section(

@@ -64,10 +64,20 @@ def install(app: FastAPI) -> None:
         pages,
         patient,
         patients,
+        schedule,
     )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (pages, patients, clinician, caseload, directory, patient, compliance):
+    for module in (
+        pages,
+        patients,
+        clinician,
+        caseload,
+        schedule,
+        directory,
+        patient,
+        compliance,
+    ):
         app.include_router(module.router)
 
     async def to_login(request: Request, exc: Exception) -> Response:

@@ -326,6 +326,7 @@ def form_options(
         "modalities": [(m.value, m.value) for m in Modality],
         "modes": [(m.value, m.value) for m in SessionMode],
         "kinds": [(k.value, k.value) for k in SessionKind],
+        "series": [("week", "Weekly"), ("twice-weekly", "Twice a week (every 3-4 days)")],
         "frequencies": [(f.value, f.value) for f in Frequency],
         "routes": [(r, r) for r in ROUTES],
         "risk_levels": [(r.value, r.value) for r in RiskLevel],
@@ -397,7 +398,7 @@ async def submit(
                 services, user, ReadRequest(viewer_of(user), found, "events", Purpose.TREATMENT)
             )
             orders = lab_orders(events.get("entries") or [])
-        command = build_command(action, user, data, orders)
+        command = build_command(action, user, data, orders, clinic_zone(request))
         receipt = await record(services.writer, user, found, command)
     except HANDLED as exc:
         problem = problem_for(exc)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -134,7 +134,7 @@ ACTIONS: dict[str, Action] = {
         Action(
             "schedule",
             "Schedule a session",
-            ("starts_at", "duration_minutes", "mode", "modality", "kind"),
+            ("starts_at", "duration_minutes", "mode", "modality", "kind", "repeat", "every"),
             (PatientRecord.schedule_session,),
             (SessionScheduled,),
             "Session scheduled.",
@@ -485,7 +485,11 @@ LISTS: dict[str, Callable[[str], list[str]]] = {
 
 
 def build_command(
-    action: Action, user: User, data: dict[str, Any], orders: Mapping[str, LabOrder]
+    action: Action,
+    user: User,
+    data: dict[str, Any],
+    orders: Mapping[str, LabOrder],
+    zone: tzinfo | None = None,
 ) -> Command:
     """The command a submitted form runs. Every schema is tried before anything is refused,
     so that the person sees every problem at once."""
@@ -539,6 +543,8 @@ def build_command(
         problems = [FieldError("field", p.reason) if p.field == "changes" else p for p in problems]
     elif action.name == "document":
         _document_now(data, attempt)
+    elif action.name == "schedule":
+        problems.extend(_schedule_series(data, attempt, zone))
     elif action.name in (c.value for c in FORM_INSTRUMENTS):
         attempt(PatientRecord.answer_questionnaire, {**data, "instrument": action.name})
     else:
@@ -570,6 +576,59 @@ def _document_now(
     attempt(PatientRecord.record_attendance, held, session)
     note = {k: data[k] for k in ("text", "modality") if k in data}
     attempt(PatientRecord.write_progress_note, {**held, **note, "session_id": str(session)}, None)
+
+
+SERIES_MAX = 26
+# How a series repeats: the days after its first session each session starts, by turns
+# ("twice-weekly": every 3 then 4 days, the same two weekdays each week, for acute phases).
+SERIES_STEPS = {"week": (7,), "twice-weekly": (3, 4)}
+
+
+def series_starts(first: datetime, count: int, every: str, zone: tzinfo | None) -> list[datetime]:
+    """The starts of a series of `count` sessions from `first`, at the same time of day on
+    the clinic's clock (a week later is the same wall time across a daylight-saving change)."""
+    steps = SERIES_STEPS[every]
+    moment = first.astimezone(zone) if zone is not None else first
+    starts = [moment]
+    for n in range(1, count):
+        moment = moment + timedelta(days=steps[(n - 1) % len(steps)])
+        starts.append(moment)
+    return starts
+
+
+def _schedule_series(
+    data: Mapping[str, Any],
+    attempt: Callable[[RecordCommand, Mapping[str, Any], UUID | None], None],
+    zone: tzinfo | None,
+) -> list[FieldError]:
+    """One session, or a series of them ("repeat": how many, 1 to SERIES_MAX; "every":
+    weekly or twice a week), all in one write: each is a session of its own and each must
+    pass the record's double-booking check, so one that cannot be booked books none."""
+    booking = {k: v for k, v in data.items() if k not in ("repeat", "every")}
+    problems: list[FieldError] = []
+    raw = str(data.get("repeat") or "1")
+    count = int(raw) if raw.isdigit() else 0
+    if not 1 <= count <= SERIES_MAX:
+        problems.append(FieldError("repeat", f"must be a whole number from 1 to {SERIES_MAX}"))
+        count = 1
+    every = str(data.get("every") or "week")
+    if every not in SERIES_STEPS:
+        problems.append(FieldError("every", "is not one of the choices offered"))
+        every = "week"
+    try:
+        first = datetime.fromisoformat(str(booking.get("starts_at")))
+    except ValueError:
+        first = None
+    if count == 1 or first is None or first.tzinfo is None:
+        attempt(PatientRecord.schedule_session, booking, None)  # its schema says what is wrong
+        return problems
+    for starts_at in series_starts(first, count, every, zone):
+        attempt(
+            PatientRecord.schedule_session,
+            {**booking, "session_id": str(uuid4()), "starts_at": starts_at.isoformat()},
+            None,
+        )
+    return problems
 
 
 def form_values(form: Any, action: Action) -> dict[str, Any]:

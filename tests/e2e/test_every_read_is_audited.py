@@ -276,7 +276,7 @@ def seed_care(w: World) -> None:
         ("session to attend", moment(hours=-1)),
         ("session to miss", moment(hours=-2)),
         ("session to cancel", moment(days=2)),
-        ("session for the page", moment(minutes=-90)),
+        ("session for the page", moment(hours=-4)),  # none overlaps another
     ):
         w.ids[name] = w.created(T, f"{p}/sessions", session(starts))
     w.write(T, f"{p}/progress-notes", {"text": f"{m['progress-note']} mood brighter"})
@@ -817,6 +817,11 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         Way("no name", form={"mrn": "REG-X1", "birth_date": "2000-01-01"}),
     ],
     ("GET", "/caseload"): [Way("mine"), Way("team", query={"scope": "team"})],
+    ("GET", "/schedule"): [
+        Way("this week"),
+        Way("a day", query={"day": "2026-03-09", "span": "day"}),
+        Way("not a date", query={"day": "someday"}),
+    ],
     ("GET", "/consents/unresolved"): [Way("mine")],
     ("POST", "/consents/unresolved/{patient_id}/{consent_id}"): [
         Way(

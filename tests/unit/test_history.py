@@ -106,13 +106,14 @@ def test_a_dose_change_of_a_course_whose_start_the_facts_lack_is_left_out() -> N
 def test_a_session_is_open_until_its_outcome_and_an_outcome_alone_is_kept() -> None:
     record = a_record()
     booked = {}
-    for name in ("kept", "missed", "cancelled", "open"):
-        booked[name] = uuid4()
+    for hour, name in enumerate(("kept", "missed", "cancelled", "open")):
+        booked[name] = uuid4()  # an hour apart: one patient is never booked twice at once
         record.schedule_session(
-            THERAPIST, START, session_id=booked[name], starts_at=START + timedelta(days=7),
+            THERAPIST, START, session_id=booked[name],
+            starts_at=START + timedelta(days=7, hours=hour),
             duration_minutes=50, mode=SessionMode.IN_PERSON, modality=Modality.CBT,
         )  # fmt: skip
-    after = START + timedelta(days=7, minutes=10)
+    after = START + timedelta(days=7, hours=1, minutes=10)
     record.record_attendance(THERAPIST, after, session_id=booked["kept"])
     record.record_missed(THERAPIST, after, session_id=booked["missed"], reason="unwell")
     record.cancel_session(
@@ -129,7 +130,7 @@ def test_a_session_is_open_until_its_outcome_and_an_outcome_alone_is_kept() -> N
     assert found[str(booked["missed"])].reason == "unwell"
     assert found[str(booked["cancelled"])].status == CANCELLED
     assert found[str(booked["open"])].status == SCHEDULED
-    assert found[str(booked["open"])].starts_at == START + timedelta(days=7)
+    assert found[str(booked["open"])].starts_at == START + timedelta(days=7, hours=3)
     assert list(outcome_only) == [str(booked[n]) for n in ("kept", "missed", "cancelled")]
     assert not any(s.open for s in outcome_only.values())
 

@@ -120,6 +120,62 @@ def test_a_session_id_cannot_be_scheduled_twice(record: PatientRecord, at: datet
         )
 
 
+def _book(record: PatientRecord, at: datetime, starts_at: datetime, minutes: int = 50) -> None:
+    record.schedule_session(
+        THERAPIST,
+        at,
+        session_id=uuid4(),
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        mode=SessionMode.IN_PERSON,
+        modality=Modality.CBT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("offset", "minutes"),
+    [(timedelta(0), 50), (timedelta(minutes=49), 30), (timedelta(minutes=-20), 30)],
+)
+def test_a_session_overlapping_an_open_one_is_refused_naming_its_time(
+    record: PatientRecord, at: datetime, offset: timedelta, minutes: int
+) -> None:
+    first = at + timedelta(days=2)
+    _book(record, at, first)
+    record = given(record)
+    with refused(record, RuleViolation, field="starts_at") as info:
+        _book(record, at, first + offset, minutes)
+    assert first.isoformat() in str(info.value)
+
+
+def test_sessions_that_only_touch_are_not_double_booked(
+    record: PatientRecord, at: datetime
+) -> None:
+    first = at + timedelta(days=2)
+    _book(record, at, first)
+    _book(record, at, first + timedelta(minutes=50))
+    _book(record, at, first - timedelta(minutes=30), 30)
+    assert len(record.state.sessions) == 3
+
+
+@pytest.mark.parametrize("outcome", ["cancel", "attend", "miss"])
+def test_a_closed_session_no_longer_blocks_its_time(
+    record: PatientRecord, at: datetime, outcome: str
+) -> None:
+    record, session_id = with_session(record)
+    starts_at = record.state.session_starts[session_id]
+    held = starts_at + timedelta(minutes=5)
+    if outcome == "cancel":
+        record.cancel_session(
+            THERAPIST, held, session_id=session_id, cancelled_by="clinician", reason="ill"
+        )
+    elif outcome == "attend":
+        record.record_attendance(THERAPIST, held, session_id=session_id)
+    else:
+        record.record_missed(THERAPIST, held, session_id=session_id)
+    _book(record, held, starts_at)
+    assert list(record.state.sessions.values()).count(SCHEDULED) == 1
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
