@@ -252,13 +252,14 @@ class Record:
             achieved=8,
             expected=10,
         )
-        # Sessions: attended, missed, cancelled.
-        for session in self.sessions:
+        # Sessions: attended, missed, cancelled (two hours apart: a patient's sessions may
+        # not overlap).
+        for n, session in enumerate(self.sessions):
             r.schedule_session(
                 THERAPIST,
                 days_ago(38),
                 session_id=session,
-                starts_at=days_ago(31),
+                starts_at=days_ago(31) - timedelta(hours=2 * n),
                 duration_minutes=50,
                 mode=SessionMode.TELEHEALTH,
                 modality=Modality.CBT,
