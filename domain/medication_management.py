@@ -604,6 +604,7 @@ class MedicationSection(RecordBase):
         med = self.check_medication_current(medication_id)
         self.check_may_author(TaperStarted, by)
         self.check_steps(med, steps, at)
+        self.check_taper(med, steps, reason)  # each step below the one before
         self._on_medication(TaperStarted, by, at, medication_id, steps=steps, reason=reason)
 
     def report_dose_taken(

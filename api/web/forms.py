@@ -39,9 +39,12 @@ from domain.medication import (
     AdherenceRecorded,
     DoseChanged,
     DoseReported,
+    DoseTimingChanged,
     MedicationStarted,
     MedicationStopped,
+    MedicationSwitched,
     SideEffectReported,
+    TitrationPlanned,
 )
 from domain.messaging import MessageAcknowledged, MessageSent
 from domain.patient import PatientRecord
@@ -106,6 +109,9 @@ FORM_INSTRUMENTS = {InstrumentCode.PHQ9: PHQ9_ITEMS, InstrumentCode.GAD7: GAD7_I
 def _answer_inputs(code: InstrumentCode) -> tuple[str, ...]:
     return tuple(f"answers.{item.key}" for item in INSTRUMENTS[code].items)
 
+
+# How many steps the taper form offers (the API takes up to 20).
+TAPER_STEPS = 4
 
 ACTIONS: dict[str, Action] = {
     a.name: a
@@ -183,6 +189,65 @@ ACTIONS: dict[str, Action] = {
             (PatientRecord.stop_medication,),
             (MedicationStopped,),
             "Medication stopped.",
+            anchor="medications",
+        ),
+        Action(
+            "switch",
+            "Switch to another medication",
+            (
+                "medication_id",
+                "drug",
+                "rxnorm",
+                "dose.amount",
+                "dose.unit",
+                "schedule.frequency",
+                "route",
+                "indication",
+                "cross_taper",
+                "sud_treatment",
+                "reason",
+                "override_reason",
+                "clinical_time",
+            ),
+            (PatientRecord.switch_medication,),
+            (MedicationSwitched,),
+            "Switch recorded: the old medication is stopped and the new one started.",
+            anchor="medications",
+            aliases={"to_medication_id": "medication_id"},
+        ),
+        Action(
+            "taper",
+            "Taper a medication",
+            (
+                "medication_id",
+                *(
+                    f"steps.{n}.{part}"
+                    for n in range(TAPER_STEPS)
+                    for part in ("on_or_after", "dose.amount", "dose.unit")
+                ),
+                "reason",
+                "clinical_time",
+            ),
+            (PatientRecord.plan_titration,),
+            (TitrationPlanned,),
+            "Taper recorded; the team's therapists have its steps.",
+            anchor="medications",
+        ),
+        Action(
+            "timing",
+            "Change when a dose is taken, or split it",
+            (
+                "medication_id",
+                "schedule.frequency",
+                "dose_per_administration.amount",
+                "dose_per_administration.unit",
+                "reason",
+                "override_reason",
+                "clinical_time",
+            ),
+            (PatientRecord.change_timing,),
+            (DoseTimingChanged,),
+            "Timing change recorded.",
             anchor="medications",
         ),
         Action(
@@ -504,9 +569,7 @@ def build_command(
         except InvalidInput as exc:
             problems.extend(exc.errors)
 
-    for name, split in LISTS.items():
-        if isinstance(data.get(name), str):
-            data = {**data, name: split(data[name])}
+    data = _listed(data)
     when = {"clinical_time": data["clinical_time"]} if "clinical_time" in data else {}
     item: UUID | None = None
     route = _route(action.commands[0])
@@ -516,12 +579,7 @@ def build_command(
         except InvalidInput as exc:
             problems.extend(exc.errors)
     if action.name == "attended":
-        note = {k: v for k, v in data.items() if k in ("text", "modality")}
-        attempt(PatientRecord.record_attendance, when, item)
-        attempt(
-            PatientRecord.write_progress_note,
-            {**when, **note, "session_id": str(item) if item else None},
-        )
+        _attended(data, when, item, attempt)
     elif action.name == "lab":
         # The order's code and name as the record holds them, not as a form could claim.
         order = orders.get(str(item)) if item is not None else None
@@ -541,6 +599,10 @@ def build_command(
         given = {k: v for k, v in data.items() if k not in ("field", "value")}
         attempt(PatientRecord.amend_entry, {**given, "changes": changes})
         problems = [FieldError("field", p.reason) if p.field == "changes" else p for p in problems]
+    elif action.name == "taper":
+        # A taper is a plan of steps down (with its reason and the therapists' handoff).
+        taper = {**data, **_steps_listed(data), "direction": "down"}
+        attempt(PatientRecord.plan_titration, taper, item)
     elif action.name == "document":
         _document_now(data, attempt)
     elif action.name == "schedule":
@@ -557,6 +619,41 @@ def build_command(
             command(record)
 
     return run_all
+
+
+def _listed(data: dict[str, Any]) -> dict[str, Any]:
+    """The inputs typed as one line (LISTS) as the lists a request carries."""
+    return {
+        name: LISTS[name](value) if name in LISTS and isinstance(value, str) else value
+        for name, value in data.items()
+    }
+
+
+def _attended(
+    data: Mapping[str, Any],
+    when: Mapping[str, Any],
+    item: UUID | None,
+    attempt: Callable[[RecordCommand, Mapping[str, Any], UUID | None], None],
+) -> None:
+    """A scheduled session held, and its progress note, in one write."""
+    note = {k: v for k, v in data.items() if k in ("text", "modality")}
+    attempt(PatientRecord.record_attendance, when, item)
+    attempt(
+        PatientRecord.write_progress_note,
+        {**when, **note, "session_id": str(item) if item else None},
+        None,
+    )
+
+
+def _steps_listed(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A taper's step rows ("steps.0.dose.amount"...) as the API's list of steps, up to the
+    last row with anything in it, each keeping its row's number (so a refusal of a step
+    names the row it is about). No row at all: no steps, which the schema refuses."""
+    rows = data.get("steps")
+    if not isinstance(rows, dict):
+        return {}
+    filled = [int(n) for n in rows if n.isdigit()]
+    return {"steps": [rows.get(str(n), {}) for n in range(max(filled) + 1)] if filled else []}
 
 
 def _document_now(

@@ -339,12 +339,25 @@ def test_a_titration_plan_out_of_date_order_names_the_steps(
 def test_a_taper_out_of_date_order_names_the_steps(record: PatientRecord, at: datetime) -> None:
     record, medication_id = with_medication(record)
     steps = [
-        {"on_or_after": date(2030, 2, 15), "dose": {"amount": "12.5", "unit": "mg"}},
-        {"on_or_after": date(2030, 2, 1), "dose": {"amount": "25", "unit": "mg"}},
+        {"on_or_after": date(2030, 2, 15), "dose": {"amount": "20", "unit": "mg"}},
+        {"on_or_after": date(2030, 2, 1), "dose": {"amount": "12.5", "unit": "mg"}},
     ]
     with refused(record, InvalidInput, field="steps") as refusal:
         record.start_taper(PRESCRIBER, at, medication_id=medication_id, steps=steps, reason="x")
     assert "date order" in refusal.value.errors[0].reason
+
+
+def test_a_taper_whose_step_goes_up_is_refused_by_its_step(
+    record: PatientRecord, at: datetime
+) -> None:
+    record, medication_id = with_medication(record)
+    steps = [
+        {"on_or_after": date(2030, 2, 1), "dose": {"amount": "12.5", "unit": "mg"}},
+        {"on_or_after": date(2030, 2, 15), "dose": {"amount": "20", "unit": "mg"}},
+    ]
+    with refused(record, InvalidInput, field="steps.1.dose") as refusal:
+        record.start_taper(PRESCRIBER, at, medication_id=medication_id, steps=steps, reason="x")
+    assert "a taper goes down" in refusal.value.errors[0].reason
 
 
 def test_an_empty_titration_plan_is_refused(record: PatientRecord, at: datetime) -> None:
