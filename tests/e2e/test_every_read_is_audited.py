@@ -929,6 +929,7 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         Way("who has seen it, no log position", query={"before": "soon"}),
     ],
     ("GET", "/me/record"): [Way("download")],
+    ("GET", "/me/record.pdf"): [Way("download")],
     ("POST", "/me/forms/{action_name}"): [
         my_form("phq-9", {f"answers.{i}": "0" for i in range(1, 10)}),
         my_form("gad-7", {f"answers.{i}": "1" for i in range(1, 8)}),

@@ -283,3 +283,19 @@ def test_the_api_download_is_the_same_read_for_a_patients_token(web: Web) -> Non
     assert answer.json()["view"] == RECORD_EXPORT
     assert web.recorded_since(start) == [ACCESS_TOPIC]
     assert web.services.reader.replay(UUID(answer.headers["X-Access-Id"])).matches
+
+
+def test_the_pdf_is_the_same_read_drawn_on_paper_without_a_psychotherapy_note(web: Web) -> None:
+    web.sign_in(AVA_EMAIL)
+    start = web.position()
+    answer = web.client.get("/me/record.pdf")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].endswith(f'-{now().date().isoformat()}.pdf"')
+    assert answer.content.startswith(b"%PDF")
+    assert web.recorded_since(start) == [ACCESS_TOPIC]
+    replay = web.services.reader.replay(UUID(answer.headers["X-Access-Id"]))
+    assert replay.matches and json.loads(replay.body)["view"] == RECORD_EXPORT
+    assert b"My health record" in answer.content and b"Ava Moreno" in answer.content
+    assert b"Maple Family Practice" in answer.content  # a consent she has given
+    assert NOTE_WORDS.encode() not in answer.content
