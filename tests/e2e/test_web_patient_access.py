@@ -10,20 +10,35 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.deps import viewer_of
 from api.web import local_time
 from application.reading import OWN_ACCESS_LOG, OWN_PORTAL, RECORD_EXPORT, ReadRequest
+from bootstrap import bootstrap_services
+from bootstrap.settings import Settings
+from demo import load_demo
 from domain.audit import ReadRefused
 from domain.consent import Purpose
 from domain.errors import AccessDenied, InvalidInput
 from domain.events import now
 from tests.builders import appended_since
-from tests.e2e.test_web_clinician import ACCESS_TOPIC, AVA, Web, element, served_demo, text_of
+from tests.e2e.test_web_clinician import (
+    ACCESS_TOPIC,
+    AVA,
+    PASSWORD,
+    Web,
+    element,
+    served_demo,
+    text_of,
+)
 
 AVA_EMAIL = "ava@demo"
 NOTE_WORDS = "letting the team down"  # demo/depression.py: the therapist's psychotherapy note
@@ -222,6 +237,21 @@ def test_right_of_access_is_the_purpose_of_the_download_and_of_no_other_read(web
             web.services.reads.read_now(ReadRequest(viewer_of(ava), AVA, kind, purpose), ava.actor)
         assert [e.field for e in refusal.value.errors] == ["purpose"]
     assert web.recorded_since(start) == []
+
+
+def test_the_reads_are_shown_in_the_clinics_time_zone_with_its_label(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data = Path(tmp_path_factory.mktemp("web-patient-access-zoned")) / "data"
+    services = bootstrap_services(Settings(data_dir=data, clinic_timezone="Pacific/Honolulu"))
+    load_demo(services, PASSWORD)
+    with TestClient(create_app(services=services)) as client:
+        zoned = Web(client, services)
+        read = client.get(f"/patients/{AVA}/view", headers=zoned.token("pcp@demo"))
+        row = access_position(zoned, read.headers["X-Access-Id"])
+        zoned.sign_in(AVA_EMAIL)
+        shown = row_of(zoned.page("/me"), row.position)
+    assert local_time(row.at, ZoneInfo("Pacific/Honolulu")) in shown and " HST" in shown
 
 
 # --- the right of access --------------------------------------------------------------------
