@@ -76,6 +76,8 @@ CREATE TABLE IF NOT EXISTS access_log (
   emergency_reason TEXT, part2 INTEGER NOT NULL, reviewed_by TEXT, reviewed_at TEXT,
   review_outcome TEXT, sealed BLOB, sections TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS access_patient ON access_log (patient_id, at);
+-- A patient's own access log, newest first, a page at a time (an older file gains it).
+CREATE INDEX IF NOT EXISTS access_patient_position ON access_log (patient_id, position);
 CREATE INDEX IF NOT EXISTS access_user ON access_log (user_id, at);
 CREATE TABLE IF NOT EXISTS refused_reads (
   position INTEGER PRIMARY KEY, refusal_id TEXT UNIQUE NOT NULL, at TEXT NOT NULL,
@@ -633,6 +635,33 @@ class SQLiteIndexView(IndexView):
             .execute(
                 f"SELECT * FROM access_log WHERE {' AND '.join(where)} ORDER BY position",
                 params,
+            )
+            .fetchall()
+        )
+        return [self._access(r) for r in rows]
+
+    def patient_accesses(
+        self,
+        patient_id: UUID,
+        *,
+        up_to: int,
+        before: int | None = None,
+        limit: int = 50,
+        excluding: tuple[str, ...] = (),
+    ) -> list[AccessRow]:
+        where, params = ["patient_id = ?", "position <= ?"], [str(patient_id), up_to]
+        if before is not None:
+            where.append("position < ?")
+            params.append(before)
+        if excluding:
+            where.append(f"basis NOT IN ({','.join('?' * len(excluding))})")
+            params.extend(excluding)
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT * FROM access_log WHERE {' AND '.join(where)} "
+                "ORDER BY position DESC LIMIT ?",
+                (*params, limit),
             )
             .fetchall()
         )

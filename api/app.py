@@ -12,7 +12,17 @@ from pydantic import BaseModel
 
 from api import errors, web
 from api.headers import SecurityHeaders
-from api.http import auth, board, clinical, compliance, consents, directory, patients, views
+from api.http import (
+    auth,
+    board,
+    clinical,
+    compliance,
+    consents,
+    directory,
+    patients,
+    portal,
+    views,
+)
 from application.services import Services
 from bootstrap import Settings, bootstrap_services
 
@@ -56,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(compliance.router)
     app.include_router(board.router)
     app.include_router(auth.router)
+    app.include_router(portal.router)
 
     @app.get(
         "/health",

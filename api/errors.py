@@ -5,7 +5,7 @@ InvalidInput, request validation  -> 422  (with each field and its reason)
 NotCombinable, Part2ConsentRequired, UnknownReference -> 422
 NotOnCareTeam, NotPermittedAuthor -> 403
 AccessDenied                      -> 403  (also for patients that do not exist)
-NotAnAuditor                      -> 403
+NotAnAuditor, NotAPatient        -> 403
 RuleViolation (other)             -> 409  (the record's state refuses the command)
 Conflict                          -> 409  (concurrent write; reload and retry)
 NotFound                          -> 404

@@ -24,7 +24,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 
 from application.clinic import Clinic
-from application.reading import PreparedRead, Reader, ReadRequest
+from application.reading import PAGE_KINDS, PreparedRead, Reader, ReadRequest
 from application.writer import CommandWriter, Target
 from domain.access import Basis, denied
 from domain.audit import AccessRecord, RefusedRead
@@ -81,7 +81,7 @@ def access_record(request: ReadRequest, prepared: PreparedRead, actor: Actor) ->
 def page_of(request: ReadRequest) -> dict[str, int | None]:
     """The page a paged read disclosed, as the access record keeps it (a read of a paged
     kind without one disclosed the default: the newest entries)."""
-    if request.kind not in role_views.PAGE_KINDS:
+    if request.kind not in PAGE_KINDS:
         return {}
     page = request.page or role_views.Page()
     return {"page_before": page.before, "page_size": page.size}

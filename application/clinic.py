@@ -62,6 +62,8 @@ class Clinic(Application[UUID]):
         # every read decides with the copy of its version and loads the aggregate only when
         # a registration has added one (the store is asked only for its last version).
         self._directories: dict[int, Directory] = {}
+        # Each account's name as it was created (it has no event that changes it).
+        self._names: dict[str, str] = {}
 
     def construct_recorder(self) -> ApplicationRecorder:
         """The library's recorder for the configured store; the composition root may wrap
@@ -173,6 +175,21 @@ class Clinic(Application[UUID]):
             if user is not None:
                 self._signed_in[user.email] = (time.monotonic(), user)
         return user
+
+    def display_name(self, email: str) -> str | None:
+        """The name an account was opened with (None: no such account). No event changes
+        it, so an answer that shows it (the patient's access log) replays the same."""
+        key = email.strip().lower()
+        name = self._names.get(key)
+        if name is None:
+            try:
+                created: object = self.repository.get(user_id_for(key), version=1)
+            except AggregateNotFoundError:
+                return None
+            if not isinstance(created, User):
+                return None
+            name = self._names[key] = created.display_name
+        return name
 
     def forget_user(self, email: str) -> None:
         """Drop this process's copy of a user the write path just changed."""

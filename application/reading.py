@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from application.errors import IndexBehind
 from application.index_runner import IndexRunner
 from domain.access import Decision, Viewer, decide, denied
 from domain.audit import AccessRecorded
-from domain.consent import PatientConsents, Purpose
+from domain.consent import ConsentTerms, PatientConsents, Purpose
 from domain.directory import Directory
 from domain.errors import InvalidInput
 from domain.events import now
@@ -31,10 +32,10 @@ from domain.record import Membership, kind_of
 from domain.registration import PatientRegistered
 from domain.users import User
 from domain.vocabulary import Role
-from projections import role_views
+from projections import own_record, role_views
 from projections.board import PatientBoard
 from projections.care import facts_of
-from projections.record_index import EventRow
+from projections.record_index import ConsentRow, EventRow
 
 # A reader acting for a consent's purpose reads for that purpose unless they choose another
 # (the API and the pages alike); everyone else reads for treatment.
@@ -58,8 +59,21 @@ PAGE_DEFAULT, PAGE_MAX = role_views.PAGE_DEFAULT, role_views.PAGE_MAX
 SCORED_OUTCOMES = role_views.SCORED_OUTCOMES
 # Everything the patient page shows, in one answer and one access record.
 PATIENT_PAGE = role_views.PATIENT_PAGE
-# Everything the patient's own page shows, in one answer and one access record.
+# Everything the patient's own page showed, in one answer and one access record (kept for
+# the replays of reads answered with it; the page now reads OWN_PORTAL).
 OWN_PAGE = role_views.OWN_PAGE
+# What only the patient reads of their own record (projections.own_record): who has seen it,
+# their copy of it (the right of access), and their page with both.
+OWN_ACCESS_LOG = own_record.OWN_ACCESS_LOG
+RECORD_EXPORT = own_record.RECORD_EXPORT
+OWN_PORTAL = own_record.OWN_PORTAL
+# The kinds read a page at a time (their access record keeps the page), and the composite
+# kinds (their access record names their sections).
+PAGE_KINDS = role_views.PAGE_KINDS | own_record.LOG_KINDS
+COMPOSITE_KINDS = role_views.COMPOSITE_KINDS | {OWN_PORTAL}
+# The kinds that read the patient's consents beside their rows.
+WITH_CONSENTS = frozenset({*role_views.CONSENT_KINDS, OWN_PAGE, OWN_PORTAL, RECORD_EXPORT})
+LISTING_CONSENTS = frozenset({"consent-list", OWN_PAGE, OWN_PORTAL, RECORD_EXPORT})
 
 
 def default_purpose(role: Role) -> Purpose:
@@ -143,12 +157,26 @@ def check_page(request: ReadRequest) -> None:
     page = request.page
     if page is None:
         return
-    if request.kind not in role_views.PAGE_KINDS:
+    if request.kind not in PAGE_KINDS:
         raise InvalidInput.single("limit", f"the {request.kind} view is not paged")
     if not 1 <= page.size <= role_views.PAGE_MAX:
         raise InvalidInput.single("limit", f"must be between 1 and {role_views.PAGE_MAX}")
     if page.before is not None and not 1 <= page.before <= MAX_POSITION:
         raise InvalidInput.single("before", f"must be a log position (1 to {MAX_POSITION})")
+
+
+def check_purpose(request: ReadRequest) -> None:
+    """The right of access is the purpose of the patient's copy of their record, and of no
+    other read; that copy is read for it alone (InvalidInput naming `purpose`)."""
+    exporting = request.kind == RECORD_EXPORT
+    if exporting and request.purpose != Purpose.RIGHT_OF_ACCESS:
+        raise InvalidInput.single(
+            "purpose", f"the {RECORD_EXPORT} view is read for right-of-access"
+        )
+    if not exporting and request.purpose == Purpose.RIGHT_OF_ACCESS:
+        raise InvalidInput.single(
+            "purpose", f"right-of-access is the purpose of the {RECORD_EXPORT} view alone"
+        )
 
 
 class Reader:
@@ -171,6 +199,7 @@ class Reader:
         `view_format` and read at `reading_time` (an older layout, or a past moment, only to
         compare with answers given then: default now)."""
         check_page(request)
+        check_purpose(request)
         for name, value in (("min_position", request.min_position), ("as_of", request.as_of)):
             # The log's head is read only for a read that names a position to check.
             if value is not None and value > (head := self.clinic.position()):
@@ -267,6 +296,10 @@ class Reader:
                 f"no basis for a {request.viewer.role.value} reading for "
                 f"{request.purpose.value}: not on the team and no consent in force",
             )
+        if request.kind in own_record.OWN_ONLY_KINDS and decision.basis != "own-record":
+            # Who has seen the record, and the copy of the right of access, are the
+            # patient's own: the treating team and a consent's recipient read neither.
+            raise denied(request.patient_id, f"the {request.kind} view is the patient's own")
         return decision
 
     def _build(
@@ -285,7 +318,7 @@ class Reader:
     ) -> PreparedRead:
         """The read decided on `team`'s rows (default: the rows shown) and built from
         `rows`, as the log stood at `position`."""
-        with_consents = request.kind in role_views.CONSENT_KINDS or request.kind == OWN_PAGE
+        with_consents = request.kind in WITH_CONSENTS
         consent_rows = (
             self.index.view.consent_events(request.patient_id, up_to=position)
             if with_consents
@@ -301,22 +334,36 @@ class Reader:
             terms = directory.resolve_all(terms)  # one that names no entry is not in force
         listed = (
             role_views.listed_consents(consents, directory, at)
-            if consents is not None and request.kind in ("consent-list", OWN_PAGE)
+            if consents is not None and request.kind in LISTING_CONSENTS
             else []
         )
-        body, classes = role_views.build(
-            request.kind,
-            request.patient_id,
-            rows,
-            decision,
-            position,
-            consent_rows,
-            terms,
-            listed,
-            view_format,
-            request.page,
-            zone,
-        )
+        if request.kind in own_record.KINDS:
+            body, classes = self._own(
+                request,
+                rows,
+                decision,
+                position,
+                consents,
+                consent_rows or [],
+                terms,
+                listed,
+                view_format,
+                zone,
+            )
+        else:
+            body, classes = role_views.build(
+                request.kind,
+                request.patient_id,
+                rows,
+                decision,
+                position,
+                consent_rows,
+                terms,
+                listed,
+                view_format,
+                request.page,
+                zone,
+            )
         data = role_views.canonical(body)
         return PreparedRead(
             data,
@@ -330,7 +377,54 @@ class Reader:
             view_format,
             directory.version if directory is not None else None,
             zone.key if zone is not None else None,
-            tuple(body["sections"]) if request.kind in role_views.COMPOSITE_KINDS else (),
+            tuple(body["sections"]) if request.kind in COMPOSITE_KINDS else (),
+        )
+
+    def _own(
+        self,
+        request: ReadRequest,
+        rows: list[EventRow],
+        decision: Decision,
+        position: int,
+        consents: PatientConsents | None,
+        consent_rows: list[ConsentRow],
+        terms: list[ConsentTerms],
+        listed: list[dict[str, Any]],
+        view_format: int,
+        zone: ZoneInfo | None,
+    ) -> tuple[dict[str, Any], frozenset[str]]:
+        """A kind only the patient reads (projections.own_record), built from their rows
+        and, for the access log, the page of their access records up to `position`, with
+        each reader's name as their account was opened with it (it never changes)."""
+        if request.kind == RECORD_EXPORT:
+            return own_record.record_export(
+                request.patient_id, rows, decision, position, consent_rows, listed, view_format
+            )
+        page = request.page or Page()
+        accesses = self.index.view.patient_accesses(
+            request.patient_id,
+            up_to=position,
+            before=page.before,
+            limit=page.size + 1,  # one more: whether an older page exists
+            excluding=own_record.NOT_LISTED,
+        )
+        names = {a.user_id: self.clinic.display_name(a.user_id) for a in accesses}
+        log = own_record.access_log(
+            request.patient_id, decision, position, accesses, consents, names, page
+        )
+        if request.kind == OWN_ACCESS_LOG:
+            return log
+        return own_record.own_portal(
+            request.patient_id,
+            rows,
+            decision,
+            position,
+            consent_rows,
+            terms,
+            listed,
+            view_format,
+            zone,
+            log,
         )
 
     def _board(

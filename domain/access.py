@@ -39,7 +39,7 @@ from domain.consent import (
     Purpose,
 )
 from domain.directory import Directory
-from domain.errors import AccessDenied, InvalidInput, NotAnAuditor
+from domain.errors import AccessDenied, InvalidInput, NotAnAuditor, NotAPatient
 from domain.events import Actor
 from domain.vocabulary import CLINICIAN_ROLES, TREATING_ROLES, DataClass, Role
 
@@ -337,6 +337,15 @@ def check_auditor(viewer: Viewer) -> None:
     """Access records are for compliance reviewers (45 CFR 164.312(b), 164.308(a)(1)(ii)(D))."""
     if viewer.role != Role.COMPLIANCE:
         raise NotAnAuditor(viewer.user_id)
+
+
+def own_patient_of(viewer: Viewer) -> UUID:
+    """The patient whose record is the viewer's own: a patient's account only (NotAPatient
+    for anyone else). What only the patient reads as theirs (their access log, the download
+    of their right of access, 164.524) names no patient id: it is this one."""
+    if viewer.role != Role.PATIENT or viewer.patient_id is None:
+        raise NotAPatient(viewer.user_id)
+    return viewer.patient_id
 
 
 def denied(patient_id: UUID, why: str = "not permitted by the access policy") -> AccessDenied:

@@ -29,6 +29,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_val
 from domain.consent_rules import ConsentRules
 from domain.consent_terms import (
     CONSENT_KEEPERS,
+    CONSENT_PURPOSES,
     RECORD_CLASSES,
     REDISCLOSURE_NOTICE,
     ConsentHistory,
@@ -46,6 +47,7 @@ from domain.vocabulary import DataClass, ShortText
 # `from domain.consent import Purpose` keeps working.
 __all__ = [
     "CONSENT_KEEPERS",
+    "CONSENT_PURPOSES",
     "RECORD_CLASSES",
     "REDISCLOSURE_NOTICE",
     "ConsentAmended",
@@ -347,6 +349,7 @@ class PatientConsents(ConsentRules, Aggregate):
             )
         self.check_new_consent(terms.consent_id)
         self.check_recipient(terms.recipient_kind, terms.recipient)
+        self.check_consent_purpose(terms.purpose)
         self.check_classes_distinct(terms.data_classes)
         self.check_psychotherapy_notes_alone(terms.consent_id, terms.data_classes, None)
         self.check_part2_for_sud(terms.consent_id, terms.data_classes, terms.part2)

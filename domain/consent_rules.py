@@ -3,7 +3,8 @@
 
 - a consent is granted once, and changed only while it is known, not ended (revoked or
   expired) and not run out, and never dated before its last change;
-- a user recipient is named by their email; a consent lists the record's data classes,
+- a user recipient is named by their email; a consent names a purpose other than the
+  patient's own right of access (45 CFR 164.524); it lists the record's data classes,
   each once, for a period that ends after it begins;
 - a psychotherapy-note consent covers those notes alone (45 CFR 164.508(b)(3)(ii)), and SUD
   records are shared only under a Part 2 consent (42 CFR 2.31);
@@ -20,7 +21,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from domain.consent_terms import RECORD_CLASSES, ConsentHistory, ConsentTerms, RecipientKind
+from domain.consent_terms import (
+    CONSENT_PURPOSES,
+    RECORD_CLASSES,
+    ConsentHistory,
+    ConsentTerms,
+    Purpose,
+    RecipientKind,
+)
 from domain.errors import (
     ConsentClosed,
     ConsentRefused,
@@ -63,6 +71,15 @@ class ConsentRules:
         # A user is named by their account's email (its user id, domain.users).
         if kind == "user" and not _EMAIL.match(recipient):
             raise InvalidInput.single("recipient", "a user recipient is named by their email")
+
+    @staticmethod
+    def check_consent_purpose(purpose: Purpose) -> None:
+        # The right of access (45 CFR 164.524) is the patient's own request for their
+        # record, not a purpose anyone else may be given it for.
+        if purpose not in CONSENT_PURPOSES:
+            raise InvalidInput.single(
+                "purpose", f"{purpose.value} is the patient's own request, not a consent's purpose"
+            )
 
     @staticmethod
     def check_classes_distinct(data_classes: Sequence[DataClass]) -> None:

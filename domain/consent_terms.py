@@ -81,6 +81,13 @@ class Purpose(StrEnum):
     EDUCATION_SUPPORT = "education-support"
     RETURN_TO_WORK = "return-to-work"
     FAMILY_SUPPORT = "family-support"
+    # The patient's own copy of their record (45 CFR 164.524, the right of access): the
+    # purpose of a read the patient asks for, never one a consent is given for.
+    RIGHT_OF_ACCESS = "right-of-access"
+
+
+# The purposes a consent may name (every one but the patient's own right of access).
+CONSENT_PURPOSES = frozenset(Purpose) - {Purpose.RIGHT_OF_ACCESS}
 
 
 @dataclass(frozen=True)

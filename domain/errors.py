@@ -12,7 +12,8 @@
     │       └── ConsentClosed       the consent was revoked or has expired
     ├── NotFound                no such patient, user, ...
     ├── AccessDenied            not permitted (or no such patient: the two look the same)
-    │   └── NotAnAuditor        only compliance reviewers read the audit trail
+    │   ├── NotAnAuditor        only compliance reviewers read the audit trail
+    │   └── NotAPatient         only a patient reads their own access log or downloads their record
     └── Conflict                someone else changed the same record first (optimistic concurrency)
 
 Every error carries the identifiers needed to act on it. Errors are mapped to HTTP in
@@ -207,6 +208,17 @@ class NotAnAuditor(AccessDenied):
         self.patient_id = None
         self.user_id = user_id
         TandemError.__init__(self, f"user {user_id} does not review access records")
+
+
+class NotAPatient(AccessDenied):
+    """What a patient reads of their own record as theirs (the access log, the download of
+    the right of access, 45 CFR 164.524) is read by a patient's own account only."""
+
+    def __init__(self, user_id: str) -> None:
+        self.patient_id = None
+        self.user_id = user_id
+        self.why = "not a patient's own account"
+        TandemError.__init__(self, f"user {user_id} has no record of their own to read here")
 
 
 class Conflict(TandemError):

@@ -280,6 +280,20 @@ class IndexView(TrackingRecorder):
     ) -> list[AccessRow]: ...
 
     @abstractmethod
+    def patient_accesses(
+        self,
+        patient_id: UUID,
+        *,
+        up_to: int,
+        before: int | None = None,
+        limit: int = 50,
+        excluding: tuple[str, ...] = (),
+    ) -> list[AccessRow]:
+        """A patient's access records at log positions up to `up_to` (and before `before`,
+        if given), newest first, at most `limit`, leaving out the reads on the bases
+        `excluding`."""
+
+    @abstractmethod
     def access(self, access_id: UUID) -> AccessRow | None: ...
 
     @abstractmethod

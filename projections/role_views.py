@@ -373,11 +373,11 @@ def _patient_page(
             if (treating or not team_only) and (not wanted or shown & wanted):
                 sections[name], classes = part(kind)
                 accounted |= classes
-    body = _composite(sections, PATIENT_PAGE)
+    body = composite(sections, PATIENT_PAGE)
     return body, accounted
 
 
-def _composite(sections: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
+def composite(sections: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
     """A composite answer: the view's reader, basis and position, and its sections."""
     view = sections["view"]
     body: dict[str, Any] = {
@@ -428,7 +428,7 @@ def _own_page(
             zone,
         )
         accounted |= classes
-    return _composite(sections, OWN_PAGE), accounted
+    return composite(sections, OWN_PAGE), accounted
 
 
 def build(
@@ -900,7 +900,9 @@ def board_in(
     )
 
 
-def _header(kind: str, patient_id: UUID, decision: Decision, position: int) -> dict[str, Any]:
+def header(kind: str, patient_id: UUID, decision: Decision, position: int) -> dict[str, Any]:
+    """What every answer begins with: the patient, the kind, the reader, the basis, the
+    purpose, the position it reflects, the consents relied on and the notice."""
     return {
         "patient_id": str(patient_id),
         "view": kind,
@@ -922,7 +924,7 @@ def build_board(
     the reading time. Built from the board alone: its cost is what the patient's board
     holds, not their history. The classes it contains are returned as `build` returns
     them."""
-    body = _header(BOARD_ITEMS, patient_id, decision, position)
+    body = header(BOARD_ITEMS, patient_id, decision, position)
     if decision.basis == "treating-team":
         body["record_version"] = board.version
     decided: dict[PolicyFacts, bool] = {}

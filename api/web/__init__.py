@@ -64,6 +64,7 @@ def install(app: FastAPI) -> None:
         pages,
         patient,
         patients,
+        portal,
         schedule,
     )
 
@@ -76,6 +77,7 @@ def install(app: FastAPI) -> None:
         schedule,
         directory,
         patient,
+        portal,
         compliance,
     ):
         app.include_router(module.router)

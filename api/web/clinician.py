@@ -58,7 +58,7 @@ from application.schemas.clinical import (
 )
 from application.schemas.reads import BreakGlassRequest
 from application.services import Services
-from domain.consent import Purpose
+from domain.consent import CONSENT_PURPOSES, Purpose
 from domain.errors import (
     AccessDenied,
     InvalidInput,
@@ -104,11 +104,16 @@ async def read(services: Services, user: User, request: ReadRequest) -> dict[str
     return (await services.reads.read(request, user.actor)).json()
 
 
+# The purposes a reader here may choose (right-of-access is the patient's own copy only).
+READ_PURPOSES = [p for p in Purpose if p in CONSENT_PURPOSES]
+
+
 def purpose_for(user: User, given: str | None) -> Purpose:
     try:
-        return Purpose(given) if given else default_purpose(user.role)
+        chosen = Purpose(given) if given else default_purpose(user.role)
     except ValueError:
         return default_purpose(user.role)
+    return chosen if chosen in CONSENT_PURPOSES else default_purpose(user.role)
 
 
 def position_for(services: Any, given: str | None) -> int | None:
@@ -148,7 +153,7 @@ def denied_page(
         status,
         patient_id=patient_id,
         may_break_glass=user.role in CLINICIAN_ROLES,
-        purposes=list(Purpose),
+        purposes=READ_PURPOSES,
         purpose=purpose.value,
         reason=reason,
         problem=problem,
@@ -248,7 +253,7 @@ async def patient_page(
         emergency_reason=emergency_reason,
         treating=treating,
         purpose=purpose.value,
-        purposes=list(Purpose),
+        purposes=READ_PURPOSES,
         instrument_charts=instrument_charts,
         dose_charts=dose_charts,
         forms=forms,

@@ -42,19 +42,27 @@ from api.web.forms import (
 )
 from api.web.pages import render
 from api.web.session import WebUser, check_csrf, get_web_user, session_token
+from api.web.words import (
+    CLASS_ORDER,
+    CLASS_WORDS,
+    CONSENT_PURPOSE_WORDS,
+    PURPOSE_WORDS,
+    reads_shown,
+)
+from application import portal
 from application.errors import IndexBehind
-from application.reading import OWN_PAGE, SCORED_OUTCOMES, ReadRequest
+from application.reading import SCORED_OUTCOMES, Page, ReadRequest
 from application.recording import record
 from application.schemas.consents import ConsentCreate, ConsentRevocation
 from application.schemas.users import UserPublic
 from application.services import Services
 from domain.access import Basis
-from domain.consent import RECORD_CLASSES, Purpose
-from domain.errors import AccessDenied
+from domain.consent import Purpose
+from domain.errors import AccessDenied, InvalidInput
 from domain.events import now
 from domain.rules.safety import SAFETY_RULES
 from domain.users import User
-from domain.vocabulary import DataClass, Role, Severity
+from domain.vocabulary import Role, Severity
 from projections.role_views import facts_of_entries
 
 router = APIRouter(include_in_schema=False)
@@ -63,32 +71,6 @@ router = APIRouter(include_in_schema=False)
 # might open to someone else (they have the JSON views for that).
 REPORT_BASES: frozenset[Basis] = frozenset({"own-record", "treating-team"})
 
-CLASS_WORDS: dict[str, str] = {
-    DataClass.DEMOGRAPHICS: "Demographics (name, birth date, language)",
-    DataClass.CARE_TEAM: "Care team",
-    DataClass.CARE_PLAN: "Care plan and diagnoses",
-    DataClass.APPOINTMENT: "Appointments",
-    DataClass.PROGRESS_NOTE: "Progress notes",
-    DataClass.PSYCHOTHERAPY_NOTE: "Psychotherapy notes (only on their own)",
-    DataClass.MEDICATION: "Medications",
-    DataClass.LAB: "Lab results",
-    DataClass.MEASURE: "Questionnaire scores and sleep logs",
-    DataClass.FUNCTIONAL: "Functional (school and work) recommendations",
-    DataClass.SAFETY: "Safety assessments",
-    DataClass.SUD: "Every kind of record from your substance use program (42 CFR Part 2)",
-    DataClass.MESSAGE: "Messages between your clinicians",
-    DataClass.CONSENT: "Your consents",
-}
-CLASS_ORDER = [c.value for c in DataClass if c in RECORD_CLASSES]
-PURPOSE_WORDS: dict[str, str] = {
-    Purpose.TREATMENT: "Treatment",
-    Purpose.CARE_COORDINATION: "Care coordination",
-    Purpose.PAYMENT: "Payment",
-    Purpose.OPERATIONS: "Health care operations",
-    Purpose.EDUCATION_SUPPORT: "Support at school or college",
-    Purpose.RETURN_TO_WORK: "Return to work",
-    Purpose.FAMILY_SUPPORT: "Support from family",
-}
 FLASH = {
     "granted": "Your consent is recorded. It counts from the next time anyone reads your record.",
     "revoked": "Your consent is revoked. Nothing new is shared under it from now on.",
@@ -224,12 +206,18 @@ async def my_page(
     recorded_at: int | None = None,
     assume_crisis: bool = False,
     status: int = 200,
+    reads_before: int | None = None,
 ) -> HTMLResponse:
-    # One read, one access record: the whole page's sections in one answer.
-    page = await audited_read(services, user, patient_id, OWN_PAGE, min_position=recorded_at)
+    # One read, one access record: the whole page's sections in one answer, who has seen
+    # the record among them (a page of it: the reads before `reads_before`, or the newest).
+    answer = await portal.own_page(
+        services, user, Page(reads_before, portal.PAGE_READS), min_position=recorded_at
+    )
+    page = answer.json()
     view, outcomes = page["sections"]["view"], page["sections"]["outcomes"]
     medications, events = page["sections"]["medications"], page["sections"]["events"]
     consent_view = page["sections"]["consents"]
+    access_log = page["sections"]["access-log"]
     entries = events.get("entries") or []
     given = consents_given(consent_view)
     response = render(
@@ -253,7 +241,7 @@ async def my_page(
         in_force=given["in_force"],
         waiting=given["waiting"],
         classes=[(c, CLASS_WORDS[c]) for c in CLASS_ORDER],
-        purposes=list(PURPOSE_WORDS.items()),
+        purposes=list(CONSENT_PURPOSE_WORDS.items()),
         form=form or {"recipient": "", "data_classes": [], "purpose": "treatment"},
         recipients=await services.directory.listing(),
         errors=errors or {},
@@ -275,6 +263,8 @@ async def my_page(
         severities=[s.value for s in Severity],
         input_id=input_id,
         label=label,
+        reads=reads_shown(access_log, clinic_zone(request)),
+        reads_page=access_log.get("page") or {},
     )
     response.status_code = status
     return response
@@ -290,7 +280,11 @@ def wants_api(request: Request) -> bool:
 
 @router.get("/me", response_model=None)
 async def me(
-    request: Request, services: ServicesDep, done: str = "", recorded: str = ""
+    request: Request,
+    services: ServicesDep,
+    done: str = "",
+    recorded: str = "",
+    before: str = "",
 ) -> Response:
     """The patient's own page (or, to an API client, who the token belongs to)."""
     if wants_api(request):
@@ -312,13 +306,33 @@ async def me(
             flash=FLASH.get(done),
             done=done,
             recorded_at=min(position, services.clinic.position()) if position else None,
+            reads_before=reads_page_start(before),
         )
+    except InvalidInput as exc:  # the page of the access log asked for
+        response = render(
+            request,
+            services,
+            "pt_forbidden.html",
+            user,
+            title="No such page",
+            message=f"The page of who has seen your record asked for: {exc}",
+        )
+        response.status_code = 422
+        return response
     except IndexBehind:
         # The entry is stored, but the record's index has not reached it: the page cannot
         # tell yet what it was, so it shows the crisis resources first to be safe.
         return await my_page(request, services, user, patient_id, done=done, assume_crisis=True)
     except AccessDenied:
         return forbidden(request, services, user, "Your record is not available to you here.")
+
+
+def reads_page_start(before: str) -> int | None:
+    """The access log's page a link asks for: None for the newest; what names no log
+    position is 0, which the read refuses as it refuses any page out of bounds."""
+    if before == "":
+        return None
+    return int(before) if before.isdigit() else 0
 
 
 # --- the patient's own entries -------------------------------------------------------

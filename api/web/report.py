@@ -254,7 +254,9 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-class _Report(FPDF):
+class Paper(FPDF):
+    """A Tandem PDF: A4, each page's footer saying the data is synthetic."""
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("Helvetica", "I", 8)
@@ -263,7 +265,8 @@ class _Report(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def _heading(pdf: FPDF, text: str) -> None:
+def heading(pdf: FPDF, text: str) -> None:
+    """A section's heading, on a new page if the section would start at a page's foot."""
     _room(pdf, 16)
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 13)
@@ -271,7 +274,8 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("Helvetica", "", 10)
 
 
-def _para(pdf: FPDF, text: str, size: float = 10, style: str = "") -> None:
+def para(pdf: FPDF, text: str, size: float = 10, style: str = "") -> None:
+    """A paragraph, wrapped to the page."""
     pdf.set_font("Helvetica", style, size)
     pdf.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
 
@@ -355,11 +359,11 @@ def _header(pdf: FPDF, patient: dict[str, Any], printed: date) -> None:
     if patient.get("birth_date"):
         details.append(f"born {patient['birth_date']}")
     details.append(f"Report date {printed.isoformat()}")
-    _para(pdf, " - ".join(details))
+    para(pdf, " - ".join(details))
 
 
 def _scores(pdf: FPDF, outcomes: dict[str, Any]) -> None:
-    _heading(pdf, "Questionnaire scores")
+    heading(pdf, "Questionnaire scores")
     series: dict[str, dict[str, Any]] = outcomes.get("series") or {}
     drawn = 0
     for code, found in series.items():
@@ -380,45 +384,43 @@ def _scores(pdf: FPDF, outcomes: dict[str, Any]) -> None:
         width = pdf.w - pdf.r_margin - left
         draw_chart(pdf, code, found, left, top, width, 45)
         pdf.set_xy(pdf.l_margin, top + 45 + 5)
-        _para(pdf, " ".join(plain_words(code, found)), size=9.5)
+        para(pdf, " ".join(plain_words(code, found)), size=9.5)
         pdf.ln(2)
     if not drawn:
-        _para(pdf, "No questionnaire scores are recorded yet.")
+        para(pdf, "No questionnaire scores are recorded yet.")
 
 
 def _plan(pdf: FPDF, view: dict[str, Any]) -> None:
     plan = plan_of(view)
-    _heading(pdf, "Plan")
-    _para(pdf, f"Phase of care: {plan['phase'] or 'not recorded'}")
+    heading(pdf, "Plan")
+    para(pdf, f"Phase of care: {plan['phase'] or 'not recorded'}")
     if plan["goals"]:
-        _para(pdf, "Goals:", style="B")
+        para(pdf, "Goals:", style="B")
         for goal in plan["goals"]:
-            _para(pdf, f"- {goal}")
+            para(pdf, f"- {goal}")
     else:
-        _para(pdf, "No goals recorded yet.")
+        para(pdf, "No goals recorded yet.")
     if plan["recommendations"]:
-        _para(pdf, "Functional recommendations:", style="B")
+        para(pdf, "Functional recommendations:", style="B")
         for rec in plan["recommendations"]:
             until = f" (until {str(rec['valid_until'])[:10]})" if rec.get("valid_until") else ""
-            _para(pdf, f"- {rec['setting']}: {rec['recommendation']}{until}")
+            para(pdf, f"- {rec['setting']}: {rec['recommendation']}{until}")
 
 
 def _medications(pdf: FPDF, view: dict[str, Any]) -> None:
-    _heading(pdf, "Current medications")
+    heading(pdf, "Current medications")
     meds = current_medications(view)
     if not meds:
-        _para(pdf, "No current medications recorded.")
+        para(pdf, "No current medications recorded.")
     for med in meds:
         status = "" if med["status"] == "active" else f" ({med['status']})"
-        _para(
-            pdf, f"- {med['drug']} {med['dose']}, {med['schedule']}{status}, since {med['since']}"
-        )
+        para(pdf, f"- {med['drug']} {med['dose']}, {med['schedule']}{status}, since {med['since']}")
 
 
 def progress_report(view: dict[str, Any], outcomes: dict[str, Any], printed: date) -> bytes:
     """The report from the two audited reads' bodies."""
     patient = view.get("patient") or {}
-    pdf = _Report(format="A4")
+    pdf = Paper(format="A4")
     pdf.set_compression(COMPRESS)
     pdf.set_title(latin1(f"Progress report: {patient.get('name') or 'patient'}"))
     pdf.set_author("Tandem")

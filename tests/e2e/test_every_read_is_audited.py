@@ -542,6 +542,12 @@ API: dict[tuple[str, str], list[Way]] = {
         Way("by birth date", query={"q": "1990-04-02"}),
     ],
     ("GET", "/me"): [Way("who am I")],
+    ("GET", "/me/access-log"): [
+        Way("newest"),
+        Way("a page of one", query={"limit": 1}),
+        Way("no log position", query={"before": 0}),
+    ],
+    ("GET", "/me/record"): [Way("download")],
     ("GET", "/health"): [Way("health")],
     ("GET", "/compliance/access"): [
         Way("all"),
@@ -951,7 +957,13 @@ PAGES: dict[tuple[str, str], list[Way]] = {
         Way("Q", Q, form={"reason": "Found unresponsive"}),
         Way("no reason", P, form={"reason": ""}),
     ],
-    ("GET", "/me"): [Way("my page")],
+    ("GET", "/me"): [
+        Way("my page"),
+        Way("who has seen it, an earlier page", query={"before": "100000"}),
+        Way("who has seen it, no log position", query={"before": "soon"}),
+    ],
+    ("GET", "/me/record"): [Way("download")],
+    ("GET", "/me/record.pdf"): [Way("download")],
     ("POST", "/me/forms/{action_name}"): [
         my_form("phq-9", {f"answers.{i}": "0" for i in range(1, 10)}),
         my_form("gad-7", {f"answers.{i}": "1" for i in range(1, 8)}),

@@ -144,11 +144,19 @@ def test_ava_sees_her_progress_plan_medications_and_consents_but_no_psychotherap
     assert "kept apart" not in html
     # Every section came from one audited read, recorded like the API's: one page view,
     # one access record, naming its sections (the events: the appointments ahead, and
-    # whether an entry just made needs help now); its replay rebuilds the whole page.
+    # whether an entry just made needs help now; the access log: who has seen her record);
+    # its replay rebuilds the whole page.
     after = demo.accesses(user_id="ava@demo")
     (record,) = after[before:]
-    assert record.view == "own-page"
-    assert record.sections == ("view", "outcomes", "medications", "consents", "events")
+    assert record.view == "own-portal"
+    assert record.sections == (
+        "view",
+        "outcomes",
+        "medications",
+        "consents",
+        "events",
+        "access-log",
+    )
     assert demo.services.reader.replay(record.access_id).matches
     assert all(r.basis == "own-record" for r in after)
     assert all(DataClass.PSYCHOTHERAPY_NOTE.value not in r.classes for r in after)

@@ -20,9 +20,10 @@ from domain.access import (
     check_treating_member,
     decide,
     may_manage_consents,
+    own_patient_of,
 )
 from domain.consent import RECORD_CLASSES, REDISCLOSURE_NOTICE, PatientConsents, Purpose
-from domain.errors import AccessDenied, InvalidInput, NotAnAuditor
+from domain.errors import AccessDenied, InvalidInput, NotAnAuditor, NotAPatient
 from domain.events import Actor
 from domain.record import Membership
 from domain.vocabulary import DataClass, Role
@@ -182,6 +183,16 @@ def test_only_compliance_reviewers_read_the_audit_trail() -> None:
         with pytest.raises(NotAnAuditor) as refusal:
             check_auditor(viewer(actor))
         assert isinstance(refusal.value, AccessDenied)
+
+
+def test_only_a_patients_own_account_has_a_record_of_its_own() -> None:
+    assert own_patient_of(viewer(PATIENT)) == PATIENT_ID
+    for actor in (THERAPIST, PRESCRIBER, SUPPORTER, COMPLIANCE, SYSTEM):
+        with pytest.raises(NotAPatient) as refusal:
+            own_patient_of(viewer(actor))
+        assert isinstance(refusal.value, AccessDenied)
+    with pytest.raises(NotAPatient):  # a patient's account that names no record
+        own_patient_of(Viewer(PATIENT.user_id, Role.PATIENT, "self", None))
 
 
 # --- the treating team ----------------------------------------------------------------------

@@ -239,6 +239,13 @@ def test_a_consent_id_is_used_once() -> None:
         grant(consents, consent_id=consent_id, data_classes=[DataClass.LAB])
 
 
+def test_no_consent_is_given_for_the_patients_own_right_of_access() -> None:
+    consents = opened()
+    with refused(consents, field="purpose") as refusal:
+        grant(consents, purpose=Purpose.RIGHT_OF_ACCESS)
+    assert "not a consent's purpose" in str(refusal.value)
+
+
 def test_psychotherapy_notes_cannot_be_combined_with_any_other_class() -> None:
     consents = opened()
     with refused(consents, NotCombinable, field="data_classes"):
