@@ -59,12 +59,23 @@ def choose(select: Locator, starting: str) -> str:
     return label
 
 
-def open_ava_from_caseload(page: Page, live_server: LiveServer) -> None:
+def open_from_caseload(page: Page, live_server: LiveServer, mrn: str) -> None:
+    """From the caseload (where a clinician lands), open a patient by the link of their name."""
     expect(page).to_have_url(re.compile(r"/caseload$"))
-    page.get_by_role("link", name=AVA_NAME).click()
-    expect(page).to_have_url(re.compile(rf"/patients/{live_server.patients[AVA]}"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text(AVA_NAME)
+    name = live_server.names[mrn]
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/patients/{live_server.patients[mrn]}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     assert_labelled(page)
+
+
+def open_ava_from_caseload(page: Page, live_server: LiveServer) -> None:
+    open_from_caseload(page, live_server, AVA)
+
+
+def open_alerts_on(page: Page) -> Locator:
+    """The open alerts of a patient page's "Needs attention"."""
+    return page.get_by_role("region", name="Needs attention").locator("li.alert")
 
 
 # --- signing in ------------------------------------------------------------------------------
