@@ -3,7 +3,8 @@ accessible names, inputs by their labels, the keyboard where a keyboard user wou
 
 The live server is shared by every test (one demo store), so each test that writes uses
 unique text, and the one test that revokes a consent checks everything that depends on it
-itself. Every page a test visits is checked for inputs without a label.
+itself, then gives the consent again as the demo gave it. Every page a test visits is
+checked for inputs without a label.
 """
 
 from __future__ import annotations
@@ -448,6 +449,22 @@ def test_revoking_primary_care_consent_closes_the_medication_list(
     assert "sertraline" not in pcp.content().lower()
     assert_labelled(pcp)
     screenshot(pcp, "patient-pcp-DEMO-1001-after-revocation")
+
+    # given again as the demo gave it (her name and birth date with her medications), so
+    # that the tests after this one find Maple's consent as the demo left it
+    consents = page.get_by_role("region", name="Who I share my record with")
+    form = consents.get_by_role("form", name="Give a new consent")
+    form.get_by_label("Who receives it").select_option(label="Maple Family Practice, primary care")
+    form.get_by_label("Demographics (name, birth date, language)").check()
+    form.get_by_label("Medications", exact=True).check()
+    form.get_by_label("Why").select_option(label="Treatment")
+    form.get_by_role("button", name="Give consent").click()
+    expect(page.get_by_role("status")).to_contain_text("Your consent is recorded")
+    consents = page.get_by_role("region", name="Who I share my record with")
+    expect(consents.get_by_role("row").filter(has_text="Maple Family Practice")).to_have_count(1)
+    pcp.reload()
+    expect(pcp.get_by_role("table", name="Medication list")).to_contain_text("sertraline")
+    expect(pcp.get_by_role("heading", level=1)).to_contain_text(AVA_NAME)
 
 
 # --- psychotherapy notes -----------------------------------------------------------------------
