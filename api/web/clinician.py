@@ -345,6 +345,10 @@ def form_options(
     }
 
 
+# What the patient page says on landing from another page's form: registration opens it.
+LANDED = {"register": "Patient registered; you are on the care team."}
+
+
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 async def patient(
     request: Request,
@@ -368,7 +372,7 @@ async def patient(
         found,
         chosen,
         position_for(services, min_position),
-        flash=action.done if action else None,
+        flash=action.done if action else LANDED.get(done or ""),
         before=page_start(before),
     )
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from api.deps import ServicesDep
 from api.errors import HANDLED, problem_for
+from api.web.clinician import LANDED
 from api.web.clinician import page as render_page
 from api.web.forms import Action, FormState, input_id, place_errors, state_for, unflatten
 from api.web.routing import PageRoute
@@ -51,7 +52,7 @@ REGISTER = Action(
     ),
     (PatientRecord.register,),
     (PatientRegistered,),
-    "Patient registered; you are on the care team.",
+    LANDED["register"],
 )
 
 
@@ -136,7 +137,7 @@ async def register_submit(request: Request, user: WebUser, services: ServicesDep
         if problem.kind == "conflict":  # the MRN's claim is taken: say so beside it
             state = place_errors(REGISTER, "register", [FieldError("mrn", problem.message)])
     else:
-        target = f"/patients/{receipt.patient_id}?min_position={receipt.position}"
+        target = f"/patients/{receipt.patient_id}?min_position={receipt.position}&done=register"
         return RedirectResponse(target, status_code=303)
     state.values = values
     return _register_page(request, services, user, state, status)

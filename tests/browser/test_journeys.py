@@ -3,7 +3,8 @@ accessible names, inputs by their labels, the keyboard where a keyboard user wou
 
 The live server is shared by every test (one demo store), so each test that writes uses
 unique text, and the one test that revokes a consent checks everything that depends on it
-itself. Every page a test visits is checked for inputs without a label.
+itself, then gives the consent again as the demo gave it. Every page a test visits is
+checked for inputs without a label.
 """
 
 from __future__ import annotations
@@ -59,12 +60,23 @@ def choose(select: Locator, starting: str) -> str:
     return label
 
 
-def open_ava_from_caseload(page: Page, live_server: LiveServer) -> None:
+def open_from_caseload(page: Page, live_server: LiveServer, mrn: str) -> None:
+    """From the caseload (where a clinician lands), open a patient by the link of their name."""
     expect(page).to_have_url(re.compile(r"/caseload$"))
-    page.get_by_role("link", name=AVA_NAME).click()
-    expect(page).to_have_url(re.compile(rf"/patients/{live_server.patients[AVA]}"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text(AVA_NAME)
+    name = live_server.names[mrn]
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/patients/{live_server.patients[mrn]}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     assert_labelled(page)
+
+
+def open_ava_from_caseload(page: Page, live_server: LiveServer) -> None:
+    open_from_caseload(page, live_server, AVA)
+
+
+def open_alerts_on(page: Page) -> Locator:
+    """The open alerts of a patient page's "Needs attention"."""
+    return page.get_by_role("region", name="Needs attention").locator("li.alert")
 
 
 # --- signing in ------------------------------------------------------------------------------
@@ -301,32 +313,87 @@ def test_patient_sees_her_progress_charts(page: Page) -> None:
     assert report.read_bytes().startswith(b"%PDF-")
 
 
-def test_patient_answers_a_phq9_on_her_phone(page: Page) -> None:
+OFTEN = ("Not at all", "Several days", "More than half the days", "Nearly every day")
+
+
+def phq9_item(form: Locator, n: int) -> Locator:
+    return form.get_by_role("group", name=re.compile(rf"^{n}\. "))
+
+
+def answer_phq9(page: Page, answers: dict[int, int]) -> None:
+    """Tick each of items 1-9 on the patient's PHQ-9 (0 to 3; missing: left blank) and send."""
+    form = page.get_by_role("region", name=re.compile("How my mood has been"))
+    for n, score in answers.items():
+        phq9_item(form, n).get_by_label(OFTEN[score], exact=True).check()
+    form.get_by_role("button", name="Send my answers").click()
+
+
+def phq9_on_the_chart(page: Page) -> Locator:
+    """The PHQ-9 card of the patient page's outcomes (summary line, chart and table)."""
+    outcomes = page.get_by_role("region", name="Outcomes", exact=True)
+    return outcomes.get_by_role("article").filter(
+        has=page.get_by_role("heading", name="PHQ-9", exact=True)
+    )
+
+
+def test_patient_answers_a_phq9_on_her_phone(
+    page: Page, new_page: Callable[[], Page], live_server: LiveServer
+) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "ava@demo")
     expect(page.get_by_role("complementary", name="Need help now?")).to_contain_text("988")
     form = page.get_by_role("region", name=re.compile("How my mood has been"))
     expect(form).to_contain_text("not watched around the clock")
 
-    def item(n: int) -> Locator:
-        return form.get_by_role("group", name=re.compile(rf"^{n}\. "))
-
-    for n in (1, 2, 3, 4, 6, 7, 8, 9):  # item 5 left out: refused beside it
-        item(n).get_by_label("Not at all").check()
-    item(2).get_by_label("Several days").check()
-    form.get_by_role("button", name="Send my answers").click()
+    # item 5 left out: refused beside it, what she chose kept
+    answer_phq9(page, {1: 0, 2: 1, 3: 0, 4: 0, 6: 0, 7: 0, 8: 0, 9: 0})
     expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
-    expect(item(5)).to_have_attribute("aria-invalid", "true")
-    expect(item(5)).to_contain_text("is required")
-    expect(item(2).get_by_label("Several days")).to_be_checked()  # what she chose is kept
+    expect(phq9_item(form, 5)).to_have_attribute("aria-invalid", "true")
+    expect(phq9_item(form, 5)).to_contain_text("is required")
+    expect(phq9_item(form, 2).get_by_label("Several days")).to_be_checked()
     assert_labelled(page)
     screenshot(page, "me-ava-phq9-refused-phone", form)
 
-    item(5).get_by_label("Several days").check()
+    phq9_item(form, 5).get_by_label("Several days").check()
     form.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_role("status")).to_contain_text("Your PHQ-9 answers are recorded")
     expect(page.locator("#crisis")).to_have_count(0)  # item 9 answered "Not at all"
     screenshot(page, "me-ava-phq9-done-phone", full_page=False)
+
+    # her therapist finds the answer on her chart: total 2, the latest point
+    therapist = new_page()
+    sign_in(therapist, "therapist@demo")
+    open_ava_from_caseload(therapist, live_server)
+    card = phq9_on_the_chart(therapist)
+    expect(card).to_contain_text("latest 2 (minimal)")
+    chart = card.get_by_role("img", name=re.compile("PHQ-9 totals over time"))
+    expect(chart).to_have_accessible_name(re.compile(r"\b2 \(minimal\) latest"))
+    expect(open_alerts_on(therapist).filter(has_text="suicide-risk")).to_have_count(0)
+
+    # the next time she answers item 9 above 0: the crisis resources first, 988 at the top
+    answer_phq9(page, {1: 1, 2: 2, 3: 1, 4: 1, 5: 0, 6: 0, 7: 0, 8: 0, 9: 1})
+    expect(page.get_by_role("status")).to_contain_text("Your PHQ-9 answers are recorded")
+    crisis = page.get_by_role("alert").filter(has_text="988 Suicide & Crisis Lifeline")
+    expect(crisis).to_be_visible()
+    expect(crisis.get_by_role("link", name="call 988")).to_have_attribute("href", "tel:988")
+    expect(crisis.get_by_role("link", name="text 988")).to_have_attribute("href", "sms:988")
+    box = crisis.bounding_box()
+    assert box is not None and box["y"] < 844, box  # in the first screen of her phone
+    screenshot(page, "me-ava-phq9-crisis-phone", full_page=False)
+
+    # ...and her therapist sees it, flagged, with the same-day alert it raised
+    therapist.reload()
+    card = phq9_on_the_chart(therapist)
+    expect(card).to_contain_text("latest 6 (mild)")
+    chart = card.get_by_role("img", name=re.compile("PHQ-9 totals over time"))
+    expect(chart).to_have_accessible_name(re.compile(r"\b6 \(mild\) latest"))
+    card.get_by_text("PHQ-9 as a table").click()
+    latest = card.get_by_role("table", name="PHQ-9 totals").get_by_role("row").last
+    expect(latest.get_by_role("cell").nth(1)).to_have_text("6")
+    expect(latest).to_contain_text("phq9-item9")
+    alert = open_alerts_on(therapist).filter(has_text="same-day suicide-risk assessment due")
+    expect(alert).to_have_count(1)
+    screenshot(therapist, "patient-therapist-DEMO-1001-after-phq9", therapist.locator("#attention"))
 
 
 def test_patient_consent_form_refusal_is_shown_beside_the_field(page: Page) -> None:
@@ -382,6 +449,22 @@ def test_revoking_primary_care_consent_closes_the_medication_list(
     assert "sertraline" not in pcp.content().lower()
     assert_labelled(pcp)
     screenshot(pcp, "patient-pcp-DEMO-1001-after-revocation")
+
+    # given again as the demo gave it (her name and birth date with her medications), so
+    # that the tests after this one find Maple's consent as the demo left it
+    consents = page.get_by_role("region", name="Who I share my record with")
+    form = consents.get_by_role("form", name="Give a new consent")
+    form.get_by_label("Who receives it").select_option(label="Maple Family Practice, primary care")
+    form.get_by_label("Demographics (name, birth date, language)").check()
+    form.get_by_label("Medications", exact=True).check()
+    form.get_by_label("Why").select_option(label="Treatment")
+    form.get_by_role("button", name="Give consent").click()
+    expect(page.get_by_role("status")).to_contain_text("Your consent is recorded")
+    consents = page.get_by_role("region", name="Who I share my record with")
+    expect(consents.get_by_role("row").filter(has_text="Maple Family Practice")).to_have_count(1)
+    pcp.reload()
+    expect(pcp.get_by_role("table", name="Medication list")).to_contain_text("sertraline")
+    expect(pcp.get_by_role("heading", level=1)).to_contain_text(AVA_NAME)
 
 
 # --- psychotherapy notes -----------------------------------------------------------------------

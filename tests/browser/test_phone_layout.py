@@ -56,3 +56,39 @@ def test_no_page_scrolls_sideways_on_a_phone(
         name = path.strip("/").replace("/", "-")[:40] or "home"
         screenshot(page, f"phone-{email.split('@', maxsplit=1)[0]}-{name}", full_page=False)
         assert found["scroll"] <= 0 and not found["wide"], (path, found)
+
+
+# The words of each cell that are broken across lines: a word whose characters do not all sit
+# on one line (measured with a Range per character, so wrapping between words, or after a
+# hyphen, is fine).
+BROKEN_WORDS_JS = """(cells) => cells.flatMap(cell => {
+  const broken = [];
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(/[^\\s-]+/g)) {
+      const tops = new Set();
+      for (let i = match.index; i < match.index + match[0].length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const rect = range.getBoundingClientRect();
+        if (rect.height) tops.add(Math.round(rect.top));
+      }
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+})"""
+
+
+def test_the_timeline_breaks_no_word_at_desktop_width(page: Page, live_server: LiveServer) -> None:
+    # A long entry in one column must not squeeze the short ones (#, kind, author) until
+    # their words break mid-word ("meas-ure", "supporte-r@demo").
+    sign_in(page, "therapist@demo")
+    page.goto(live_server.patient_url(BEN))
+    rows = page.locator("table.timeline tbody tr")
+    cells = rows.locator("td:nth-child(1), td:nth-child(4), td:nth-child(5)")
+    assert cells.count() > 0
+    broken = cells.evaluate_all(BROKEN_WORDS_JS)
+    screenshot(page, "timeline-desktop-DEMO-1002", page.locator("table.timeline"))
+    assert broken == [], sorted(set(broken))[:10]

@@ -89,6 +89,7 @@ def test_registration_opens_the_record_with_its_emergency_contact_in_one_write(w
     assert len({r.position for r in web.events(patient)}) == 3
     page = web.page(done.headers["location"])
     assert re.search(r"<h1>Nia Synthetic", page)
+    assert re.search(r'role="status">Patient registered; you are on the care team.<', page)
     assert " ".join(element(page, "emergency-contact").split()) == (
         "Ola Synthetic (sister), +1 555 0100"
     )
