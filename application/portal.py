@@ -15,7 +15,7 @@ basis but the patient's own record, so no other route could read them for someon
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from uuid import UUID
 
 from application.audited import AuditedAnswer
@@ -30,6 +30,7 @@ from application.reading import (
 from application.services import Services
 from domain.access import own_patient_of
 from domain.consent import Purpose
+from domain.events import now
 from domain.users import User
 
 # How many reads the patient's page lists at a time (the API's default is PAGE_DEFAULT).
@@ -72,6 +73,12 @@ async def own_page(
         page=page or Page(size=PAGE_READS),
     )
     return await services.reads.read(request, user.actor)
+
+
+def download_day(services: Services) -> date:
+    """The day a download is made, on the clinic's clock (its zone; none set: UTC): the
+    day its file is named for and its PDF says it was printed."""
+    return now().astimezone(services.reader.zone or UTC).date()
 
 
 def export_filename(answer: AuditedAnswer, on: date, suffix: str = "json") -> str:

@@ -18,7 +18,6 @@ from api.errors import PATIENT_ERRORS
 from api.http.views import Before, Limit, answer
 from application import portal
 from application.reading import PAGE_DEFAULT, Page
-from domain.events import now
 
 router = APIRouter(prefix="/me", tags=["portal"])
 
@@ -98,6 +97,6 @@ async def download_my_record(user: CurrentUser, services: ServicesDep) -> Respon
     it. For a patient's own account only."""
     found = await portal.record_export(services, user)
     response = answer(found)
-    filename = portal.export_filename(found, now().date())
+    filename = portal.export_filename(found, portal.download_day(services))
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -19,7 +19,6 @@ from api.web.session import WebUser
 from application import portal
 from application.audited import AuditedAnswer
 from domain.errors import AccessDenied
-from domain.events import now
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +53,7 @@ async def download_record(request: Request, services: ServicesDep, user: WebUser
         found = await portal.record_export(services, user)
     except AccessDenied:
         return _refused(request, services, user)
-    filename = portal.export_filename(found, now().date())
+    filename = portal.export_filename(found, portal.download_day(services))
     return _attachment(found.body, "application/json", filename, found)
 
 
@@ -74,7 +73,7 @@ async def download_record_pdf(request: Request, services: ServicesDep, user: Web
         found = await portal.record_export(services, user)
     except AccessDenied:
         return _refused(request, services, user)
-    printed = now().date()
+    printed = portal.download_day(services)
     pdf = await run_in_threadpool(record_pdf, found.json(), printed, clinic_zone(request))
     filename = portal.export_filename(found, printed, "pdf")
     return _attachment(pdf, "application/pdf", filename, found)

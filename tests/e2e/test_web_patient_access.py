@@ -257,6 +257,31 @@ def test_the_reads_are_shown_in_the_clinics_time_zone_with_its_label(
 # --- the right of access --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_a_download_is_named_for_the_day_on_the_clinics_clock(
+    tmp_path_factory: pytest.TempPathFactory, zone: str
+) -> None:
+    """UTC+14 and UTC-11: at any hour one of the two is on another day than UTC."""
+    data = Path(tmp_path_factory.mktemp("web-patient-access-day")) / "data"
+    services = bootstrap_services(Settings(data_dir=data, clinic_timezone=zone))
+    load_demo(services, PASSWORD)
+    with TestClient(create_app(services=services)) as client:
+        zoned = Web(client, services)
+        token = zoned.token(AVA_EMAIL)
+        before = now().astimezone(ZoneInfo(zone)).date()
+        answers = [client.get("/me/record", headers=token)]
+        zoned.sign_in(AVA_EMAIL)
+        answers += [client.get("/me/record"), client.get("/me/record.pdf")]
+        after = now().astimezone(ZoneInfo(zone)).date()
+    for answer, suffix in zip(answers, ("json", "json", "pdf"), strict=True):
+        assert answer.status_code == 200, answer.text[:500]
+        named = answer.headers["content-disposition"]
+        assert named in {
+            f'attachment; filename="tandem-record-DEMO-1001-{day.isoformat()}.{suffix}"'
+            for day in (before, after)
+        }
+
+
 def test_ava_downloads_her_whole_record_every_class_and_never_a_psychotherapy_note(
     web: Web,
 ) -> None:
